@@ -1,0 +1,16 @@
+// The providers compiled into ublkcrypt. Adding a backend: add its folder and one line here.
+#include "backends/registry.h"
+#include "backends/software/software_provider.h"
+
+namespace ublkcrypt {
+
+Registry& builtin_registry() {
+  static Registry* registry = [] {
+    auto* r = new Registry;
+    r->add(make_software_provider());
+    return r;
+  }();
+  return *registry;
+}
+
+}  // namespace ublkcrypt

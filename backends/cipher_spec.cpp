@@ -1,0 +1,58 @@
+#include "backends/cipher_spec.h"
+
+#include <fmt/format.h>
+
+namespace ublkcrypt {
+
+static bool valid_sector_size(uint32_t size) {
+  return size >= 512 && size <= 4096 && (size & (size - 1)) == 0;
+}
+
+Status CipherSpec::parse(std::string_view cipher, uint32_t key_bits, uint32_t sector_size,
+                         CipherSpec* out) {
+  CipherSpec spec;
+  spec.sector_size = sector_size;
+  if (!valid_sector_size(sector_size))
+    return Status(Errc::invalid_argument,
+                  fmt::format("sector size {}: must be a power of two from 512 to 4096",
+                              sector_size));
+  if (key_bits % 8 != 0)
+    return Status(Errc::invalid_argument,
+                  fmt::format("key size {} bits: not a whole number of bytes", key_bits));
+  spec.key_bytes = key_bits / 8;
+
+  if (cipher == "aes-xts-plain64") {
+    spec.mode = CipherMode::aes_xts_plain64;
+    if (spec.key_bytes != 32 && spec.key_bytes != 64)
+      return Status(Errc::invalid_argument,
+                    fmt::format("cipher {}: key size {} bits unsupported (use 256 or 512)",
+                                cipher, key_bits));
+  } else if (cipher == "aes-cbc-essiv:sha256") {
+    spec.mode = CipherMode::aes_cbc_essiv_sha256;
+    if (spec.key_bytes != 16 && spec.key_bytes != 24 && spec.key_bytes != 32)
+      return Status(Errc::invalid_argument,
+                    fmt::format("cipher {}: key size {} bits unsupported (use 128, 192 or 256)",
+                                cipher, key_bits));
+  } else if (cipher == "cipher_null-ecb" || cipher == "cipher_null" || cipher == "null") {
+    spec.mode = CipherMode::null;
+    spec.key_bytes = 0;  // LUKS2 stores cipher_null volumes with an empty key
+  } else {
+    return Status(Errc::unsupported,
+                  fmt::format("cipher {}: unknown (supported: aes-xts-plain64, "
+                              "aes-cbc-essiv:sha256, cipher_null-ecb)",
+                              cipher));
+  }
+  *out = spec;
+  return Status::Ok();
+}
+
+std::string CipherSpec::name() const {
+  switch (mode) {
+    case CipherMode::aes_xts_plain64: return "aes-xts-plain64";
+    case CipherMode::aes_cbc_essiv_sha256: return "aes-cbc-essiv:sha256";
+    case CipherMode::null: return "cipher_null-ecb";
+  }
+  return "unknown";
+}
+
+}  // namespace ublkcrypt

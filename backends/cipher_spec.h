@@ -1,0 +1,43 @@
+// CipherSpec: what a session encrypts with, in dm-crypt/LUKS2 terms.
+//
+// IVs follow dm-crypt exactly. The IV of a data unit is its byte offset in the decrypted
+// device divided by 512, plus iv_offset — also for 4096-byte sectors, because LUKS2 and
+// dm-crypt do not set iv_large_sectors. So sector n of a 4096-byte-sector volume has IV
+// n*8 + iv_offset, not n.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace ublkcrypt {
+
+enum class CipherMode {
+  aes_xts_plain64,       // IV = little-endian 64-bit sector number (the XTS tweak)
+  aes_cbc_essiv_sha256,  // IV = AES-ECB_{SHA256(key)}(le64 sector number)
+  null,                  // no encryption: datapath measurements only (LUKS2 cipher_null)
+};
+
+struct CipherSpec {
+  CipherMode mode = CipherMode::aes_xts_plain64;
+  uint32_t key_bytes = 64;     // xts: 32 or 64; cbc-essiv: 16, 24 or 32; null: 0
+  uint32_t sector_size = 512;  // bytes per data unit: 512, 1024, 2048 or 4096
+  uint64_t iv_offset = 0;      // added to every IV, in 512-byte units (LUKS2 "iv_tweak")
+
+  // Builds a spec from a cryptsetup-style cipher string ("aes-xts-plain64",
+  // "aes-cbc-essiv:sha256", "cipher_null-ecb" / "null"), a key size in bits and a sector
+  // size, refusing what dm-crypt would refuse with a one-line reason.
+  static Status parse(std::string_view cipher, uint32_t key_bits, uint32_t sector_size,
+                      CipherSpec* out);
+
+  // "aes-xts-plain64", "aes-cbc-essiv:sha256", "cipher_null-ecb".
+  std::string name() const;
+
+  // The 64-bit IV (before mode-specific processing) of data unit `sector`, counted in
+  // sector_size units from the start of the decrypted device.
+  uint64_t iv_of(uint64_t sector) const { return sector * (sector_size / 512) + iv_offset; }
+};
+
+}  // namespace ublkcrypt

@@ -1,0 +1,116 @@
+// Registry and Session: the framework half of the crypto(9) split.
+//
+// The consumer (the engine) asks for a Session by cipher; the Registry binds it to a
+// provider (the one named, or the highest-priority one that supports the cipher). When
+// that provider fails a request (device gone, missed deadline, I/O error), the Session
+// moves itself to the next provider that supports the cipher, retries the failed request
+// and every later failure from the old provider there, and records the move once. The
+// consumer sees only the final result.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backends/provider.h"
+#include "base/secure_bytes.h"
+
+namespace ublkcrypt {
+
+struct SessionOptions {
+  // "" picks by priority; "software"; "kernel"; "kernel:virtio_crypto_aes_cbc" (provider
+  // name, then a provider-specific variant after the first colon).
+  std::string backend;
+  // Move to another provider when this one fails. Off only for measuring one provider.
+  bool failover = true;
+};
+
+struct SessionState {
+  std::string provider;  // current provider name
+  std::string variant;   // its variant ("" when none)
+  uint64_t failovers = 0;
+  std::string last_failover;  // "kernel:virtio_crypto_aes_cbc -> software: <reason>"
+};
+
+class Registry;
+
+class Session final : private ProviderCallback {
+ public:
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  const CipherSpec& spec() const { return spec_; }
+
+  // Starts every request; each completes through its own CryptoCompletion, on any thread.
+  // Safe for concurrent use by multiple threads.
+  void submit(std::span<CryptoRequest* const> requests);
+
+  // Convenience for tools and tests: runs one run and waits for it.
+  Status run(const SectorRun& run);
+
+  SessionState state() const;
+  // The provider currently serving this session (its counters are the ones moving).
+  Provider* provider() const;
+
+  // Moves the session to `backend` (same syntax as SessionOptions::backend), e.g. back to
+  // a card after it returned. Requests in flight finish where they are.
+  Status move_to(std::string_view backend);
+
+ private:
+  friend class Registry;
+  Session(Registry* registry, const CipherSpec& spec, SecureBytes key, bool failover);
+
+  void provider_done(CryptoRequest* request, Status status) override;
+  // Picks the next provider after a failure; returns false when none is left.
+  bool fail_over(uint64_t failed_generation, const Status& cause);
+  Status bind(Provider* provider, std::string_view variant);
+
+  Registry* registry_;
+  CipherSpec spec_;
+  SecureBytes key_;  // kept to open a session on the next provider after a failure
+  bool failover_;
+
+  mutable std::mutex mutex_;
+  Provider* provider_ = nullptr;
+  std::string variant_;
+  std::shared_ptr<ProviderSession> current_;
+  uint64_t generation_ = 0;
+  std::vector<Provider*> failed_;  // providers this session has left because they failed
+  // Sessions we moved away from. A dead card may still hold requests; its session is kept
+  // until ours ends so a late completion never touches freed memory.
+  std::vector<std::shared_ptr<ProviderSession>> retired_;
+  uint64_t failovers_ = 0;
+  std::string last_failover_;
+};
+
+class Registry {
+ public:
+  Registry() = default;
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  void add(std::unique_ptr<Provider> provider);
+  Provider* find(std::string_view name) const;
+  // All providers, highest priority first.
+  std::vector<Provider*> providers() const;
+
+  Status open_session(const CipherSpec& spec, std::span<const uint8_t> key,
+                      const SessionOptions& options, std::unique_ptr<Session>* out);
+
+ private:
+  friend class Session;
+  std::vector<std::unique_ptr<Provider>> providers_;
+};
+
+// Splits "kernel:virtio_crypto_aes_cbc" into ("kernel", "virtio_crypto_aes_cbc").
+std::pair<std::string_view, std::string_view> split_backend(std::string_view backend);
+
+// The process-wide registry with every provider built into this binary (see builtin.cpp:
+// the one list a new backend is added to).
+Registry& builtin_registry();
+
+}  // namespace ublkcrypt

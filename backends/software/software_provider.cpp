@@ -1,0 +1,1 @@
+#include "backends/software/software_provider.h"

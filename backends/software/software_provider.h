@@ -1,0 +1,14 @@
+// The software provider: OpenSSL EVP on the host CPU (AES-NI / VAES), with a worker pool
+// sized to the cores. Placement host-cpu, priority 100.
+#pragma once
+
+#include <memory>
+
+#include "backends/provider.h"
+
+namespace ublkcrypt {
+
+// `threads` = 0 sizes the pool to the online cores.
+std::unique_ptr<Provider> make_software_provider(unsigned threads = 0);
+
+}  // namespace ublkcrypt

@@ -1,0 +1,113 @@
+// Engine: turns block requests into encrypted storage I/O.
+//
+// Write: encrypt (through the Session, whichever provider serves it) then write the
+// ciphertext. Read: read then decrypt. Flush: wait for every write this queue accepted
+// before it, then make the backing durable. Many requests are in flight at once, so crypto
+// of one overlaps storage I/O of others. The engine never knows which provider runs, and
+// knows nothing of ublk: the block device (blockdev/) drives it through EngineQueue.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "backends/registry.h"
+#include "base/status.h"
+#include "engine/storage.h"
+
+namespace ublkcrypt {
+
+struct EngineConfig {
+  uint64_t data_offset = 0;  // bytes into the backing where sector 0 lives (LUKS2 segment)
+  uint64_t size_bytes = 0;   // decrypted device size; 0 = the rest of the backing
+  bool read_only = false;
+  bool allow_discards = false;  // off by default, as dm-crypt (discards leak usage patterns)
+  uint32_t max_io_bytes = 512 * 1024;
+};
+
+enum class BlockOp { read, write, flush, discard, write_zeroes };
+
+class BlockRequest;
+
+class BlockCompletion {
+ public:
+  virtual void block_done(BlockRequest* request, Status status) = 0;
+
+ protected:
+  ~BlockCompletion() = default;
+};
+
+// Owned by the caller (per-queue arrays indexed by tag). The buffer belongs to the engine
+// while the request is in flight: a write is encrypted in place, so on completion the
+// buffer holds ciphertext. Buffers must be 4096-byte aligned.
+class BlockRequest {
+ public:
+  BlockOp op = BlockOp::read;
+  bool fua = false;       // write: durable before completion
+  uint64_t offset = 0;    // bytes in the decrypted device
+  uint32_t length = 0;
+  uint8_t* buffer = nullptr;
+  BlockCompletion* completion = nullptr;
+
+  // Engine-private per-request state (no allocation per request).
+  struct Internal;
+  alignas(8) unsigned char internal[256];
+};
+
+class EngineQueue;
+
+class Engine {
+ public:
+  // Takes ownership of the backing and the crypto session. Fails with a one-line reason if
+  // the geometry does not fit (backing shorter than data_offset + one sector, sizes not
+  // multiples of the sector size, a read-only backing for a writable volume).
+  static Status create(const EngineConfig& config, std::unique_ptr<Storage> storage,
+                       std::unique_ptr<Session> session, std::unique_ptr<Engine>* out);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  uint64_t size_bytes() const;
+  uint32_t sector_size() const;
+  const EngineConfig& config() const;
+  const StorageInfo& storage_info() const;
+  Session& session();
+
+  // One queue per thread; all calls on a queue come from the thread that uses it.
+  Status open_queue(unsigned depth, std::unique_ptr<EngineQueue>* out);
+
+ private:
+  Engine() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  friend class EngineQueue;
+};
+
+class EngineQueue {
+ public:
+  ~EngineQueue();
+  EngineQueue(const EngineQueue&) = delete;
+  EngineQueue& operator=(const EngineQueue&) = delete;
+
+  // Starts a request. Invalid requests (misaligned, out of range, writes to a read-only
+  // volume, discards when not allowed) complete with invalid_argument / permission before
+  // any storage I/O is issued. Completions run on this thread, inside process().
+  void submit(BlockRequest* request);
+
+  // Readable (an eventfd) when process() has work to do: poll it from an event loop.
+  int event_fd() const;
+  // Advances every request whose crypto or storage step finished; runs completions.
+  // Never blocks.
+  void process();
+  // Blocks until at least one event arrives, then process(). For simple loops and tests.
+  void wait_and_process();
+  // Requests submitted and not yet completed.
+  unsigned in_flight() const;
+
+ private:
+  friend class Engine;
+  EngineQueue() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ublkcrypt

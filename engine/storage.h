@@ -1,0 +1,93 @@
+// Storage: the backing that ciphertext lives on (a regular file, a block device, an
+// emulated drive). Shaped like LevelDB's Env: the only door from the engine to the outside,
+// small enough to wrap in a test (fail the Nth write) without a mocking framework.
+//
+// A Storage is shared; each engine queue thread opens its own StorageQueue, and all calls
+// on a StorageQueue come from that one thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+
+namespace ublkcrypt {
+
+struct StorageInfo {
+  std::string name;                 // path as given, for messages
+  uint64_t size_bytes = 0;
+  uint32_t logical_block_size = 512;  // smallest aligned unit the backing accepts
+  bool block_device = false;
+  bool direct_io = false;           // opened with O_DIRECT (buffers must be 4096-aligned)
+  bool read_only = false;
+};
+
+enum class StorageOp { read, write, flush, discard };
+
+class StorageIo;
+
+class StorageCompletion {
+ public:
+  // `bytes` is what the backing transferred; a read that returns less than asked is the
+  // caller's to report (never silently zero-filled).
+  virtual void storage_done(StorageIo* io, Status status, uint32_t bytes) = 0;
+
+ protected:
+  ~StorageCompletion() = default;
+};
+
+class StorageIo {
+ public:
+  StorageOp op = StorageOp::read;
+  bool fua = false;         // write: durable before completion (RWF_DSYNC / FUA)
+  uint64_t offset = 0;      // bytes, in the backing
+  uint32_t length = 0;
+  uint8_t* buffer = nullptr;
+  StorageCompletion* completion = nullptr;
+};
+
+class StorageQueue {
+ public:
+  virtual ~StorageQueue() = default;
+  StorageQueue(const StorageQueue&) = delete;
+  StorageQueue& operator=(const StorageQueue&) = delete;
+
+  // Queues `io`; it reaches the backing at the next kick().
+  virtual void submit(StorageIo* io) = 0;
+  // Sends everything queued since the last kick in one system call.
+  virtual void kick() = 0;
+  // Runs the completions of finished I/Os on this thread. Never blocks.
+  virtual void reap() = 0;
+
+ protected:
+  StorageQueue() = default;
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  virtual const StorageInfo& info() const = 0;
+
+  // A queue for one thread with room for `depth` I/Os in flight. `notify_fd` (an eventfd)
+  // is signalled whenever completions are ready to reap.
+  virtual Status open_queue(unsigned depth, int notify_fd,
+                            std::unique_ptr<StorageQueue>* out) = 0;
+
+ protected:
+  Storage() = default;
+};
+
+struct FileStorageOptions {
+  bool read_only = false;
+  bool direct_io = true;  // O_DIRECT when the backing accepts it (tmpfs does not)
+};
+
+// A regular file or block device through io_uring.
+Status open_file_storage(const std::string& path, const FileStorageOptions& options,
+                         std::unique_ptr<Storage>* out);
+
+}  // namespace ublkcrypt

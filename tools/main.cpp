@@ -1,0 +1,39 @@
+// ublkcrypt: the command line. Verbs live in tools/commands/, one per file.
+#include <algorithm>
+#include <cstdio>
+
+#include "tools/command.h"
+
+namespace ublkcrypt {
+
+std::vector<CommandSpec>& command_specs() {
+  static std::vector<CommandSpec> specs;
+  return specs;
+}
+
+void fail(const Status& status) {
+  std::fprintf(stderr, "ublkcrypt: %s\n", status.message().c_str());
+  throw CLI::RuntimeError(exit_code_for(status.code()));
+}
+
+}  // namespace ublkcrypt
+
+int main(int argc, char** argv) {
+  using namespace ublkcrypt;
+  CLI::App app{"ublkcrypt: encrypted block devices in user space (ublk), LUKS2 compatible.\n"
+               "Crypto runs on the host CPU, an accelerator card, or a self-encrypting drive."};
+  app.require_subcommand(1);
+  app.fallthrough();
+  auto& specs = command_specs();
+  std::sort(specs.begin(), specs.end(),
+            [](const CommandSpec& a, const CommandSpec& b) { return a.order < b.order; });
+  for (const CommandSpec& spec : specs) spec.setup(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();  // a verb failed; fail() already printed why
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return 0;
+}
