@@ -1,0 +1,36 @@
+// Formatting a new LUKS volume: a fresh header, a random volume key, one keyslot.
+// Defaults are cryptsetup's, so a volume formatted here looks like one `cryptsetup
+// luksFormat` would make.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/status.h"
+#include "volume/luks_volume.h"
+
+namespace ublkcrypt {
+
+struct FormatOptions {
+  std::string type = "luks2";            // "luks2" or "luks1"
+  std::string cipher = "aes-xts-plain64";
+  uint32_t key_bits = 512;               // aes-xts-plain64 with 512 bits is AES-256
+  uint32_t sector_size = 0;              // 0: libcryptsetup's choice (512, or 4096 for 4K drives)
+  std::string pbkdf = "argon2id";        // "argon2id", "argon2i" or "pbkdf2"
+  uint32_t iter_time_ms = 0;             // 0: libcryptsetup's default (2000 ms)
+  uint32_t pbkdf_force_iterations = 0;   // benchmark skipped when set (tests, slow machines)
+  uint32_t pbkdf_memory_kib = 0;         // argon2 only; 0: default (up to 1 GiB)
+  std::string label;                     // LUKS2 only
+  std::optional<int> keyslot;            // slot for the first passphrase; nullopt: slot 0
+};
+
+// Formats `device` and adds `passphrase` as its first keyslot; `out` (optional) receives the
+// loaded new volume. Checks the cipher against what ublkcrypt can serve BEFORE writing
+// anything, so a refused request leaves the device untouched. Does not ask about existing
+// content: the caller (the CLI) checks volume/existing_content.h and confirms first.
+Status format_volume(const std::string& device, const FormatOptions& options,
+                     Passphrase passphrase, std::unique_ptr<LuksVolume>* out);
+
+}  // namespace ublkcrypt

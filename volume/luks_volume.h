@@ -1,0 +1,102 @@
+// LuksVolume: one LUKS header (LUKS2, or LUKS1 for old volumes) opened through
+// libcryptsetup. Header parsing, keyslots and key derivation are libcryptsetup's: this
+// class only adapts them to Status, SecureBytes and one-line messages. It never activates
+// dm-crypt, so it works on image files and on kernels without dm-crypt.
+//
+// Not thread-safe: one thread uses a LuksVolume at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/secure_bytes.h"
+#include "base/status.h"
+#include "volume/unlocked_volume.h"
+
+struct crypt_device;
+
+namespace ublkcrypt {
+
+class CryptLog;
+
+using Passphrase = std::span<const uint8_t>;
+
+struct KeyslotInfo {
+  int slot = -1;
+  bool active = false;
+};
+
+class LuksVolume {
+ public:
+  // Loads the header of `device`. corrupt if it holds no LUKS header (or both copies are
+  // destroyed); not_found if the device does not exist.
+  static Status load(const std::string& device, std::unique_ptr<LuksVolume>* out);
+  ~LuksVolume();
+  LuksVolume(const LuksVolume&) = delete;
+  LuksVolume& operator=(const LuksVolume&) = delete;
+
+  const std::string& device() const { return device_; }
+  std::string type() const;    // "LUKS2" or "LUKS1"
+  std::string uuid() const;
+  std::string label() const;   // LUKS2 only; empty otherwise
+  std::string cipher() const;  // cryptsetup's spelling: "aes-xts-plain64"
+  uint32_t key_bits() const;
+  uint32_t sector_size() const;
+  uint64_t data_offset_bytes() const;
+  uint64_t iv_offset() const;  // 512-byte units
+  std::vector<KeyslotInfo> keyslots() const;
+
+  // The decrypted size: the data segment's fixed size, or the device size minus the data
+  // offset for a "dynamic" segment. io_error if the device ends before the segment does.
+  Status data_size_bytes(uint64_t* out) const;
+
+  // See unlock_volume() in volume/unlocked_volume.h.
+  Status unlock(Passphrase passphrase, std::optional<int> keyslot, UnlockedVolume* out) const;
+
+  // Adds `new_passphrase` in `slot` (first free slot if nullopt), authorised by
+  // `passphrase`; stores the slot used in `*added`.
+  Status add_key(Passphrase passphrase, Passphrase new_passphrase, std::optional<int> slot,
+                 int* added);
+  // Adds a keyslot from the volume key itself (format, or recovery with a key in hand).
+  Status add_key_by_volume_key(const SecureBytes& volume_key, Passphrase new_passphrase,
+                               std::optional<int> slot, int* added);
+  // Destroys the keyslot that `passphrase` opens.
+  Status remove_key(Passphrase passphrase, int* removed);
+  // Replaces the passphrase of the slot `passphrase` opens (or `slot`), in place where
+  // libcryptsetup can; stores the slot now holding `new_passphrase`.
+  Status change_key(Passphrase passphrase, Passphrase new_passphrase, std::optional<int> slot,
+                    int* changed);
+  // Destroys keyslot `slot` without asking for any passphrase (caller confirms).
+  Status kill_slot(int slot);
+  // Destroys every keyslot: the data becomes unrecoverable without a header backup.
+  Status erase();
+
+  // Copies the whole header (both copies and keyslot area) into `file`, which must not
+  // exist yet.
+  Status backup_header(const std::string& file);
+
+  // The header as libcryptsetup's luksDump prints it, and as JSON (LUKS2 metadata; for
+  // LUKS1 a JSON summary built from the getters).
+  Status dump_text(std::string* out) const;
+  Status dump_json(std::string* out) const;
+
+ private:
+  LuksVolume(std::string device, crypt_device* cd, std::unique_ptr<CryptLog> log);
+
+  std::string device_;
+  crypt_device* cd_ = nullptr;
+  std::unique_ptr<CryptLog> log_;
+};
+
+// Writes `file` (made by header-backup) back over the header of `device`. corrupt if the
+// file holds no valid LUKS header.
+Status restore_header(const std::string& device, const std::string& file);
+
+// ok if `device` holds a LUKS header; corrupt if not; not_found if it does not exist.
+Status probe_luks(const std::string& device);
+
+}  // namespace ublkcrypt
