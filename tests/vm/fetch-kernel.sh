@@ -1,0 +1,69 @@
+#!/bin/sh
+# fetch-kernel.sh: download (once) Debian's newest 6.12 amd64 kernel and prepare its modules.
+#
+# Why this kernel: the host has no ublk driver; Debian's bookworm-security 6.12 "amd64"
+# flavour has ublk_drv, dm-crypt, algif_skcipher AND virtio_crypto (cloud lacks the last).
+#
+# Cache: ${UBLKCRYPT_VM_CACHE:-/var/cache/ublkcrypt-vm}/kernel/<version>/ (outside the repo).
+# Output (stdout, shell-sourceable lines):
+#   KVER=<uname -r of the guest>
+#   KERNEL_DIR=<extracted tree>
+#   BZIMAGE=<path of vmlinuz>
+#   MODULES=<path of lib/modules/KVER>
+# Set UBLKCRYPT_VM_KPKG to pin a package name instead of taking the newest.
+set -eu
+
+die() { echo "fetch-kernel: $*" >&2; exit 1; }
+
+CACHE=${UBLKCRYPT_VM_CACHE:-/var/cache/ublkcrypt-vm}
+mkdir -p "$CACHE/kernel" || die "cannot create cache dir $CACHE/kernel"
+
+for tool in apt-cache apt-get dpkg-deb depmod; do
+    command -v "$tool" >/dev/null 2>&1 || die "missing $tool (run tests/vm/deps.sh)"
+done
+
+newest_pkg() {
+    apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' 2>/dev/null \
+        | awk '{print $1}' | sort -V | tail -n 1
+}
+
+PKG=${UBLKCRYPT_VM_KPKG:-}
+if [ -z "$PKG" ]; then
+    PKG=$(newest_pkg)
+    if [ -z "$PKG" ]; then
+        # Lists may be missing on a fresh machine: refresh once, then give up clearly.
+        apt-get update -qq >/dev/null 2>&1 || true
+        PKG=$(newest_pkg)
+    fi
+fi
+[ -n "$PKG" ] || die "no linux-image-6.12.*+deb12-amd64-unsigned package in apt lists (run apt-get update; is bookworm-security enabled?)"
+
+# linux-image-6.12.117+deb12-amd64-unsigned -> 6.12.117+deb12-amd64
+KVER=${PKG#linux-image-}
+KVER=${KVER%-unsigned}
+DIR=$CACHE/kernel/$KVER
+
+if [ ! -f "$DIR/.ready" ]; then
+    tmp=$(mktemp -d "$CACHE/kernel/.fetch.XXXXXX")
+    trap 'rm -rf "$tmp"' EXIT
+    echo "fetch-kernel: downloading $PKG (~110 MB, once)" >&2
+    (cd "$tmp" && apt-get download -q "$PKG" >&2) || die "apt-get download $PKG failed"
+    deb=$(ls "$tmp"/*.deb 2>/dev/null | head -n 1)
+    [ -n "$deb" ] || die "apt-get download $PKG produced no .deb"
+    mkdir -p "$tmp/root"
+    dpkg-deb -x "$deb" "$tmp/root" || die "dpkg-deb -x $deb failed"
+    [ -f "$tmp/root/boot/vmlinuz-$KVER" ] || die "package $PKG has no boot/vmlinuz-$KVER"
+    # The package ships no modules.dep; build it for this tree.
+    depmod -b "$tmp/root" "$KVER" || die "depmod -b $tmp/root $KVER failed"
+    rm -f "$deb"
+    rm -rf "$DIR"
+    mv "$tmp/root" "$DIR"
+    touch "$DIR/.ready"
+    rm -rf "$tmp"
+    trap - EXIT
+fi
+
+echo "KVER=$KVER"
+echo "KERNEL_DIR=$DIR"
+echo "BZIMAGE=$DIR/boot/vmlinuz-$KVER"
+echo "MODULES=$DIR/lib/modules/$KVER"

@@ -1,0 +1,189 @@
+#!/bin/bash
+# run-vm.sh: boot Debian's 6.12 kernel under QEMU/TCG with a busybox initramfs, run one guest
+# scenario script, return its exit status. See tests/vm/README.md.
+#
+#   run-vm.sh SCENARIO.sh [--bin FILE]... [--file SRC[:GUESTPATH]]... [--env NAME=VALUE]...
+#             [--qemu-arg ARG]... [--nvme-disk SIZE]... [--virtio-disk SIZE]...
+#             [--crypto-card ID]... [--host-hook SCRIPT] [--timeout SECONDS]
+#             [--mem SIZE] [--smp N] [--share DIR] [--log FILE] [--verbose]
+#
+# Exit: the scenario's status; 124 timeout; 125 harness/boot failure (no exit marker);
+# 126 host hook failed (the scenario itself passed or was stopped because of it).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+die() { echo "run-vm: $*" >&2; exit 125; }
+now() { date +%s.%N; }
+secs() { awk "BEGIN{printf \"%.1f\", $2 - $1}"; }
+
+SCENARIO="" TIMEOUT=${UBLKCRYPT_VM_TIMEOUT:-300} HOOK="" MEM=3G SMP=2 SHARE="" LOGOUT=""
+VERBOSE=${UBLKCRYPT_VM_VERBOSE:-}
+IRFS_ARGS=() QEMU_EXTRA=() NVME=() VIRTIO=() CARDS=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --bin|--file|--env) [ $# -ge 2 ] || die "$1 needs a value"; IRFS_ARGS+=("$1" "$2"); shift 2 ;;
+        --qemu-arg) [ $# -ge 2 ] || die "$1 needs a value"; QEMU_EXTRA+=("$2"); shift 2 ;;
+        --nvme-disk) NVME+=("$2"); shift 2 ;;
+        --virtio-disk) VIRTIO+=("$2"); shift 2 ;;
+        --crypto-card) CARDS+=("$2"); shift 2 ;;
+        --host-hook) HOOK=$2; shift 2 ;;
+        --timeout) TIMEOUT=$2; shift 2 ;;
+        --mem) MEM=$2; shift 2 ;;
+        --smp) SMP=$2; shift 2 ;;
+        --share) SHARE=$2; shift 2 ;;
+        --log) LOGOUT=$2; shift 2 ;;
+        --verbose|-v) VERBOSE=1; shift ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -*) die "unknown option '$1' (see --help)" ;;
+        *) [ -z "$SCENARIO" ] || die "two scenarios given: '$SCENARIO' and '$1'"; SCENARIO=$1; shift ;;
+    esac
+done
+[ -n "$SCENARIO" ] || die "usage: run-vm.sh SCENARIO.sh [options] (see --help)"
+[ -f "$SCENARIO" ] || die "scenario '$SCENARIO' not found"
+[[ $TIMEOUT =~ ^[0-9]+$ ]] || die "--timeout '$TIMEOUT' is not a number of seconds"
+[ -z "$HOOK" ] || [ -x "$HOOK" ] || die "host hook '$HOOK' is missing or not executable"
+
+if ! "$HERE/deps.sh" --check 2>/dev/null; then
+    [ "$(id -u)" = 0 ] && [ -z "${UBLKCRYPT_VM_NO_INSTALL:-}" ] || "$HERE/deps.sh" --check || exit 125
+    "$HERE/deps.sh" || exit 125
+fi
+
+T_START=$(now)
+RUN=$(mktemp -d "${TMPDIR:-/tmp}/ublkcrypt-vm.XXXXXX")
+LOG=$RUN/console.log QMP=$RUN/qmp.sock
+SHARE=${SHARE:-$RUN/share}
+mkdir -p "$SHARE/out" "$SHARE/signals"
+rm -f "$SHARE"/signals/* 2>/dev/null || true
+QEMU_PID="" HOOK_PID=""
+cleanup() {
+    [ -z "$HOOK_PID" ] || kill -- "-$HOOK_PID" 2>/dev/null || true
+    [ -z "$QEMU_PID" ] || kill "$QEMU_PID" 2>/dev/null || true
+    if [ -n "$LOGOUT" ] && [ -f "$LOG" ]; then cp "$LOG" "$LOGOUT" 2>/dev/null || true; fi
+    if [ -n "${UBLKCRYPT_VM_KEEP:-}" ]; then echo "run-vm: kept $RUN" >&2; else rm -rf "$RUN"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- kernel and initramfs ----
+KOUT=$("$HERE/fetch-kernel.sh") || exit 125
+eval "$KOUT"
+T_KERNEL=$(now)
+"$HERE/build-initramfs.sh" --scenario "$SCENARIO" --out "$RUN/initrd.cpio" "${IRFS_ARGS[@]}" >/dev/null \
+    || exit 125
+T_INITRD=$(now)
+
+# ---- QEMU command line ----
+QEMU=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m "$MEM" -smp "$SMP"
+      -nographic -nodefaults -serial stdio -no-reboot
+      -kernel "$BZIMAGE" -initrd "$RUN/initrd.cpio"
+      -append "console=ttyS0 loglevel=4 panic=-1 random.trust_cpu=on ${UBLKCRYPT_VM_CMDLINE:-}"
+      -qmp "unix:$QMP,server=on,wait=off"
+      -virtfs "local,path=$SHARE,mount_tag=host,security_model=none,id=host")
+n=0
+for size in "${NVME[@]}"; do
+    truncate -s "$size" "$RUN/nvme$n.img" || die "--nvme-disk '$size': cannot create the disk file"
+    QEMU+=(-drive "file=$RUN/nvme$n.img,if=none,id=nvme$n,format=raw,cache=unsafe"
+           -device "nvme,serial=ublkc-nvme$n,drive=nvme$n")
+    n=$((n + 1))
+done
+n=0
+for size in "${VIRTIO[@]}"; do
+    truncate -s "$size" "$RUN/vd$n.img" || die "--virtio-disk '$size': cannot create the disk file"
+    QEMU+=(-drive "file=$RUN/vd$n.img,if=virtio,format=raw,cache=unsafe")
+    n=$((n + 1))
+done
+for id in "${CARDS[@]}"; do
+    QEMU+=(-object "cryptodev-backend-builtin,id=$id-backend"
+           -device "virtio-crypto-pci,id=$id,cryptodev=$id-backend")
+done
+for a in "${QEMU_EXTRA[@]}"; do QEMU+=("${a//@RUN@/$RUN}"); done  # @RUN@ = this run's temp dir
+
+# ---- boot ----
+T_BOOT=$(now)
+"${QEMU[@]}" </dev/null >"$LOG" 2>"$RUN/qemu.err" &
+QEMU_PID=$!
+[ -z "$VERBOSE" ] || tail -n +1 -F --pid="$QEMU_PID" "$LOG" 2>/dev/null | tr -d '\r' >&2 &
+
+if [ -n "$HOOK" ]; then
+    for _ in $(seq 50); do [ -S "$QMP" ] || ! kill -0 "$QEMU_PID" 2>/dev/null && break; sleep 0.1; done
+    UBLKCRYPT_VM_QMP=$QMP UBLKCRYPT_VM_LOG=$LOG UBLKCRYPT_VM_SHARE=$SHARE UBLKCRYPT_VM_RUN=$RUN \
+        PATH="$HERE/host:$PATH" setsid "$HOOK" >"$RUN/hook.log" 2>&1 &
+    HOOK_PID=$!
+fi
+
+marker() { tr -d '\r' <"$LOG" | grep -ao "$1[^ ]*" | tail -n 1 | cut -d= -f2 || true; }
+T_BOOTED="" STATUS="" HOOK_RC=""
+deadline=$(( $(date +%s) + TIMEOUT ))
+while kill -0 "$QEMU_PID" 2>/dev/null; do
+    if [ -z "$T_BOOTED" ] && grep -aq 'UBLKCRYPT-VM-BOOTED' "$LOG"; then T_BOOTED=$(now); fi
+    if [ -n "$HOOK_PID" ] && [ -z "$HOOK_RC" ] && ! kill -0 "$HOOK_PID" 2>/dev/null; then
+        wait "$HOOK_PID" && HOOK_RC=0 || HOOK_RC=$?
+        if [ "$HOOK_RC" != 0 ]; then
+            echo "run-vm: host hook $(basename "$HOOK") failed (exit $HOOK_RC); stopping the VM" >&2
+            STATUS=hook; break
+        fi
+    fi
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+        echo "run-vm: timeout after ${TIMEOUT}s; dumping blocked guest tasks (sysrq-w)" >&2
+        UBLKCRYPT_VM_QMP=$QMP "$HERE/host/vm-qmp" human-monitor-command \
+            '{"command-line": "sendkey alt-sysrq-w"}' >/dev/null 2>&1 || true
+        sleep 3
+        STATUS=timeout; break
+    fi
+    sleep 0.2
+done
+T_END=$(now)
+kill "$QEMU_PID" 2>/dev/null || true
+wait "$QEMU_PID" 2>/dev/null || true
+QEMU_PID=""
+if [ -n "$HOOK_PID" ] && [ -z "$HOOK_RC" ]; then
+    # The VM is gone; a hook still running has nothing left to talk to.
+    kill -0 "$HOOK_PID" 2>/dev/null && { sleep 1; kill -- "-$HOOK_PID" 2>/dev/null || true; }
+    wait "$HOOK_PID" && HOOK_RC=0 || HOOK_RC=$?
+fi
+HOOK_PID=""
+
+# ---- verdict ----
+RC=$(marker UBLKCRYPT-VM-EXIT=)
+GUEST_BOOT=$(marker 'UBLKCRYPT-VM-BOOTED uptime=')
+SCEN=$(marker UBLKCRYPT-VM-SCENARIO-SECONDS=)
+if [ -z "$T_BOOTED" ] && [ -n "$GUEST_BOOT" ] && [ -n "$SCEN" ]; then
+    # Booted and finished between two polls: boot ended about SCEN seconds before the end.
+    T_BOOTED=$(awk "BEGIN{printf \"%.3f\", $T_END - $SCEN}")
+fi
+if [ -n "$RC" ] && [ -z "$STATUS" ]; then
+    STATUS=done
+elif [ -z "$STATUS" ]; then
+    STATUS=nomarker
+fi
+echo "run-vm: $(basename "$SCENARIO"): kernel $KVER; prep $(secs "$T_START" "$T_BOOT")s" \
+     "(kernel $(secs "$T_START" "$T_KERNEL")s, initramfs $(secs "$T_KERNEL" "$T_INITRD")s);" \
+     "boot $( [ -n "$T_BOOTED" ] && echo "$(secs "$T_BOOT" "$T_BOOTED")s (guest uptime ${GUEST_BOOT}s)" || echo n/a);" \
+     "scenario ${SCEN:-n/a}s; VM wall $(secs "$T_BOOT" "$T_END")s" >&2
+
+case "$STATUS" in
+    done) EXIT=$RC ;;
+    timeout) EXIT=124 ;;
+    hook) EXIT=126 ;;
+    *) EXIT=125
+       echo "run-vm: guest stopped without UBLKCRYPT-VM-EXIT marker (boot failure or panic?)" >&2
+       [ -s "$RUN/qemu.err" ] && echo "run-vm: qemu: $(head -n 3 "$RUN/qemu.err")" >&2 ;;
+esac
+if [ "$EXIT" = 0 ] && [ -n "$HOOK_RC" ] && [ "$HOOK_RC" != 0 ]; then
+    echo "run-vm: host hook $(basename "$HOOK") failed (exit $HOOK_RC)" >&2; EXIT=126
+fi
+
+if [ "$EXIT" != 0 ] && [ -z "$VERBOSE" ]; then
+    lines=$(wc -l <"$LOG")
+    if [ "$lines" -le 400 ]; then
+        echo "run-vm: ---- guest console ($lines lines) ----" >&2; tr -d '\r' <"$LOG" >&2
+    else
+        echo "run-vm: ---- guest console, last 250 of $lines lines ----" >&2; tail -n 250 "$LOG" | tr -d '\r' >&2
+    fi
+    echo "run-vm: ---- end of guest console ----" >&2
+fi
+if [ "$EXIT" != 0 ] && [ -s "$RUN/hook.log" ]; then
+    echo "run-vm: ---- host hook output ----" >&2; tail -n 100 "$RUN/hook.log" >&2
+fi
+echo "run-vm: result: $STATUS, exit $EXIT" >&2
+exit "$EXIT"
