@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 
 #include "backends/registry.h"
 #include "base/status.h"
@@ -21,7 +22,7 @@ struct EngineConfig {
   uint64_t size_bytes = 0;   // decrypted device size; 0 = the rest of the backing
   bool read_only = false;
   bool allow_discards = false;  // off by default, as dm-crypt (discards leak usage patterns)
-  uint32_t max_io_bytes = 512 * 1024;
+  uint32_t max_io_bytes = 512 * 1024;  // largest read or write (discard/write_zeroes: any)
 };
 
 enum class BlockOp { read, write, flush, discard, write_zeroes };
@@ -84,14 +85,20 @@ class Engine {
 
 class EngineQueue {
  public:
+  // Waits for requests still in flight (their completions run) before it returns. Destroy
+  // every queue before its Engine.
   ~EngineQueue();
   EngineQueue(const EngineQueue&) = delete;
   EngineQueue& operator=(const EngineQueue&) = delete;
 
-  // Starts a request. Invalid requests (misaligned, out of range, writes to a read-only
-  // volume, discards when not allowed) complete with invalid_argument / permission before
-  // any storage I/O is issued. Completions run on this thread, inside process().
+  // Starts a request. Invalid requests complete before any storage I/O is issued:
+  // misaligned, zero-length, out of range or over max_io_bytes with invalid_argument,
+  // changes to a read-only volume with permission, discards when not allowed with
+  // unsupported (the kernel's EOPNOTSUPP). Completions run on this thread, inside
+  // process(), never inside submit().
   void submit(BlockRequest* request);
+  // Starts several requests with one crypto batch and one storage system call.
+  void submit(std::span<BlockRequest* const> requests);
 
   // Readable (an eventfd) when process() has work to do: poll it from an event loop.
   int event_fd() const;

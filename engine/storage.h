@@ -45,6 +45,10 @@ class StorageIo {
   uint32_t length = 0;
   uint8_t* buffer = nullptr;
   StorageCompletion* completion = nullptr;
+
+  // Storage-private while in flight: bytes moved so far. A short transfer is resumed from
+  // here rather than reported (a read stops at end of file and reports what it got).
+  uint32_t transferred = 0;
 };
 
 class StorageQueue {
@@ -86,7 +90,9 @@ struct FileStorageOptions {
   bool direct_io = true;  // O_DIRECT when the backing accepts it (tmpfs does not)
 };
 
-// A regular file or block device through io_uring.
+// A regular file or block device through io_uring. Refuses (one line naming the path) a
+// missing or unreadable path and a backing shorter than 512 bytes. With direct_io, falls
+// back to buffered I/O when the filesystem refuses O_DIRECT (info().direct_io says which).
 Status open_file_storage(const std::string& path, const FileStorageOptions& options,
                          std::unique_ptr<Storage>* out);
 

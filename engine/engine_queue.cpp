@@ -1,0 +1,340 @@
+// EngineQueue: the per-thread request pipeline.
+//
+//   read:          storage read -> decrypt in place -> complete
+//   write:         encrypt in place -> storage write (FUA as RWF_DSYNC) -> complete
+//   write_zeroes:  per chunk: zeros encrypted in a scratch buffer -> storage write
+//                  (zeros on disk would decrypt to garbage)
+//   discard:       punch a hole / BLKDISCARD -> complete
+//   flush:         wait for the writes accepted before it -> fdatasync -> complete
+//
+// Storage completions arrive on this thread (reap); crypto completions arrive on provider
+// threads and come over through the CompletionInbox. Both signal the same eventfd, so one
+// fd wakes the queue. Work started while handling completions is batched: one
+// Session::submit and one io_uring_submit per process().
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fmt/format.h>
+#include <vector>
+
+#include "engine/completion_inbox.h"
+#include "engine/engine.h"
+#include "engine/engine_impl.h"
+#include "engine/flush_tracker.h"
+#include "engine/request_state.h"
+
+namespace ublkcrypt {
+
+namespace {
+
+using Internal = BlockRequest::Internal;
+
+// write_zeroes encrypts zeros in buffers of this size; a few per queue, shared in turn.
+constexpr uint32_t kScratchBytes = 128 * 1024;
+constexpr unsigned kScratchBuffers = 4;
+
+bool is_write(BlockOp op) {
+  return op == BlockOp::write || op == BlockOp::write_zeroes || op == BlockOp::discard;
+}
+
+}  // namespace
+
+struct EngineQueue::Impl final : CryptoCompletion, StorageCompletion {
+  Impl(Engine::Impl* owner, int fd)
+      : engine(owner), session(owner->session.get()), event_fd(fd), inbox(fd) {}
+
+  Engine::Impl* engine;
+  Session* session;
+  std::unique_ptr<StorageQueue> storage;
+  int event_fd;  // owned; storage completions and the inbox both signal it
+  CompletionInbox inbox;
+  FlushTracker flushes;
+  std::vector<CryptoRequest*> crypto_batch;  // started at the next dispatch()
+  bool storage_queued = false;
+  bool in_process = false;
+  unsigned in_flight = 0;
+
+  std::vector<uint8_t*> free_scratch;
+  std::vector<uint8_t*> all_scratch;
+  Internal* scratch_waiting = nullptr;  // FIFO of write_zeroes waiting for a buffer
+  Internal** scratch_waiting_tail = &scratch_waiting;
+
+  ~Impl() {
+    for (uint8_t* buffer : all_scratch) std::free(buffer);
+    if (event_fd >= 0) ::close(event_fd);
+  }
+
+  const VolumeGeometry& volume() const { return engine->geometry; }
+  uint64_t backing_offset(uint64_t offset) const { return engine->config.data_offset + offset; }
+
+  void start(BlockRequest* request);
+  void dispatch();
+  void process();
+
+  void start_crypto(Internal* in, Direction direction, uint8_t* buffer, uint64_t offset,
+                    uint32_t length);
+  void start_storage(Internal* in, StorageOp op, uint8_t* buffer, uint64_t offset,
+                     uint32_t length, bool fua);
+  void next_zero_chunk(Internal* in);
+  void start_flush(Internal* in) { start_storage(in, StorageOp::flush, nullptr, 0, 0, false); }
+  void crypto_finished(Internal* in);
+  void finish(Internal* in, Status status);
+
+  void crypto_done(CryptoRequest* request, Status status) override;
+  void storage_done(StorageIo* io, Status status, uint32_t bytes) override;
+};
+
+// ---- Starting requests ---------------------------------------------------------------------
+
+void EngineQueue::Impl::start(BlockRequest* request) {
+  Internal* in = new (request->internal) Internal;
+  in->request = request;
+  in->crypto.owner = in;
+  in->crypto.completion = this;
+  in->io.owner = in;
+  in->io.completion = this;
+  ++in_flight;
+
+  if (Status s = validate_request(volume(), *request); !s.ok()) {
+    in->stage = Internal::Stage::rejected;
+    in->status = std::move(s);
+    inbox.push(in);  // completes inside the next process(), never inside submit()
+    return;
+  }
+  if (is_write(request->op)) flushes.write_accepted(in);
+  switch (request->op) {
+    case BlockOp::read:
+      start_storage(in, StorageOp::read, request->buffer, backing_offset(request->offset),
+                    request->length, false);
+      break;
+    case BlockOp::write:
+      start_crypto(in, Direction::encrypt, request->buffer, request->offset, request->length);
+      break;
+    case BlockOp::discard:
+      start_storage(in, StorageOp::discard, nullptr, backing_offset(request->offset),
+                    request->length, false);
+      break;
+    case BlockOp::write_zeroes:
+      if (free_scratch.empty()) {
+        in->stage = Internal::Stage::waiting_scratch;
+        *scratch_waiting_tail = in;
+        scratch_waiting_tail = &in->next;
+        break;
+      }
+      in->scratch = free_scratch.back();
+      free_scratch.pop_back();
+      next_zero_chunk(in);
+      break;
+    case BlockOp::flush:
+      if (volume().read_only) {  // nothing was written; nothing to make durable
+        in->stage = Internal::Stage::rejected;
+        inbox.push(in);
+      } else if (flushes.flush_accepted(in)) {
+        start_flush(in);
+      }
+      break;
+  }
+}
+
+void EngineQueue::Impl::start_crypto(Internal* in, Direction direction, uint8_t* buffer,
+                                     uint64_t offset, uint32_t length) {
+  const uint32_t sector_size = volume().sector_size;
+  in->stage = Internal::Stage::crypting;
+  in->crypto.run = SectorRun{direction, buffer, buffer, offset / sector_size,
+                             length / sector_size};
+  crypto_batch.push_back(&in->crypto);
+}
+
+void EngineQueue::Impl::start_storage(Internal* in, StorageOp op, uint8_t* buffer,
+                                      uint64_t offset, uint32_t length, bool fua) {
+  in->stage = Internal::Stage::storage;
+  in->io.op = op;
+  in->io.fua = fua;
+  in->io.offset = offset;
+  in->io.length = length;
+  in->io.buffer = buffer;
+  storage->submit(&in->io);
+  storage_queued = true;
+}
+
+// write_zeroes, one chunk: zeros, encrypted for their sectors, then written.
+void EngineQueue::Impl::next_zero_chunk(Internal* in) {
+  const BlockRequest& request = *in->request;
+  const uint32_t chunk = std::min(kScratchBytes, request.length - in->zeroed);
+  std::memset(in->scratch, 0, chunk);
+  start_crypto(in, Direction::encrypt, in->scratch, request.offset + in->zeroed, chunk);
+}
+
+// Sends what the last steps started: one crypto batch, one storage system call.
+void EngineQueue::Impl::dispatch() {
+  if (!crypto_batch.empty()) {
+    // A provider completing inline only pushes to the inbox, so the batch cannot grow
+    // while it is being submitted.
+    session->submit(crypto_batch);
+    crypto_batch.clear();
+  }
+  if (storage_queued) {
+    storage_queued = false;
+    storage->kick();
+  }
+}
+
+// ---- Advancing requests --------------------------------------------------------------------
+
+void EngineQueue::Impl::process() {
+  // Drain the eventfd before looking at the sources, so a signal racing with this pass
+  // stays pending for the next one.
+  eventfd_t ignored;
+  (void)eventfd_read(event_fd, &ignored);
+  in_process = true;
+  storage->reap();
+  for (Internal* in = inbox.take_all(); in != nullptr;) {
+    Internal* next = in->next;
+    if (in->stage == Internal::Stage::rejected) finish(in, std::move(in->status));
+    else crypto_finished(in);
+    in = next;
+  }
+  in_process = false;
+  dispatch();
+}
+
+void EngineQueue::Impl::crypto_done(CryptoRequest* request, Status status) {
+  Internal* in = static_cast<Internal::Crypto*>(request)->owner;
+  in->status = std::move(status);
+  inbox.push(in);
+}
+
+void EngineQueue::Impl::crypto_finished(Internal* in) {
+  if (!in->status.ok()) {
+    finish(in, std::move(in->status));
+    return;
+  }
+  const BlockRequest& request = *in->request;
+  switch (request.op) {
+    case BlockOp::read:
+      finish(in, Status::Ok());
+      break;
+    case BlockOp::write:
+      start_storage(in, StorageOp::write, request.buffer, backing_offset(request.offset),
+                    request.length, request.fua);
+      break;
+    case BlockOp::write_zeroes:
+      start_storage(in, StorageOp::write, in->scratch,
+                    backing_offset(request.offset + in->zeroed), in->crypto.run.sector_count *
+                    volume().sector_size, request.fua);
+      break;
+    default:
+      finish(in, Status(Errc::invalid_argument, "engine: crypto step for a dataless request"));
+  }
+}
+
+void EngineQueue::Impl::storage_done(StorageIo* io, Status status, uint32_t bytes) {
+  Internal* in = static_cast<Internal::Io*>(io)->owner;
+  const BlockRequest& request = *in->request;
+  if (!status.ok()) {
+    finish(in, std::move(status));
+    return;
+  }
+  switch (request.op) {
+    case BlockOp::read:
+      if (bytes < io->length) {
+        finish(in, Status(Errc::io_error,
+                          fmt::format("read {} at offset {}: short read ({} of {} bytes; "
+                                      "backing truncated?)",
+                                      volume().name, io->offset, bytes, io->length)));
+        return;
+      }
+      start_crypto(in, Direction::decrypt, request.buffer, request.offset, request.length);
+      break;
+    case BlockOp::write_zeroes:
+      in->zeroed += io->length;
+      if (in->zeroed < request.length) next_zero_chunk(in);
+      else finish(in, Status::Ok());
+      break;
+    default:
+      finish(in, Status::Ok());
+  }
+}
+
+void EngineQueue::Impl::finish(Internal* in, Status status) {
+  BlockRequest* request = in->request;
+  if (in->scratch != nullptr) {  // hand the buffer to the next write_zeroes in line
+    uint8_t* scratch = in->scratch;
+    in->scratch = nullptr;
+    if (Internal* waiter = scratch_waiting) {
+      scratch_waiting = waiter->next;
+      if (scratch_waiting == nullptr) scratch_waiting_tail = &scratch_waiting;
+      waiter->scratch = scratch;
+      next_zero_chunk(waiter);
+    } else {
+      free_scratch.push_back(scratch);
+    }
+  }
+  // Rejected requests were never counted as writes.
+  if (is_write(request->op) && in->stage != Internal::Stage::rejected)
+    flushes.write_finished(in, [this](Internal* flush) { start_flush(flush); });
+  in->~Internal();
+  --in_flight;
+  // Last: the caller may reuse the request (and its internal state) from the callback.
+  request->completion->block_done(request, std::move(status));
+}
+
+// ---- EngineQueue -----------------------------------------------------------------------------
+
+Status Engine::open_queue(unsigned depth, std::unique_ptr<EngineQueue>* out) {
+  if (depth == 0)
+    return Status(Errc::invalid_argument,
+                  fmt::format("queue on {}: depth must be at least 1", impl_->geometry.name));
+  std::unique_ptr<EngineQueue> queue(new EngineQueue);
+  const int event_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (event_fd < 0) return errno_status("eventfd", errno);
+  auto impl = std::make_unique<EngineQueue::Impl>(impl_.get(), event_fd);
+  if (Status s = impl_->storage->open_queue(depth, impl->event_fd, &impl->storage); !s.ok())
+    return s;
+  impl->crypto_batch.reserve(depth);
+  const unsigned scratch_count = std::min(depth, kScratchBuffers);
+  for (unsigned i = 0; i < scratch_count; ++i) {
+    auto* buffer = static_cast<uint8_t*>(std::aligned_alloc(4096, kScratchBytes));
+    if (buffer == nullptr)
+      return Status(Errc::no_memory, fmt::format("queue on {}: write_zeroes buffers",
+                                                 impl_->geometry.name));
+    impl->all_scratch.push_back(buffer);
+    impl->free_scratch.push_back(buffer);
+  }
+  queue->impl_ = std::move(impl);
+  *out = std::move(queue);
+  return Status::Ok();
+}
+
+EngineQueue::~EngineQueue() {
+  while (impl_->in_flight > 0) wait_and_process();
+}
+
+void EngineQueue::submit(BlockRequest* request) {
+  impl_->start(request);
+  if (!impl_->in_process) impl_->dispatch();
+}
+
+void EngineQueue::submit(std::span<BlockRequest* const> requests) {
+  for (BlockRequest* request : requests) impl_->start(request);
+  if (!impl_->in_process) impl_->dispatch();
+}
+
+int EngineQueue::event_fd() const { return impl_->event_fd; }
+
+void EngineQueue::process() { impl_->process(); }
+
+void EngineQueue::wait_and_process() {
+  pollfd fd{impl_->event_fd, POLLIN, 0};
+  while (::poll(&fd, 1, -1) < 0 && errno == EINTR) {
+  }
+  impl_->process();
+}
+
+unsigned EngineQueue::in_flight() const { return impl_->in_flight; }
+
+}  // namespace ublkcrypt
