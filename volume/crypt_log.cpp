@@ -1,0 +1,45 @@
+#include "volume/crypt_log.h"
+
+#include <libcryptsetup.h>
+
+#include <mutex>
+
+namespace ublkcrypt {
+
+static void forward(int level, const char* message, void* user) {
+  CryptLog* log = user != nullptr ? static_cast<CryptLog*>(user) : &thread_crypt_log();
+  log->receive(level, message);
+}
+
+CryptLog& thread_crypt_log() {
+  thread_local CryptLog log;
+  return log;
+}
+
+void CryptLog::attach(crypt_device* cd) {
+  static std::once_flag once;
+  std::call_once(once, [] { crypt_set_log_callback(nullptr, forward, nullptr); });
+  if (cd != nullptr) crypt_set_log_callback(cd, forward, this);
+}
+
+void CryptLog::receive(int level, const char* message) {
+  if (message == nullptr) return;
+  if (level == CRYPT_LOG_ERROR) {
+    std::string_view text(message);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '.')) text.remove_suffix(1);
+    last_error_.assign(text);
+  } else if (level == CRYPT_LOG_NORMAL && sink_ != nullptr) {
+    sink_->append(message);
+  }
+}
+
+Status crypt_failure(std::string_view what, int negative_errno, const CryptLog& log) {
+  Status from_errno = errno_status(what, -negative_errno);
+  if (log.last_error().empty()) return from_errno;
+  std::string text(what);
+  text += ": ";
+  text += log.last_error();
+  return Status(from_errno.code(), std::move(text));
+}
+
+}  // namespace ublkcrypt

@@ -1,0 +1,45 @@
+// CryptLog: where libcryptsetup's messages go. Left alone, libcryptsetup prints them to
+// stdout/stderr, which would break our one-line error contract and mix its wording with
+// ours. Instead its errors are kept so a failing call can name the cause in its Status,
+// normal output is kept only while a caller asks for it (luksDump text), and verbose and
+// debug output is dropped. libcryptsetup never logs passphrases or keys; nothing here
+// could print one anyway, since nothing is printed.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+struct crypt_device;
+
+namespace ublkcrypt {
+
+class CryptLog {
+ public:
+  // Routes `cd`'s messages here. Also installs, once per process, a default route for
+  // messages libcryptsetup logs before a handle has its own (into a per-thread CryptLog).
+  void attach(crypt_device* cd);
+
+  // The most recent error message, without the trailing newline and period.
+  const std::string& last_error() const { return last_error_; }
+
+  // While set, normal-level output is appended to `*sink` (crypt_dump's text).
+  void capture_output(std::string* sink) { sink_ = sink; }
+
+  void receive(int level, const char* message);
+
+ private:
+  std::string last_error_;
+  std::string* sink_ = nullptr;
+};
+
+// The per-thread CryptLog that receives messages of calls made without a handle.
+CryptLog& thread_crypt_log();
+
+// Status for a failed libcryptsetup call returning -errno: "<what>: <cause>", the cause
+// being libcryptsetup's own last error message when it logged one, else strerror. The class
+// comes from the errno.
+Status crypt_failure(std::string_view what, int negative_errno, const CryptLog& log);
+
+}  // namespace ublkcrypt

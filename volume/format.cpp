@@ -1,0 +1,130 @@
+#include "volume/format.h"
+
+#include <fcntl.h>
+#include <libcryptsetup.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fmt/format.h>
+#include <vector>
+
+#include "backends/cipher_spec.h"
+#include "volume/crypt_log.h"
+
+namespace ublkcrypt {
+
+static Status check_options(const FormatOptions& o) {
+  if (o.type != "luks2" && o.type != "luks1")
+    return Status(Errc::invalid_argument,
+                  fmt::format("type {}: unsupported (use luks2 or luks1)", o.type));
+  if (o.pbkdf != "argon2id" && o.pbkdf != "argon2i" && o.pbkdf != "pbkdf2")
+    return Status(Errc::invalid_argument,
+                  fmt::format("pbkdf {}: unknown (use argon2id, argon2i or pbkdf2)", o.pbkdf));
+  if (o.type == "luks1" && o.pbkdf != "pbkdf2")
+    return Status(Errc::invalid_argument, "pbkdf " + o.pbkdf + ": LUKS1 supports only pbkdf2");
+  if (o.type == "luks1" && o.sector_size != 0 && o.sector_size != 512)
+    return Status(Errc::invalid_argument,
+                  fmt::format("sector size {}: LUKS1 supports only 512", o.sector_size));
+  // Refuse here, before anything is written, what ublkcrypt could not open afterwards.
+  CipherSpec spec;
+  return CipherSpec::parse(o.cipher, o.key_bits, o.sector_size == 0 ? 512 : o.sector_size, &spec);
+}
+
+// "aes-xts-plain64" -> "aes", "xts-plain64": crypt_format takes them apart.
+static void split_cipher(const std::string& full, std::string* cipher, std::string* mode) {
+  size_t dash = full.find('-');
+  *cipher = full.substr(0, dash);
+  *mode = dash == std::string::npos ? "" : full.substr(dash + 1);
+}
+
+static crypt_pbkdf_type pbkdf_of(const FormatOptions& o) {
+  crypt_pbkdf_type p = *crypt_get_pbkdf_default(o.type == "luks1" ? CRYPT_LUKS1 : CRYPT_LUKS2);
+  p.type = o.pbkdf == "pbkdf2" ? CRYPT_KDF_PBKDF2
+           : o.pbkdf == "argon2i" ? CRYPT_KDF_ARGON2I
+                                  : CRYPT_KDF_ARGON2ID;
+  if (o.pbkdf == "pbkdf2") {
+    p.max_memory_kb = 0;
+    p.parallel_threads = 0;
+  }
+  if (o.iter_time_ms != 0) p.time_ms = o.iter_time_ms;
+  if (o.pbkdf_memory_kib != 0 && o.pbkdf != "pbkdf2") p.max_memory_kb = o.pbkdf_memory_kib;
+  if (o.pbkdf_force_iterations != 0) {
+    p.iterations = o.pbkdf_force_iterations;
+    p.time_ms = 0;
+    p.flags |= CRYPT_PBKDF_NO_BENCHMARK;
+  }
+  return p;
+}
+
+// Undoes a half-made format: zeroes the header area so the device is not left holding a
+// header without keyslots, which would look like a volume nobody can open.
+static void wipe_header_area(const std::string& device, uint64_t bytes) {
+  int fd = open(device.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  std::vector<char> zeros(1 << 20, 0);
+  for (uint64_t done = 0; done < bytes;) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), bytes - done));
+    ssize_t w = pwrite(fd, zeros.data(), n, static_cast<off_t>(done));
+    if (w <= 0) break;
+    done += static_cast<uint64_t>(w);
+  }
+  fsync(fd);
+  close(fd);
+}
+
+Status format_volume(const std::string& device, const FormatOptions& options,
+                     Passphrase passphrase, std::unique_ptr<LuksVolume>* out) {
+  Status s = check_options(options);
+  if (!s.ok()) return s;
+  struct stat st;
+  if (stat(device.c_str(), &st) != 0) return errno_status(fmt::format("device {}", device), errno);
+
+  CryptLog log;
+  log.attach(nullptr);
+  crypt_device* cd = nullptr;
+  int r = crypt_init(&cd, device.c_str());
+  if (r < 0) return crypt_failure(fmt::format("device {}", device), r, thread_crypt_log());
+  log.attach(cd);
+
+  std::string cipher, mode;
+  split_cipher(options.cipher, &cipher, &mode);
+  crypt_pbkdf_type pbkdf = pbkdf_of(options);
+  size_t key_bytes = options.key_bits / 8;
+  if (options.type == "luks1") {
+    crypt_params_luks1 params{};
+    params.hash = "sha256";
+    r = crypt_set_pbkdf_type(cd, &pbkdf);
+    if (r >= 0)
+      r = crypt_format(cd, CRYPT_LUKS1, cipher.c_str(), mode.c_str(), nullptr, nullptr,
+                       key_bytes, &params);
+  } else {
+    crypt_params_luks2 params{};
+    params.pbkdf = &pbkdf;
+    params.sector_size = options.sector_size;
+    params.label = options.label.empty() ? nullptr : options.label.c_str();
+    r = crypt_format(cd, CRYPT_LUKS2, cipher.c_str(), mode.c_str(), nullptr, nullptr, key_bytes,
+                     &params);
+  }
+  if (r < 0) {
+    s = crypt_failure(fmt::format("format {}", device), r, log);
+    crypt_free(cd);
+    return s;
+  }
+  // crypt_format generated the volume key and still holds it; the first keyslot wraps it.
+  r = crypt_keyslot_add_by_volume_key(cd, options.keyslot.value_or(CRYPT_ANY_SLOT), nullptr, 0,
+                                      reinterpret_cast<const char*>(passphrase.data()),
+                                      passphrase.size());
+  if (r < 0) {
+    s = crypt_failure(fmt::format("format {}: add key slot", device), r, log);
+    uint64_t header_bytes = crypt_get_data_offset(cd) * 512;
+    crypt_free(cd);
+    wipe_header_area(device, header_bytes);
+    return s;
+  }
+  crypt_free(cd);  // wipes libcryptsetup's copy of the volume key
+  if (out == nullptr) return Status::Ok();
+  return LuksVolume::load(device, out);
+}
+
+}  // namespace ublkcrypt
