@@ -1,1 +1,198 @@
 #include "backends/software/software_provider.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <thread>
+
+#include "backends/software/sector_cipher.h"
+#include "backends/software/worker_pool.h"
+
+namespace ublkcrypt {
+
+namespace {
+
+// Runs at least this long are cut across workers. Below it the handoff to a second
+// worker costs about what it saves, and a lone small run stays on one worker whole.
+constexpr size_t kSplitBytes = 64 * 1024;
+
+// The slices of one request cut across workers; the last slice to finish completes it.
+struct SplitRun {
+  std::atomic<uint32_t> pending{0};
+  std::atomic<bool> failed{false};
+  Status error;  // written by the first failing slice only
+};
+
+// A session's keyed state, one SectorCipher per worker. Reference counted by the queued
+// tasks, so a ProviderSession may be dropped while its last tasks still run.
+class SessionCore final : public SectorWork {
+ public:
+  SessionCore(const CipherSpec& spec, ProviderCounters* counters)
+      : spec_(spec), counters_(counters) {}
+
+  const CipherSpec& spec() const { return spec_; }
+  std::vector<std::unique_ptr<SectorCipher>>& ciphers() { return ciphers_; }
+
+  void hold(uint64_t n) { refs_.fetch_add(n, std::memory_order_relaxed); }
+  void release() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  void run(const SectorTask& task, unsigned worker) override {
+    Status status = ciphers_[worker]->crypt(task.request->run, task.skip, task.count);
+    if (auto* split = static_cast<SplitRun*>(task.split)) {
+      if (!status.ok() && !split->failed.exchange(true)) split->error = status;
+      if (split->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        Status result = split->failed.load() ? split->error : Status::Ok();
+        delete split;
+        complete(task.request, task.callback, std::move(result));
+      }
+    } else {
+      complete(task.request, task.callback, std::move(status));
+    }
+    release();
+  }
+
+  void complete(CryptoRequest* request, ProviderCallback* callback, Status status) {
+    counters_->requests.fetch_add(1, std::memory_order_relaxed);
+    if (status.ok())
+      counters_->payload_bytes.fetch_add(
+          uint64_t{request->run.sector_count} * spec_.sector_size, std::memory_order_relaxed);
+    else
+      counters_->errors.fetch_add(1, std::memory_order_relaxed);
+    callback->provider_done(request, std::move(status));
+  }
+
+ private:
+  ~SessionCore() = default;
+
+  CipherSpec spec_;
+  ProviderCounters* counters_;
+  std::vector<std::unique_ptr<SectorCipher>> ciphers_;
+  std::atomic<uint64_t> refs_{1};  // the ProviderSession's own reference
+};
+
+// A request the provider refuses before any work: same message anywhere, so no failover.
+Status check_run(const SectorRun& run, uint32_t sector_size) {
+  if (run.sector_count == 0 || run.src == nullptr || run.dst == nullptr)
+    return Status(Errc::invalid_argument,
+                  fmt::format("sector run at {}: empty or without buffers", run.first_sector));
+  const size_t bytes = size_t{run.sector_count} * sector_size;
+  const bool overlap = run.src != run.dst && run.src < run.dst + bytes && run.dst < run.src + bytes;
+  if (overlap)
+    return Status(Errc::invalid_argument,
+                  fmt::format("sector run at {}: source and destination overlap partly",
+                              run.first_sector));
+  return Status::Ok();
+}
+
+class SoftwareSession final : public ProviderSession {
+ public:
+  SoftwareSession(SessionCore* core, WorkerPool* pool) : core_(core), pool_(pool) {}
+  ~SoftwareSession() override { core_->release(); }
+
+  void submit(std::span<CryptoRequest* const> requests, ProviderCallback* callback) override {
+    std::array<SectorTask, 64> tasks;
+    size_t queued = 0;
+    auto flush = [&] {
+      core_->hold(queued);
+      pool_->post(std::span(tasks.data(), queued));
+      queued = 0;
+    };
+    const uint32_t sector_size = core_->spec().sector_size;
+    const unsigned workers = pool_->size();
+    for (CryptoRequest* request : requests) {
+      const SectorRun& run = request->run;
+      if (Status s = check_run(run, sector_size); !s.ok()) {
+        core_->complete(request, callback, std::move(s));
+        continue;
+      }
+      const uint32_t pieces =
+          size_t{run.sector_count} * sector_size >= kSplitBytes
+              ? std::min<uint32_t>(workers, run.sector_count)
+              : 1;
+      if (queued + pieces > tasks.size()) flush();
+      if (pieces == 1) {
+        tasks[queued++] = SectorTask{core_, request, callback, nullptr, 0, run.sector_count};
+        continue;
+      }
+      auto* split = new SplitRun;
+      split->pending.store(pieces, std::memory_order_relaxed);
+      uint32_t skip = 0;
+      for (uint32_t p = 0; p < pieces; ++p) {
+        // Spread the remainder one sector each over the first slices.
+        uint32_t count = run.sector_count / pieces + (p < run.sector_count % pieces ? 1 : 0);
+        tasks[queued++] = SectorTask{core_, request, callback, split, skip, count};
+        skip += count;
+      }
+    }
+    if (queued > 0) flush();
+  }
+
+ private:
+  SessionCore* core_;
+  WorkerPool* pool_;
+};
+
+class SoftwareProvider final : public Provider {
+ public:
+  explicit SoftwareProvider(unsigned threads) : pool_(threads) {
+    info_.name = "software";
+    info_.description = fmt::format("OpenSSL EVP (AES-NI/VAES), {} worker thread{}",
+                                    pool_.size(), pool_.size() == 1 ? "" : "s");
+    info_.placement = Placement::host_cpu;
+    info_.asynchronous = true;
+    info_.priority = 100;
+  }
+
+  const ProviderInfo& info() const override { return info_; }
+
+  Status supports(const CipherSpec& spec, std::string_view variant) const override {
+    if (!variant.empty())
+      return Status(Errc::unsupported,
+                    fmt::format("software: no variant {} (it takes none)", variant));
+    const uint32_t k = spec.key_bytes;
+    const bool key_ok = spec.mode == CipherMode::aes_xts_plain64        ? k == 32 || k == 64
+                        : spec.mode == CipherMode::aes_cbc_essiv_sha256 ? k == 16 || k == 24 || k == 32
+                                                                        : k == 0;
+    if (!key_ok)
+      return Status(Errc::unsupported,
+                    fmt::format("software: {} with a {}-bit key unsupported", spec.name(), k * 8));
+    const uint32_t s = spec.sector_size;
+    if (s < 512 || s > 4096 || (s & (s - 1)) != 0)
+      return Status(Errc::unsupported,
+                    fmt::format("software: sector size {} unsupported", s));
+    return Status::Ok();
+  }
+
+  Status open_session(const CipherSpec& spec, std::span<const uint8_t> key,
+                      std::string_view variant,
+                      std::unique_ptr<ProviderSession>* out) override {
+    if (Status s = supports(spec, variant); !s.ok()) return s;
+    auto* core = new SessionCore(spec, &counters());
+    for (unsigned i = 0; i < pool_.size(); ++i) {
+      std::unique_ptr<SectorCipher> cipher;
+      if (Status s = SectorCipher::make(spec, key, &cipher); !s.ok()) {
+        core->release();
+        return s;
+      }
+      core->ciphers().push_back(std::move(cipher));
+    }
+    *out = std::make_unique<SoftwareSession>(core, &pool_);
+    return Status::Ok();
+  }
+
+ private:
+  ProviderInfo info_;
+  WorkerPool pool_;  // last: its workers stop before the rest is torn down
+};
+
+}  // namespace
+
+std::unique_ptr<Provider> make_software_provider(unsigned threads) {
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  return std::make_unique<SoftwareProvider>(threads);
+}
+
+}  // namespace ublkcrypt

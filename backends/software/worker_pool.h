@@ -1,0 +1,66 @@
+// WorkerPool: the software provider's threads, one per core by default, sharing one queue
+// of sector tasks.
+//
+// Workers take several tasks per lock when the queue is deep, so the lock is not paid per
+// 4 KiB sector; a worker sleeps only when the queue is empty, and submitters wake only as
+// many sleepers as they queued tasks.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "backends/provider.h"
+
+namespace ublkcrypt {
+
+class SectorWork;
+
+// A slice of one request's run for one worker: sectors [skip, skip+count).
+struct SectorTask {
+  SectorWork* work = nullptr;
+  CryptoRequest* request = nullptr;
+  ProviderCallback* callback = nullptr;
+  void* split = nullptr;  // shared by the slices of a request cut across workers
+  uint32_t skip = 0;
+  uint32_t count = 0;
+};
+
+// What a task runs on; `worker` indexes per-worker state (keyed contexts).
+class SectorWork {
+ public:
+  virtual void run(const SectorTask& task, unsigned worker) = 0;
+
+ protected:
+  ~SectorWork() = default;
+};
+
+class WorkerPool {
+ public:
+  explicit WorkerPool(unsigned threads);
+  // Runs every queued task, then joins the workers.
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  unsigned size() const { return static_cast<unsigned>(threads_.size()); }
+
+  // Queues the tasks; they start in order. Safe from any thread, workers included.
+  void post(std::span<const SectorTask> tasks);
+
+ private:
+  void work(unsigned worker);
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<SectorTask> queue_;
+  unsigned sleeping_ = 0;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace ublkcrypt
