@@ -1,0 +1,119 @@
+#include "blockdev/engine_target.h"
+
+#include <cerrno>
+#include <vector>
+
+namespace ublkcrypt {
+namespace {
+
+int errno_of(const Status& s) {
+  switch (s.code()) {
+    case Errc::ok: return 0;
+    case Errc::invalid_argument: return EINVAL;
+    case Errc::unsupported: return EOPNOTSUPP;
+    case Errc::permission: return EPERM;
+    case Errc::no_memory: return ENOMEM;
+    case Errc::not_found:
+    case Errc::device_gone: return ENODEV;
+    case Errc::busy: return EBUSY;
+    case Errc::timeout: return ETIMEDOUT;
+    case Errc::corrupt:
+    case Errc::io_error: return EIO;
+  }
+  return EIO;
+}
+
+class EngineTarget final : public QueueTarget, private BlockCompletion {
+ public:
+  EngineTarget(std::unique_ptr<EngineQueue> queue, unsigned depth, QueueIoDone* done,
+               bool read_only)
+      : queue_(std::move(queue)), requests_(depth + 1), done_(done), read_only_(read_only) {}
+
+  void queue_io(unsigned tag, const ublksrv_io_desc& iod, uint8_t* buffer) override {
+    BlockRequest& r = requests_[tag];
+    r.fua = false;
+    r.offset = iod.start_sector << 9;  // ublk counts 512-byte sectors whatever the block size
+    r.length = iod.nr_sectors << 9;
+    r.buffer = buffer;
+    r.completion = this;
+    switch (iod.op_flags & 0xff) {
+      case UBLK_IO_OP_READ: r.op = BlockOp::read; break;
+      case UBLK_IO_OP_WRITE:
+        r.op = BlockOp::write;
+        r.fua = (iod.op_flags >> 8) & (UBLK_IO_F_FUA >> 8);
+        break;
+      case UBLK_IO_OP_FLUSH:
+        r.op = BlockOp::flush;
+        r.offset = 0;
+        r.length = 0;
+        break;
+      case UBLK_IO_OP_DISCARD: r.op = BlockOp::discard; break;
+      case UBLK_IO_OP_WRITE_ZEROES: r.op = BlockOp::write_zeroes; break;
+      default:
+        done_->io_done(tag, -EOPNOTSUPP);
+        return;
+    }
+    queue_->submit(&r);
+  }
+
+  int event_fd() const override { return queue_->event_fd(); }
+  void process() override { queue_->process(); }
+  unsigned in_flight() const override { return queue_->in_flight(); }
+
+  Status drain() override {
+    if (read_only_) return Status::Ok();
+    // One extra request beyond the tags: a final flush of everything this queue wrote.
+    BlockRequest& r = requests_.back();
+    r.op = BlockOp::flush;
+    r.fua = false;
+    r.offset = 0;
+    r.length = 0;
+    r.buffer = nullptr;
+    r.completion = this;
+    drain_done_ = false;
+    queue_->submit(&r);
+    while (!drain_done_) queue_->wait_and_process();
+    return drain_status_;
+  }
+
+ private:
+  void block_done(BlockRequest* request, Status status) override {
+    const auto tag = static_cast<unsigned>(request - requests_.data());
+    if (tag == requests_.size() - 1) {
+      drain_status_ = status;
+      drain_done_ = true;
+      return;
+    }
+    int result = 0;
+    if (!status.ok()) {
+      result = -errno_of(status);
+    } else if (request->op == BlockOp::read || request->op == BlockOp::write) {
+      result = static_cast<int>(request->length);
+    }
+    done_->io_done(tag, result);
+  }
+
+  std::unique_ptr<EngineQueue> queue_;
+  std::vector<BlockRequest> requests_;  // by tag; the last one is drain()'s flush
+  QueueIoDone* done_;
+  bool read_only_;
+  bool drain_done_ = false;
+  Status drain_status_;
+};
+
+}  // namespace
+
+QueueTargetFactory engine_target_factory(Engine* engine) {
+  return [engine](unsigned /*queue_id*/, unsigned depth, QueueIoDone* done,
+                  std::unique_ptr<QueueTarget>* out) -> Status {
+    std::unique_ptr<EngineQueue> queue;
+    // The extra slot is drain()'s flush.
+    Status s = engine->open_queue(depth + 1, &queue);
+    if (!s.ok()) return s;
+    *out = std::make_unique<EngineTarget>(std::move(queue), depth, done,
+                                          engine->config().read_only);
+    return Status::Ok();
+  };
+}
+
+}  // namespace ublkcrypt

@@ -1,0 +1,49 @@
+// QueueTarget: what a queue thread hands requests to, in the spirit of ublksrv's target
+// ops (queue_io / tgt_io_done). The queue loop knows nothing of what a target does; a
+// target knows nothing of io_uring command plumbing. One target per queue thread; every
+// call comes from that thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "base/status.h"
+#include "blockdev/ublk_uapi.h"
+
+namespace ublkcrypt {
+
+// The queue side: a target reports each finished request here, on the queue thread.
+class QueueIoDone {
+ public:
+  // `result`: bytes transferred for reads/writes, 0 for other operations, or -errno.
+  virtual void io_done(unsigned tag, int result) = 0;
+
+ protected:
+  ~QueueIoDone() = default;
+};
+
+class QueueTarget {
+ public:
+  virtual ~QueueTarget() = default;
+
+  // Starts request `tag`. `buffer` (max io size, 4096-aligned, owned by the queue) holds a
+  // write's data (copy mode: the kernel copied it in) and receives a read's data. The
+  // target ends the request with QueueIoDone::io_done(tag, ...), now or later in process().
+  virtual void queue_io(unsigned tag, const ublksrv_io_desc& iod, uint8_t* buffer) = 0;
+
+  // Readable when process() has work; -1 if the target completes everything inline.
+  virtual int event_fd() const = 0;
+  // Runs ready completions. Never blocks.
+  virtual void process() = 0;
+  virtual unsigned in_flight() const = 0;
+  // The queue is stopping and nothing is in flight: make accepted writes durable.
+  virtual Status drain() = 0;
+};
+
+// Builds a queue's target on the queue's own thread (engine queues are thread-bound).
+using QueueTargetFactory = std::function<Status(unsigned queue_id, unsigned depth,
+                                                QueueIoDone* done,
+                                                std::unique_ptr<QueueTarget>* out)>;
+
+}  // namespace ublkcrypt

@@ -1,0 +1,238 @@
+#include "blockdev/queue_thread.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <future>
+#include <string>
+
+namespace ublkcrypt {
+namespace {
+
+// user_data: the kind in the high bits, the tag in the low 16.
+constexpr uint64_t kKindCommand = 1ull << 32;
+constexpr uint64_t kKindTargetPoll = 2ull << 32;
+constexpr uint64_t kKindStopPoll = 3ull << 32;
+constexpr uint64_t kKindMask = 0xffffull << 32;
+
+size_t page_round(size_t n) {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return (n + page - 1) / page * page;
+}
+
+}  // namespace
+
+Status QueueThread::start(const QueueConfig& config, const QueueTargetFactory& factory,
+                          std::unique_ptr<QueueThread>* out) {
+  std::unique_ptr<QueueThread> q(new QueueThread(config));
+  std::promise<Status> ready;
+  std::future<Status> ready_future = ready.get_future();
+  QueueThread* self = q.get();
+  q->thread_ = std::thread([self, &factory, &ready] {
+    Status s = self->setup(factory);
+    bool ok = s.ok();
+    ready.set_value(std::move(s));
+    if (ok) self->run();
+    self->teardown();
+  });
+  Status s = ready_future.get();
+  if (!s.ok()) {
+    q->thread_.join();
+    return s.in("ublk queue " + std::to_string(config.queue_id));
+  }
+  *out = std::move(q);
+  return Status::Ok();
+}
+
+QueueThread::~QueueThread() {
+  if (thread_.joinable()) {
+    abandon();
+    thread_.join();
+  }
+  if (stop_fd_ >= 0) ::close(stop_fd_);
+}
+
+void QueueThread::abandon() {
+  if (stop_fd_ >= 0) {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(stop_fd_, &one, sizeof(one));
+  }
+}
+
+Status QueueThread::join() {
+  if (thread_.joinable()) thread_.join();
+  return result_;
+}
+
+Status QueueThread::setup(const QueueTargetFactory& factory) {
+  const unsigned depth = config_.depth;
+  stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (stop_fd_ < 0) return errno_status("eventfd", errno);
+
+  // The descriptor area of each queue starts at a fixed stride sized for the deepest
+  // possible queue; the mapping itself must be exactly this queue's depth, page-rounded.
+  const size_t stride = page_round(kUblkMaxQueueDepth * sizeof(ublksrv_io_desc));
+  descs_bytes_ = page_round(depth * sizeof(ublksrv_io_desc));
+  const off_t offset = UBLKSRV_CMD_BUF_OFFSET + static_cast<off_t>(config_.queue_id) * stride;
+  void* p = mmap(nullptr, descs_bytes_, PROT_READ, MAP_SHARED | MAP_POPULATE, config_.char_fd,
+                 offset);
+  if (p == MAP_FAILED) {
+    descs_bytes_ = 0;
+    return errno_status("mmap io descriptors", errno);
+  }
+  descs_ = static_cast<const ublksrv_io_desc*>(p);
+
+  // Copy mode: the kernel copies write data into, and read data out of, these buffers.
+  buffers_bytes_ = static_cast<size_t>(depth) * config_.max_io_bytes;
+  p = mmap(nullptr, buffers_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    buffers_bytes_ = 0;
+    return errno_status("allocate io buffers", errno);
+  }
+  buffers_ = static_cast<uint8_t*>(p);
+  tags_.assign(depth, TagState::with_kernel);
+
+  // Room for one command per tag plus the two polls; URING_CMD needs 128-byte SQEs.
+  int r = io_uring_queue_init(depth + 4, &ring_, IORING_SETUP_SQE128);
+  if (r < 0) return errno_status("io_uring_queue_init", -r);
+  ring_ready_ = true;
+
+  Status s = factory(config_.queue_id, depth, this, &target_);
+  if (!s.ok()) return s;
+
+  for (unsigned tag = 0; tag < depth; ++tag) queue_command(tag, UBLK_IO_FETCH_REQ, -1);
+  if (target_->event_fd() >= 0) arm_poll(target_->event_fd(), kKindTargetPoll);
+  arm_poll(stop_fd_, kKindStopPoll);
+  r = io_uring_submit(&ring_);
+  if (r < 0) return errno_status("submit FETCH_REQ", -r);
+  return Status::Ok();
+}
+
+void QueueThread::queue_command(unsigned tag, uint32_t op, int32_t result) {
+  // Each tag has at most one command pending, and the ring has room for all of them, so
+  // a slot is always free between submits.
+  io_uring_sqe* sqe = get_sqe();
+  std::memset(sqe, 0, 2 * sizeof(io_uring_sqe));
+  sqe->opcode = IORING_OP_URING_CMD;
+  sqe->fd = config_.char_fd;
+  sqe->cmd_op = op;
+  sqe->user_data = kKindCommand | tag;
+  auto* cmd = reinterpret_cast<ublksrv_io_cmd*>(&sqe->cmd);
+  cmd->q_id = config_.queue_id;
+  cmd->tag = static_cast<uint16_t>(tag);
+  cmd->result = result;
+  cmd->addr = reinterpret_cast<uint64_t>(buffers_ + static_cast<size_t>(tag) * config_.max_io_bytes);
+  tags_[tag] = TagState::with_kernel;
+}
+
+io_uring_sqe* QueueThread::get_sqe() {
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+  while (sqe == nullptr) {  // not expected (see above); make room rather than crash
+    io_uring_submit(&ring_);
+    sqe = io_uring_get_sqe(&ring_);
+  }
+  return sqe;
+}
+
+void QueueThread::arm_poll(int fd, uint64_t kind) {
+  io_uring_sqe* sqe = get_sqe();
+  io_uring_prep_poll_add(sqe, fd, POLLIN);
+  sqe->user_data = kind;
+}
+
+void QueueThread::io_done(unsigned tag, int result) {
+  if (result < 0) counters_.errors.fetch_add(1, std::memory_order_relaxed);
+  // COMMIT_AND_FETCH_REQ hands the result back and, in the same command, waits for the
+  // tag's next request.
+  queue_command(tag, UBLK_IO_COMMIT_AND_FETCH_REQ, result);
+}
+
+void QueueThread::handle_command(unsigned tag, int res) {
+  if (res != UBLK_IO_RES_OK) {
+    // UBLK_IO_RES_ABORT: the device is stopping (STOP_DEV, or the kernel gave up on us);
+    // this tag gets no more requests. Anything else is a protocol error: same outcome.
+    if (res != UBLK_IO_RES_ABORT)
+      std::fprintf(stderr, "ublkcrypt: ublk queue %u tag %u: command failed: %s\n",
+                   config_.queue_id, tag, std::strerror(-res));
+    tags_[tag] = TagState::aborted;
+    ++aborted_;
+    return;
+  }
+  tags_[tag] = TagState::in_target;
+  const ublksrv_io_desc& iod = descs_[tag];
+  const uint64_t bytes = static_cast<uint64_t>(iod.nr_sectors) << 9;
+  switch (iod.op_flags & 0xff) {
+    case UBLK_IO_OP_READ:
+      counters_.reads.fetch_add(1, std::memory_order_relaxed);
+      counters_.read_bytes.fetch_add(bytes, std::memory_order_relaxed);
+      break;
+    case UBLK_IO_OP_WRITE:
+      counters_.writes.fetch_add(1, std::memory_order_relaxed);
+      counters_.write_bytes.fetch_add(bytes, std::memory_order_relaxed);
+      break;
+    case UBLK_IO_OP_FLUSH: counters_.flushes.fetch_add(1, std::memory_order_relaxed); break;
+    case UBLK_IO_OP_DISCARD: counters_.discards.fetch_add(1, std::memory_order_relaxed); break;
+    case UBLK_IO_OP_WRITE_ZEROES:
+      counters_.write_zeroes.fetch_add(1, std::memory_order_relaxed);
+      break;
+    default: break;
+  }
+  target_->queue_io(tag, iod, buffers_ + static_cast<size_t>(tag) * config_.max_io_bytes);
+}
+
+bool QueueThread::finished() const {
+  if (target_->in_flight() != 0) return false;
+  for (TagState t : tags_)
+    if (t == TagState::in_target) return false;
+  return abandoned_ || aborted_ == tags_.size();
+}
+
+void QueueThread::run() {
+  while (!finished()) {
+    int r = io_uring_submit_and_wait(&ring_, 1);
+    if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
+      result_ = errno_status("ublk queue io_uring_enter", -r);
+      break;
+    }
+    io_uring_cqe* cqe;
+    unsigned head, seen = 0;
+    bool target_ready = false;
+    io_uring_for_each_cqe(&ring_, head, cqe) {
+      ++seen;
+      const uint64_t kind = cqe->user_data & kKindMask;
+      if (kind == kKindCommand) {
+        handle_command(static_cast<unsigned>(cqe->user_data & 0xffff), cqe->res);
+      } else if (kind == kKindTargetPoll) {
+        target_ready = true;
+      } else if (kind == kKindStopPoll) {
+        abandoned_ = true;
+      }
+    }
+    io_uring_cq_advance(&ring_, seen);
+    // Also after new requests: a target may finish some work inline and signal late.
+    target_->process();
+    if (target_ready) arm_poll(target_->event_fd(), kKindTargetPoll);
+  }
+  // Hand the last commits to the kernel before leaving (they may be its final answers).
+  io_uring_submit(&ring_);
+  if (result_.ok() && !abandoned_) result_ = target_->drain();
+}
+
+void QueueThread::teardown() {
+  target_.reset();
+  // Closing the ring cancels commands still with the kernel (6.12 marks ublk's URING_CMDs
+  // cancelable); after that the descriptor mapping can go.
+  if (ring_ready_) io_uring_queue_exit(&ring_);
+  ring_ready_ = false;
+  if (descs_ != nullptr) munmap(const_cast<ublksrv_io_desc*>(descs_), descs_bytes_);
+  descs_ = nullptr;
+  if (buffers_ != nullptr) munmap(buffers_, buffers_bytes_);
+  buffers_ = nullptr;
+}
+
+}  // namespace ublkcrypt

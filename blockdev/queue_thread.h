@@ -1,0 +1,89 @@
+// QueueThread: one ublk hardware queue served by one thread with its own io_uring.
+//
+// Per tag, one URING_CMD is always with the kernel: FETCH_REQ at start, then
+// COMMIT_AND_FETCH_REQ carrying the previous result. The same ring polls the target's
+// event fd (IORING_OP_POLL_ADD, re-armed), so crypto and storage completions and new
+// requests wake one loop. Per-tag state lives in arrays sized once; nothing is allocated
+// per request.
+#pragma once
+
+#include <liburing.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "base/status.h"
+#include "blockdev/queue_target.h"
+#include "blockdev/ublk_uapi.h"
+
+namespace ublkcrypt {
+
+// Counters a status query reads while the queue runs (relaxed: statistics only).
+struct QueueCounters {
+  std::atomic<uint64_t> reads{0}, writes{0}, flushes{0}, discards{0}, write_zeroes{0};
+  std::atomic<uint64_t> read_bytes{0}, write_bytes{0};
+  std::atomic<uint64_t> errors{0};  // requests completed with an error
+};
+
+struct QueueConfig {
+  int char_fd = -1;     // /dev/ublkcN, shared by the queues (owned by the caller)
+  uint16_t queue_id = 0;
+  uint16_t depth = 128;
+  uint32_t max_io_bytes = 512 * 1024;
+};
+
+class QueueThread final : private QueueIoDone {
+ public:
+  // Maps the queue's descriptors, builds its target (on the new thread), queues a
+  // FETCH_REQ for every tag and returns once they are with the kernel, so START_DEV can
+  // follow. On failure the thread has ended and nothing is left behind.
+  static Status start(const QueueConfig& config, const QueueTargetFactory& factory,
+                      std::unique_ptr<QueueThread>* out);
+  ~QueueThread();  // joins
+  QueueThread(const QueueThread&) = delete;
+  QueueThread& operator=(const QueueThread&) = delete;
+
+  // Ends the loop without the kernel's ABORT (the device never started or is being torn
+  // down after a failure): requests in the target finish, then closing the ring cancels
+  // the commands still with the kernel.
+  void abandon();
+  // Waits for the thread; returns how it ended (the target's drain result).
+  Status join();
+
+  const QueueCounters& counters() const { return counters_; }
+
+ private:
+  enum class TagState : uint8_t { with_kernel, in_target, aborted };
+
+  explicit QueueThread(const QueueConfig& config) : config_(config) {}
+  Status setup(const QueueTargetFactory& factory);
+  void run();
+  void teardown();
+  void io_done(unsigned tag, int result) override;
+  void queue_command(unsigned tag, uint32_t op, int32_t result);
+  io_uring_sqe* get_sqe();
+  void arm_poll(int fd, uint64_t kind);
+  void handle_command(unsigned tag, int res);
+  bool finished() const;
+
+  QueueConfig config_;
+  io_uring ring_{};
+  bool ring_ready_ = false;
+  const ublksrv_io_desc* descs_ = nullptr;  // kernel-written, read-only mapping
+  size_t descs_bytes_ = 0;
+  uint8_t* buffers_ = nullptr;  // depth * max_io_bytes
+  size_t buffers_bytes_ = 0;
+  std::vector<TagState> tags_;
+  unsigned aborted_ = 0;
+  std::unique_ptr<QueueTarget> target_;
+  int stop_fd_ = -1;  // eventfd: abandon()
+  bool abandoned_ = false;
+  Status result_;
+  QueueCounters counters_;
+  std::thread thread_;
+};
+
+}  // namespace ublkcrypt
