@@ -1,0 +1,43 @@
+// KernelSession: one cipher + key on AF_ALG, kept busy through io_uring.
+//
+// A dispatcher thread owns one io_uring and a pool of operation sockets. Every sector is one
+// operation (a sendmsg carries one IV, so sectors cannot share one): a linked pair of SQEs,
+// IORING_OP_SENDMSG (direction + IV cmsgs + input) then IORING_OP_READ of the output. The
+// dispatcher fills every idle socket, then submits and waits in one io_uring_enter, so a
+// batch of requests costs one system call per round, not two per sector.
+//
+// Why io_uring READ and not recv: a read arrives at AF_ALG with an asynchronous kiocb, so
+// AF_ALG takes its AIO path and returns at once; a card that never answers leaves only an
+// unfinished kernel request behind, never a blocked thread (a synchronous read on an
+// unplugged virtio-crypto card hangs uninterruptibly, see FACTS.md).
+//
+// Failure: an error completion, or an operation older than the deadline, fails the
+// session for good: every request in it completes with io_error or timeout (the Session
+// then moves to another provider) and later submits fail at once. Sockets with operations
+// still in the kernel are abandoned; outputs land in the session's own bounce pages, never
+// in the consumer's buffers, so a late answer cannot overwrite memory the consumer has
+// since reused. Those sockets are closed only after the ring is torn down.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "backends/kernel/sector_iv.h"
+#include "backends/provider.h"
+
+namespace ublkcrypt {
+
+struct KernelSessionConfig {
+  std::string who;  // "kernel:virtio_crypto_aes_cbc", for messages
+  CipherSpec spec;  // sector size and IV numbering (CipherSpec::iv_of)
+  unsigned op_sockets = 64;     // operations in flight at most
+  std::chrono::milliseconds deadline{2000};
+  bool card = false;            // count bytes crossing the bus
+};
+
+// Takes ownership of `transform` (a keyed AF_ALG transform socket), even on failure.
+Status open_kernel_session(const KernelSessionConfig& config, int transform, SectorIv iv,
+                           ProviderCounters* counters, std::unique_ptr<ProviderSession>* out);
+
+}  // namespace ublkcrypt
