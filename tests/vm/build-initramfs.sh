@@ -40,8 +40,12 @@ MODULE_LIST="ublk_drv dm_crypt loop ext4 af_alg algif_skcipher algif_hash algif_
 aesni_intel sha256_ssse3 crc32c_intel crc32c_generic virtio_crypto nvme virtio_blk virtio_rng
 9pnet_virtio 9p ${UBLKCRYPT_VM_EXTRA_MODULES:-}"
 # Host tools: required ones fail the build when missing, optional ones are skipped.
-REQUIRED_TOOLS="cryptsetup mke2fs mkfs.ext4 e2fsck fsck.ext4 fio dd kmod"
-OPTIONAL_TOOLS="losetup blockdev blkdiscard dumpe2fs debugfs tune2fs nvme dmsetup strace"
+# dash runs the scenario: busybox ash is built "standalone" and runs its own applets
+# (losetup, mke2fs ...) before searching PATH; dash honours PATH, where real tools come
+# first. Tools that exec others (timeout, env, xargs) come from the host for the same reason.
+REQUIRED_TOOLS="dash cryptsetup mke2fs mkfs.ext4 e2fsck fsck.ext4 fio dd kmod losetup"
+OPTIONAL_TOOLS="bash timeout env xargs nice setsid blockdev blkdiscard dumpe2fs debugfs tune2fs
+nvme dmsetup strace"
 
 # copy_lib_deps STAGE FILE [MANIFEST]: copy FILE's shared libraries (and the dynamic loader)
 # into STAGE at their host paths with directories resolved (/lib -> usr/lib on merged /usr);
@@ -100,6 +104,7 @@ build_base() {
     done
     for t in $OPTIONAL_TOOLS; do copy_tool "$stage" "$t" || true; done
     for t in modprobe insmod rmmod lsmod modinfo depmod; do ln -sf ../bin/kmod "usr/sbin/$t"; done
+    ln -sf dash usr/bin/sh
     [ -f /etc/mke2fs.conf ] && cp /etc/mke2fs.conf etc/
 
     # Modules in dependency order (modprobe -D prints insmod lines, deps first).
@@ -143,7 +148,7 @@ build_base() {
 if [ ! -f "$BASE" ]; then
     exec 9>"$CACHE/initramfs/.lock"
     flock 9
-    [ -f "$BASE" ] || build_base
+    [ -f "$BASE" ] || ( build_base ) || exit 1  # subshell: build_base changes directory
     flock -u 9
     # Old bases (other keys) are stale: keep only the newest few.
     ls -t "$CACHE"/initramfs/base-*.cpio 2>/dev/null | tail -n +4 | while read -r old; do

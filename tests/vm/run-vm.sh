@@ -159,7 +159,7 @@ fi
 echo "run-vm: $(basename "$SCENARIO"): kernel $KVER; prep $(secs "$T_START" "$T_BOOT")s" \
      "(kernel $(secs "$T_START" "$T_KERNEL")s, initramfs $(secs "$T_KERNEL" "$T_INITRD")s);" \
      "boot $( [ -n "$T_BOOTED" ] && echo "$(secs "$T_BOOT" "$T_BOOTED")s (guest uptime ${GUEST_BOOT}s)" || echo n/a);" \
-     "scenario ${SCEN:-n/a}s; VM wall $(secs "$T_BOOT" "$T_END")s" >&2
+     "scenario $( [ -n "$SCEN" ] && echo "${SCEN}s" || echo n/a); VM wall $(secs "$T_BOOT" "$T_END")s" >&2
 
 case "$STATUS" in
     done) EXIT=$RC ;;
