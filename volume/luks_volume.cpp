@@ -35,6 +35,8 @@ Status LuksVolume::load(const std::string& device, std::unique_ptr<LuksVolume>* 
   // CRYPT_LUKS: either version. libcryptsetup falls back to the secondary LUKS2 header
   // when the primary is damaged.
   r = crypt_load(cd, CRYPT_LUKS, nullptr);
+  // A file too small for any header reads short (EIO): that too is "not LUKS", not a bad disk.
+  if (r == -EIO && S_ISREG(st.st_mode) && st.st_size < 4096) r = -EINVAL;
   if (r < 0) {
     Status s = (r == -EINVAL)
                    ? Status(Errc::corrupt, fmt::format("device {}: not a LUKS device (no valid "
@@ -163,6 +165,15 @@ Status LuksVolume::data_size_bytes(uint64_t* out) const {
 
 Status LuksVolume::unlock(Passphrase passphrase, std::optional<int> keyslot,
                           UnlockedVolume* out) const {
+  if (keyslot) {
+    crypt_keyslot_info info = crypt_keyslot_status(cd_, *keyslot);
+    if (info == CRYPT_SLOT_INVALID)
+      return Status(Errc::invalid_argument,
+                    fmt::format("{}: key slot {} is out of range (0-{})", device_, *keyslot,
+                                crypt_keyslot_max(type().c_str()) - 1));
+    if (info != CRYPT_SLOT_ACTIVE && info != CRYPT_SLOT_ACTIVE_LAST)
+      return Status(Errc::not_found, fmt::format("{}: key slot {} is not active", device_, *keyslot));
+  }
   UnlockedVolume volume;
   Status s = CipherSpec::parse(cipher(), key_bits(), sector_size(), &volume.spec);
   if (!s.ok()) return s.in(fmt::format("device {}", device_));
@@ -186,8 +197,6 @@ Status LuksVolume::unlock(Passphrase passphrase, std::optional<int> keyslot,
                     keyslot ? fmt::format("wrong passphrase for {}", which)
                             : fmt::format("wrong passphrase for {} (no key slot matches)",
                                           device_));
-    if (r == -ENOENT)
-      return Status(Errc::not_found, fmt::format("{}: key slot is not active", which));
     return crypt_failure(fmt::format("unlock {}", which), r, *log_);
   }
   volume.key.truncate(key_size);
