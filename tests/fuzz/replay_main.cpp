@@ -1,0 +1,43 @@
+// Replays a fuzz target without libFuzzer: its seeds, every truncation and every single-byte
+// flip of them, and any files given on the command line. With --write-seeds DIR, writes the
+// seeds as a corpus for libFuzzer instead.
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "tests/fuzz/fuzz_seeds.h"
+
+int main(int argc, char** argv) {
+  auto seeds = fuzz_seeds();
+  if (argc == 3 && std::string(argv[1]) == "--write-seeds") {
+    for (size_t i = 0; i < seeds.size(); ++i) {
+      std::ofstream out(std::string(argv[2]) + "/seed-" + std::to_string(i), std::ios::binary);
+      out.write(reinterpret_cast<const char*>(seeds[i].data()), std::streamsize(seeds[i].size()));
+    }
+    return 0;
+  }
+  size_t runs = 0;
+  auto run = [&runs](const std::vector<uint8_t>& input) {
+    LLVMFuzzerTestOneInput(input.data(), input.size());
+    ++runs;
+  };
+  for (const auto& seed : seeds) {
+    run(seed);
+    for (size_t n = 0; n < seed.size(); ++n) run(std::vector<uint8_t>(seed.begin(), seed.begin() + long(n)));
+    for (size_t i = 0; i < seed.size(); ++i) {
+      for (uint8_t mask : {0x01, 0x80, 0xFF}) {
+        auto mutated = seed;
+        mutated[i] ^= mask;
+        run(mutated);
+      }
+    }
+  }
+  for (int i = 1; i < argc; ++i) {
+    std::ifstream in(argv[i], std::ios::binary);
+    run(std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {}));
+  }
+  std::printf("replayed %zu inputs from %zu seeds\n", runs, seeds.size());
+  return 0;
+}

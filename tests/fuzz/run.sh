@@ -1,0 +1,34 @@
+#!/bin/sh
+# tests/fuzz/run.sh [SECONDS]: builds the libFuzzer targets with clang (ASan + UBSan) in
+# their own build directory and runs each for SECONDS (default 20), starting from the seed
+# corpus. Exits non-zero if a target finds a crash; the reproducer is left in
+# $build/artifacts/. CI calls this.
+set -eu
+seconds=${1:-20}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${UBLKCRYPT_FUZZ_BUILD:-$root/build-fuzz}
+targets="opal_response opal_tper"
+
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+  -DUBLKCRYPT_FUZZ=ON -DUBLKCRYPT_SANITIZE=ON \
+  -DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link >/dev/null
+build_targets=""
+for t in $targets; do build_targets="$build_targets fuzz_$t ${t}_replay"; done
+# shellcheck disable=SC2086
+cmake --build "$build" -j"$(nproc)" --target $build_targets
+
+mkdir -p "$build/artifacts"
+status=0
+for t in $targets; do
+  corpus="$build/corpus/$t"
+  mkdir -p "$corpus"
+  "$build/tests/fuzz/${t}_replay" --write-seeds "$corpus"
+  echo "== fuzz_$t for ${seconds}s"
+  if ! "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 \
+      -artifact_prefix="$build/artifacts/$t-" "$corpus"; then
+    echo "fuzz_$t: crash found, see $build/artifacts/" >&2
+    status=1
+  fi
+done
+exit $status
