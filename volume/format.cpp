@@ -14,15 +14,16 @@
 
 namespace ublkcrypt {
 
-static Status check_options(const FormatOptions& o) {
+static const char* luks_type(const FormatOptions& o) {
+  return o.type == "luks1" ? CRYPT_LUKS1 : CRYPT_LUKS2;
+}
+
+Status check_format_options(const FormatOptions& o) {
   if (o.type != "luks2" && o.type != "luks1")
     return Status(Errc::invalid_argument,
                   fmt::format("type {}: unsupported (use luks2 or luks1)", o.type));
-  if (o.pbkdf != "argon2id" && o.pbkdf != "argon2i" && o.pbkdf != "pbkdf2")
-    return Status(Errc::invalid_argument,
-                  fmt::format("pbkdf {}: unknown (use argon2id, argon2i or pbkdf2)", o.pbkdf));
-  if (o.type == "luks1" && o.pbkdf != "pbkdf2")
-    return Status(Errc::invalid_argument, "pbkdf " + o.pbkdf + ": LUKS1 supports only pbkdf2");
+  Status s = check_pbkdf(o.pbkdf, luks_type(o));
+  if (!s.ok()) return s;
   if (o.type == "luks1" && o.sector_size != 0 && o.sector_size != 512)
     return Status(Errc::invalid_argument,
                   fmt::format("sector size {}: LUKS1 supports only 512", o.sector_size));
@@ -36,25 +37,6 @@ static void split_cipher(const std::string& full, std::string* cipher, std::stri
   size_t dash = full.find('-');
   *cipher = full.substr(0, dash);
   *mode = dash == std::string::npos ? "" : full.substr(dash + 1);
-}
-
-static crypt_pbkdf_type pbkdf_of(const FormatOptions& o) {
-  crypt_pbkdf_type p = *crypt_get_pbkdf_default(o.type == "luks1" ? CRYPT_LUKS1 : CRYPT_LUKS2);
-  p.type = o.pbkdf == "pbkdf2" ? CRYPT_KDF_PBKDF2
-           : o.pbkdf == "argon2i" ? CRYPT_KDF_ARGON2I
-                                  : CRYPT_KDF_ARGON2ID;
-  if (o.pbkdf == "pbkdf2") {
-    p.max_memory_kb = 0;
-    p.parallel_threads = 0;
-  }
-  if (o.iter_time_ms != 0) p.time_ms = o.iter_time_ms;
-  if (o.pbkdf_memory_kib != 0 && o.pbkdf != "pbkdf2") p.max_memory_kb = o.pbkdf_memory_kib;
-  if (o.pbkdf_force_iterations != 0) {
-    p.iterations = o.pbkdf_force_iterations;
-    p.time_ms = 0;
-    p.flags |= CRYPT_PBKDF_NO_BENCHMARK;
-  }
-  return p;
 }
 
 // Undoes a half-made format: zeroes the header area so the device is not left holding a
@@ -75,7 +57,7 @@ static void wipe_header_area(const std::string& device, uint64_t bytes) {
 
 Status format_volume(const std::string& device, const FormatOptions& options,
                      Passphrase passphrase, std::unique_ptr<LuksVolume>* out) {
-  Status s = check_options(options);
+  Status s = check_format_options(options);
   if (!s.ok()) return s;
   struct stat st;
   if (stat(device.c_str(), &st) != 0) return errno_status(fmt::format("device {}", device), errno);
@@ -89,7 +71,7 @@ Status format_volume(const std::string& device, const FormatOptions& options,
 
   std::string cipher, mode;
   split_cipher(options.cipher, &cipher, &mode);
-  crypt_pbkdf_type pbkdf = pbkdf_of(options);
+  crypt_pbkdf_type pbkdf = to_crypt_pbkdf(options.pbkdf, luks_type(options));
   size_t key_bytes = options.key_bits / 8;
   if (options.type == "luks1") {
     crypt_params_luks1 params{};

@@ -10,6 +10,7 @@
 
 #include "base/status.h"
 #include "volume/luks_volume.h"
+#include "volume/pbkdf.h"
 
 namespace ublkcrypt {
 
@@ -18,13 +19,13 @@ struct FormatOptions {
   std::string cipher = "aes-xts-plain64";
   uint32_t key_bits = 512;               // aes-xts-plain64 with 512 bits is AES-256
   uint32_t sector_size = 0;              // 0: libcryptsetup's choice (512, or 4096 for 4K drives)
-  std::string pbkdf = "argon2id";        // "argon2id", "argon2i" or "pbkdf2"
-  uint32_t iter_time_ms = 0;             // 0: libcryptsetup's default (2000 ms)
-  uint32_t pbkdf_force_iterations = 0;   // benchmark skipped when set (tests, slow machines)
-  uint32_t pbkdf_memory_kib = 0;         // argon2 only; 0: default (up to 1 GiB)
+  PbkdfOptions pbkdf;
   std::string label;                     // LUKS2 only
   std::optional<int> keyslot;            // slot for the first passphrase; nullopt: slot 0
 };
+
+// invalid_argument / unsupported if `options` could not make a volume ublkcrypt can serve.
+Status check_format_options(const FormatOptions& options);
 
 // Formats `device` and adds `passphrase` as its first keyslot; `out` (optional) receives the
 // loaded new volume. Checks the cipher against what ublkcrypt can serve BEFORE writing

@@ -27,6 +27,15 @@ static Status keyslot_failure(const std::string& device, std::string_view action
   return crypt_failure(fmt::format("{} {}", action, device), r, log);
 }
 
+Status LuksVolume::set_pbkdf(const PbkdfOptions& pbkdf) {
+  Status s = check_pbkdf(pbkdf, type());
+  if (!s.ok()) return s;
+  crypt_pbkdf_type p = to_crypt_pbkdf(pbkdf, type());
+  int r = crypt_set_pbkdf_type(cd_, &p);
+  if (r < 0) return crypt_failure(fmt::format("set pbkdf of {}", device_), r, *log_);
+  return Status::Ok();
+}
+
 Status LuksVolume::add_key(Passphrase passphrase, Passphrase new_passphrase,
                            std::optional<int> slot, int* added) {
   int r = crypt_keyslot_add_by_passphrase(cd_, slot.value_or(CRYPT_ANY_SLOT), chars(passphrase),
@@ -49,13 +58,21 @@ Status LuksVolume::add_key_by_volume_key(const SecureBytes& volume_key, Passphra
   return Status::Ok();
 }
 
-Status LuksVolume::remove_key(Passphrase passphrase, int* removed) {
+Status LuksVolume::check_passphrase(Passphrase passphrase, std::optional<int> slot,
+                                    int* opened) const {
   // Activating with no name only checks the passphrase and tells which slot it opens.
-  int r = crypt_activate_by_passphrase(cd_, nullptr, CRYPT_ANY_SLOT, chars(passphrase),
-                                       passphrase.size(), 0);
-  if (r < 0) return keyslot_failure(device_, "remove key from", std::nullopt, r, *log_);
-  int slot = r;
-  r = crypt_keyslot_destroy(cd_, slot);
+  int r = crypt_activate_by_passphrase(cd_, nullptr, slot.value_or(CRYPT_ANY_SLOT),
+                                       chars(passphrase), passphrase.size(), 0);
+  if (r < 0) return keyslot_failure(device_, "check passphrase of", slot, r, *log_);
+  *opened = r;
+  return Status::Ok();
+}
+
+Status LuksVolume::remove_key(Passphrase passphrase, int* removed) {
+  int slot = -1;
+  Status s = check_passphrase(passphrase, std::nullopt, &slot);
+  if (!s.ok()) return s;
+  int r = crypt_keyslot_destroy(cd_, slot);
   if (r < 0) return keyslot_failure(device_, "remove key from", slot, r, *log_);
   *removed = slot;
   return Status::Ok();

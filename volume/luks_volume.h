@@ -15,6 +15,7 @@
 
 #include "base/secure_bytes.h"
 #include "base/status.h"
+#include "volume/pbkdf.h"
 #include "volume/unlocked_volume.h"
 
 struct crypt_device;
@@ -56,6 +57,13 @@ class LuksVolume {
 
   // See unlock_volume() in volume/unlocked_volume.h.
   Status unlock(Passphrase passphrase, std::optional<int> keyslot, UnlockedVolume* out) const;
+
+  // ok if `passphrase` opens `slot` (any slot if nullopt); stores the slot it opens.
+  // permission if it opens none. Derives the key but keeps nothing.
+  Status check_passphrase(Passphrase passphrase, std::optional<int> slot, int* opened) const;
+
+  // The key derivation for keyslots added or changed from now on (add_key, change_key).
+  Status set_pbkdf(const PbkdfOptions& pbkdf);
 
   // Adds `new_passphrase` in `slot` (first free slot if nullopt), authorised by
   // `passphrase`; stores the slot used in `*added`.

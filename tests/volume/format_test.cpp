@@ -16,8 +16,8 @@ static FormatOptions fast(std::string cipher, uint32_t key_bits, uint32_t sector
   o.cipher = std::move(cipher);
   o.key_bits = key_bits;
   o.sector_size = sector_size;
-  o.pbkdf = "pbkdf2";
-  o.pbkdf_force_iterations = 1000;
+  o.pbkdf.type = "pbkdf2";
+  o.pbkdf.force_iterations = 1000;
   return o;
 }
 

@@ -26,6 +26,7 @@ struct Volume {
   void reload() {
     Status s = LuksVolume::load(img, &luks);
     REQUIRE_MESSAGE(s.ok(), s.message());
+    REQUIRE(luks->set_pbkdf({"pbkdf2", 0, 1000, 0}).ok());
   }
   bool cryptsetup_accepts(const std::string& key_file) {
     return run("cryptsetup open --test-passphrase --key-file " + key_file + " " + img)
