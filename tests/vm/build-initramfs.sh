@@ -34,7 +34,10 @@ done
 [ -n "$SCENARIO" ] && [ -n "$OUT" ] || die "usage: build-initramfs.sh --scenario FILE --out FILE [--bin FILE]... [--file SRC[:DEST]]... [--env N=V]..."
 [ -f "$SCENARIO" ] || die "scenario $SCENARIO not found"
 
-eval "$("$HERE/fetch-kernel.sh")"
+# run-vm.sh passes the kernel it fetched; standalone use fetches it here.
+if [ -z "${KVER:-}" ] || [ -z "${KERNEL_DIR:-}" ] || [ -z "${MODULES:-}" ]; then
+    eval "$("$HERE/fetch-kernel.sh")"
+fi
 
 MODULE_LIST="ublk_drv dm_crypt loop ext4 af_alg algif_skcipher algif_hash algif_aead xts essiv
 aesni_intel sha256_ssse3 crc32c_intel crc32c_generic virtio_crypto nvme virtio_blk virtio_rng

@@ -27,14 +27,23 @@ newest_pkg() {
         | awk '{print $1}' | sort -V | tail -n 1
 }
 
+# apt-cache search takes seconds on a busy machine: remember its answer for as long as the
+# apt lists are unchanged (their directory's mtime changes on apt-get update).
+lists_stamp=$(stat -c %Y /var/lib/apt/lists 2>/dev/null || echo none)
 PKG=${UBLKCRYPT_VM_KPKG:-}
+if [ -z "$PKG" ] && [ -f "$CACHE/kernel/newest" ]; then
+    read -r stamp pkg <"$CACHE/kernel/newest" || true
+    [ "${stamp:-}" != "$lists_stamp" ] || PKG=${pkg:-}
+fi
 if [ -z "$PKG" ]; then
     PKG=$(newest_pkg)
     if [ -z "$PKG" ]; then
         # Lists may be missing on a fresh machine: refresh once, then give up clearly.
         apt-get update -qq >/dev/null 2>&1 || true
+        lists_stamp=$(stat -c %Y /var/lib/apt/lists 2>/dev/null || echo none)
         PKG=$(newest_pkg)
     fi
+    [ -z "$PKG" ] || echo "$lists_stamp $PKG" >"$CACHE/kernel/newest"
 fi
 [ -n "$PKG" ] || die "no linux-image-6.12.*+deb12-amd64-unsigned package in apt lists (run apt-get update; is bookworm-security enabled?)"
 
@@ -44,7 +53,12 @@ KVER=${KVER%-unsigned}
 DIR=$CACHE/kernel/$KVER
 
 if [ ! -f "$DIR/.ready" ]; then
+    exec 9>"$CACHE/kernel/.lock"
+    flock 9  # two runs at once: one downloads, the other waits and reuses
+fi
+if [ ! -f "$DIR/.ready" ]; then
     tmp=$(mktemp -d "$CACHE/kernel/.fetch.XXXXXX")
+    chmod 755 "$tmp"  # apt-get download drops privileges to _apt when it can
     trap 'rm -rf "$tmp"' EXIT
     echo "fetch-kernel: downloading $PKG (~110 MB, once)" >&2
     (cd "$tmp" && apt-get download -q "$PKG" >&2) || die "apt-get download $PKG failed"

@@ -67,6 +67,7 @@ trap 'exit 130' INT TERM
 # ---- kernel and initramfs ----
 KOUT=$("$HERE/fetch-kernel.sh") || exit 125
 eval "$KOUT"
+export KVER KERNEL_DIR MODULES  # build-initramfs.sh reuses them
 T_KERNEL=$(now)
 "$HERE/build-initramfs.sh" --scenario "$SCENARIO" --out "$RUN/initrd.cpio" "${IRFS_ARGS[@]}" >/dev/null \
     || exit 125

@@ -1,0 +1,25 @@
+# card_failover.sh (guest scenario): the card is pulled out (QMP device_del, by the host
+# hook card_failover.hook) while batches run through a failover-enabled session on it.
+# Requires: no request fails, every ciphertext equals software's, exactly one failover to
+# software whose reason is the missed deadline, and no thread hung on the dead card (the
+# test binary finishes and exits). Needs --crypto-card card0, --bin kernel_provider_vmtest.
+step() { echo "== card failover: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
+
+step "card present"
+grep -q '^driver *: virtio_crypto_aes_cbc' /proc/crypto
+
+step "batches through kernel:virtio_crypto_aes_cbc; the card is pulled after batch 5"
+export UBLKCRYPT_KERNEL_DEADLINE_MS=${UBLKCRYPT_KERNEL_DEADLINE_MS:-2000}
+kernel_provider_vmtest failover kernel:virtio_crypto_aes_cbc --signal-after 5 \
+    --signal "vm-signal pull-card" --seconds 150 | tee /tmp/failover.out
+grep -q '^CARD-FAILOVER PASS' /tmp/failover.out
+grep -q 'last_failover="kernel:virtio_crypto_aes_cbc -> software: kernel:virtio_crypto_aes_cbc: no answer within' /tmp/failover.out
+
+step "the card's driver is gone from /proc/crypto"
+vm-wait-host card-pulled 60
+! grep -q '^driver *: virtio_crypto_aes_cbc' /proc/crypto
+
+step "a new session on the pulled card is refused with the candidates"
+kernel_provider_vmtest check kernel:virtio_crypto_aes_cbc 2>&1 | tee /tmp/refused.out || true
+grep -q 'kernel:virtio_crypto_aes_cbc: no such driver in /proc/crypto (candidates for' /tmp/refused.out
+step "done"
