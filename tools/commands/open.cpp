@@ -1,0 +1,121 @@
+// ublkcrypt open DEVICE NAME: unlock a volume and serve it as /dev/ublkbN.
+//
+// The verb forks first; the child becomes the daemon and does everything (reads the key,
+// unlocks, starts the disk), so key material only ever lives in the process that keeps
+// it, in memory locked there. The parent waits on a pipe for one line — the disk path or
+// the failure — prints it and exits with the matching code. With --foreground there is no
+// fork: the same process serves until close or SIGTERM (debugging).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "tools/command.h"
+#include "tools/serve/run_state.h"
+#include "tools/serve/volume_server.h"
+
+namespace ublkcrypt {
+namespace {
+
+// Pipe protocol: "ok <disk>\n" or "err <errc> <message>\n".
+class PipeReport final : public ReadyReport {
+ public:
+  explicit PipeReport(int fd) : fd_(fd) {}
+  void ready(const std::string& disk) override { send("ok " + disk + "\n"); }
+  void failed(const Status& status) override {
+    send("err " + std::to_string(static_cast<int>(status.code())) + " " + status.message() +
+         "\n");
+  }
+
+ private:
+  void send(const std::string& line) {
+    if (fd_ < 0) return;
+    (void)!::write(fd_, line.data(), line.size());
+    ::close(fd_);
+    fd_ = -1;
+  }
+  int fd_;
+};
+
+class ForegroundReport final : public ReadyReport {
+ public:
+  void ready(const std::string& disk) override {
+    std::printf("%s\n", disk.c_str());
+    std::fflush(stdout);
+  }
+  void failed(const Status&) override {}
+};
+
+void run_open(const OpenOptions& o, bool foreground) {
+  if (foreground) {
+    ForegroundReport report;
+    Status s = serve_volume(o, &report, false);
+    if (!s.ok()) fail(s);
+    return;
+  }
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) fail(errno_status("pipe", errno));
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) fail(errno_status("fork", errno));
+  if (pid == 0) {
+    ::close(p[0]);
+    PipeReport report(p[1]);
+    Status s = serve_volume(o, &report, true);
+    std::fflush(nullptr);
+    ::_exit(s.ok() ? 0 : 1);
+  }
+  ::close(p[1]);
+  std::string line;
+  char buf[512];
+  for (;;) {
+    ssize_t n = ::read(p[0], buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    line.append(buf, static_cast<size_t>(n));
+  }
+  ::close(p[0]);
+  if (!line.empty() && line.back() == '\n') line.pop_back();
+  if (line.rfind("ok ", 0) == 0) {
+    std::printf("%s\n", line.substr(3).c_str());
+    return;
+  }
+  if (line.rfind("err ", 0) == 0) {
+    size_t sp = line.find(' ', 4);
+    int code = std::atoi(line.substr(4, sp - 4).c_str());
+    fail(Status(static_cast<Errc>(code), sp == std::string::npos ? "" : line.substr(sp + 1)));
+  }
+  fail(Status(Errc::io_error, "open " + o.name + ": the daemon exited during setup (see " +
+                                  log_path(o.name) + ")"));
+}
+
+}  // namespace
+
+UBLKCRYPT_COMMAND("open", 20, [](CLI::App& app) {
+  auto* cmd = app.add_subcommand("open", "Unlock DEVICE and serve it as /dev/ublkbN (/dev/ublkcrypt/NAME)");
+  auto o = std::make_shared<OpenOptions>();
+  auto foreground = std::make_shared<bool>(false);
+  cmd->add_option("device", o->device, "LUKS2 volume (image file or block device)")->required();
+  cmd->add_option("name", o->name, "name under /dev/ublkcrypt")->required();
+  cmd->add_option("--type", o->type, "luks (default: LUKS2/LUKS1 header) or plain (no header, raw key)");
+  cmd->add_option("--key-file,-d", o->key_file,
+                  "luks: passphrase file; plain: raw key file; - = stdin (never on argv)");
+  cmd->add_option("--key-slot,-S", o->key_slot, "luks: try only this keyslot");
+  cmd->add_option("--cipher,-c", o->cipher, "plain: cipher (aes-xts-plain64, aes-cbc-essiv:sha256, cipher_null-ecb)");
+  cmd->add_option("--key-size,-s", o->key_bits, "plain: key size in bits");
+  cmd->add_option("--sector-size", o->sector_size, "plain: encryption sector size in bytes");
+  cmd->add_option("--offset,-o", o->offset_sectors, "plain: start of data, 512-byte sectors");
+  cmd->add_option("--size,-b", o->size_sectors, "plain: size in 512-byte sectors (0 = to the end)");
+  cmd->add_flag("--allow-null-cipher", o->allow_null_cipher,
+                "plain: accept cipher_null-ecb (no encryption; datapath measurements only)");
+  cmd->add_option("--queues", o->queues, "ublk queues (default: one per CPU)");
+  cmd->add_option("--depth", o->depth, "requests in flight per queue")->capture_default_str();
+  cmd->add_flag("--allow-discards", o->allow_discards, "pass discards to the backing (leaks usage)");
+  cmd->add_flag("--readonly,-r", o->read_only, "read-only device");
+  cmd->add_option("--backend", o->backend, "crypto provider (software, kernel, kernel:DRIVER)");
+  cmd->add_flag("--foreground", *foreground, "serve in this process, do not daemonise");
+  cmd->callback([o, foreground] { run_open(*o, *foreground); });
+});
+
+}  // namespace ublkcrypt

@@ -1,0 +1,90 @@
+// RunState: what `open` leaves under /run/ublkcrypt for `close`, `status` and the next
+// `open` — one JSON file per name, plus the name's lock, control socket and log.
+//
+//   /run/ublkcrypt/NAME.json  state (written atomically once the device is up)
+//   /run/ublkcrypt/NAME.lock  flock'ed by the serving daemon for its whole life: the lock
+//                             being free means no live server, whatever the files say
+//   /run/ublkcrypt/NAME.sock  control socket (JSON lines: status, close)
+//   /run/ublkcrypt/NAME.log   the daemon's stderr
+//   /dev/ublkcrypt/NAME       symlink to /dev/ublkbN
+//
+// UBLKCRYPT_RUN_DIR and UBLKCRYPT_DEV_DIR move both trees (host unit tests).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace ublkcrypt {
+
+struct RunState {
+  std::string name;
+  pid_t pid = 0;          // the serving daemon
+  uint32_t dev_id = 0;    // ublk device id: /dev/ublkbN, /dev/ublkcN
+  std::string device;     // /dev/ublkbN
+  std::string backing;    // as given on the command line
+  std::string backing_path;  // resolved (realpath) for the busy check
+  uint64_t backing_dev = 0, backing_ino = 0;  // identity of the backing (st_rdev for disks)
+  std::string type;       // "LUKS2", "LUKS1", "plain"
+  std::string cipher;     // "aes-xts-plain64"
+  uint32_t key_bits = 0;
+  uint32_t sector_size = 512;
+  uint64_t size_bytes = 0;
+  uint64_t data_offset = 0;
+  std::string backend;    // as asked ("" = by priority)
+  unsigned queues = 0, depth = 0;
+  bool read_only = false, allow_discards = false;
+};
+
+std::string run_dir();
+std::string dev_dir();
+std::string state_path(const std::string& name);
+std::string lock_path(const std::string& name);
+std::string socket_path(const std::string& name);
+std::string log_path(const std::string& name);
+std::string link_path(const std::string& name);
+
+// A name becomes a file and a symlink name: letters, digits, '-', '_', '.', not starting
+// with '.', at most 64 bytes (a unix socket path must stay short).
+Status check_name(const std::string& name);
+
+std::string to_json(const RunState& state);
+Status from_json(const std::string& text, RunState* out);
+
+// Writes NAME.json atomically (temp file + rename).
+Status write_state(const RunState& state);
+// not_found when there is no state for `name`.
+Status read_state(const std::string& name, RunState* out);
+// Removes state, socket and symlink of `name` (not the lock file, which others may hold).
+void remove_state(const std::string& name);
+// Every name with a state file.
+std::vector<std::string> state_names();
+
+// The flock on NAME.lock. try_lock fails with busy while a live daemon holds it.
+class NameLock {
+ public:
+  NameLock() = default;
+  ~NameLock();
+  NameLock(NameLock&& other) noexcept;
+  NameLock& operator=(NameLock&& other) noexcept;
+  NameLock(const NameLock&) = delete;
+  NameLock& operator=(const NameLock&) = delete;
+
+  static Status try_lock(const std::string& path, NameLock* out);
+  // Blocks until the lock is free or `timeout_ms` passes (then timeout).
+  static Status lock(const std::string& path, int timeout_ms, NameLock* out);
+  bool held() const { return fd_ >= 0; }
+  void release();
+
+ private:
+  int fd_ = -1;
+};
+
+// True while some process holds the name's lock (a live server).
+bool name_is_served(const std::string& name);
+
+}  // namespace ublkcrypt

@@ -1,0 +1,411 @@
+#include "tools/serve/volume_server.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "backends/registry.h"
+#include "blockdev/block_device.h"
+#include "blockdev/engine_target.h"
+#include "engine/engine.h"
+#include "tools/serve/control_socket.h"
+#include "tools/serve/run_state.h"
+#include "volume/unlocked_volume.h"
+
+namespace ublkcrypt {
+namespace {
+
+constexpr size_t kMaxPassphrase = 8 << 20;  // cryptsetup's default key file limit
+
+// Reads `path` ("-" = stdin) straight into locked memory: up to `limit` bytes, or exactly
+// `exact` bytes when non-zero (a raw key).
+Status read_secret(const std::string& path, size_t limit, size_t exact, SecureBytes* out) {
+  int fd = path == "-" ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_status("key file " + path, errno);
+  const size_t want = exact != 0 ? exact : limit;
+  Status s = SecureBytes::allocate(want, out);
+  size_t got = 0;
+  while (s.ok() && got < want) {
+    ssize_t n = ::read(fd, out->data() + got, want - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) s = errno_status("read key file " + path, errno);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  if (fd != STDIN_FILENO) ::close(fd);
+  if (!s.ok()) return s;
+  if (exact != 0 && got != exact)
+    return {Errc::invalid_argument, "key file " + path + ": " + std::to_string(got) +
+                                        " bytes, the key needs " + std::to_string(exact)};
+  out->truncate(got);
+  return Status::Ok();
+}
+
+// Asks on the terminal with echo off; the newline ends the passphrase.
+Status prompt_passphrase(const std::string& device, SecureBytes* out) {
+  int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return {Errc::invalid_argument, "no terminal to ask for the passphrase of " + device +
+                                        ": use --key-file FILE (or - for stdin)"};
+  std::string prompt = "Enter passphrase for " + device + ": ";
+  (void)!::write(fd, prompt.data(), prompt.size());
+  termios old{}, quiet{};
+  bool restore = ::tcgetattr(fd, &old) == 0;
+  if (restore) {
+    quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(fd, TCSAFLUSH, &quiet);
+  }
+  Status s = SecureBytes::allocate(4096, out);
+  size_t got = 0;
+  while (s.ok() && got < out->size()) {
+    char c;
+    ssize_t n = ::read(fd, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0 || c == '\n') break;
+    out->data()[got++] = static_cast<uint8_t>(c);
+  }
+  if (restore) ::tcsetattr(fd, TCSAFLUSH, &old);
+  (void)!::write(fd, "\n", 1);
+  ::close(fd);
+  if (s.ok()) out->truncate(got);
+  return s;
+}
+
+// The backing's identity, so the same file opened by two names is caught even through
+// different paths or a symlink.
+Status backing_identity(const std::string& device, std::string* path, uint64_t* dev,
+                        uint64_t* ino) {
+  char resolved[PATH_MAX];
+  if (::realpath(device.c_str(), resolved) == nullptr)
+    return errno_status("open " + device, errno);
+  struct stat st;
+  if (::stat(resolved, &st) != 0) return errno_status("stat " + device, errno);
+  *path = resolved;
+  if (S_ISBLK(st.st_mode)) {
+    *dev = st.st_rdev;
+    *ino = 0;
+  } else {
+    *dev = st.st_dev;
+    *ino = st.st_ino;
+  }
+  return Status::Ok();
+}
+
+// Daemon mode: leave the caller's session and terminal; stderr goes to the name's log.
+void detach_from_caller(const std::string& name) {
+  ::setsid();
+  (void)!::chdir("/");
+  int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  int log_fd = ::open(log_path(name).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (null_fd >= 0) {
+    ::dup2(null_fd, STDIN_FILENO);
+    ::dup2(null_fd, STDOUT_FILENO);
+    ::dup2(log_fd >= 0 ? log_fd : null_fd, STDERR_FILENO);
+  }
+  if (null_fd >= 0) ::close(null_fd);
+  if (log_fd >= 0) ::close(log_fd);
+}
+
+Status make_dirs() {
+  for (const std::string& d : {run_dir(), dev_dir()}) {
+    if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) return errno_status("mkdir " + d, errno);
+  }
+  return Status::Ok();
+}
+
+// What the daemon serves, built in order; destroyed in reverse (device before engine).
+struct Volume {
+  UnlockedVolume unlocked;  // spec + key (key wiped once the session holds its copy)
+  std::string type;
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<BlockDevice> device;
+  RunState state;
+};
+
+Status unlock(const OpenOptions& o, Volume* v) {
+  if (o.type == "plain") {
+    CipherSpec spec;
+    Status s = CipherSpec::parse(o.cipher, o.key_bits, o.sector_size, &spec);
+    if (!s.ok()) return s;
+    if (spec.mode == CipherMode::null && !o.allow_null_cipher)
+      return {Errc::invalid_argument,
+              "cipher " + o.cipher + " does not encrypt: add --allow-null-cipher to use it "
+              "(datapath measurements only)"};
+    if (spec.mode != CipherMode::null) {
+      if (o.key_file.empty())
+        return {Errc::invalid_argument, "--type plain needs --key-file with the raw key"};
+      s = read_secret(o.key_file, 0, spec.key_bytes, &v->unlocked.key);
+      if (!s.ok()) return s;
+    }
+    v->unlocked.spec = spec;
+    v->unlocked.data_offset_bytes = o.offset_sectors * 512;
+    v->unlocked.size_bytes = o.size_sectors * 512;
+    v->type = "plain";
+    return Status::Ok();
+  }
+  if (o.type != "luks" && o.type != "luks2" && o.type != "luks1")
+    return {Errc::invalid_argument, "--type " + o.type + ": must be luks or plain"};
+  SecureBytes passphrase;
+  Status s = o.key_file.empty() ? prompt_passphrase(o.device, &passphrase)
+                                : read_secret(o.key_file, kMaxPassphrase, 0, &passphrase);
+  if (!s.ok()) return s;
+  std::optional<int> slot;
+  if (o.key_slot >= 0) slot = o.key_slot;
+  s = unlock_volume(o.device, passphrase.view(), slot, &v->unlocked);
+  if (!s.ok()) return s;
+  v->type = "LUKS";  // the header's version is in the state's cipher/uuid; enough here
+  return Status::Ok();
+}
+
+Status build(const OpenOptions& o, Volume* v) {
+  Status s = unlock(o, v);
+  if (!s.ok()) return s;
+  const CipherSpec spec = v->unlocked.spec;
+
+  std::unique_ptr<Storage> storage;
+  FileStorageOptions so;
+  so.read_only = o.read_only;
+  s = open_file_storage(o.device, so, &storage);
+  if (!s.ok()) return s;
+
+  SessionOptions sess;
+  sess.backend = o.backend;
+  std::unique_ptr<Session> session;
+  s = builtin_registry().open_session(spec, v->unlocked.key.view(), sess, &session);
+  v->unlocked.key.reset();  // the session keeps its own locked copy
+  if (!s.ok()) return s.in(o.device);
+
+  EngineConfig ec;
+  ec.data_offset = v->unlocked.data_offset_bytes;
+  ec.size_bytes = v->unlocked.size_bytes;
+  ec.read_only = o.read_only;
+  ec.allow_discards = o.allow_discards;
+  s = Engine::create(ec, std::move(storage), std::move(session), &v->engine);
+  if (!s.ok()) return s;
+
+  BlockDeviceConfig bc;
+  bc.geometry.size_bytes = v->engine->size_bytes();
+  bc.geometry.sector_size = v->engine->sector_size();
+  bc.geometry.max_io_bytes = v->engine->config().max_io_bytes;
+  bc.geometry.read_only = o.read_only;
+  bc.geometry.allow_discards = o.allow_discards;
+  bc.queues = o.queues;
+  bc.depth = o.depth;
+  return BlockDevice::create(bc, engine_target_factory(v->engine.get()), &v->device);
+}
+
+nlohmann::json status_json(const Volume& v) {
+  const RunState& st = v.state;
+  SessionState ss = v.engine->session().state();
+  BlockDeviceCounters c = v.device->counters();
+  nlohmann::json j = nlohmann::json::parse(to_json(st));
+  j["state"] = "active";
+  j["provider"] = ss.provider;
+  j["variant"] = ss.variant;
+  j["failovers"] = ss.failovers;
+  j["last_failover"] = ss.last_failover;
+  j["counters"] = {{"reads", c.reads},         {"writes", c.writes},
+                   {"flushes", c.flushes},     {"discards", c.discards},
+                   {"write_zeroes", c.write_zeroes}, {"read_bytes", c.read_bytes},
+                   {"write_bytes", c.write_bytes},   {"errors", c.errors}};
+  if (Provider* p = v.engine->session().provider()) {
+    const ProviderCounters& pc = p->counters();
+    j["provider_counters"] = {{"requests", pc.requests.load()},
+                              {"payload_bytes", pc.payload_bytes.load()},
+                              {"bytes_to_device", pc.bytes_to_device.load()},
+                              {"bytes_from_device", pc.bytes_from_device.load()},
+                              {"copy_bytes", pc.copy_bytes.load()},
+                              {"errors", pc.errors.load()}};
+  }
+  return j;
+}
+
+// cryptsetup refuses to close a device in use; so do we. An exclusive open fails with
+// EBUSY while a filesystem is mounted on the disk or another exclusive opener holds it.
+Status check_not_in_use(const std::string& name, const std::string& disk) {
+  int fd = ::open(disk.c_str(), O_RDONLY | O_EXCL | O_CLOEXEC);
+  if (fd < 0 && errno == EBUSY) return {Errc::busy, "Device " + name + " is still in use"};
+  if (fd >= 0) ::close(fd);
+  return Status::Ok();
+}
+
+}  // namespace
+
+bool clean_stale_name(const std::string& name) {
+  RunState old;
+  bool had_state = read_state(name, &old).ok();
+  if (had_state && old.pid > 0) {
+    Status s = remove_dead_device(old.dev_id, old.pid);
+    if (!s.ok())
+      std::fprintf(stderr, "ublkcrypt: stale device of %s: %s\n", name.c_str(),
+                   s.message().c_str());
+  }
+  remove_state(name);
+  return had_state;
+}
+
+Status serve_volume(const OpenOptions& o, ReadyReport* report, bool detach) {
+  auto fail = [&](Status s) {
+    report->failed(s);
+    return s;
+  };
+  Status s = check_name(o.name);
+  if (!s.ok()) return fail(s);
+  s = make_dirs();
+  if (!s.ok()) return fail(s);
+
+  // Signals arrive through a signalfd in the serving loop; block them before any thread
+  // exists so that no queue thread takes one.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  NameLock name_lock;
+  s = NameLock::try_lock(lock_path(o.name), &name_lock);
+  if (s.code() == Errc::busy) return fail({Errc::busy, "name " + o.name + " already open"});
+  if (!s.ok()) return fail(s);
+  clean_stale_name(o.name);
+
+  Volume v;
+  RunState& st = v.state;
+  st.name = o.name;
+  st.backing = o.device;
+  {
+    // One opener at a time checks for and then claims a backing.
+    NameLock open_lock;
+    s = NameLock::lock(run_dir() + "/.open.lock", 30000, &open_lock);
+    if (!s.ok()) return fail(s);
+    s = backing_identity(o.device, &st.backing_path, &st.backing_dev, &st.backing_ino);
+    if (!s.ok()) return fail({Errc::not_found, s.message()});
+    for (const std::string& other : state_names()) {
+      if (other == o.name || !name_is_served(other)) continue;
+      RunState os;
+      if (read_state(other, &os).ok() && os.backing_dev == st.backing_dev &&
+          os.backing_ino == st.backing_ino)
+        return fail({Errc::busy, o.device + ": already open as " + other});
+    }
+
+    s = build(o, &v);
+    if (!s.ok()) return fail(s);
+
+    st.pid = ::getpid();
+    st.dev_id = v.device->dev_id();
+    st.device = v.device->disk_path();
+    st.type = v.type;
+    st.cipher = v.engine->session().spec().name();
+    st.key_bits = v.engine->session().spec().key_bytes * 8;
+    st.sector_size = v.engine->sector_size();
+    st.size_bytes = v.engine->size_bytes();
+    st.data_offset = v.engine->config().data_offset;
+    st.backend = o.backend;
+    st.queues = v.device->queues();
+    st.depth = v.device->depth();
+    st.read_only = o.read_only;
+    st.allow_discards = o.allow_discards;
+
+    const std::string link = link_path(o.name);
+    ::unlink(link.c_str());
+    if (::symlink(st.device.c_str(), link.c_str()) != 0)
+      return fail(errno_status("symlink " + link, errno));
+    s = write_state(st);
+    if (!s.ok()) {
+      remove_state(o.name);
+      return fail(s);
+    }
+  }
+
+  ControlListener listener;
+  s = listener.listen(socket_path(o.name));
+  int sig_fd = s.ok() ? ::signalfd(-1, &mask, SFD_CLOEXEC) : -1;
+  if (s.ok() && sig_fd < 0) s = errno_status("signalfd", errno);
+  if (!s.ok()) {
+    remove_state(o.name);
+    return fail(s);
+  }
+
+  report->ready(st.device);
+  if (detach) detach_from_caller(o.name);
+
+  // Serve until close or a signal.
+  bool wait_delete = true;
+  int close_client = -1;
+  for (;;) {
+    pollfd fds[2] = {{listener.fd(), POLLIN, 0}, {sig_fd, POLLIN, 0}};
+    int r = ::poll(fds, 2, -1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) break;
+    if (fds[1].revents & POLLIN) {
+      signalfd_siginfo info;
+      (void)!::read(sig_fd, &info, sizeof(info));
+      std::fprintf(stderr, "ublkcrypt: %s: signal %u, stopping\n", o.name.c_str(),
+                   info.ssi_signo);
+      // A filesystem may still be mounted: do not wait for its last reference.
+      wait_delete = false;
+      break;
+    }
+    if (fds[0].revents & POLLIN) {
+      std::string line;
+      int client = listener.accept_request(&line);
+      if (client < 0) continue;
+      nlohmann::json req = nlohmann::json::parse(line, nullptr, false);
+      std::string cmd = req.is_object() ? req.value("cmd", "") : "";
+      if (cmd == "status") {
+        ControlListener::reply(client, status_json(v).dump());
+      } else if (cmd == "close") {
+        Status busy = req.value("force", false) ? Status::Ok()
+                                                : check_not_in_use(o.name, st.device);
+        if (!busy.ok()) {
+          ControlListener::reply(client, nlohmann::json{{"ok", false},
+                                                        {"code", static_cast<int>(busy.code())},
+                                                        {"error", busy.message()}}
+                                             .dump());
+          continue;
+        }
+        close_client = client;  // answered once the device is gone
+        break;
+      } else {
+        ControlListener::reply(client, nlohmann::json{{"ok", false},
+                                                      {"code", static_cast<int>(Errc::invalid_argument)},
+                                                      {"error", "unknown request '" + cmd + "'"}}
+                                           .dump());
+      }
+    }
+  }
+
+  // Teardown: the disk first (its queues flush the engine), then state and names.
+  Status result = v.device->stop(wait_delete);
+  v.device.reset();
+  v.engine.reset();
+  remove_state(o.name);
+  if (!result.ok())
+    std::fprintf(stderr, "ublkcrypt: %s: stop: %s\n", o.name.c_str(), result.message().c_str());
+  if (close_client >= 0) {
+    nlohmann::json answer = {{"ok", result.ok()}};
+    if (!result.ok()) {
+      answer["code"] = static_cast<int>(result.code());
+      answer["error"] = result.message();
+    }
+    ControlListener::reply(close_client, answer.dump());
+  }
+  ::close(sig_fd);
+  return result;
+}
+
+}  // namespace ublkcrypt
