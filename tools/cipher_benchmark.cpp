@@ -1,0 +1,267 @@
+#include "tools/cipher_benchmark.h"
+
+#include <fmt/format.h>
+#include <openssl/rand.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+
+#include "backends/registry.h"
+#include "backends/software/software_provider.h"
+#include "base/secure_bytes.h"
+
+namespace ublkcrypt {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec * 1e-6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// Requests travel in groups; a group is resubmitted as one batch when its last request
+// completes, so the provider always has other groups queued and never idles on a handoff.
+constexpr size_t kGroups = 4;
+constexpr size_t kGroupSize = 16;
+
+class Load final : public ProviderCallback {
+ public:
+  Load(ProviderSession& session, const CipherSpec& spec, Direction direction,
+       uint32_t request_bytes)
+      : session_(session), buffer_(kGroups * kGroupSize * size_t{request_bytes}) {
+    RAND_bytes(buffer_.data(), static_cast<int>(buffer_.size()));
+    const uint32_t sectors = request_bytes / spec.sector_size;
+    for (size_t g = 0; g < kGroups; ++g) {
+      for (size_t i = 0; i < kGroupSize; ++i) {
+        const size_t index = g * kGroupSize + i;
+        CryptoRequest& r = groups_[g].requests[i];
+        // In place, as the engine's write path does, on a buffer that stays in cache like
+        // openssl speed's: both then measure the cipher, not memory.
+        uint8_t* at = buffer_.data() + index * request_bytes;
+        r.run = SectorRun{direction, at, at, index * sectors, sectors};
+        groups_[g].pointers[i] = &r;
+      }
+    }
+  }
+
+  void start() {
+    for (Group& g : groups_) session_.submit(g.pointers, this);
+  }
+
+  // Stops resubmitting and waits until nothing is in flight.
+  Status drain() {
+    stopping_.store(true);
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [&] { return finished_groups_ == kGroups; });
+    return error_;
+  }
+
+  uint64_t completed() const { return completed_.load(std::memory_order_relaxed); }
+
+  void provider_done(CryptoRequest* request, Status status) override {
+    if (!status.ok()) {
+      std::lock_guard lock(mutex_);
+      if (error_.ok()) error_ = status;
+      stopping_.store(true);
+    }
+    completed_.fetch_add(1, std::memory_order_relaxed);
+    Group& g = group_of(request);
+    if (g.done.fetch_add(1, std::memory_order_acq_rel) + 1 < kGroupSize) return;
+    g.done.store(0, std::memory_order_relaxed);
+    if (!stopping_.load()) {
+      session_.submit(g.pointers, this);
+      return;
+    }
+    std::lock_guard lock(mutex_);
+    ++finished_groups_;
+    idle_.notify_all();
+  }
+
+ private:
+  struct Group {
+    std::array<CryptoRequest, kGroupSize> requests;
+    std::array<CryptoRequest*, kGroupSize> pointers;
+    std::atomic<size_t> done{0};
+  };
+  Group& group_of(CryptoRequest* request) {
+    for (Group& g : groups_)
+      if (request >= g.requests.data() && request < g.requests.data() + kGroupSize) return g;
+    std::abort();  // a completion for a request we never sent
+  }
+
+  ProviderSession& session_;
+  std::vector<uint8_t> buffer_;
+  std::array<Group, kGroups> groups_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> completed_{0};
+  std::mutex mutex_;
+  std::condition_variable idle_;
+  size_t finished_groups_ = 0;
+  Status error_;
+};
+
+struct Table {
+  const char* cipher;
+  uint32_t key_bits;
+};
+constexpr Table kDefaultTable[] = {
+    {"aes-xts-plain64", 256}, {"aes-xts-plain64", 512}, {"aes-cbc-essiv:sha256", 256}};
+
+// The thread count "one thread" means for a provider, and how to get such an instance. Only
+// the software provider's parallelism is a choice; others are measured as they come.
+std::unique_ptr<Provider> one_thread_instance(const Provider& provider) {
+  if (provider.info().name == "software") return make_software_provider(1);
+  return nullptr;
+}
+
+}  // namespace
+
+Status benchmark_specs(const BenchmarkOptions& options, std::vector<CipherSpec>* out) {
+  out->clear();
+  for (const Table& t : kDefaultTable) {
+    if (!options.cipher.empty() && options.cipher != t.cipher) continue;
+    if (options.key_bits != 0 && options.key_bits != t.key_bits) continue;
+    CipherSpec spec;
+    if (Status s = CipherSpec::parse(t.cipher, t.key_bits, options.sector_size, &spec); !s.ok())
+      return s;
+    out->push_back(spec);
+  }
+  // A cipher or key size outside the table is measured alone, if dm-crypt accepts it.
+  if (out->empty()) {
+    if (options.cipher.empty())
+      return Status(Errc::invalid_argument,
+                    fmt::format("benchmark: no default cipher has a {}-bit key (give --cipher)",
+                                options.key_bits));
+    CipherSpec spec;
+    const uint32_t bits = options.key_bits != 0 ? options.key_bits : 256;
+    if (Status s = CipherSpec::parse(options.cipher, bits, options.sector_size, &spec); !s.ok())
+      return s;
+    out->push_back(spec);
+  }
+  if (options.request_bytes % options.sector_size != 0)
+    return Status(Errc::invalid_argument,
+                  fmt::format("benchmark: request size {} is not a multiple of sector size {}",
+                              options.request_bytes, options.sector_size));
+  return Status::Ok();
+}
+
+std::string openssl_equivalent(const CipherSpec& spec) {
+  switch (spec.mode) {
+    case CipherMode::aes_xts_plain64: return fmt::format("aes-{}-xts", spec.key_bytes * 4);
+    case CipherMode::aes_cbc_essiv_sha256: return fmt::format("aes-{}-cbc", spec.key_bytes * 8);
+    case CipherMode::null: return "";
+  }
+  return "";
+}
+
+Status measure_provider(Provider& provider, const CipherSpec& spec, Direction direction,
+                        const BenchmarkOptions& options, Throughput* out) {
+  SecureBytes key;
+  if (Status s = SecureBytes::allocate(spec.key_bytes, &key); !s.ok()) return s;
+  if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1)
+    return Status(Errc::unsupported, "benchmark: no random bytes for a test key");
+  std::unique_ptr<ProviderSession> session;
+  if (Status s = provider.open_session(spec, key.view(), "", &session); !s.ok())
+    return s.in(provider.info().name);
+  key.reset();
+
+  Load load(*session, spec, direction, options.request_bytes);
+  load.start();
+  // The first tenth warms caches, clocks and the pool; only the rest is counted.
+  const auto total = std::chrono::duration<double>(options.seconds);
+  std::this_thread::sleep_for(total / 10);
+  const uint64_t before = load.completed();
+  const double cpu0 = process_cpu_seconds();
+  const auto t0 = Clock::now();
+  std::this_thread::sleep_for(total * 9 / 10);
+  const uint64_t after = load.completed();
+  const double cpu = process_cpu_seconds() - cpu0;
+  const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (Status s = load.drain(); !s.ok()) return s.in(provider.info().name);
+  out->mbs = static_cast<double>(after - before) * options.request_bytes / elapsed / 1e6;
+  out->cores = cpu / elapsed;
+  return Status::Ok();
+}
+
+Status openssl_speed(const std::string& cipher, Direction direction,
+                     const BenchmarkOptions& options, double* mbs) {
+  const int seconds = std::max(1, static_cast<int>(options.seconds + 0.5));
+  // Only names from our own table reach the shell; nothing from the user.
+  const std::string command =
+      fmt::format("openssl speed -evp {} -bytes {} -seconds {} {} -mr 2>/dev/null", cipher,
+                  options.request_bytes, seconds,
+                  direction == Direction::decrypt ? "-decrypt" : "");
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return errno_status("run openssl speed", errno);
+  // "+F:<n>:<CIPHER>:<bytes per second>" is the machine-readable result line.
+  double bytes_per_second = -1;
+  char line[512];
+  while (std::fgets(line, sizeof line, pipe) != nullptr) {
+    std::string_view text(line);
+    if (!text.starts_with("+F:")) continue;
+    size_t colon = text.rfind(':');
+    bytes_per_second = std::strtod(line + colon + 1, nullptr);
+  }
+  int status = pclose(pipe);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+    return Status(Errc::not_found, "openssl: command not found (install openssl to compare)");
+  if (bytes_per_second <= 0)
+    return Status(Errc::unsupported,
+                  fmt::format("openssl speed -evp {}: no result (exit status {})", cipher,
+                              WIFEXITED(status) ? WEXITSTATUS(status) : -1));
+  *mbs = bytes_per_second / 1e6;
+  return Status::Ok();
+}
+
+Status run_cipher_benchmark(const BenchmarkOptions& options, std::vector<BenchmarkRow>* rows) {
+  std::vector<CipherSpec> specs;
+  if (Status s = benchmark_specs(options, &specs); !s.ok()) return s;
+  rows->clear();
+  for (const CipherSpec& spec : specs) {
+    for (Direction direction : {Direction::encrypt, Direction::decrypt}) {
+      BenchmarkRow openssl;
+      openssl.openssl_cipher = openssl_equivalent(spec);
+      if (openssl.openssl_cipher.empty()) {
+        openssl.openssl_note = "no openssl equivalent";
+      } else if (Status s = openssl_speed(openssl.openssl_cipher, direction, options,
+                                          &openssl.openssl_mbs);
+                 !s.ok()) {
+        openssl.openssl_note = s.message();
+      }
+      for (Provider* provider : builtin_registry().providers()) {
+        if (!provider->supports(spec, "").ok()) continue;
+        BenchmarkRow row = openssl;
+        row.provider = provider->info().name;
+        row.cipher = spec.name();
+        row.key_bits = spec.key_bytes * 8;
+        row.direction = direction;
+        Throughput all, one;
+        if (Status s = measure_provider(*provider, spec, direction, options, &all); !s.ok())
+          return s;
+        row.all_threads_mbs = all.mbs;
+        row.all_threads_cores = all.cores;
+        if (auto single = one_thread_instance(*provider)) {
+          if (Status s = measure_provider(*single, spec, direction, options, &one); !s.ok())
+            return s;
+          row.one_thread_mbs = one.mbs;
+        }
+        rows->push_back(std::move(row));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace ublkcrypt

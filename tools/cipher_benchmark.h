@@ -1,0 +1,64 @@
+// The measurements behind `ublkcrypt benchmark`: provider throughput at a request size, one
+// thread and all threads, beside `openssl speed -evp` for the same cipher run in the same
+// process lifetime — the ratio is the figure that means something on a shared machine.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "backends/cipher_spec.h"
+#include "backends/provider.h"
+#include "base/status.h"
+
+namespace ublkcrypt {
+
+struct BenchmarkOptions {
+  std::string cipher;      // "" = the default table (aes-xts 256b/512b, aes-cbc-essiv 256b)
+  uint32_t key_bits = 0;   // 0 = every size in the table for the cipher
+  double seconds = 1.0;    // per measured cell
+  uint32_t request_bytes = 4096;
+  uint32_t sector_size = 4096;
+};
+
+struct BenchmarkRow {
+  std::string provider;
+  std::string cipher;      // "aes-xts-plain64"
+  uint32_t key_bits = 0;
+  Direction direction = Direction::encrypt;
+  double one_thread_mbs = -1;      // < 0: not measurable for this provider
+  double all_threads_mbs = -1;
+  // Cores this process kept busy during the all-threads cell (CPU time / wall time): below
+  // the worker count means the machine, not the pool, capped the figure.
+  double all_threads_cores = -1;
+  std::string openssl_cipher;      // "aes-256-xts", "" when openssl has no equivalent
+  double openssl_mbs = -1;         // < 0: not measured (see openssl_note)
+  std::string openssl_note;        // why openssl's figure is missing
+};
+
+// The (cipher, key size) cells the options select, each validated by CipherSpec::parse.
+Status benchmark_specs(const BenchmarkOptions& options, std::vector<CipherSpec>* out);
+
+struct Throughput {
+  double mbs = 0;    // sustained MB/s (10^6 bytes)
+  double cores = 0;  // process CPU time over wall time while measuring
+};
+
+// Throughput of `spec` on one session of `provider`, with enough requests in flight to
+// keep every worker busy.
+Status measure_provider(Provider& provider, const CipherSpec& spec, Direction direction,
+                        const BenchmarkOptions& options, Throughput* out);
+
+// Runs `openssl speed -evp <cipher> -bytes <n> -seconds <s> [-decrypt] -mr` and parses its
+// bytes per second. A missing openssl binary is reported as not_found.
+Status openssl_speed(const std::string& cipher, Direction direction,
+                     const BenchmarkOptions& options, double* mbs);
+
+// The openssl name of the same primitive: aes-xts 512b is "aes-256-xts" (dm-crypt counts
+// both XTS keys), aes-cbc-essiv 256b is "aes-256-cbc"; "" for cipher_null.
+std::string openssl_equivalent(const CipherSpec& spec);
+
+// Every provider of builtin_registry() × every selected cipher × both directions.
+Status run_cipher_benchmark(const BenchmarkOptions& options, std::vector<BenchmarkRow>* rows);
+
+}  // namespace ublkcrypt
