@@ -1,0 +1,205 @@
+// The framework half: cipher specs, picking a provider, and sessions that fail over to the
+// next provider — driven by a FaultInjectingProvider standing in for a card, over a real
+// software provider, so every byte compared was really encrypted.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+
+#include "backends/fault/fault_injecting_provider.h"
+#include "backends/registry.h"
+#include "backends/software/software_provider.h"
+#include "tests/backends/provider_harness.h"
+
+using namespace ublkcrypt;
+using namespace ublkcrypt::test;
+
+namespace {
+
+// A registry with "software" (priority 100) and a fault-injecting "card" (priority 200).
+struct Bench {
+  Registry registry;
+  FaultInjectingProvider* card = nullptr;
+
+  explicit Bench(uint64_t fail_every = 0, bool with_software = true) {
+    if (with_software) registry.add(make_software_provider(2));
+    FaultPlan plan;
+    plan.name = "card";
+    plan.fail_every = fail_every;
+    plan.error = Errc::timeout;
+    auto wrapped = std::make_unique<FaultInjectingProvider>(make_software_provider(1), plan);
+    card = wrapped.get();
+    registry.add(std::move(wrapped));
+  }
+
+  std::unique_ptr<Session> open(const CipherSpec& spec, const std::vector<uint8_t>& key,
+                                std::string backend = "") {
+    std::unique_ptr<Session> session;
+    SessionOptions options;
+    options.backend = std::move(backend);
+    Status s = registry.open_session(spec, key, options, &session);
+    REQUIRE_MESSAGE(s.ok(), s.message());
+    return session;
+  }
+};
+
+// Completion that counts and keeps the first error.
+struct Completions final : CryptoCompletion {
+  std::mutex m;
+  std::condition_variable cv;
+  size_t done = 0;
+  Status first_error;
+  void crypto_done(CryptoRequest*, Status s) override {
+    std::lock_guard lock(m);
+    if (!s.ok() && first_error.ok()) first_error = s;
+    ++done;
+    cv.notify_all();
+  }
+  Status wait_for(size_t n) {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return done >= n; });
+    return first_error;
+  }
+};
+
+const CipherSpec kSpec = spec_of("aes-xts-plain64", 512, 4096);
+const std::vector<uint8_t> kKey = pattern(64, 5, 3);
+
+std::vector<uint8_t> reference(const std::vector<uint8_t>& plain, uint64_t sector) {
+  auto software = make_software_provider(1);
+  return crypt(*software, kSpec, kKey, Direction::encrypt, plain, sector);
+}
+
+}  // namespace
+
+TEST_CASE("CipherSpec::parse refuses what dm-crypt refuses, naming the value") {
+  CipherSpec spec;
+  Status unknown = CipherSpec::parse("aes-ctr-plain", 256, 512, &spec);
+  CHECK(unknown.code() == Errc::unsupported);
+  CHECK(unknown.message() ==
+        "cipher aes-ctr-plain: unknown (supported: aes-xts-plain64, aes-cbc-essiv:sha256, "
+        "cipher_null-ecb)");
+  Status xts_key = CipherSpec::parse("aes-xts-plain64", 384, 512, &spec);
+  CHECK(xts_key.code() == Errc::invalid_argument);
+  CHECK(xts_key.message() == "cipher aes-xts-plain64: key size 384 bits unsupported (use 256 or 512)");
+  Status cbc_key = CipherSpec::parse("aes-cbc-essiv:sha256", 512, 512, &spec);
+  CHECK(cbc_key.message() ==
+        "cipher aes-cbc-essiv:sha256: key size 512 bits unsupported (use 128, 192 or 256)");
+  for (uint32_t size : {3000u, 256u, 8192u, 0u}) {
+    Status bad = CipherSpec::parse("aes-xts-plain64", 512, size, &spec);
+    CHECK(bad.code() == Errc::invalid_argument);
+    CHECK(bad.message() ==
+          "sector size " + std::to_string(size) + ": must be a power of two from 512 to 4096");
+  }
+  REQUIRE(CipherSpec::parse("aes-xts-plain64", 512, 4096, &spec).ok());
+  CHECK(spec.iv_of(3) == 24);  // the 4096-byte-sector trap: IVs count 512-byte units
+}
+
+TEST_CASE("the registry picks by priority, by name, and says what exists") {
+  Bench bench;
+  CHECK(bench.registry.providers().front()->info().name == "card");
+  CHECK(bench.open(kSpec, kKey)->state().provider == "card");
+  CHECK(bench.open(kSpec, kKey, "software")->state().provider == "software");
+
+  std::unique_ptr<Session> session;
+  SessionOptions options;
+  options.backend = "nosuch";
+  Status unknown = bench.registry.open_session(kSpec, kKey, options, &session);
+  CHECK(unknown.code() == Errc::not_found);
+  CHECK(unknown.message() == "backend nosuch: no such provider (available: card, software)");
+
+  options.backend = "software:fast";
+  Status variant = bench.registry.open_session(kSpec, kKey, options, &session);
+  CHECK(variant.code() == Errc::unsupported);
+
+  CipherSpec odd = kSpec;
+  odd.key_bytes = 20;  // no provider runs a 160-bit XTS key
+  options.backend = "";
+  Status unsupported =
+      bench.registry.open_session(odd, pattern(20, 1, 1), options, &session);
+  CHECK(unsupported.code() == Errc::unsupported);
+  CHECK(unsupported.message().starts_with("cipher aes-xts-plain64: no provider supports it ("));
+}
+
+TEST_CASE("an unplugged card fails over once, and the result is bit-identical") {
+  Bench bench;
+  auto session = bench.open(kSpec, kKey);
+  auto plain = pattern(4096 * 4, 7, 1);
+  auto expected = reference(plain, 10);
+
+  bench.card->unplug(Errc::device_gone);
+  std::vector<uint8_t> out(plain.size());
+  Status s = session->run({Direction::encrypt, plain.data(), out.data(), 10, 4});
+  CHECK_MESSAGE(s.ok(), s.message());  // no error surfaces
+  CHECK(out == expected);
+  SessionState state = session->state();
+  CHECK(state.provider == "software");
+  CHECK(state.failovers == 1);
+  CHECK(state.last_failover == "card -> software: card: unplugged");
+  CHECK(bench.card->failed() == 1);
+
+  // Later work stays on software: no second failover.
+  REQUIRE(session->run({Direction::decrypt, out.data(), out.data(), 10, 4}).ok());
+  CHECK(out == plain);
+  CHECK(session->state().failovers == 1);
+
+  // The card comes back and the session is moved back to it.
+  bench.card->replug();
+  REQUIRE(session->move_to("card").ok());
+  CHECK(session->state().provider == "card");
+  const uint64_t before = bench.card->wrapped().counters().payload_bytes.load();
+  REQUIRE(session->run({Direction::encrypt, plain.data(), out.data(), 10, 4}).ok());
+  CHECK(out == expected);
+  CHECK(bench.card->wrapped().counters().payload_bytes.load() == before + plain.size());
+}
+
+TEST_CASE("every third request timing out: a batch is retried on software, moved once") {
+  Bench bench(3);
+  auto session = bench.open(kSpec, kKey);
+  constexpr size_t kRequests = 10;
+  auto plain = pattern(4096 * kRequests, 3, 9);
+  auto expected = reference(plain, 0);
+  std::vector<uint8_t> out(plain.size());
+  std::vector<CryptoRequest> requests(kRequests);
+  std::vector<CryptoRequest*> batch;
+  Completions completions;
+  for (size_t i = 0; i < kRequests; ++i) {
+    requests[i].run = SectorRun{Direction::encrypt, plain.data() + 4096 * i,
+                                out.data() + 4096 * i, i, 1};
+    requests[i].completion = &completions;
+    batch.push_back(&requests[i]);
+  }
+  session->submit(batch);
+  Status s = completions.wait_for(kRequests);
+  CHECK_MESSAGE(s.ok(), s.message());
+  CHECK(out == expected);
+  CHECK(bench.card->failed() == 3);  // requests 3, 6 and 9 of the batch
+  SessionState state = session->state();
+  CHECK(state.failovers == 1);
+  CHECK(state.provider == "software");
+  CHECK(state.last_failover.starts_with("card -> software: card: injected timeout on request 3"));
+}
+
+TEST_CASE("with no provider left the failure surfaces") {
+  Bench bench(0, /*with_software=*/false);
+  auto session = bench.open(kSpec, kKey);
+  bench.card->unplug(Errc::device_gone);
+  auto plain = pattern(4096, 1, 1);
+  std::vector<uint8_t> out(4096);
+  Status s = session->run({Direction::encrypt, plain.data(), out.data(), 0, 1});
+  CHECK(s.code() == Errc::device_gone);
+  CHECK(s.message() == "card: unplugged");
+  CHECK(session->state().failovers == 0);
+}
+
+TEST_CASE("UBLKCRYPT_FAULT_EVERY adds a fault provider only when set to a count") {
+  unsetenv("UBLKCRYPT_FAULT_EVERY");
+  CHECK(make_fault_provider_from_env() == nullptr);
+  setenv("UBLKCRYPT_FAULT_EVERY", "x2", 1);
+  CHECK(make_fault_provider_from_env() == nullptr);
+  setenv("UBLKCRYPT_FAULT_EVERY", "2", 1);
+  auto fault = make_fault_provider_from_env();
+  REQUIRE(fault != nullptr);
+  CHECK(fault->info().name == "fault");
+  CHECK(fault->info().priority > 100);
+  unsetenv("UBLKCRYPT_FAULT_EVERY");
+}
