@@ -103,7 +103,10 @@ for a in "${QEMU_EXTRA[@]}"; do QEMU+=("${a//@RUN@/$RUN}"); done  # @RUN@ = this
 
 # ---- boot ----
 T_BOOT=$(now)
-"${QEMU[@]}" </dev/null >"$LOG" 2>"$RUN/qemu.err" &
+# If run-vm itself is killed (ctest timeout sends SIGKILL), QEMU must not live on.
+PDEATH=()
+setpriv --help 2>/dev/null | grep -q -- --pdeathsig && PDEATH=(setpriv --pdeathsig KILL)
+"${PDEATH[@]}" "${QEMU[@]}" </dev/null >"$LOG" 2>"$RUN/qemu.err" &
 QEMU_PID=$!
 [ -z "$VERBOSE" ] || tail -n +1 -F --pid="$QEMU_PID" "$LOG" 2>/dev/null | tr -d '\r' >&2 &
 
