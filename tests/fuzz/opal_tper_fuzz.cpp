@@ -25,7 +25,7 @@ constexpr uint16_t kComId = kEmuBaseComId;
 std::span<const uint8_t> text(std::string_view s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
 
 Buffer receive(Tper& tper) {
-  Buffer out(65536, 0);
+  Buffer out(kComPacketHeaderSize + 16384 + 1024, 0);  // the TPer never sends more than 16 KiB
   if (!tper.if_recv(kProtocolTcg, kComId, out).ok()) std::abort();
   return out;
 }
