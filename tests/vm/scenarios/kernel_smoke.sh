@@ -66,5 +66,10 @@ cut -d';' -f1-5 /tmp/fio.out
 step "files out to the host share"
 if [ -d /host/out ]; then uname -r >/host/out/kernel-release; fi
 
+if command -v ublkcrypt >/dev/null; then
+    step "the project's binary (--bin) and its shared libraries load in the guest"
+    ublkcrypt --help >/dev/null
+fi
+
 vm-signal smoke-done
 step "all good"
