@@ -46,15 +46,13 @@ inline std::vector<uint8_t> pattern(size_t size, unsigned mul, unsigned add) {
   return out;
 }
 
-// Waits for a number of provider completions, keeping the first error.
-class Waiter final : public ProviderCallback {
+// Waits for a number of completions, from a provider or through a Session, keeping the
+// first error.
+class Waiter final : public ProviderCallback, public CryptoCompletion {
  public:
-  void provider_done(CryptoRequest*, Status status) override {
-    std::lock_guard lock(mutex_);
-    if (!status.ok() && first_error_.ok()) first_error_ = status;
-    ++done_;
-    cv_.notify_all();
-  }
+  void provider_done(CryptoRequest*, Status status) override { record(std::move(status)); }
+  void crypto_done(CryptoRequest*, Status status) override { record(std::move(status)); }
+
   Status wait_for(size_t n) {
     std::unique_lock lock(mutex_);
     cv_.wait(lock, [&] { return done_ >= n; });
@@ -62,6 +60,13 @@ class Waiter final : public ProviderCallback {
   }
 
  private:
+  void record(Status status) {
+    std::lock_guard lock(mutex_);
+    if (!status.ok() && first_error_.ok()) first_error_ = status;
+    ++done_;
+    cv_.notify_all();
+  }
+
   std::mutex mutex_;
   std::condition_variable cv_;
   size_t done_ = 0;

@@ -42,25 +42,6 @@ struct Bench {
   }
 };
 
-// Completion that counts and keeps the first error.
-struct Completions final : CryptoCompletion {
-  std::mutex m;
-  std::condition_variable cv;
-  size_t done = 0;
-  Status first_error;
-  void crypto_done(CryptoRequest*, Status s) override {
-    std::lock_guard lock(m);
-    if (!s.ok() && first_error.ok()) first_error = s;
-    ++done;
-    cv.notify_all();
-  }
-  Status wait_for(size_t n) {
-    std::unique_lock lock(m);
-    cv.wait(lock, [&] { return done >= n; });
-    return first_error;
-  }
-};
-
 const CipherSpec kSpec = spec_of("aes-xts-plain64", 512, 4096);
 const std::vector<uint8_t> kKey = pattern(64, 5, 3);
 
@@ -161,7 +142,7 @@ TEST_CASE("every third request timing out: a batch is retried on software, moved
   std::vector<uint8_t> out(plain.size());
   std::vector<CryptoRequest> requests(kRequests);
   std::vector<CryptoRequest*> batch;
-  Completions completions;
+  Waiter completions;
   for (size_t i = 0; i < kRequests; ++i) {
     requests[i].run = SectorRun{Direction::encrypt, plain.data() + 4096 * i,
                                 out.data() + 4096 * i, i, 1};
