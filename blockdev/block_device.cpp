@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -146,8 +147,21 @@ Status BlockDevice::stop(bool wait_delete) {
   return result;
 }
 
+// A zombie (killed, not yet reaped: its parent `open` exited, and a minimal init may never
+// reap) still answers kill(pid, 0) but serves nothing.
+static bool process_alive(pid_t pid) {
+  if (pid <= 0) return false;
+  if (::kill(pid, 0) != 0 && errno != EPERM) return false;
+  FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (f == nullptr) return true;
+  char state = '?';
+  int matched = std::fscanf(f, "%*d (%*[^)]) %c", &state);
+  std::fclose(f);
+  return !(matched == 1 && (state == 'Z' || state == 'X'));
+}
+
 Status remove_dead_device(uint32_t dev_id, pid_t server_pid) {
-  if (server_pid > 0 && (::kill(server_pid, 0) == 0 || errno == EPERM))
+  if (process_alive(server_pid))
     return {Errc::busy, "ublk device " + std::to_string(dev_id) + ": server pid " +
                             std::to_string(server_pid) + " is still running"};
   std::unique_ptr<ControlDevice> control;
@@ -157,12 +171,16 @@ Status remove_dead_device(uint32_t dev_id, pid_t server_pid) {
   s = control->get_info(dev_id, &info);
   if (s.code() == Errc::not_found) return Status::Ok();  // already gone
   if (!s.ok()) return s;
-  // The id may have been reused by a device someone else started since.
-  if (info.ublksrv_pid != server_pid) return Status::Ok();
+  // The id may have been reused since: leave a device whose (other) server is alive.
+  if (info.ublksrv_pid != server_pid && process_alive(info.ublksrv_pid)) return Status::Ok();
   // A dead server's disk is normally deleted by the kernel already; STOP_DEV makes sure
-  // (it is a no-op on a dead device). Then delete without waiting for openers.
+  // (a no-op on a dead device). Then delete without waiting for openers.
   (void)control->stop(dev_id);
-  return control->remove(dev_id, false);
+  s = control->remove(dev_id, false);
+  if (s.ok())
+    std::fprintf(stderr, "ublkcrypt: removed ublk device %u left by dead server pid %d\n",
+                 dev_id, static_cast<int>(server_pid));
+  return s;
 }
 
 }  // namespace ublkcrypt
