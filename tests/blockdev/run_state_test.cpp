@@ -1,0 +1,123 @@
+#include <doctest/doctest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "tools/serve/run_state.h"
+
+using namespace ublkcrypt;
+
+namespace {
+
+// A private run directory per test case.
+struct TempRunDir {
+  TempRunDir() {
+    char tmpl[] = "/tmp/ublkcrypt-runstate-XXXXXX";
+    dir = mkdtemp(tmpl);
+    setenv("UBLKCRYPT_RUN_DIR", dir.c_str(), 1);
+    setenv("UBLKCRYPT_DEV_DIR", dir.c_str(), 1);
+  }
+  ~TempRunDir() {
+    std::string cmd = "rm -rf '" + dir + "'";
+    [[maybe_unused]] int rc = system(cmd.c_str());
+    unsetenv("UBLKCRYPT_RUN_DIR");
+    unsetenv("UBLKCRYPT_DEV_DIR");
+  }
+  std::string dir;
+};
+
+}  // namespace
+
+TEST_CASE("names: what can become a file and a symlink") {
+  CHECK(check_name("vol-1_a.b").ok());
+  CHECK(check_name("").code() == Errc::invalid_argument);
+  CHECK(check_name("../etc").code() == Errc::invalid_argument);
+  CHECK(check_name("a/b").code() == Errc::invalid_argument);
+  CHECK(check_name(".hidden").code() == Errc::invalid_argument);
+  CHECK(check_name("-opt").code() == Errc::invalid_argument);
+  CHECK(check_name(std::string(65, 'x')).code() == Errc::invalid_argument);
+  CHECK(check_name(std::string(64, 'x')).ok());
+}
+
+TEST_CASE("state round-trips through its file; missing state is 'not active'") {
+  TempRunDir tmp;
+  RunState in;
+  in.name = "vol";
+  in.pid = 1234;
+  in.dev_id = 7;
+  in.device = "/dev/ublkb7";
+  in.backing = "/tmp/a.img";
+  in.backing_dev = 2049;
+  in.backing_ino = 99;
+  in.type = "LUKS";
+  in.cipher = "aes-xts-plain64";
+  in.key_bits = 512;
+  in.sector_size = 4096;
+  in.size_bytes = 1 << 30;
+  in.data_offset = 16 << 20;
+  in.queues = 2;
+  in.depth = 128;
+  in.allow_discards = true;
+  REQUIRE(write_state(in).ok());
+
+  RunState out;
+  REQUIRE(read_state("vol", &out).ok());
+  CHECK(out.pid == 1234);
+  CHECK(out.dev_id == 7);
+  CHECK(out.device == "/dev/ublkb7");
+  CHECK(out.backing_dev == 2049);
+  CHECK(out.backing_ino == 99);
+  CHECK(out.sector_size == 4096);
+  CHECK(out.size_bytes == (1u << 30));
+  CHECK(out.data_offset == (16u << 20));
+  CHECK(out.allow_discards);
+  CHECK_FALSE(out.read_only);
+  CHECK(state_names() == std::vector<std::string>{"vol"});
+
+  remove_state("vol");
+  Status s = read_state("vol", &out);
+  CHECK(s.code() == Errc::not_found);
+  CHECK(s.message() == "Device vol is not active");
+}
+
+TEST_CASE("a malformed state file is corrupt, named by path") {
+  TempRunDir tmp;
+  FILE* f = fopen((tmp.dir + "/bad.json").c_str(), "w");
+  REQUIRE(f != nullptr);
+  fputs("{\"name\": 3", f);
+  fclose(f);
+  RunState out;
+  Status s = read_state("bad", &out);
+  CHECK(s.code() == Errc::corrupt);
+  CHECK(s.message().find("bad.json") != std::string::npos);
+}
+
+TEST_CASE("the name lock: held means served, released means free") {
+  TempRunDir tmp;
+  CHECK_FALSE(name_is_served("vol"));
+  NameLock daemon;
+  REQUIRE(NameLock::try_lock(lock_path("vol"), &daemon).ok());
+  CHECK(name_is_served("vol"));
+  NameLock second;
+  CHECK(NameLock::try_lock(lock_path("vol"), &second).code() == Errc::busy);
+  CHECK(NameLock::lock(lock_path("vol"), 50, &second).code() == Errc::timeout);
+  daemon.release();
+  CHECK_FALSE(name_is_served("vol"));
+  CHECK(NameLock::try_lock(lock_path("vol"), &second).ok());
+}
+
+TEST_CASE("remove_state deletes our symlink but never a non-link in its place") {
+  TempRunDir tmp;
+  REQUIRE(symlink("/dev/ublkb0", link_path("vol").c_str()) == 0);
+  remove_state("vol");
+  struct stat st;
+  CHECK(lstat(link_path("vol").c_str(), &st) != 0);
+
+  FILE* f = fopen(link_path("vol").c_str(), "w");
+  REQUIRE(f != nullptr);
+  fclose(f);
+  remove_state("vol");
+  CHECK(lstat(link_path("vol").c_str(), &st) == 0);
+}
