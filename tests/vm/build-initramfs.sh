@@ -118,7 +118,7 @@ build_base() {
         modprobe -D -d "$KERNEL_DIR" -S "$KVER" "$m" >"$stage/.dep" 2>&1 \
             || die "module $m not found in $KVER ($(head -n 1 "$stage/.dep"))"
         awk '$1=="insmod"{print $2}' "$stage/.dep" | while read -r ko; do
-            rel=${ko#*/lib/modules/$KVER/}
+            rel=${ko#*/lib/modules/"$KVER"/}
             rel=${rel%.xz}
             grep -qxF "$rel" etc/vm-modules && continue
             mkdir -p "$mdir/$(dirname "$rel")"

@@ -158,14 +158,18 @@ if [ -z "$T_BOOTED" ] && [ -n "$GUEST_BOOT" ] && [ -n "$SCEN" ]; then
     T_BOOTED=$(awk "BEGIN{printf \"%.3f\", $T_END - $SCEN}")
 fi
 if [ -n "$RC" ] && [ -z "$STATUS" ]; then
-    STATUS=done
+    STATUS="done"
 elif [ -z "$STATUS" ]; then
     STATUS=nomarker
 fi
-echo "run-vm: $(basename "$SCENARIO"): kernel $KVER; prep $(secs "$T_START" "$T_BOOT")s" \
-     "(kernel $(secs "$T_START" "$T_KERNEL")s, initramfs $(secs "$T_KERNEL" "$T_INITRD")s);" \
-     "boot $( [ -n "$T_BOOTED" ] && echo "$(secs "$T_BOOT" "$T_BOOTED")s (guest uptime ${GUEST_BOOT}s)" || echo n/a);" \
-     "scenario $( [ -n "$SCEN" ] && echo "${SCEN}s" || echo n/a); VM wall $(secs "$T_BOOT" "$T_END")s" >&2
+BOOT_TXT=n/a SCEN_TXT=n/a
+[ -z "$T_BOOTED" ] || BOOT_TXT="$(secs "$T_BOOT" "$T_BOOTED")s (guest uptime ${GUEST_BOOT}s)"
+[ -z "$SCEN" ] || SCEN_TXT="${SCEN}s"
+SUMMARY="run-vm: $(basename "$SCENARIO"): kernel $KVER; prep $(secs "$T_START" "$T_BOOT")s"
+SUMMARY+=" (kernel $(secs "$T_START" "$T_KERNEL")s, initramfs $(secs "$T_KERNEL" "$T_INITRD")s);"
+SUMMARY+=" boot $BOOT_TXT; scenario $SCEN_TXT; VM wall $(secs "$T_BOOT" "$T_END")s"
+echo "$SUMMARY" >&2
+echo "$SUMMARY" >>"$LOG"  # the --log copy carries the timing too
 
 case "$STATUS" in
     done) EXIT=$RC ;;
