@@ -23,12 +23,12 @@ struct Signature {
 };
 
 constexpr Signature kSignatures[] = {
-    {"ext2/3/4 filesystem", 1024 + 56, std::string_view("\x53\xef", 2)},
-    {"xfs filesystem", 0, "XFSB"},
-    {"btrfs filesystem", 65536 + 64, "_BHRfS_M"},
+    {"an ext2/3/4 filesystem", 1024 + 56, std::string_view("\x53\xef", 2)},
+    {"an xfs filesystem", 0, "XFSB"},
+    {"a btrfs filesystem", 65536 + 64, "_BHRfS_M"},
     {"swap space", 4096 - 10, "SWAPSPACE2"},
     {"swap space", 4096 - 10, "SWAP-SPACE"},
-    {"LUKS header", 0, std::string_view("LUKS\xba\xbe", 6)},
+    {"a LUKS header", 0, std::string_view("LUKS\xba\xbe", 6)},
 };
 
 constexpr size_t kProbeBytes = 65536 + 4096;
@@ -39,7 +39,7 @@ Status describe_existing_content(const std::string& device, std::string* what) {
   what->clear();
   std::unique_ptr<LuksVolume> luks;
   if (LuksVolume::load(device, &luks).ok()) {
-    *what = luks->type() + " header";
+    *what = "a " + luks->type() + " header";
     return Status::Ok();
   }
   int fd = open(device.c_str(), O_RDONLY | O_CLOEXEC);

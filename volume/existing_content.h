@@ -9,7 +9,7 @@
 
 namespace ublkcrypt {
 
-// Stores a short description ("LUKS2 header", "ext4 filesystem", "swap space") of what
+// Stores a short description ("a LUKS2 header", "an ext2/3/4 filesystem", "swap space") of what
 // `device` holds, or "" if no known signature is found.
 Status describe_existing_content(const std::string& device, std::string* what);
 

@@ -85,13 +85,13 @@ TEST_CASE("existing LUKS headers and filesystems are recognised") {
   REQUIRE(run(luks_format_command(luks, key_file, "aes-xts-plain64", 256, 512)).exit_code == 0);
   std::string what;
   REQUIRE(describe_existing_content(luks, &what).ok());
-  CHECK(what == "LUKS2 header");
+  CHECK(what == "a LUKS2 header");
 
   std::string ext4 = scratch.image("ext4", 32 << 20);
   Run mkfs = run("mkfs.ext4 -q -F " + ext4);
   REQUIRE_MESSAGE(mkfs.exit_code == 0, mkfs.output);
   REQUIRE(describe_existing_content(ext4, &what).ok());
-  CHECK(what == "ext2/3/4 filesystem");
+  CHECK(what == "an ext2/3/4 filesystem");
 
   std::string swap = scratch.image("swap", 32 << 20);
   if (run("mkswap " + swap).exit_code == 0) {

@@ -1,0 +1,26 @@
+// ublkcrypt dump <device> [--json]: like `cryptsetup luksDump`.
+#include <cstdio>
+
+#include "tools/command.h"
+#include "tools/load_volume.h"
+
+namespace ublkcrypt {
+
+UBLKCRYPT_COMMAND("dump", 40, [](CLI::App& app) {
+  auto device = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  auto* cmd = app.add_subcommand("dump", "<device> dumps LUKS partition information");
+  cmd->alias("luksDump");
+  cmd->add_option("device", *device, "LUKS device or image file")->required();
+  cmd->add_flag("--json,--dump-json-metadata", *json, "print the LUKS2 metadata as JSON");
+  cmd->callback([device, json] {
+    auto volume = load_volume_or_fail(*device);
+    std::string out;
+    Status s = *json ? volume->dump_json(&out) : volume->dump_text(&out);
+    if (!s.ok()) fail(s);
+    std::fputs(out.c_str(), stdout);
+    if (*json) std::fputs("\n", stdout);
+  });
+});
+
+}  // namespace ublkcrypt

@@ -1,0 +1,85 @@
+// ublkcrypt format <device> [<key file>]: like `cryptsetup luksFormat`.
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "tools/command.h"
+#include "tools/confirmation.h"
+#include "tools/opal/opal_volume.h"
+#include "tools/passphrase.h"
+#include "tools/pbkdf_options.h"
+#include "volume/existing_content.h"
+#include "volume/format.h"
+
+namespace ublkcrypt {
+namespace {
+
+struct FormatArgs {
+  std::string device;
+  std::string key_file_positional;
+  KeyFileOptions key;
+  FormatOptions options;
+  int keyslot = -1;
+  bool batch = false;
+  OpalFormatOptions opal;
+};
+
+void run_format(FormatArgs& a) {
+  if (!a.key_file_positional.empty()) a.key.key_file = a.key_file_positional;
+  if (a.keyslot >= 0) a.options.keyslot = a.keyslot;
+  Status s = check_format_options(a.options);
+  if (!s.ok()) fail(s);
+  if (a.opal.enabled()) {  // self-encrypting drive: tools/opal/opal_volume.h
+    s = format_opal_volume(a.device, a.options, a.opal, a.key, a.batch);
+    if (!s.ok()) fail(s);
+    return;
+  }
+  std::string existing;
+  s = describe_existing_content(a.device, &existing);
+  if (!s.ok()) fail(s);
+  // Like cryptsetup, always ask on a terminal; without one, refuse only to destroy
+  // something recognisable (a blank device needs no confirmation from a script).
+  if (!existing.empty() || ::isatty(STDIN_FILENO)) {
+    std::string warning = existing.empty()
+                              ? fmt::format("This will overwrite data on {} irrevocably.", a.device)
+                              : fmt::format("{} already holds {}. This will overwrite data on "
+                                            "{} irrevocably.",
+                                            a.device, existing, a.device);
+    s = confirm_destruction(a.batch, warning, "format " + a.device);
+    if (!s.ok()) fail(s);
+  }
+  SecureBytes passphrase;
+  s = read_passphrase(a.key, fmt::format("Enter passphrase for {}: ", a.device), Verify::yes,
+                      &passphrase);
+  if (s.ok()) s = format_volume(a.device, a.options, passphrase.view(), nullptr);
+  passphrase.reset();
+  if (!s.ok()) fail(s);
+}
+
+}  // namespace
+
+UBLKCRYPT_COMMAND("format", 10, [](CLI::App& app) {
+  auto a = std::make_shared<FormatArgs>();
+  auto* cmd = app.add_subcommand("format", "<device> [<key file>] formats a LUKS device");
+  cmd->alias("luksFormat");
+  cmd->add_option("device", a->device, "block device or image file to format")->required();
+  cmd->add_option("key_file", a->key_file_positional, "passphrase file (same as --key-file)");
+  add_key_file_options(cmd, &a->key);
+  cmd->add_option("--type,-M", a->options.type, "on-disk format: luks2 or luks1")
+      ->capture_default_str();
+  cmd->add_option("--cipher,-c", a->options.cipher,
+                  "aes-xts-plain64 or aes-cbc-essiv:sha256")->capture_default_str();
+  cmd->add_option("--key-size,-s", a->options.key_bits, "volume key size in bits")
+      ->capture_default_str();
+  cmd->add_option("--sector-size", a->options.sector_size,
+                  "encryption sector size: 512, 1024, 2048 or 4096 (default: 512, 4096 on 4K "
+                  "devices)");
+  add_pbkdf_options(cmd, &a->options.pbkdf);
+  cmd->add_option("--label", a->options.label, "LUKS2 label");
+  cmd->add_option("--key-slot,-S", a->keyslot, "key slot for the passphrase (default: 0)");
+  cmd->add_flag("--batch-mode,-q", a->batch, "do not ask for confirmation");
+  add_opal_format_options(cmd, &a->opal);
+  cmd->callback([a] { run_format(*a); });
+});
+
+}  // namespace ublkcrypt

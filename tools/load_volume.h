@@ -1,0 +1,15 @@
+// The header-managing verbs all start the same way: load the LUKS header of their
+// <device> argument or end with its one-line error.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "volume/luks_volume.h"
+
+namespace ublkcrypt {
+
+// Loads `device`'s LUKS header; on failure reports it with fail() (never returns).
+std::unique_ptr<LuksVolume> load_volume_or_fail(const std::string& device);
+
+}  // namespace ublkcrypt
