@@ -25,6 +25,16 @@ static bool serves(const CipherSpec& spec, std::string_view algorithm) {
   return spec.mode == CipherMode::aes_cbc_essiv_sha256 && algorithm == kCbc;
 }
 
+// A template expression whose outer template fits `spec`: xts(...) for XTS; essiv(...) or
+// cbc(...) for ESSIV.
+static bool is_template_over(const CipherSpec& spec, std::string_view variant) {
+  if (!variant.ends_with(")")) return false;
+  if (spec.mode == CipherMode::aes_xts_plain64) return variant.starts_with("xts(");
+  if (spec.mode == CipherMode::aes_cbc_essiv_sha256)
+    return variant.starts_with("essiv(") || variant.starts_with("cbc(");
+  return false;
+}
+
 static bool reachable(const KernelAlgorithm& a) {
   return a.type == "skcipher" && !a.internal;
 }
@@ -80,6 +90,16 @@ Status resolve_kernel_binding(const CipherSpec& spec, std::string_view variant,
   const KernelAlgorithm* match = nullptr;
   for (const KernelAlgorithm& a : algorithms)
     if (a.driver == variant && reachable(a)) match = &a;
+  if (match == nullptr && is_template_over(spec, variant)) {
+    // "xts(ecb(aes-generic))": a template over a named driver. The kernel instantiates it
+    // at bind time, so it cannot be in /proc/crypto before.
+    binding.salg_name = std::string(variant);
+    binding.driver = std::string(variant);
+    binding.userspace_essiv = variant.starts_with("cbc(");
+    binding.card = KernelAlgorithm{.name = {}, .driver = std::string(variant)}.is_card();
+    *out = std::move(binding);
+    return Status::Ok();
+  }
   if (match == nullptr)
     return Status(Errc::not_found, fmt::format("{}: no such driver in /proc/crypto ({})", who,
                                                candidate_list(spec, algorithms)));

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <fmt/format.h>
 #include <mutex>
@@ -100,6 +101,9 @@ class KernelSession final : public ProviderSession {
   std::mutex mutex_;
   std::vector<Pending> incoming_;  // guarded by mutex_
   bool stopping_ = false;          // guarded by mutex_
+  bool dispatcher_exited_ = false;  // guarded by mutex_
+  size_t abandoned_ = 0;            // guarded by mutex_: sockets left with a stuck read
+  std::condition_variable exited_cv_;
   Status failure_;                 // guarded by mutex_, set before failed_
   std::atomic<bool> failed_{false};
 
@@ -154,12 +158,20 @@ Status KernelSession::start() {
 
 KernelSession::~KernelSession() {
   if (dispatcher_.joinable()) {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
+    std::unique_lock lock(mutex_);
+    stopping_ = true;
     uint64_t one = 1;
     (void)!write(wake_fd_, &one, sizeof(one));
+    exited_cv_.wait(lock, [&] { return dispatcher_exited_; });
+    if (abandoned_ > 0) {
+      // Reads on a dead card block their io-wq workers uninterruptibly (seen on 6.12 with
+      // virtio-crypto), and a thread with such workers never finishes exiting: joining it
+      // would hang the caller. Let it go, and leave the ring, sockets and pages it may
+      // still reference to the kernel: this process has lost them for good.
+      dispatcher_.detach();
+      return;
+    }
+    lock.unlock();
     dispatcher_.join();
   }
   // Order matters for a dead card: the ring goes first (the kernel keeps its unfinished
@@ -215,6 +227,12 @@ void KernelSession::dispatch() {
     reap();
     check_deadline();
   }
+  size_t abandoned = 0;
+  for (const Slot& slot : slots_) abandoned += slot.state == Slot::State::abandoned;
+  std::lock_guard lock(mutex_);
+  abandoned_ = abandoned;
+  dispatcher_exited_ = true;  // the last touch of *this from this thread
+  exited_cv_.notify_all();
 }
 
 void KernelSession::take(const Pending& p) {
@@ -281,6 +299,11 @@ void KernelSession::fill_slots() {
     io_uring_sqe_set_data64(send, index * 2 + 1);
     io_uring_sqe* read = io_uring_get_sqe(&ring_);
     io_uring_prep_read(read, slot.fd, bounce_ + index * sector_size_, sector_size_, 0);
+    // Issued from an io-wq worker, never inline: on a pulled virtio-crypto card the read
+    // itself can block uninterruptibly inside skcipher_recvmsg (seen in the VM: the
+    // dispatcher stuck in D state running the linked read as task work). A stuck worker
+    // costs a kernel thread; a stuck dispatcher would cost the volume.
+    read->flags |= IOSQE_ASYNC;
     io_uring_sqe_set_data64(read, index * 2);
     slot.state = Slot::State::busy;
     slot.started = now;

@@ -6,10 +6,13 @@
 // dispatcher fills every idle socket, then submits and waits in one io_uring_enter, so a
 // batch of requests costs one system call per round, not two per sector.
 //
-// Why io_uring READ and not recv: a read arrives at AF_ALG with an asynchronous kiocb, so
-// AF_ALG takes its AIO path and returns at once; a card that never answers leaves only an
-// unfinished kernel request behind, never a blocked thread (a synchronous read on an
-// unplugged virtio-crypto card hangs uninterruptibly, see FACTS.md).
+// Why the reads go to io-wq (IOSQE_ASYNC): measured on Debian's 6.12 in the VM, an AF_ALG
+// read issued through io_uring still waits for the crypto request inside skcipher_recvmsg,
+// uninterruptibly. On a pulled virtio-crypto card that request never completes, so the
+// thread issuing the read is lost. With IOSQE_ASYNC that thread is an io-wq worker; the
+// dispatcher stays free, sees the deadline pass and fails the session over. The cost: the
+// lost workers belong to this process, which can therefore no longer exit completely (the
+// kernel, not ublkcrypt, holds it); the session itself closes without waiting for them.
 //
 // Failure: an error completion, or an operation older than the deadline, fails the
 // session for good: every request in it completes with io_error or timeout (the Session

@@ -10,8 +10,18 @@ grep -q '^driver *: virtio_crypto_aes_cbc' /proc/crypto
 
 step "batches through kernel:virtio_crypto_aes_cbc; the card is pulled after batch 5"
 export UBLKCRYPT_KERNEL_DEADLINE_MS=${UBLKCRYPT_KERNEL_DEADLINE_MS:-2000}
+# In the background: reads stuck on the dead card pin kernel worker threads of the process
+# uninterruptibly, so it can never be reaped (a kernel limit, see kernel_session.h). What
+# must hold is that its datapath went on and its sessions closed; that is what it prints.
 kernel_provider_vmtest failover kernel:virtio_crypto_aes_cbc --signal-after 5 \
-    --signal "vm-signal pull-card" --seconds 150 | tee /tmp/failover.out
+    --signal "vm-signal pull-card" --seconds 150 >/tmp/failover.out 2>&1 &
+i=0
+until grep -q '^CARD-FAILOVER' /tmp/failover.out; do
+    i=$((i + 1)); [ $i -le 1800 ] || { cat /tmp/failover.out; echo "no verdict after 180 s"; exit 1; }
+    sleep 0.1
+done
+cat /tmp/failover.out
+grep -q '^sessions closed' /tmp/failover.out
 grep -q '^CARD-FAILOVER PASS' /tmp/failover.out
 grep -q 'last_failover="kernel:virtio_crypto_aes_cbc -> software: kernel:virtio_crypto_aes_cbc: no answer within' /tmp/failover.out
 
