@@ -34,5 +34,15 @@ test "$rc" = 4
 step "reopen: the data is still there"
 dev=$(ublkcrypt open --type plain --key-file /tmp/raw.key /tmp/backing.img smoke)
 dd if="$dev" bs=1M count=4 iflag=direct 2>/dev/null | cmp - /tmp/payload
-ublkcrypt close smoke
+
+step "SIGTERM is a clean stop: device, state and symlink go away"
+pid=$(sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' /run/ublkcrypt/smoke.json)
+kill -TERM "$pid"
+t=0
+while [ -e /run/ublkcrypt/smoke.json ] || [ -e "$dev" ]; do
+    t=$((t + 1)); test $t -lt 100; sleep 0.2
+done
+test ! -e /dev/ublkcrypt/smoke
+test "$(ls /sys/class/ublk-char 2>/dev/null | wc -l)" = 0
+grep -q 'signal 15, stopping' /run/ublkcrypt/smoke.log
 step "all good"
