@@ -85,14 +85,15 @@ QEMU=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m "$MEM" -smp "$SMP"
 n=0
 for size in "${NVME[@]}"; do
     truncate -s "$size" "$RUN/nvme$n.img" || die "--nvme-disk '$size': cannot create the disk file"
-    QEMU+=(-drive "file=$RUN/nvme$n.img,if=none,id=nvme$n,format=raw,cache=unsafe"
-           -device "nvme,serial=ublkc-nvme$n,drive=nvme$n")
+    QEMU+=(-drive "file=$RUN/nvme$n.img,if=none,id=nvme$n-drive,format=raw,cache=unsafe"
+           -device "nvme,id=nvme$n,serial=ublkc-nvme$n,drive=nvme$n-drive")
     n=$((n + 1))
 done
 n=0
 for size in "${VIRTIO[@]}"; do
     truncate -s "$size" "$RUN/vd$n.img" || die "--virtio-disk '$size': cannot create the disk file"
-    QEMU+=(-drive "file=$RUN/vd$n.img,if=virtio,format=raw,cache=unsafe")
+    QEMU+=(-drive "file=$RUN/vd$n.img,if=none,id=vd$n-drive,format=raw,cache=unsafe"
+           -device "virtio-blk-pci,id=vd$n,drive=vd$n-drive")
     n=$((n + 1))
 done
 for id in "${CARDS[@]}"; do
