@@ -145,8 +145,15 @@ wait "$QEMU_PID" 2>/dev/null || true
 QEMU_PID=""
 if [ -n "$HOOK_PID" ] && [ -z "$HOOK_RC" ]; then
     # The VM is gone; a hook still running has nothing left to talk to.
-    kill -0 "$HOOK_PID" 2>/dev/null && { sleep 1; kill -- "-$HOOK_PID" 2>/dev/null || true; }
-    wait "$HOOK_PID" && HOOK_RC=0 || HOOK_RC=$?
+    kill -0 "$HOOK_PID" 2>/dev/null && sleep 1
+    if kill -0 "$HOOK_PID" 2>/dev/null; then
+        kill -- "-$HOOK_PID" 2>/dev/null || true
+        wait "$HOOK_PID" 2>/dev/null || true
+        echo "run-vm: host hook $(basename "$HOOK") was still running when the VM stopped; killed it" >&2
+        HOOK_RC=killed
+    else
+        wait "$HOOK_PID" && HOOK_RC=0 || HOOK_RC=$?
+    fi
 fi
 HOOK_PID=""
 
@@ -181,7 +188,7 @@ case "$STATUS" in
        [ -s "$RUN/qemu.err" ] && echo "run-vm: qemu: $(head -n 3 "$RUN/qemu.err")" >&2 ;;
 esac
 if [ "$EXIT" = 0 ] && [ -n "$HOOK_RC" ] && [ "$HOOK_RC" != 0 ]; then
-    echo "run-vm: host hook $(basename "$HOOK") failed (exit $HOOK_RC)" >&2; EXIT=126
+    echo "run-vm: host hook $(basename "$HOOK") failed ($HOOK_RC)" >&2; EXIT=126
 fi
 
 if [ "$EXIT" != 0 ] && [ -z "$VERBOSE" ]; then
