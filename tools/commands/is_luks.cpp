@@ -1,0 +1,26 @@
+// ublkcrypt is-luks <device>: like `cryptsetup isLuks`: exit 0 if LUKS, 1 if not, silent
+// unless --verbose.
+#include <cstdio>
+
+#include "tools/command.h"
+#include "volume/luks_volume.h"
+
+namespace ublkcrypt {
+
+UBLKCRYPT_COMMAND("is-luks", 50, [](CLI::App& app) {
+  auto device = std::make_shared<std::string>();
+  auto verbose = std::make_shared<bool>(false);
+  auto* cmd = app.add_subcommand("is-luks", "<device> tests <device> for a LUKS partition header");
+  cmd->alias("isLuks");
+  cmd->add_option("device", *device, "device or image file")->required();
+  cmd->add_flag("--verbose,-v", *verbose, "say why the answer is no");
+  cmd->callback([device, verbose] {
+    Status s = probe_luks(*device);
+    if (s.ok()) return;
+    // "Not LUKS" is this verb's answer, not an error to print (a missing device still is).
+    if (s.code() == Errc::corrupt && !*verbose) throw CLI::RuntimeError(exit_wrong_parameters);
+    fail(s);
+  });
+});
+
+}  // namespace ublkcrypt
