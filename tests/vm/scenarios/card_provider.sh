@@ -11,6 +11,12 @@ grep -q '^driver *: virtio_crypto_aes_cbc' /proc/crypto
 awk '/^name/{n=$3} /^driver/{d=$3} /^module/{m=$3} /^priority/{p=$3} /^type/{t=$3}
      /^$/{ if (t=="skcipher" && (n ~ /aes/)) print "  " n, d, m, p; t="" }' /proc/crypto
 
+if command -v ublkcrypt >/dev/null; then
+    step "ublkcrypt backends"
+    ublkcrypt backends
+    ublkcrypt backends --json | grep -q '"driver": "virtio_crypto_aes_cbc"'
+fi
+
 step "bit-identity with software"
 kernel_provider_vmtest check
 
