@@ -1,0 +1,76 @@
+// ContentionReport: do storage traffic and crypto traffic slow each other down on this
+// machine, and by how much? For each target and provider, four phases of equal length:
+//   storage alone   the workload on the raw target
+//   crypto alone    the provider kept busy at the workload's block size
+//   together        both at once, independent of each other (the OCF paper's setting:
+//                   crypto and storage traffic sharing cores, memory and bus)
+//   encrypted       the workload through the engine with this provider: the placement's
+//                   real throughput, which the model predicts from the alone figures
+// plus a memcpy measurement of memory bandwidth, once per run.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "bench/crypto_load.h"
+#include "bench/memory_bandwidth.h"
+#include "bench/placement_model.h"
+#include "bench/progress.h"
+#include "bench/workload.h"
+#include "bench/workload_run.h"
+
+namespace ublkcrypt {
+
+struct ContentionOptions {
+  std::vector<std::string> targets;
+  std::vector<std::string> providers;  // empty = every built-in provider that runs the cipher
+  Workload storage;                    // runtime is phase_seconds
+  CryptoLoadOptions crypto;            // request size is the workload's block size
+  double phase_seconds = 2;
+  bool force = false;                  // write on a target that holds a filesystem / LUKS
+};
+
+struct ContentionCell {
+  std::string target;
+  std::string provider;
+  Placement placement = Placement::host_cpu;
+  WorkloadResult storage_alone;
+  CryptoResult crypto_alone;
+  WorkloadResult storage_together;
+  CryptoResult crypto_together;
+  WorkloadResult encrypted;
+  CounterDelta encrypted_counters;  // the provider's counters over the encrypted phase
+  MachineFigures figures;           // the model's inputs, from the phases above
+  PlacementPrediction prediction;   // for this provider's placement
+
+  double storage_ratio() const;    // storage together / alone
+  double crypto_ratio() const;     // crypto together / alone
+  double encrypted_ratio() const;  // encrypted / raw storage
+  double model_ratio() const;      // measured encrypted / predicted ceiling
+  // Bytes moved per user byte in the encrypted phase.
+  double copies_per_byte() const;
+  double bus_per_byte() const;      // to the card/drive and back
+  double storage_dma_per_byte() const;
+  double memory_per_byte() const;   // the model's byte flow for this placement
+};
+
+struct ContentionReport {
+  ContentionOptions options;
+  unsigned cpus = 0;
+  MemoryBandwidth memory;
+  std::vector<ContentionCell> cells;
+  std::vector<std::string> skipped;  // "kernel: <why it cannot run the cipher>"
+};
+
+// Everything that can be refused, refused before any I/O: targets, workload, providers.
+Status check_contention(const ContentionOptions& options, std::vector<Provider*>* providers,
+                        std::vector<std::string>* skipped);
+
+Status run_contention(const ContentionOptions& options, ProgressDisplay& progress,
+                      ContentionReport* out);
+
+// The model's inputs from one cell's alone phases and the run's memory figure.
+MachineFigures figures_from(const WorkloadResult& storage_alone, const CryptoResult& crypto_alone,
+                            const MemoryBandwidth& memory, unsigned cpus);
+
+}  // namespace ublkcrypt

@@ -1,0 +1,179 @@
+#include "bench/crypto_load.h"
+
+#include <fmt/format.h>
+#include <openssl/rand.h>
+
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "backends/cipher_spec.h"
+#include "base/secure_bytes.h"
+#include "bench/cpu_clock.h"
+
+namespace ublkcrypt {
+
+CounterDelta CounterDelta::read(const ProviderCounters& c) {
+  CounterDelta d;
+  d.requests = c.requests.load();
+  d.payload_bytes = c.payload_bytes.load();
+  d.bytes_to_device = c.bytes_to_device.load();
+  d.bytes_from_device = c.bytes_from_device.load();
+  d.copy_bytes = c.copy_bytes.load();
+  d.errors = c.errors.load();
+  return d;
+}
+
+CounterDelta CounterDelta::between(const CounterDelta& a, const CounterDelta& b) {
+  return {b.requests - a.requests,           b.payload_bytes - a.payload_bytes,
+          b.bytes_to_device - a.bytes_to_device, b.bytes_from_device - a.bytes_from_device,
+          b.copy_bytes - a.copy_bytes,       b.errors - a.errors};
+}
+
+double CryptoResult::mbs() const { return mb_per_second(bytes, seconds); }
+
+namespace {
+
+Status parse_spec(const CryptoLoadOptions& o, CipherSpec* spec) {
+  if (Status s = CipherSpec::parse(o.cipher, o.key_bits, o.sector_size, spec); !s.ok())
+    return s;
+  if (o.request_bytes == 0 || o.request_bytes % o.sector_size != 0)
+    return Status(Errc::invalid_argument,
+                  fmt::format("bench crypto: request size {} is not a positive multiple of the "
+                              "{}-byte sector",
+                              o.request_bytes, o.sector_size));
+  if (o.depth == 0 || o.depth > 4096)
+    return Status(Errc::invalid_argument,
+                  fmt::format("bench crypto: depth {} is outside 1..4096", o.depth));
+  if (!(o.seconds > 0))
+    return Status(Errc::invalid_argument, "bench crypto: duration of zero (give --runtime above 0)");
+  return Status::Ok();
+}
+
+class Load final : private ProviderCallback {
+ public:
+  Load(ProviderSession& session, const CipherSpec& spec, const CryptoLoadOptions& o,
+       BenchClock::time_point deadline, const std::atomic<bool>* stop)
+      : session_(session), o_(o), deadline_(deadline), stop_(stop) {
+    sectors_ = o.request_bytes / spec.sector_size;
+    // Each slot owns `per_slot` bytes of the arena, at least one request's worth.
+    const uint64_t per_slot =
+        std::max<uint64_t>(o.request_bytes, o.working_set_bytes / o.depth / o.request_bytes *
+                                                o.request_bytes);
+    steps_ = per_slot / o.request_bytes;
+    arena_ = static_cast<uint8_t*>(std::aligned_alloc(4096, per_slot * o.depth));
+    if (arena_ != nullptr) RAND_bytes(arena_, int(std::min<uint64_t>(per_slot * o.depth, 1 << 20)));
+    slots_.resize(o.depth);
+    for (unsigned i = 0; i < o.depth; ++i) {
+      slots_[i].base = arena_ == nullptr ? nullptr : arena_ + i * per_slot;
+      slots_[i].index = i;
+    }
+  }
+  ~Load() { std::free(arena_); }
+
+  Status run() {
+    if (arena_ == nullptr) return Status(Errc::no_memory, "bench crypto: working set");
+    std::vector<CryptoRequest*> first;
+    for (Slot& s : slots_) {
+      prepare(s);
+      first.push_back(&s.request);
+    }
+    outstanding_ = first.size();
+    session_.submit(first, this);
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [&] { return outstanding_ == 0; });
+    return error_;
+  }
+
+  uint64_t completed() const { return completed_.load(); }
+
+ private:
+  struct Slot {
+    CryptoRequest request;
+    uint8_t* base = nullptr;
+    uint64_t step = 0;
+    unsigned index = 0;
+  };
+
+  void prepare(Slot& s) {
+    uint8_t* at = s.base + (s.step % steps_) * o_.request_bytes;
+    // In place, as the engine's write path; sector numbers distinct per slot and step.
+    s.request.run = SectorRun{o_.direction, at, at,
+                              (s.step * o_.depth + s.index) * sectors_, sectors_};
+    ++s.step;
+  }
+
+  void provider_done(CryptoRequest* request, Status status) override {
+    Slot& s = *reinterpret_cast<Slot*>(request);  // request is the first member
+    bool again = status.ok() && BenchClock::now() < deadline_ &&
+                 !(stop_ && stop_->load(std::memory_order_relaxed));
+    if (status.ok()) completed_.fetch_add(1, std::memory_order_relaxed);
+    if (again) {
+      prepare(s);
+      CryptoRequest* one[] = {&s.request};
+      session_.submit(one, this);
+      return;
+    }
+    std::lock_guard lock(mutex_);
+    if (!status.ok() && error_.ok()) error_ = std::move(status);
+    if (--outstanding_ == 0) idle_.notify_all();
+  }
+
+  ProviderSession& session_;
+  const CryptoLoadOptions& o_;
+  BenchClock::time_point deadline_;
+  const std::atomic<bool>* stop_;
+  uint32_t sectors_ = 0;
+  uint64_t steps_ = 1;
+  uint8_t* arena_ = nullptr;
+  std::vector<Slot> slots_;
+  std::atomic<uint64_t> completed_{0};
+  std::mutex mutex_;
+  std::condition_variable idle_;
+  size_t outstanding_ = 0;
+  Status error_;
+};
+
+}  // namespace
+
+Status check_crypto_options(const Provider& provider, const CryptoLoadOptions& options) {
+  CipherSpec spec;
+  if (Status s = parse_spec(options, &spec); !s.ok()) return s;
+  if (Status s = provider.supports(spec, ""); !s.ok())
+    return Status(s.code(), fmt::format("bench crypto: provider {} cannot run {}: {}",
+                                        provider.info().name, spec.name(), s.message()));
+  return Status::Ok();
+}
+
+Status run_crypto_load(Provider& provider, const CryptoLoadOptions& options,
+                       const std::atomic<bool>* stop, CryptoResult* out) {
+  if (Status s = check_crypto_options(provider, options); !s.ok()) return s;
+  CipherSpec spec;
+  (void)parse_spec(options, &spec);
+  SecureBytes key;
+  if (Status s = SecureBytes::allocate(spec.key_bytes, &key); !s.ok()) return s;
+  if (spec.key_bytes > 0 && RAND_bytes(key.data(), int(key.size())) != 1)
+    return Status(Errc::unsupported, "bench crypto: no random bytes for a test key");
+  std::unique_ptr<ProviderSession> session;
+  if (Status s = provider.open_session(spec, key.view(), "", &session); !s.ok())
+    return s.in("bench crypto: " + provider.info().name);
+  key.reset();
+
+  const CounterDelta before = CounterDelta::read(provider.counters());
+  const Stopwatch clock;
+  const auto deadline = BenchClock::now() + std::chrono::duration_cast<BenchClock::duration>(
+                                                std::chrono::duration<double>(options.seconds));
+  Load load(*session, spec, options, deadline, stop);
+  if (Status s = load.run(); !s.ok()) return s.in("bench crypto: " + provider.info().name);
+  out->seconds = clock.wall_seconds();
+  out->cpu_seconds = clock.cpu_seconds();
+  out->requests = load.completed();
+  out->bytes = out->requests * options.request_bytes;
+  out->counters = CounterDelta::between(before, CounterDelta::read(provider.counters()));
+  return Status::Ok();
+}
+
+}  // namespace ublkcrypt

@@ -1,0 +1,61 @@
+#include "bench/placement_model.h"
+
+namespace ublkcrypt {
+
+namespace {
+
+// How much of each resource one user byte (or MB) needs, per placement: the byte flows
+// in placement_model.h, as numbers.
+struct Demand {
+  double cipher_core_s_per_mb = 0;  // host cores spent on the cipher
+  double memory = 0;                // bytes through memory
+  double bus = 0;                   // bytes over the I/O bus
+  double card = 0;                  // bytes through the card's cipher
+};
+
+Demand demand_of(Placement p, const MachineFigures& m) {
+  switch (p) {
+    case Placement::host_cpu:
+      return {m.cipher_mbs_per_core > 0 ? 1 / m.cipher_mbs_per_core : 0, 3, 1, 0};
+    case Placement::lookaside_card:
+      return {0, 3 + 2 * m.card_copies_per_byte, 3, 1};
+    case Placement::inline_device:
+      return {0, 1, 1, 0};
+  }
+  return {};
+}
+
+}  // namespace
+
+PlacementPrediction predict_placement(Placement placement, const MachineFigures& m) {
+  PlacementPrediction out;
+  out.placement = placement;
+  const Demand d = demand_of(placement, m);
+  auto add = [&](const char* resource, double capacity, double per_user_byte) {
+    if (capacity <= 0 || per_user_byte <= 0) return;
+    out.limits.push_back({resource, capacity, per_user_byte, capacity / per_user_byte});
+  };
+  // A host-cpu cipher with an unknown rate leaves the cores unknown too: the storage share
+  // of the cores alone would overstate the ceiling.
+  const bool cipher_known = placement != Placement::host_cpu || m.cipher_mbs_per_core > 0;
+  if (cipher_known) add("cores", m.cores, d.cipher_core_s_per_mb + m.storage_core_s_per_mb);
+  add("memory", m.memory_mbs, d.memory);
+  add("bus", m.bus_mbs * m.bus_share, d.bus);
+  add("storage", m.storage_mbs, 1);
+  add("card", m.card_mbs, d.card);
+  for (const ResourceLimit& l : out.limits) {
+    if (out.bottleneck.empty() || l.ceiling_mbs < out.ceiling_mbs) {
+      out.ceiling_mbs = l.ceiling_mbs;
+      out.bottleneck = l.resource;
+    }
+  }
+  return out;
+}
+
+std::vector<PlacementPrediction> predict_all(const MachineFigures& m) {
+  return {predict_placement(Placement::host_cpu, m),
+          predict_placement(Placement::lookaside_card, m),
+          predict_placement(Placement::inline_device, m)};
+}
+
+}  // namespace ublkcrypt

@@ -1,0 +1,221 @@
+#include "bench/plot.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fmt/format.h>
+
+#include "bench/table_report.h"
+
+extern char** environ;
+
+namespace ublkcrypt {
+
+namespace {
+
+// A string literal for gnuplot (double-quoted; backslash and quote escaped).
+std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string extension_of(const std::string& path) {
+  return std::filesystem::path(path).extension().string();
+}
+
+// "shm/bench.img software": the last two path parts and the provider, short enough for an
+// axis label.
+std::string cell_label(const std::string& target, const std::string& provider) {
+  std::filesystem::path p(target);
+  std::string tail = p.parent_path().filename().string();
+  tail = (tail.empty() ? "" : tail + "/") + p.filename().string();
+  return provider.empty() ? tail : tail + " " + provider;
+}
+
+const char* kStyle =
+    "set style data histograms\n"
+    "set style histogram clustered gap 1\n"
+    "set style fill solid 0.85 border -1\n"
+    "set boxwidth 0.9\n"
+    "set grid ytics\n"
+    "set key top left\n"
+    "set xtics noenhanced\n";
+
+Status run_gnuplot(const std::string& body, const std::string& path, int width, int height) {
+  const std::string ext = extension_of(path);
+  const std::string temp_output = path + ".tmp" + ext;
+  std::string script =
+      ext == ".svg"
+          ? fmt::format("set terminal svg size {},{} dynamic font 'sans,12' background '#ffffff'\n",
+                        width, height)
+          : fmt::format("set terminal pngcairo size {},{} font 'sans,11'\n", width, height);
+  script += "set output " + quoted(temp_output) + "\n" + body + "unset output\n";
+
+  char script_path[] = "/tmp/ublkcrypt-plot-XXXXXX";
+  int fd = ::mkstemp(script_path);
+  if (fd < 0) return errno_status("plot: temporary gnuplot script", errno);
+  const bool written = ::write(fd, script.data(), script.size()) == ssize_t(script.size());
+  ::close(fd);
+  if (!written) {
+    ::unlink(script_path);
+    return Status(Errc::io_error, "plot: could not write the gnuplot script");
+  }
+  pid_t pid;
+  char arg0[] = "gnuplot";
+  char* argv[] = {arg0, script_path, nullptr};
+  int err = ::posix_spawnp(&pid, "gnuplot", nullptr, nullptr, argv, environ);
+  int status = 0;
+  if (err == 0) ::waitpid(pid, &status, 0);
+  ::unlink(script_path);
+  if (err != 0) return errno_status("plot " + path + ": run gnuplot", err);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    ::unlink(temp_output.c_str());
+    return Status(Errc::io_error, fmt::format("plot {}: gnuplot failed (exit status {})", path,
+                                              WIFEXITED(status) ? WEXITSTATUS(status) : -1));
+  }
+  if (::rename(temp_output.c_str(), path.c_str()) != 0) {
+    Status s = errno_status("plot " + path, errno);
+    ::unlink(temp_output.c_str());
+    return s;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status check_plot_path(const std::string& path) {
+  const std::string ext = extension_of(path);
+  if (ext != ".svg" && ext != ".png")
+    return Status(Errc::invalid_argument,
+                  fmt::format("plot {}: the name must end in .svg or .png", path));
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  if (::access(dir.c_str(), W_OK) != 0)
+    return errno_status(fmt::format("plot {}: directory {}", path, dir.string()), errno);
+  if (::access(path.c_str(), F_OK) == 0 && ::access(path.c_str(), W_OK) != 0)
+    return errno_status("plot " + path, errno);
+  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0)
+    return Status(Errc::not_found,
+                  fmt::format("plot {}: gnuplot not found (install gnuplot-nox)", path));
+  return Status::Ok();
+}
+
+std::string contention_script(const ContentionReport& r) {
+  std::string s = kStyle;
+  // Panel data: one line per cell.
+  s += "$cells << EOD\n";
+  for (const ContentionCell& c : r.cells)
+    s += fmt::format("{} {:.4f} {:.4f} {:.1f} {:.1f} {:.1f}\n",
+                     quoted(cell_label(c.target, c.provider)), c.storage_ratio(),
+                     c.crypto_ratio(), c.storage_alone.mbs(), c.encrypted.mbs(),
+                     c.prediction.ceiling_mbs);
+  s += "EOD\n";
+  // Ceilings per placement from each target's first cell's figures.
+  s += "$placements << EOD\n";
+  std::string last_target;
+  for (const ContentionCell& c : r.cells) {
+    if (c.target == last_target) continue;
+    last_target = c.target;
+    s += quoted(cell_label(c.target, ""));
+    for (const PlacementPrediction& p : predict_all(c.figures))
+      s += fmt::format(" {:.1f}", p.ceiling_mbs);
+    s += "\n";
+  }
+  s += "EOD\n";
+  s += fmt::format(
+      "set multiplot layout 1,3 title {} font ',13'\n",
+      quoted(fmt::format("ublkcrypt bench contention: {} {} x QD{}, {:.1f} s per phase, {} CPUs",
+                         r.options.storage.rw, size_label(r.options.storage.block_bytes),
+                         r.options.storage.iodepth, r.options.phase_seconds, r.cpus)));
+  s += "set title 'Throughput together / alone (1.0 = no contention)'\n"
+       "set yrange [0:1.3]\nset ylabel 'ratio'\n"
+       "set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 2\n"
+       "plot $cells using 2:xtic(1) title 'storage', '' using 3 title 'crypto'\n"
+       "unset arrow 1\n";
+  s += "set title 'Encrypted storage: measured vs model'\n"
+       "set yrange [0:*]\nset ylabel 'MB/s (10^6 B/s)'\n"
+       "plot $cells using 4:xtic(1) title 'raw storage alone', '' using 5 title 'encrypted "
+       "(measured)', '' using 6 title 'model ceiling'\n";
+  s += "set title 'Model ceiling per placement of the cipher'\n"
+       "plot $placements using 2:xtic(1) title 'host-cpu', '' using 3 title 'lookaside-card', "
+       "'' using 4 title 'inline-device'\n";
+  s += "unset multiplot\n";
+  return s;
+}
+
+Status plot_contention(const ContentionReport& r, const std::string& path) {
+  return run_gnuplot(contention_script(r), path, 1650, 560);
+}
+
+Status plot_crypto_sweep(const CryptoSweepReport& r, const std::string& path) {
+  std::string s = "set grid\nset logscale x 2\nset key top left noenhanced\n"
+                  "set xlabel 'request size (bytes)'\nset ylabel 'MB/s (10^6 B/s)'\n";
+  s += fmt::format("set title {}\n",
+                   quoted(fmt::format("ublkcrypt bench crypto: {} {}-bit, {} per request size",
+                                      r.options.load.cipher, r.options.load.key_bits,
+                                      r.options.load.direction == Direction::encrypt
+                                          ? "encrypt" : "decrypt")));
+  std::string plots;
+  int index = 0;
+  const size_t sizes = r.options.request_sizes.size();
+  for (size_t i = 0; i + sizes <= r.rows.size(); i += sizes, ++index) {
+    s += fmt::format("$s{} << EOD\n", index);
+    for (size_t k = 0; k < sizes; ++k)
+      s += fmt::format("{} {:.1f}\n", r.rows[i + k].request_bytes, r.rows[i + k].result.mbs());
+    s += "EOD\n";
+    plots += fmt::format("{}$s{} using 1:2 with linespoints lw 2 title {}", plots.empty() ? "" : ", ",
+                         index,
+                         quoted(fmt::format("{} QD{}", r.rows[i].provider, r.rows[i].depth)));
+  }
+  s += "plot " + plots + "\n";
+  return run_gnuplot(s, path, 1000, 600);
+}
+
+Status plot_storage(const StorageBenchmarkReport& r, const std::string& path) {
+  std::string s = kStyle;
+  s += "$t << EOD\n";
+  auto row = [&](const std::string& target, const WorkloadResult& w) {
+    s += fmt::format("{} {:.1f} {:.1f}\n", quoted(cell_label(target, "")), w.mbs(),
+                     double(w.latency().percentile(99)) / 1e3);
+  };
+  row(r.options.target, r.target);
+  if (!r.options.compare.empty()) row(r.options.compare, r.compare);
+  s += "EOD\n";
+  s += fmt::format("set multiplot layout 1,2 title {}\n",
+                   quoted("ublkcrypt bench storage: " + r.options.workload.rw + " " +
+                          size_label(r.options.workload.block_bytes) + " x QD" +
+                          std::to_string(r.options.workload.iodepth)));
+  s += "set title 'Throughput'\nset ylabel 'MB/s'\nset yrange [0:*]\n"
+       "plot $t using 2:xtic(1) notitle\n"
+       "set title 'p99 latency'\nset ylabel 'microseconds'\n"
+       "plot $t using 3:xtic(1) notitle\nunset multiplot\n";
+  return run_gnuplot(s, path, 1100, 500);
+}
+
+Status plot_model(const ModelReport& r, const std::string& path) {
+  std::string s = kStyle;
+  s += "$p << EOD\n";
+  for (const PlacementPrediction& p : r.predictions) {
+    double measured = 0;
+    for (const ModelMeasurement& m : r.measured)
+      if (m.placement == p.placement) measured = m.measured_mbs;  // the last one measured
+    s += fmt::format("{} {:.1f} {:.1f}\n", quoted(placement_name(p.placement)), p.ceiling_mbs,
+                     measured);
+  }
+  s += "EOD\n";
+  s += "set title 'ublkcrypt bench model: throughput ceiling per placement'\n"
+       "set ylabel 'MB/s (10^6 B/s)'\nset yrange [0:*]\n"
+       "plot $p using 2:xtic(1) title 'model ceiling', '' using 3 title 'measured here'\n";
+  return run_gnuplot(s, path, 1000, 560);
+}
+
+}  // namespace ublkcrypt

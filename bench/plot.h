@@ -1,0 +1,32 @@
+// Charts through gnuplot (gnuplot-nox has the svg and pngcairo terminals): the file's
+// extension picks the format. Written to a temporary name and renamed, so a failed plot
+// leaves nothing half-written at the path.
+#pragma once
+
+#include <string>
+
+#include "bench/contention.h"
+#include "bench/crypto_sweep.h"
+#include "bench/model_report.h"
+#include "bench/storage_benchmark.h"
+
+namespace ublkcrypt {
+
+// Refuses, before any I/O, a plot path without .svg/.png or in a directory we cannot
+// write, and a machine without gnuplot.
+Status check_plot_path(const std::string& path);
+
+// Three panels: together/alone per cell, encrypted vs raw vs model, ceiling per placement.
+Status plot_contention(const ContentionReport& r, const std::string& path);
+// MB/s against request size (log scale), one line per provider and depth.
+Status plot_crypto_sweep(const CryptoSweepReport& r, const std::string& path);
+// MB/s and p99 latency per target.
+Status plot_storage(const StorageBenchmarkReport& r, const std::string& path);
+// Ceiling per placement, measured beside it where there is a measurement.
+Status plot_model(const ModelReport& r, const std::string& path);
+
+// The gnuplot script plot_contention runs (without the terminal and output lines): for
+// tests, and for anyone who wants to restyle the chart.
+std::string contention_script(const ContentionReport& r);
+
+}  // namespace ublkcrypt

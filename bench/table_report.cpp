@@ -1,0 +1,169 @@
+#include "bench/table_report.h"
+
+#include <fmt/format.h>
+
+namespace ublkcrypt {
+
+namespace {
+
+std::string workload_line(const Workload& w) {
+  std::string mix = (w.rw == "rw" || w.rw == "randrw")
+                        ? fmt::format(" ({}% reads)", w.reads_percent())
+                        : "";
+  std::string span = w.runtime_seconds > 0 ? fmt::format("{:.1f} s", w.runtime_seconds)
+                                           : fmt::format("one pass of {}", size_label(w.size_bytes));
+  return fmt::format("{}{}, {} blocks, iodepth {}, {} job{}, {}", w.rw, mix,
+                     size_label(w.block_bytes), w.iodepth, w.jobs, w.jobs == 1 ? "" : "s", span);
+}
+
+std::string us(uint64_t ns) { return fmt::format("{:.1f}", double(ns) / 1e3); }
+
+std::string storage_row(const std::string& target, const WorkloadResult& r) {
+  const LatencyHistogram lat = r.latency();
+  return fmt::format("{:<28} {:>10.1f} {:>10.0f} {:>9} {:>9} {:>9} {:>11.3f}\n", target, r.mbs(),
+                     r.iops(), us(lat.percentile(50)), us(lat.percentile(99)),
+                     us(lat.percentile(99.9)), r.cpu_ns_per_byte());
+}
+
+std::string ceiling_text(double mbs) { return mbs > 0 ? fmt::format("{:.0f}", mbs) : "n/a"; }
+
+}  // namespace
+
+std::string size_label(uint64_t bytes) {
+  if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return fmt::format("{} MiB", bytes >> 20);
+  if (bytes >= 1024 && bytes % 1024 == 0) return fmt::format("{} KiB", bytes >> 10);
+  return fmt::format("{} B", bytes);
+}
+
+std::string format_table(const StorageBenchmarkReport& r) {
+  std::string out = fmt::format("# bench storage: {}\n", workload_line(r.options.workload));
+  out += "# MB/s = 10^6 bytes/s; latency in microseconds (completion - submission);\n"
+         "# cpu ns/B = process CPU time (getrusage) per byte moved.\n";
+  out += fmt::format("{:<28} {:>10} {:>10} {:>9} {:>9} {:>9} {:>11}\n", "target", "MB/s", "IOPS",
+                     "p50 us", "p99 us", "p99.9 us", "cpu ns/B");
+  out += storage_row(r.options.target, r.target);
+  if (!r.options.compare.empty()) {
+    out += storage_row(r.options.compare, r.compare);
+    out += fmt::format("# {} / {}: {:.3f} of the throughput\n", r.options.compare,
+                       r.options.target, r.compare_ratio());
+  }
+  return out;
+}
+
+std::string format_table(const CryptoSweepReport& r) {
+  const CryptoLoadOptions& o = r.options.load;
+  std::string out = fmt::format(
+      "# bench crypto: {} {}-bit key, {}-byte sectors, {}, in place over a {} working set, "
+      "{:.1f} s per cell\n# MB/s = 10^6 bytes/s; cores = process CPU time / wall time\n",
+      o.cipher, o.key_bits, o.sector_size,
+      o.direction == Direction::encrypt ? "encrypt" : "decrypt",
+      size_label(o.working_set_bytes), o.seconds);
+  out += fmt::format("{:<10} {:<15} {:>9}", "provider", "placement", "request");
+  for (unsigned d : r.options.depths) out += fmt::format(" {:>10}", fmt::format("QD{} MB/s", d));
+  for (unsigned d : r.options.depths) out += fmt::format(" {:>9}", fmt::format("QD{} cores", d));
+  out += "\n";
+  // Rows are provider-major, then depth, then size: print one line per (provider, size).
+  const size_t sizes = r.options.request_sizes.size();
+  const size_t depths = r.options.depths.size();
+  for (size_t base = 0; base + sizes * depths <= r.rows.size(); base += sizes * depths) {
+    for (size_t s = 0; s < sizes; ++s) {
+      const CryptoSweepRow& first = r.rows[base + s];
+      out += fmt::format("{:<10} {:<15} {:>9}", first.provider, placement_name(first.placement),
+                         size_label(first.request_bytes));
+      for (size_t d = 0; d < depths; ++d)
+        out += fmt::format(" {:>10.1f}", r.rows[base + d * sizes + s].result.mbs());
+      for (size_t d = 0; d < depths; ++d)
+        out += fmt::format(" {:>9.2f}", r.rows[base + d * sizes + s].result.cores());
+      out += "\n";
+    }
+  }
+  for (const std::string& s : r.skipped) out += "# skipped: " + s + "\n";
+  return out;
+}
+
+std::string format_table(const ContentionReport& r) {
+  const ContentionOptions& o = r.options;
+  std::string out = fmt::format(
+      "# bench contention: storage {}\n#   crypto {} {}-bit, {} requests x {} in flight; "
+      "{:.1f} s per phase; {} CPUs\n",
+      workload_line(o.storage), o.crypto.cipher, o.crypto.key_bits,
+      size_label(o.storage.block_bytes), o.crypto.depth, o.phase_seconds, r.cpus);
+  out += fmt::format(
+      "# memory: memcpy {:.0f} MB/s on 1 thread, {:.0f} MB/s on {} (a proxy: no memory "
+      "counters are exposed here) = {:.0f} MB/s of traffic\n",
+      r.memory.copy_mbs_one_thread, r.memory.copy_mbs_all_threads, r.memory.threads,
+      r.memory.traffic_mbs());
+  out += "# MB/s = 10^6 bytes/s. together/alone: 1.00 = no contention; the two ratios summing\n"
+         "# to about 1 means storage and crypto share one bottleneck.\n\n";
+  out += fmt::format("{:<24} {:<9} {:<14} | {:>8} {:>8} {:>6} | {:>8} {:>8} {:>6} | {:>9} {:>7}\n",
+                     "target", "provider", "placement", "storage", "together", "ratio", "crypto",
+                     "together", "ratio", "encrypted", "enc/raw");
+  for (const ContentionCell& c : r.cells)
+    out += fmt::format(
+        "{:<24} {:<9} {:<14} | {:>8.0f} {:>8.0f} {:>6.2f} | {:>8.0f} {:>8.0f} {:>6.2f} | {:>9.0f} "
+        "{:>7.2f}\n",
+        c.target, c.provider, placement_name(c.placement), c.storage_alone.mbs(),
+        c.storage_together.mbs(), c.storage_ratio(), c.crypto_alone.mbs(),
+        c.crypto_together.mbs(), c.crypto_ratio(), c.encrypted.mbs(), c.encrypted_ratio());
+
+  out += "\n# Bytes moved per user byte in the encrypted phase: memory from the model's byte\n"
+         "# flow; copies and bus from the provider's counters; storage DMA from the engine.\n";
+  out += fmt::format("{:<24} {:<9} {:>7} {:>7} {:>7} {:>12} {:>10}\n", "target", "provider",
+                     "memory", "copies", "bus", "storage DMA", "cpu ns/B");
+  for (const ContentionCell& c : r.cells)
+    out += fmt::format("{:<24} {:<9} {:>7.2f} {:>7.2f} {:>7.2f} {:>12.2f} {:>10.3f}\n", c.target,
+                       c.provider, c.memory_per_byte(), c.copies_per_byte(), c.bus_per_byte(),
+                       c.storage_dma_per_byte(), c.encrypted.cpu_ns_per_byte());
+
+  out += "\n# Model (inputs: the alone phases and memcpy above) beside the encrypted phase.\n";
+  out += fmt::format("{:<24} {:<9} {:>6} {:>9} {:>9} {:>9} | {:<8} {:>9} {:>9} {:>7}\n", "target",
+                     "provider", "cores", "cipher", "memory", "storage", "limit", "predicted",
+                     "measured", "error");
+  for (const ContentionCell& c : r.cells)
+    out += fmt::format(
+        "{:<24} {:<9} {:>6.2f} {:>9.0f} {:>9.0f} {:>9.0f} | {:<8} {:>9} {:>9.0f} {:>+6.0f}%\n",
+        c.target, c.provider, c.figures.cores, c.figures.cipher_mbs_per_core * c.figures.cores,
+        c.figures.memory_mbs / c.memory_per_byte(), c.figures.storage_mbs, c.prediction.bottleneck,
+        ceiling_text(c.prediction.ceiling_mbs), c.encrypted.mbs(),
+        c.prediction.ceiling_mbs > 0 ? (c.model_ratio() - 1) * 100 : 0.0);
+  for (const std::string& s : r.skipped) out += "# skipped: " + s + "\n";
+  return out;
+}
+
+std::string format_table(const ModelReport& r) {
+  const MachineFigures& m = r.figures;
+  auto given = [](double v, const char* unit) {
+    return v > 0 ? fmt::format("{:.0f} {}", v, unit) : std::string("unknown");
+  };
+  std::string out = "# bench model: throughput ceiling per placement of the cipher\n";
+  out += fmt::format(
+      "# cores {:.2f} x {} cipher; memory {}; bus {} (share {:.2f}); storage {} "
+      "({:.4f} core-s/MB); card {} ({:.1f} copies/B)\n",
+      m.cores, given(m.cipher_mbs_per_core, "MB/s"), given(m.memory_mbs, "MB/s"),
+      given(m.bus_mbs, "MB/s"), m.bus_share, given(m.storage_mbs, "MB/s"),
+      m.storage_core_s_per_mb, given(m.card_mbs, "MB/s"), m.card_copies_per_byte);
+  out += fmt::format("{:<15} {:>10} {:<9} {}\n", "placement", "ceiling", "limit",
+                     "every known resource: ceiling MB/s (capacity / per user byte)");
+  for (const PlacementPrediction& p : r.predictions) {
+    std::string limits;
+    for (const ResourceLimit& l : p.limits)
+      limits += fmt::format("{} {:.0f} ({:.4g}/{:.4g})  ", l.resource, l.ceiling_mbs, l.capacity,
+                            l.per_user_byte);
+    out += fmt::format("{:<15} {:>10} {:<9} {}\n", placement_name(p.placement),
+                       ceiling_text(p.ceiling_mbs), p.bottleneck.empty() ? "-" : p.bottleneck,
+                       limits);
+  }
+  if (!r.measured.empty()) {
+    out += "\n# Measured on this machine (encrypted phase of a contention run), each predicted\n"
+           "# from its own run's figures.\n";
+    out += fmt::format("{:<24} {:<9} {:<15} {:<8} {:>9} {:>9} {:>7}\n", "target", "provider",
+                       "placement", "limit", "predicted", "measured", "error");
+    for (const ModelMeasurement& x : r.measured)
+      out += fmt::format("{:<24} {:<9} {:<15} {:<8} {:>9.0f} {:>9.0f} {:>+6.0f}%\n", x.target,
+                         x.provider, placement_name(x.placement), x.bottleneck, x.predicted_mbs,
+                         x.measured_mbs, x.error() * 100);
+  }
+  return out;
+}
+
+}  // namespace ublkcrypt

@@ -1,0 +1,96 @@
+#include "bench/workload.h"
+
+#include <fmt/format.h>
+
+namespace ublkcrypt {
+
+namespace {
+
+bool known_rw(const std::string& rw) {
+  return rw == "read" || rw == "write" || rw == "rw" || rw == "randread" ||
+         rw == "randwrite" || rw == "randrw";
+}
+
+}  // namespace
+
+bool Workload::random() const { return rw.starts_with("rand"); }
+
+uint32_t Workload::reads_percent() const {
+  if (rw == "read" || rw == "randread") return 100;
+  if (rw == "write" || rw == "randwrite") return 0;
+  return read_percent;
+}
+
+uint64_t workload_region(const Workload& w, uint64_t target_bytes) {
+  return w.size_bytes != 0 ? w.size_bytes : target_bytes - target_bytes % w.block_bytes;
+}
+
+Status validate_workload(const Workload& w, const std::string& target, uint64_t target_bytes,
+                         uint32_t alignment) {
+  auto bad = [&](std::string cause) {
+    return Status(Errc::invalid_argument, fmt::format("bench {}: {}", target, cause));
+  };
+  if (!known_rw(w.rw))
+    return bad(fmt::format("unknown --rw '{}' (read, write, rw, randread, randwrite, randrw)",
+                           w.rw));
+  if (w.read_percent > 100) return bad(fmt::format("--rwmixread {} is over 100", w.read_percent));
+  if (w.block_bytes == 0 || w.block_bytes % alignment != 0)
+    return bad(fmt::format("block size {} is not a positive multiple of the target's {}-byte "
+                           "alignment",
+                           w.block_bytes, alignment));
+  if (w.block_bytes > 16u << 20) return bad(fmt::format("block size {} is over 16 MiB", w.block_bytes));
+  if (w.iodepth == 0 || w.iodepth > 1024)
+    return bad(fmt::format("iodepth {} is outside 1..1024", w.iodepth));
+  if (w.jobs == 0 || w.jobs > 64) return bad(fmt::format("numjobs {} is outside 1..64", w.jobs));
+  if (!(w.runtime_seconds >= 0)) return bad("runtime is negative");
+  if (w.runtime_seconds == 0 && w.size_bytes == 0)
+    return bad("duration of zero (give --runtime above 0, or --size for one pass)");
+  if (w.size_bytes % w.block_bytes != 0)
+    return bad(fmt::format("size {} is not a multiple of the block size {}", w.size_bytes,
+                           w.block_bytes));
+  const uint64_t region = workload_region(w, target_bytes);
+  if (w.size_bytes > target_bytes)
+    return bad(fmt::format("too small for the workload: {} bytes, the workload covers {}",
+                           target_bytes, w.size_bytes));
+  const uint64_t need = uint64_t{w.block_bytes} * (w.random() ? 1 : w.jobs);
+  if (region < need)
+    return bad(fmt::format("too small for the workload: a {}-byte region holds fewer than {} "
+                           "blocks of {} bytes",
+                           region, w.random() ? 1 : w.jobs, w.block_bytes));
+  return Status::Ok();
+}
+
+OperationStream::OperationStream(const Workload& w, unsigned job, uint64_t region_bytes)
+    : random_(w.random()),
+      time_based_(w.runtime_seconds > 0),
+      reads_percent_(w.reads_percent()),
+      block_(w.block_bytes),
+      // Each job its own stream, reproducible from the workload's seed.
+      rng_(w.seed * 0x9E3779B97F4A7C15ull + job) {
+  region_blocks_ = region_bytes / block_;
+  if (random_) {
+    pass_bytes_ = region_blocks_ / w.jobs * block_;
+    if (pass_bytes_ == 0) pass_bytes_ = block_;
+  } else {
+    slice_blocks_ = region_blocks_ / w.jobs;
+    slice_start_ = uint64_t{job} * slice_blocks_ * block_;
+    pass_bytes_ = slice_blocks_ * block_;
+  }
+}
+
+bool OperationStream::next(IoStep* step) {
+  const uint64_t pass_blocks = pass_bytes_ / block_;
+  if (!time_based_ && issued_ >= pass_blocks) return false;
+  if (random_) {
+    step->offset = std::uniform_int_distribution<uint64_t>(0, region_blocks_ - 1)(rng_) * block_;
+  } else {
+    step->offset = slice_start_ + (issued_ % slice_blocks_) * block_;
+  }
+  if (reads_percent_ == 100) step->write = false;
+  else if (reads_percent_ == 0) step->write = true;
+  else step->write = std::uniform_int_distribution<uint32_t>(0, 99)(rng_) >= reads_percent_;
+  ++issued_;
+  return true;
+}
+
+}  // namespace ublkcrypt

@@ -1,0 +1,73 @@
+// Workload: what a storage benchmark does, in fio's terms (rw, bs, iodepth, numjobs,
+// runtime, size), and the stream of operations one job issues.
+//
+// Semantics kept close to fio so the cross-check (tests/bench/fio_crosscheck.sh) compares
+// like with like:
+//   - region: the first `size_bytes` of the target (0 = all of it). Sequential jobs split
+//     the region into one slice each (fio with numjobs and offset_increment); random jobs
+//     roam the whole region, each from its own seed.
+//   - runtime > 0: time based, looping over the region until the time is up.
+//     runtime == 0: one pass of the region (each job its share), then stop.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+
+#include "base/status.h"
+
+namespace ublkcrypt {
+
+struct Workload {
+  std::string rw = "read";  // read, write, rw, randread, randwrite, randrw
+  uint32_t read_percent = 50;  // --rwmixread, for rw and randrw only
+  uint32_t block_bytes = 128 * 1024;
+  unsigned iodepth = 16;     // I/Os in flight per job
+  unsigned jobs = 1;         // threads, each with its own ring
+  double runtime_seconds = 5;
+  uint64_t size_bytes = 0;   // region; 0 = the whole target
+  uint64_t seed = 1;
+
+  bool random() const;
+  // Percentage of reads: 100 for read/randread, 0 for write/randwrite, read_percent mixed.
+  uint32_t reads_percent() const;
+  bool writes() const { return reads_percent() < 100; }
+};
+
+// Checks the workload against a target of `target_bytes` whose I/O must be aligned to
+// `alignment` bytes. One-line reasons naming `target` and the cause.
+Status validate_workload(const Workload& w, const std::string& target, uint64_t target_bytes,
+                         uint32_t alignment);
+
+// The region the workload covers on a target of `target_bytes`.
+uint64_t workload_region(const Workload& w, uint64_t target_bytes);
+
+struct IoStep {
+  bool write = false;
+  uint64_t offset = 0;
+};
+
+// The operations of one job, in order. Deterministic for a given workload, job and region.
+class OperationStream {
+ public:
+  OperationStream(const Workload& w, unsigned job, uint64_t region_bytes);
+
+  // The next operation; false once a one-pass (runtime 0) job has covered its share.
+  bool next(IoStep* step);
+  // Bytes this job moves in one pass (its slice, or its share of the region when random).
+  uint64_t pass_bytes() const { return pass_bytes_; }
+
+ private:
+  bool random_;
+  bool time_based_;
+  uint32_t reads_percent_;
+  uint32_t block_;
+  uint64_t slice_start_ = 0;   // sequential: this job's slice
+  uint64_t slice_blocks_ = 0;
+  uint64_t region_blocks_ = 0;  // random: the whole region
+  uint64_t issued_ = 0;
+  uint64_t pass_bytes_ = 0;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace ublkcrypt
