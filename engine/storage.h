@@ -87,12 +87,13 @@ class Storage {
 
 struct FileStorageOptions {
   bool read_only = false;
-  bool direct_io = true;  // O_DIRECT when the backing accepts it (tmpfs does not)
+  bool direct_io = true;  // O_DIRECT when the backing accepts it and it helps (not tmpfs)
 };
 
 // A regular file or block device through io_uring. Refuses (one line naming the path) a
 // missing or unreadable path and a backing shorter than 512 bytes. With direct_io, falls
-// back to buffered I/O when the filesystem refuses O_DIRECT (info().direct_io says which).
+// back to buffered I/O when the filesystem refuses O_DIRECT or is tmpfs (info().direct_io
+// says which).
 Status open_file_storage(const std::string& path, const FileStorageOptions& options,
                          std::unique_ptr<Storage>* out);
 

@@ -244,9 +244,9 @@ Status create_image(const std::string& path, uint64_t size_bytes, bool overwrite
 
 Status open_image_engine(const std::string& path, const CipherSpec& spec,
                          std::span<const uint8_t> key, const std::string& backend,
-                         std::unique_ptr<Engine>* out) {
+                         bool direct_io, std::unique_ptr<Engine>* out) {
   std::unique_ptr<Storage> storage;
-  if (Status s = open_file_storage(path, {}, &storage); !s.ok()) return s;
+  if (Status s = open_file_storage(path, {false, direct_io}, &storage); !s.ok()) return s;
   std::unique_ptr<Session> session;
   SessionOptions options;
   options.backend = backend;

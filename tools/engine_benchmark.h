@@ -22,11 +22,12 @@ Status make_random_key(uint32_t bytes, SecureBytes* out);
 // blocks). Refuses an existing file unless `overwrite`.
 Status create_image(const std::string& path, uint64_t size_bytes, bool overwrite);
 
-// The whole image as one volume: file storage (O_DIRECT where it can) and a session for
+// The whole image as one volume: file storage (O_DIRECT if asked and the filesystem takes
+// it) and a session for
 // `spec` from the built-in providers (`backend` as SessionOptions::backend).
 Status open_image_engine(const std::string& path, const CipherSpec& spec,
                          std::span<const uint8_t> key, const std::string& backend,
-                         std::unique_ptr<Engine>* out);
+                         bool direct_io, std::unique_ptr<Engine>* out);
 
 struct SequentialOptions {
   uint32_t block_bytes = 128 * 1024;

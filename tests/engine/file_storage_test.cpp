@@ -59,13 +59,15 @@ TEST_CASE("open_file_storage refuses what cannot be a backing, in one line namin
 }
 
 TEST_CASE("file storage says how it opened the backing") {
-  for (const char* base : {"/var/tmp", "/dev/shm"}) {
+  // On disk O_DIRECT bypasses the page cache; on tmpfs the page cache is the storage.
+  for (auto [base, direct] : {std::pair{"/var/tmp", true}, std::pair{"/dev/shm", false}}) {
     CAPTURE(base);
     TempDir dir(base);
     const std::string path = dir.file("image");
     make_image(path, 1 << 20);
     std::unique_ptr<Storage> storage;
     REQUIRE(open_file_storage(path, {false, true}, &storage).ok());
+    CHECK(storage->info().direct_io == direct);
     CHECK(storage->info().size_bytes == 1 << 20);
     CHECK_FALSE(storage->info().block_device);
     CHECK(storage->info().name == path);

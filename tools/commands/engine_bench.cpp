@@ -27,6 +27,7 @@ struct EngineBenchArgs {
   std::string backend;
   SequentialOptions pass{128 * 1024, 32, false};
   unsigned rounds = 3;
+  bool buffered = false;
 };
 
 // Medians over the rounds: one figure per cell, robust to one noisy round.
@@ -56,8 +57,9 @@ Status engine_bench(const EngineBenchArgs& args) {
 
   std::unique_ptr<Engine> plain, encrypted;
   std::unique_ptr<Session> provider_session;
-  Status s = open_image_engine(args.path, null_spec, {}, args.backend, &plain);
-  if (s.ok()) s = open_image_engine(args.path, spec, key.view(), args.backend, &encrypted);
+  Status s = open_image_engine(args.path, null_spec, {}, args.backend, !args.buffered, &plain);
+  if (s.ok()) s = open_image_engine(args.path, spec, key.view(), args.backend, !args.buffered,
+                          &encrypted);
   if (s.ok()) {
     SessionOptions options;
     options.backend = args.backend;
@@ -132,6 +134,7 @@ UBLKCRYPT_COMMAND("engine-bench", 91, [](CLI::App& app) {
   cmd->add_option("--rounds", args->rounds, "Rounds of each measurement")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
+  cmd->add_flag("--buffered", args->buffered, "Page-cache I/O instead of O_DIRECT");
   cmd->callback([args] {
     if (Status s = engine_bench(*args); !s.ok()) fail(s);
   });

@@ -22,6 +22,7 @@ struct RoundtripArgs {
   std::string backend;
   SequentialOptions pass{128 * 1024, 32, true};
   bool keep = false;
+  bool buffered = false;
   bool force = false;
 };
 
@@ -33,7 +34,7 @@ Status roundtrip(const RoundtripArgs& args) {
   if (Status s = make_random_key(spec.key_bytes, &key); !s.ok()) return s;
   if (Status s = create_image(args.path, args.size, args.force); !s.ok()) return s;
   std::unique_ptr<Engine> engine;
-  Status s = open_image_engine(args.path, spec, key.view(), args.backend, &engine);
+  Status s = open_image_engine(args.path, spec, key.view(), args.backend, !args.buffered, &engine);
   PassTimes times;
   if (s.ok()) {
     const SessionState state = engine->session().state();
@@ -81,6 +82,7 @@ UBLKCRYPT_COMMAND("roundtrip", 80, [](CLI::App& app) {
   cmd->add_option("--queue-depth", args->pass.depth, "Requests in flight")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
+  cmd->add_flag("--buffered", args->buffered, "Page-cache I/O instead of O_DIRECT");
   cmd->add_flag("--keep", args->keep, "Keep the image afterwards (its key is gone)");
   cmd->add_flag("--force", args->force, "Overwrite an existing file at --path");
   cmd->callback([args] {
