@@ -1,0 +1,41 @@
+#!/bin/bash
+# bench-datapath.sh: issue 3's benchmark by hand — ublkcrypt versus dm-crypt (cipher_null
+# and aes-xts-plain64) in one VM boot, printing the table and the ratios.
+#
+#   tests/vm/bench-datapath.sh [--bin PATH/TO/ublkcrypt] [--env NAME=VALUE]... [run-vm.sh options]
+#
+# Default binary: build/tools/ublkcrypt. Knobs (see scenarios/bench_ublk_vs_dmcrypt.sh):
+#   --env UBLKCRYPT_BENCH_RUNTIME=6 --env UBLKCRYPT_BENCH_ROUNDS=2
+#   --env UBLKCRYPT_BENCH_AES_RUNTIME=0 --env "UBLKCRYPT_BENCH_UBLK_ARGS=--queues 1"
+#   --env "UBLKCRYPT_BENCH_TARGETS=dm dm-nowq ublk-loop ublk-file"
+# The table is also written to ./bench_ublk_vs_dmcrypt.txt. Also from ctest (label bench, not
+# in the CI run): ctest --test-dir BUILD -L bench -R vm_bench_ublk_vs_dmcrypt -V
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+bin=""
+args=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --bin) bin=$2; shift 2 ;;
+        *) args+=("$1"); shift ;;
+    esac
+done
+bin=${bin:-$top/build/tools/ublkcrypt}
+[ -x "$bin" ] || { echo "bench-datapath: no ublkcrypt binary at $bin (build it, or --bin PATH)" >&2; exit 2; }
+share=$(mktemp -d "${TMPDIR:-/tmp}/ublkcrypt-bench.XXXXXX")
+trap 'rm -rf "$share"' EXIT
+echo "host load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
+# The console streams (-v) without the kernel's own timestamped lines.
+set +e
+"$here/run-vm.sh" "$top/tests/vm/scenarios/bench_ublk_vs_dmcrypt.sh" --bin "$bin" \
+    --share "$share" --timeout 900 -v "${args[@]}" | grep -av '^\[ *[0-9.]*\]'
+rc=${PIPESTATUS[0]}
+set -e
+if [ -f "$share/out/bench_ublk_vs_dmcrypt.txt" ]; then
+    echo "---- table ----"
+    cat "$share/out/bench_ublk_vs_dmcrypt.txt"
+    cp "$share/out/bench_ublk_vs_dmcrypt.txt" ./bench_ublk_vs_dmcrypt.txt
+fi
+echo "host load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+exit "$rc"

@@ -1,0 +1,171 @@
+# bench_ublk_vs_dmcrypt.sh (guest, sh -e): issue 3's datapath benchmark — ublkcrypt versus
+# dm-crypt over the same tmpfs-backed backing, in one boot, with fio. A benchmark, not a
+# test: it asserts only that every run completes. Needs --bin ublkcrypt.
+#
+# Backing: one tmpfs file (filled, so reads hit real pages), attached to a loop device.
+#   dm        dm-crypt (cryptsetup --type plain) on the loop device
+#   ublk-loop ublkcrypt (--type plain) on the same loop device: the like-for-like pair
+#   ublk-file ublkcrypt on the tmpfs file itself (its usual setup; no loop layer below)
+#   dm-nowq   dm-crypt with --perf-no_read_workqueue/--perf-no_write_workqueue (optional)
+# All are open at once and idle while another is measured; each workload runs on every
+# target in turn, so load drifting on the shared host hits all of them alike.
+# Ciphers: cipher_null-ecb (the datapath alone: TCG emulates AES at tens of MB/s), then
+# aes-xts-plain64 (shorter). Output: a table with IOPS and MB/s per target and the ratio
+# ublkcrypt / dm-crypt; also in /host/out/bench_ublk_vs_dmcrypt.txt.
+#
+# Environment (run-vm.sh --env):
+#   UBLKCRYPT_BENCH_RUNTIME      seconds per null-cipher run (default 6, plus 1 s ramp)
+#   UBLKCRYPT_BENCH_AES_RUNTIME  seconds per aes-xts run (default 3; 0 skips aes-xts)
+#   UBLKCRYPT_BENCH_ROUNDS       rounds of the whole null matrix; the best of each is kept
+#                                (noise on a loaded host only ever slows a run down)
+#   UBLKCRYPT_BENCH_SIZE_MB      backing size (default 256)
+#   UBLKCRYPT_BENCH_TARGETS      default "dm ublk-loop ublk-file"
+#   UBLKCRYPT_BENCH_UBLK_ARGS    extra `ublkcrypt open` options (e.g. "--queues 1")
+#   UBLKCRYPT_BENCH_WORKLOADS    default "randread randwrite read write"
+step() { echo "== bench: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
+
+RT=${UBLKCRYPT_BENCH_RUNTIME:-6}
+AES_RT=${UBLKCRYPT_BENCH_AES_RUNTIME:-3}
+ROUNDS=${UBLKCRYPT_BENCH_ROUNDS:-1}
+SIZE_MB=${UBLKCRYPT_BENCH_SIZE_MB:-256}
+TARGETS=${UBLKCRYPT_BENCH_TARGETS:-dm ublk-loop ublk-file}
+UBLK_ARGS=${UBLKCRYPT_BENCH_UBLK_ARGS:-}
+WORKLOADS=${UBLKCRYPT_BENCH_WORKLOADS:-randread randwrite read write}
+RESULTS=/tmp/bench.results
+: >"$RESULTS"
+
+echo "guest: $(nproc) CPUs, $(uname -r); host load seen by the guest is invisible: compare" \
+     "ratios, not absolute figures"
+
+step "backing: ${SIZE_MB} MiB tmpfs file + loop device"
+# fallocate gives tmpfs real (zeroed) pages without copying 256 MiB through TCG's memcpy.
+fallocate -l "${SIZE_MB}M" /tmp/backing.img 2>/dev/null ||
+    dd if=/dev/zero of=/tmp/backing.img bs=1M count="$SIZE_MB" status=none
+# dm-crypt's cipher_null-ecb: crypto_null is in the initramfs (build-initramfs.sh).
+grep -q '^name *: ecb(cipher_null)' /proc/crypto || modprobe crypto_null || true
+loop=$(losetup -f --show /tmp/backing.img)
+echo "loop: $loop -> /tmp/backing.img"
+head -c 64 /dev/urandom >/tmp/aes.key
+
+# open_target TARGET CIPHER: prints the device path.
+open_target() {
+    if [ "$2" = null ]; then
+        ucipher="--cipher cipher_null-ecb --allow-null-cipher"
+        dcipher="--cipher cipher_null-ecb"
+    else
+        ucipher="--cipher aes-xts-plain64 --key-size 512 --key-file /tmp/aes.key"
+        dcipher="--cipher aes-xts-plain64 --key-size 512 --key-file /tmp/aes.key"
+    fi
+    name=b$(echo "$1" | tr -d -)
+    case $1 in
+        dm|dm-nowq)
+            perf=""
+            [ "$1" = dm ] || perf="--perf-no_read_workqueue --perf-no_write_workqueue"
+            # cryptsetup wants a key even for cipher_null (it passes an empty one to the
+            # kernel); give it one from a file so nothing prompts.
+            # shellcheck disable=SC2086
+            if [ "$2" = null ]; then
+                cryptsetup open --type plain $dcipher --key-size 256 --key-file /tmp/aes.key \
+                    $perf "$loop" "$name" >&2 || {
+                    # Fallback: the dm table by hand (cipher_null takes the key "-").
+                    sectors=$(blockdev --getsz "$loop")
+                    opts=""
+                    [ -z "$perf" ] || opts=" 2 no_read_workqueue no_write_workqueue"
+                    dmsetup create "$name" --table "0 $sectors crypt cipher_null-ecb - 0 $loop 0$opts" >&2
+                }
+            else
+                cryptsetup open --type plain $dcipher $perf "$loop" "$name" >&2
+            fi
+            echo "/dev/mapper/$name" ;;
+        ublk-loop)
+            # shellcheck disable=SC2086
+            ublkcrypt open --type plain $ucipher $UBLK_ARGS "$loop" "$name" ;;
+        ublk-file)
+            # shellcheck disable=SC2086
+            ublkcrypt open --type plain $ucipher $UBLK_ARGS /tmp/backing.img "$name" ;;
+        *) echo "unknown target $1" >&2; exit 2 ;;
+    esac
+}
+
+close_target() {
+    name=b$(echo "$1" | tr -d -)
+    case $1 in
+        dm*) cryptsetup close "$name" 2>/dev/null || dmsetup remove "$name" ;;
+        *) ublkcrypt close "$name" ;;
+    esac
+}
+
+# run_fio DEV WORKLOAD RUNTIME: prints "IOPS MB/s".
+run_fio() {
+    case $2 in
+        randread|randwrite) bs=4k qd=32 ;;
+        *) bs=1M qd=8 ;;
+    esac
+    fio --name=bench --filename="$1" --direct=1 --ioengine=libaio --rw="$2" --bs=$bs \
+        --iodepth=$qd --size="${SIZE_MB}M" --runtime="$3" --ramp_time=1 --time_based \
+        --norandommap --randrepeat=0 --output-format=terse --terse-version=3 >/tmp/fio.out
+    # terse v3: read KB/s and IOPS are fields 7 and 8, write's 48 and 49
+    case $2 in
+        *read) grep -v '^fio:' /tmp/fio.out | awk -F';' '{printf "%d %.1f\n", $8, $7 / 1024}' ;;
+        *) grep -v '^fio:' /tmp/fio.out | awk -F';' '{printf "%d %.1f\n", $49, $48 / 1024}' ;;
+    esac
+}
+
+# matrix CIPHER RUNTIME ROUNDS
+matrix() {
+    devs=""
+    for t in $TARGETS; do
+        d=$(open_target "$t" "$1")
+        echo "$t: $d"
+        devs="$devs $t=$d"
+    done
+    r=1
+    while [ "$r" -le "$3" ]; do
+        for w in $WORKLOADS; do
+            for td in $devs; do
+                t=${td%%=*} d=${td#*=}
+                res=$(run_fio "$d" "$w" "$2")
+                echo "$1 $w $t $res" >>"$RESULTS"
+                echo "  round $r $1 $w $t: $res (IOPS MB/s)"
+            done
+        done
+        r=$((r + 1))
+    done
+    for t in $TARGETS; do close_target "$t"; done
+}
+
+step "cipher_null-ecb, ${RT} s per run, $ROUNDS round(s)"
+matrix null "$RT" "$ROUNDS"
+if [ "$AES_RT" != 0 ]; then
+    step "aes-xts-plain64, ${AES_RT} s per run"
+    matrix aes-xts "$AES_RT" 1
+fi
+losetup -d "$loop"
+
+step "results"
+# Best of the rounds per (cipher, workload, target); ratios against dm.
+{
+    echo "ublkcrypt vs dm-crypt, fio direct=1 libaio; 4k rand QD32, 1M seq QD8; backing ${SIZE_MB} MiB tmpfs"
+    echo "ublk-loop = ublkcrypt on dm-crypt's loop device; ublk-file = ublkcrypt on the tmpfs file"
+    awk -v targets="$TARGETS" '
+        { k = $1 " " $2 " " $3; if (!(k in iops) || $4 > iops[k]) { iops[k] = $4; mbs[k] = $5 }
+          if (!($1 " " $2 in seen)) { seen[$1 " " $2] = 1; order[++n] = $1 " " $2 } }
+        END {
+            nt = split(targets, T, " ")
+            printf "%-8s %-10s", "cipher", "workload"
+            for (i = 1; i <= nt; i++) printf " %20s", T[i] " IOPS/MB/s"
+            for (i = 1; i <= nt; i++) if (T[i] != "dm" && T[i] != "dm-nowq") printf " %10s", T[i] "/dm"
+            printf "\n"
+            for (j = 1; j <= n; j++) {
+                split(order[j], cw, " ")
+                printf "%-8s %-10s", cw[1], cw[2]
+                for (i = 1; i <= nt; i++) printf " %20s", iops[order[j] " " T[i]] "/" mbs[order[j] " " T[i]]
+                base = iops[order[j] " dm"]
+                for (i = 1; i <= nt; i++) if (T[i] != "dm" && T[i] != "dm-nowq")
+                    printf " %9.2fx", base > 0 ? iops[order[j] " " T[i]] / base : 0
+                printf "\n"
+            }
+        }' "$RESULTS"
+} | tee /tmp/bench.txt
+mkdir -p /host/out 2>/dev/null && cp /tmp/bench.txt /host/out/bench_ublk_vs_dmcrypt.txt 2>/dev/null || true
+step "done"
