@@ -192,6 +192,7 @@ Status measure_provider(Provider& provider, const CipherSpec& spec, Direction di
   if (Status s = load.drain(); !s.ok()) return s.in(provider.info().name);
   out->mbs = static_cast<double>(after - before) * options.request_bytes / elapsed / 1e6;
   out->cores = cpu / elapsed;
+  out->mbs_per_cpu = cpu > 0 ? out->mbs * elapsed / cpu : 0;
   return Status::Ok();
 }
 
@@ -255,7 +256,7 @@ Status run_cipher_benchmark(const BenchmarkOptions& options, std::vector<Benchma
         if (auto single = one_thread_instance(*provider)) {
           if (Status s = measure_provider(*single, spec, direction, options, &one); !s.ok())
             return s;
-          row.one_thread_mbs = one.mbs;
+          row.one_thread_mbs = one.mbs_per_cpu;
         }
         rows->push_back(std::move(row));
       }

@@ -26,6 +26,8 @@ struct BenchmarkRow {
   std::string cipher;      // "aes-xts-plain64"
   uint32_t key_bits = 0;
   Direction direction = Direction::encrypt;
+  // Per second of CPU time, as openssl speed counts by default (user time): on a shared
+  // machine this compares the code, not who else ran.
   double one_thread_mbs = -1;      // < 0: not measurable for this provider
   double all_threads_mbs = -1;
   // Cores this process kept busy during the all-threads cell (CPU time / wall time): below
@@ -40,8 +42,9 @@ struct BenchmarkRow {
 Status benchmark_specs(const BenchmarkOptions& options, std::vector<CipherSpec>* out);
 
 struct Throughput {
-  double mbs = 0;    // sustained MB/s (10^6 bytes)
-  double cores = 0;  // process CPU time over wall time while measuring
+  double mbs = 0;          // sustained MB/s (10^6 bytes) of wall time
+  double mbs_per_cpu = 0;  // MB per second of process CPU time: what openssl speed reports
+  double cores = 0;        // process CPU time over wall time while measuring
 };
 
 // Throughput of `spec` on one session of `provider`, with enough requests in flight to

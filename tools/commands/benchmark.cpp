@@ -21,7 +21,8 @@ const char* direction_name(Direction d) { return d == Direction::encrypt ? "encr
 void print_table(const BenchmarkOptions& options, const std::vector<BenchmarkRow>& rows) {
   fmt::print("# Tests are approximate, {} s per cell, {}-byte requests, {}-byte sectors, in place.\n",
              options.seconds, options.request_bytes, options.sector_size);
-  fmt::print("# MB/s = 10^6 bytes/s. openssl speed ran in this same run on one core;\n"
+  fmt::print("# MB/s = 10^6 bytes/s. \"1 thread\" and openssl speed (same run, one core) count\n"
+             "# per second of CPU time, as openssl speed does; \"all threads\" per wall second.\n"
              "# ratios compare like with like (dm-crypt aes-xts 512b = openssl aes-256-xts).\n"
              "# cores = CPU time / wall time of the all-threads cell (less than the worker\n"
              "# count: other load on the machine capped it).\n");
