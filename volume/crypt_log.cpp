@@ -1,6 +1,9 @@
 #include "volume/crypt_log.h"
 
 #include <libcryptsetup.h>
+#include <sys/stat.h>
+
+#include <cerrno>
 
 #include <mutex>
 
@@ -31,6 +34,16 @@ void CryptLog::receive(int level, const char* message) {
   } else if (level == CRYPT_LOG_NORMAL && sink_ != nullptr) {
     sink_->append(message);
   }
+}
+
+Status crypt_open_device(const std::string& device, CryptLog* log, crypt_device** out) {
+  struct stat st;
+  if (stat(device.c_str(), &st) != 0) return errno_status("device " + device, errno);
+  log->attach(nullptr);
+  int r = crypt_init(out, device.c_str());
+  if (r < 0) return crypt_failure("device " + device, r, thread_crypt_log());
+  log->attach(*out);
+  return Status::Ok();
 }
 
 Status crypt_failure(std::string_view what, int negative_errno, const CryptLog& log) {

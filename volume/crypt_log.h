@@ -34,6 +34,10 @@ class CryptLog {
   std::string* sink_ = nullptr;
 };
 
+// crypt_init on `device` with its messages routed to `log`. A missing device is named by
+// errno (libcryptsetup would report it as a generic failure).
+Status crypt_open_device(const std::string& device, CryptLog* log, crypt_device** out);
+
 // The per-thread CryptLog that receives messages of calls made without a handle.
 CryptLog& thread_crypt_log();
 

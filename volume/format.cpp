@@ -59,15 +59,11 @@ Status format_volume(const std::string& device, const FormatOptions& options,
                      Passphrase passphrase, std::unique_ptr<LuksVolume>* out) {
   Status s = check_format_options(options);
   if (!s.ok()) return s;
-  struct stat st;
-  if (stat(device.c_str(), &st) != 0) return errno_status(fmt::format("device {}", device), errno);
-
   CryptLog log;
-  log.attach(nullptr);
   crypt_device* cd = nullptr;
-  int r = crypt_init(&cd, device.c_str());
-  if (r < 0) return crypt_failure(fmt::format("device {}", device), r, thread_crypt_log());
-  log.attach(cd);
+  s = crypt_open_device(device, &log, &cd);
+  if (!s.ok()) return s;
+  int r = 0;
 
   std::string cipher, mode;
   split_cipher(options.cipher, &cipher, &mode);

@@ -63,14 +63,11 @@ Status restore_header(const std::string& device, const std::string& file) {
   struct stat st;
   if (stat(file.c_str(), &st) != 0)
     return errno_status(fmt::format("header backup file {}", file), errno);
-  if (stat(device.c_str(), &st) != 0) return errno_status(fmt::format("device {}", device), errno);
   CryptLog log;
-  log.attach(nullptr);
   crypt_device* cd = nullptr;
-  int r = crypt_init(&cd, device.c_str());
-  if (r < 0) return crypt_failure(fmt::format("device {}", device), r, thread_crypt_log());
-  log.attach(cd);
-  r = crypt_header_restore(cd, CRYPT_LUKS, file.c_str());
+  Status s = crypt_open_device(device, &log, &cd);
+  if (!s.ok()) return s;
+  int r = crypt_header_restore(cd, CRYPT_LUKS, file.c_str());
   crypt_free(cd);
   if (r == -EINVAL && log.last_error().empty())
     return Status(Errc::corrupt,

@@ -22,19 +22,15 @@ LuksVolume::LuksVolume(std::string device, crypt_device* cd, std::unique_ptr<Cry
 LuksVolume::~LuksVolume() { crypt_free(cd_); }
 
 Status LuksVolume::load(const std::string& device, std::unique_ptr<LuksVolume>* out) {
-  // libcryptsetup reports a missing device as a generic failure; stat names the cause.
-  struct stat st;
-  if (stat(device.c_str(), &st) != 0) return errno_status(fmt::format("device {}", device), errno);
-
   auto log = std::make_unique<CryptLog>();
-  log->attach(nullptr);
   crypt_device* cd = nullptr;
-  int r = crypt_init(&cd, device.c_str());
-  if (r < 0) return crypt_failure(fmt::format("device {}", device), r, thread_crypt_log());
-  log->attach(cd);
+  Status opened = crypt_open_device(device, log.get(), &cd);
+  if (!opened.ok()) return opened;
+  struct stat st;
+  if (stat(device.c_str(), &st) != 0) st = {};
   // CRYPT_LUKS: either version. libcryptsetup falls back to the secondary LUKS2 header
   // when the primary is damaged.
-  r = crypt_load(cd, CRYPT_LUKS, nullptr);
+  int r = crypt_load(cd, CRYPT_LUKS, nullptr);
   // A file too small for any header reads short (EIO): that too is "not LUKS", not a bad disk.
   if (r == -EIO && S_ISREG(st.st_mode) && st.st_size < 4096) r = -EINVAL;
   if (r < 0) {
@@ -100,6 +96,12 @@ std::vector<KeyslotInfo> LuksVolume::keyslots() const {
     slots.push_back({slot, info == CRYPT_SLOT_ACTIVE || info == CRYPT_SLOT_ACTIVE_LAST});
   }
   return slots;
+}
+
+int LuksVolume::active_keyslots() const {
+  int active = 0;
+  for (const KeyslotInfo& info : keyslots()) active += info.active ? 1 : 0;
+  return active;
 }
 
 static Status device_size(const std::string& device, uint64_t* out) {

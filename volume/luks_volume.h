@@ -50,6 +50,7 @@ class LuksVolume {
   uint64_t data_offset_bytes() const;
   uint64_t iv_offset() const;  // 512-byte units
   std::vector<KeyslotInfo> keyslots() const;
+  int active_keyslots() const;
 
   // The decrypted size: the data segment's fixed size, or the device size minus the data
   // offset for a "dynamic" segment. io_error if the device ends before the segment does.
