@@ -183,6 +183,7 @@ Status run_contention(const ContentionOptions& o, ProgressDisplay& progress,
   out->skipped.clear();
   if (Status s = check_contention(o, &providers, &out->skipped); !s.ok()) return s;
   out->options = o;
+  out->options.storage.runtime_seconds = o.phase_seconds;  // what each phase ran
   out->cpus = std::max(1u, std::thread::hardware_concurrency());
   progress.phase("memory bandwidth (memcpy)", 0.6);
   if (Status s = measure_memory_bandwidth(0.3, 64ull << 20, &out->memory); !s.ok()) return s;

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -47,7 +48,7 @@ const char* kStyle =
     "set style fill solid 0.85 border -1\n"
     "set boxwidth 0.9\n"
     "set grid ytics\n"
-    "set key top left\n"
+    "set key below horizontal\n"
     "set xtics noenhanced\n";
 
 Status run_gnuplot(const std::string& body, const std::string& path, int width, int height) {
@@ -99,6 +100,12 @@ Status check_plot_path(const std::string& path) {
                   fmt::format("plot {}: the name must end in .svg or .png", path));
   std::filesystem::path dir = std::filesystem::path(path).parent_path();
   if (dir.empty()) dir = ".";
+  // As root access() grants W_OK on anything, so a file where the directory should be
+  // has to be caught by its type.
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec))
+    return Status(Errc::not_found,
+                  fmt::format("plot {}: {} is not a directory", path, dir.string()));
   if (::access(dir.c_str(), W_OK) != 0)
     return errno_status(fmt::format("plot {}: directory {}", path, dir.string()), errno);
   if (::access(path.c_str(), F_OK) == 0 && ::access(path.c_str(), W_OK) != 0)
@@ -114,10 +121,10 @@ std::string contention_script(const ContentionReport& r) {
   // Panel data: one line per cell.
   s += "$cells << EOD\n";
   for (const ContentionCell& c : r.cells)
-    s += fmt::format("{} {:.4f} {:.4f} {:.1f} {:.1f} {:.1f}\n",
-                     quoted(cell_label(c.target, c.provider)), c.storage_ratio(),
-                     c.crypto_ratio(), c.storage_alone.mbs(), c.encrypted.mbs(),
-                     c.prediction.ceiling_mbs);
+    s += fmt::format("{} {:.4f} {:.4f} {:.1f} {:.1f} {:.1f} {}\n",
+                     quoted(cell_label(c.target, "")), c.storage_ratio(), c.crypto_ratio(),
+                     c.storage_alone.mbs(), c.encrypted.mbs(), c.prediction.ceiling_mbs,
+                     quoted(c.provider));
   s += "EOD\n";
   // Ceilings per placement from each target's first cell's figures.
   s += "$placements << EOD\n";
@@ -136,16 +143,25 @@ std::string contention_script(const ContentionReport& r) {
       quoted(fmt::format("ublkcrypt bench contention: {} {} x QD{}, {:.1f} s per phase, {} CPUs",
                          r.options.storage.rw, size_label(r.options.storage.block_bytes),
                          r.options.storage.iodepth, r.options.phase_seconds, r.cpus)));
-  s += "set title 'Throughput together / alone (1.0 = no contention)'\n"
-       "set yrange [0:1.3]\nset ylabel 'ratio'\n"
-       "set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 2\n"
-       "plot $cells using 2:xtic(1) title 'storage', '' using 3 title 'crypto'\n"
-       "unset arrow 1\n";
-  s += "set title 'Encrypted storage: measured vs model'\n"
-       "set yrange [0:*]\nset ylabel 'MB/s (10^6 B/s)'\n"
-       "plot $cells using 4:xtic(1) title 'raw storage alone', '' using 5 title 'encrypted "
-       "(measured)', '' using 6 title 'model ceiling'\n";
-  s += "set title 'Model ceiling per placement of the cipher'\n"
+  // Two-line tick labels: the target's file name over the provider.
+  const char* tick = "xticlabels(strcol(1).\"\\n\".strcol(7))";
+  double top = 1.2;
+  for (const ContentionCell& c : r.cells)
+    top = std::max({top, c.storage_ratio() * 1.1, c.crypto_ratio() * 1.1});
+  s += fmt::format(
+      "set title 'Throughput together / alone (1.0 = no contention)'\n"
+      "set yrange [0:{:.2f}]\nset ylabel 'together / alone'\n"
+      "set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 2\n"
+      "plot $cells using 2:{} title 'storage traffic', '' using 3 title 'crypto traffic'\n"
+      "unset arrow 1\n",
+      top, tick);
+  s += fmt::format(
+      "set title 'Encrypted storage: measured vs model'\n"
+      "set yrange [0:*]\nset ylabel 'MB/s (10^6 B/s)'\n"
+      "plot $cells using 4:{} title 'raw storage', '' using 5 title 'encrypted (measured)', "
+      "'' using 6 title 'model ceiling'\n",
+      tick);
+  s += "set title 'Model ceiling per placement (resources known on this machine)'\n"
        "plot $placements using 2:xtic(1) title 'host-cpu', '' using 3 title 'lookaside-card', "
        "'' using 4 title 'inline-device'\n";
   s += "unset multiplot\n";

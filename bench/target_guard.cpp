@@ -25,8 +25,8 @@ Status check_target(const std::string& path, const Workload& w, bool force,
     if (Status s = describe_existing_content(path, &what); !s.ok()) return s.in("bench");
     if (!what.empty())
       return Status(Errc::busy,
-                    fmt::format("bench {}: holds a {}; a write benchmark would destroy it "
-                                "(use --force)",
+                    fmt::format("bench {}: a write benchmark would overwrite what it holds "
+                                "({}); use --force to write anyway",
                                 path, what));
   }
   return Status::Ok();

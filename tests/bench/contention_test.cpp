@@ -1,0 +1,100 @@
+// A real contention run, short (a few hundred ms per phase) on a temp file with the
+// software provider. Checks the report is complete and consistent — never its speed.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "bench/contention.h"
+#include "temp_file.h"
+
+namespace ublkcrypt {
+
+namespace {
+
+ContentionOptions short_run(const std::string& target) {
+  ContentionOptions o;
+  o.targets = {target};
+  o.providers = {"software"};
+  o.storage.rw = "write";
+  o.storage.block_bytes = 64 * 1024;
+  o.storage.iodepth = 4;
+  o.crypto.depth = 4;
+  o.crypto.working_set_bytes = 8 << 20;
+  o.phase_seconds = 0.25;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("a short contention run is complete and self-consistent") {
+  TempFile file(16 << 20);
+  ProgressDisplay quiet(false);
+  ContentionReport r;
+  Status s = run_contention(short_run(file.path()), quiet, &r);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  REQUIRE(r.cells.size() == 1);
+  const ContentionCell& c = r.cells[0];
+  CHECK(c.provider == "software");
+  CHECK(c.placement == Placement::host_cpu);
+  CHECK(r.memory.copy_mbs_all_threads > 0);
+
+  // Every phase moved bytes, and only the kind it was meant to.
+  for (const WorkloadResult* w : {&c.storage_alone, &c.storage_together, &c.encrypted}) {
+    CHECK(w->write_bytes > 0);
+    CHECK(w->read_bytes == 0);
+    CHECK(w->write_latency.count() == w->write_ops);
+    CHECK(w->seconds > 0);
+  }
+  CHECK(c.crypto_alone.bytes > 0);
+  CHECK(c.crypto_together.bytes > 0);
+  CHECK(c.crypto_alone.bytes == c.crypto_alone.requests * 64 * 1024);
+
+  // Ratios are together / alone of the figures reported beside them.
+  CHECK(c.storage_ratio() == doctest::Approx(c.storage_together.mbs() / c.storage_alone.mbs()));
+  CHECK(c.crypto_ratio() == doctest::Approx(c.crypto_together.mbs() / c.crypto_alone.mbs()));
+  CHECK(c.encrypted_ratio() == doctest::Approx(c.encrypted.mbs() / c.storage_alone.mbs()));
+
+  // The provider's counters: the crypto phase's payload is what the load counted, and in
+  // the encrypted phase every user byte went through the cipher exactly once.
+  CHECK(c.crypto_alone.counters.payload_bytes == c.crypto_alone.bytes);
+  CHECK(c.encrypted_counters.payload_bytes == c.encrypted.bytes());
+  CHECK(c.encrypted_counters.errors == 0);
+  // Software: no card, no extra copies; memory 3 bytes per user byte; storage DMA once.
+  CHECK(c.copies_per_byte() == 0);
+  CHECK(c.bus_per_byte() == 0);
+  CHECK(c.storage_dma_per_byte() == 1);
+  CHECK(c.memory_per_byte() == 3);
+
+  // The model ran on this cell's own inputs.
+  CHECK(c.figures.cores > 0);
+  CHECK(c.figures.storage_mbs == doctest::Approx(c.storage_alone.mbs()));
+  CHECK(c.prediction.ceiling_mbs > 0);
+  CHECK_FALSE(c.prediction.bottleneck.empty());
+}
+
+TEST_CASE("bad input is refused before any I/O") {
+  TempFile file(16 << 20, 0x5A);
+  ProgressDisplay quiet(false);
+  ContentionReport r;
+  ContentionOptions o = short_run(file.path());
+
+  o.providers = {"quantum"};
+  Status s = run_contention(o, quiet, &r);
+  CHECK(s.code() == Errc::not_found);
+  CHECK(s.message() == "bench contention: provider quantum is not present in this build");
+
+  o = short_run(file.path());
+  o.phase_seconds = 0;
+  CHECK(run_contention(o, quiet, &r).message().find("duration of zero") != std::string::npos);
+
+  o = short_run(file.path());
+  o.storage.size_bytes = 32 << 20;
+  CHECK(run_contention(o, quiet, &r).message().find("too small for the workload") !=
+        std::string::npos);
+
+  // Nothing was written by any refused run.
+  const std::vector<char> head = file.read_at(0, 65536);
+  CHECK(std::all_of(head.begin(), head.end(), [](char b) { return b == 0x5A; }));
+}
+
+}  // namespace ublkcrypt

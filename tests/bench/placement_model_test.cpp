@@ -1,0 +1,94 @@
+#include <doctest/doctest.h>
+
+#include "bench/placement_model.h"
+
+namespace ublkcrypt {
+
+namespace {
+
+const ResourceLimit* limit(const PlacementPrediction& p, const char* name) {
+  for (const ResourceLimit& l : p.limits)
+    if (l.resource == name) return &l;
+  return nullptr;
+}
+
+// FACTS.md's machine: 2 cores at 6000 MB/s AES-256-XTS each, memcpy 12 GB/s (24 GB/s of
+// traffic), a 1000 MB/s disk, and a PCIe 4.0 x8 bus for the card.
+MachineFigures facts_machine() {
+  MachineFigures m;
+  m.cores = 2;
+  m.cipher_mbs_per_core = 6000;
+  m.memory_mbs = 24000;
+  m.bus_mbs = 15750;
+  m.storage_mbs = 1000;
+  m.card_mbs = 5000;
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("host-cpu on a slow disk: the disk is the bottleneck") {
+  PlacementPrediction p = predict_placement(Placement::host_cpu, facts_machine());
+  CHECK(p.bottleneck == "storage");
+  CHECK(p.ceiling_mbs == doctest::Approx(1000));
+  // By hand: cores 2 / (1/6000) = 12000; memory 24000 / 3 = 8000; bus 15750 / 1.
+  CHECK(limit(p, "cores")->ceiling_mbs == doctest::Approx(12000));
+  CHECK(limit(p, "memory")->ceiling_mbs == doctest::Approx(8000));
+  CHECK(limit(p, "bus")->ceiling_mbs == doctest::Approx(15750));
+}
+
+TEST_CASE("host-cpu on a fast device: memory (3 bytes per user byte) limits first") {
+  MachineFigures m = facts_machine();
+  m.storage_mbs = 20000;
+  PlacementPrediction p = predict_placement(Placement::host_cpu, m);
+  CHECK(p.bottleneck == "memory");
+  CHECK(p.ceiling_mbs == doctest::Approx(8000));
+}
+
+TEST_CASE("cipher and storage CPU cost add on shared cores") {
+  MachineFigures m;
+  m.cores = 2;
+  m.cipher_mbs_per_core = 1000;       // 0.001 core-s per MB
+  m.storage_core_s_per_mb = 0.001;    // storage I/O as costly as the cipher
+  m.storage_mbs = 5000;
+  PlacementPrediction p = predict_placement(Placement::host_cpu, m);
+  CHECK(p.bottleneck == "cores");
+  CHECK(p.ceiling_mbs == doctest::Approx(2 / 0.002));  // 1000, not 2000
+}
+
+TEST_CASE("lookaside card: three bus crossings and the host copies") {
+  MachineFigures m = facts_machine();
+  m.storage_mbs = 20000;
+  m.bus_share = 0.5;
+  PlacementPrediction p = predict_placement(Placement::lookaside_card, m);
+  // Bus: 15750 * 0.5 / 3 = 2625; memory: 24000 / (3 + 2*2) = 3428.6; card 5000.
+  CHECK(limit(p, "bus")->ceiling_mbs == doctest::Approx(2625));
+  CHECK(limit(p, "memory")->per_user_byte == doctest::Approx(7));
+  CHECK(limit(p, "memory")->ceiling_mbs == doctest::Approx(24000.0 / 7));
+  CHECK(limit(p, "card")->ceiling_mbs == doctest::Approx(5000));
+  CHECK(p.bottleneck == "bus");
+  CHECK(p.ceiling_mbs == doctest::Approx(2625));
+}
+
+TEST_CASE("inline device: storage DMA only, so the drive's own rate is the ceiling") {
+  MachineFigures m = facts_machine();
+  PlacementPrediction p = predict_placement(Placement::inline_device, m);
+  CHECK(limit(p, "memory")->per_user_byte == doctest::Approx(1));
+  CHECK(limit(p, "bus")->per_user_byte == doctest::Approx(1));
+  CHECK(p.ceiling_mbs == doctest::Approx(1000));
+  CHECK(p.bottleneck == "storage");
+}
+
+TEST_CASE("unknown figures are left out, and nothing known means no prediction") {
+  MachineFigures m;
+  m.storage_mbs = 700;
+  PlacementPrediction host = predict_placement(Placement::host_cpu, m);
+  CHECK(host.limits.size() == 1);
+  CHECK(host.bottleneck == "storage");
+  PlacementPrediction none = predict_placement(Placement::host_cpu, MachineFigures{});
+  CHECK(none.ceiling_mbs == 0);
+  CHECK(none.bottleneck.empty());
+  CHECK(predict_all(m).size() == 3);
+}
+
+}  // namespace ublkcrypt

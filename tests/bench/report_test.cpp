@@ -1,0 +1,133 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "bench/csv_report.h"
+#include "bench/json_report.h"
+#include "bench/plot.h"
+#include "bench/table_report.h"
+
+namespace ublkcrypt {
+
+namespace {
+
+// A report as the run would fill it, with figures chosen by hand.
+ContentionReport sample_report() {
+  ContentionReport r;
+  r.options.targets = {"/dev/shm/a.img"};
+  r.options.storage.rw = "write";
+  r.cpus = 2;
+  r.memory.copy_mbs_one_thread = 10000;
+  r.memory.copy_mbs_all_threads = 12000;
+  r.memory.threads = 2;
+  ContentionCell c;
+  c.target = "/dev/shm/a.img";
+  c.provider = "software";
+  c.storage_alone.write_bytes = 2000000000;
+  c.storage_alone.write_ops = 100;
+  c.storage_alone.seconds = 1;
+  c.storage_together.write_bytes = 1000000000;
+  c.storage_together.seconds = 1;
+  c.crypto_alone.bytes = 4000000000;
+  c.crypto_alone.seconds = 1;
+  c.crypto_alone.cpu_seconds = 2;
+  c.crypto_together.bytes = 3000000000;
+  c.crypto_together.seconds = 1;
+  c.encrypted.write_bytes = 1500000000;
+  c.encrypted.seconds = 1;
+  c.figures = figures_from(c.storage_alone, c.crypto_alone, r.memory, r.cpus);
+  c.prediction = predict_placement(c.placement, c.figures);
+  r.cells.push_back(c);
+  return r;
+}
+
+size_t count(const std::string& s, char c) { return size_t(std::count(s.begin(), s.end(), c)); }
+
+}  // namespace
+
+TEST_CASE("contention JSON keeps its schema") {
+  nlohmann::json j = to_json(sample_report());
+  for (const char* key : {"kind", "unit", "cpus", "phase_seconds", "workload", "cipher",
+                          "key_bits", "sector_size", "crypto_depth", "memory", "cells", "skipped"})
+    CHECK_MESSAGE(j.contains(key), key);
+  for (const char* key : {"source", "copy_mbs_one_thread", "copy_mbs_all_threads", "traffic_mbs"})
+    CHECK_MESSAGE(j["memory"].contains(key), key);
+  const nlohmann::json& cell = j["cells"][0];
+  for (const char* key : {"target", "provider", "placement", "storage_alone", "crypto_alone",
+                          "storage_together", "crypto_together", "encrypted", "storage_ratio",
+                          "crypto_ratio", "encrypted_ratio", "bytes_per_user_byte",
+                          "encrypted_counters", "model"})
+    CHECK_MESSAGE(cell.contains(key), key);
+  for (const char* key : {"mbs", "iops", "cpu_ns_per_byte", "latency_ns"})
+    CHECK_MESSAGE(cell["storage_alone"].contains(key), key);
+  for (const char* key : {"p50", "p99", "p99_9"})
+    CHECK_MESSAGE(cell["storage_alone"]["latency_ns"].contains(key), key);
+  for (const char* key : {"memory_model", "copies", "bus_to_device_and_back", "storage_dma"})
+    CHECK_MESSAGE(cell["bytes_per_user_byte"].contains(key), key);
+  for (const char* key : {"ceiling_mbs", "bottleneck", "limits", "inputs", "measured_mbs",
+                          "measured_over_predicted"})
+    CHECK_MESSAGE(cell["model"].contains(key), key);
+  CHECK(cell["storage_ratio"].get<double>() == doctest::Approx(0.5));
+  CHECK(cell["crypto_ratio"].get<double>() == doctest::Approx(0.75));
+  CHECK(cell["encrypted_ratio"].get<double>() == doctest::Approx(0.75));
+}
+
+TEST_CASE("model inputs from the alone phases, by hand") {
+  ContentionReport r = sample_report();
+  const MachineFigures& m = r.cells[0].figures;
+  CHECK(m.cores == doctest::Approx(2));                 // 2 CPU-s in 1 s
+  CHECK(m.cipher_mbs_per_core == doctest::Approx(2000));  // 4000 MB/s on 2 cores
+  CHECK(m.memory_mbs == doctest::Approx(24000));        // 2 x 12000 MB/s copied
+  CHECK(m.storage_mbs == doctest::Approx(2000));
+  // Ceiling: cores 2 / (1/2000) = 4000, memory 8000, storage 2000 -> storage.
+  CHECK(r.cells[0].prediction.bottleneck == "storage");
+  CHECK(r.cells[0].model_ratio() == doctest::Approx(0.75));
+}
+
+TEST_CASE("CSV: one header and one row per cell, same number of columns") {
+  const std::string csv = to_csv(sample_report());
+  const size_t newline = csv.find('\n');
+  const std::string header = csv.substr(0, newline);
+  const std::string row = csv.substr(newline + 1);
+  CHECK(count(csv, '\n') == 2);
+  CHECK(count(header, ',') == count(row, ','));
+  CHECK(row.starts_with("\"/dev/shm/a.img\",\"software\",host-cpu,2000.000,"));
+}
+
+TEST_CASE("table and chart name every cell") {
+  ContentionReport r = sample_report();
+  const std::string table = format_table(r);
+  CHECK(table.find("/dev/shm/a.img") != std::string::npos);
+  CHECK(table.find("memcpy") != std::string::npos);
+  const std::string script = contention_script(r);
+  CHECK(script.find("\"shm/a.img\" 0.5000 0.7500 2000.0 1500.0") != std::string::npos);
+  CHECK(script.find("\"software\"\n") != std::string::npos);
+  CHECK(count(script, '\n') > 10);
+  CHECK(script.find("multiplot layout 1,3") != std::string::npos);
+}
+
+TEST_CASE("storage and model JSON keep their schema") {
+  StorageBenchmarkReport s;
+  s.options.target = "/dev/vdb";
+  s.options.compare = "/dev/ublkb0";
+  s.target.read_bytes = 100;
+  s.target.seconds = 1;
+  s.compare.read_bytes = 80;
+  s.compare.seconds = 1;
+  nlohmann::json j = to_json(s);
+  for (const char* key : {"kind", "workload", "target", "result", "compare", "compare_result",
+                          "compare_ratio"})
+    CHECK_MESSAGE(j.contains(key), key);
+  CHECK(j["compare_ratio"].get<double>() == doctest::Approx(0.8));
+  for (const char* key : {"rw", "rwmixread", "bs", "iodepth", "numjobs", "runtime_s", "size"})
+    CHECK_MESSAGE(j["workload"].contains(key), key);
+
+  ContentionReport measured = sample_report();
+  nlohmann::json m = to_json(build_model_report(measured.cells[0].figures, &measured));
+  for (const char* key : {"kind", "figures", "predictions", "measured"})
+    CHECK_MESSAGE(m.contains(key), key);
+  CHECK(m["predictions"].size() == 3);
+  CHECK(m["measured"][0]["error"].get<double>() == doctest::Approx(-0.25));
+}
+
+}  // namespace ublkcrypt

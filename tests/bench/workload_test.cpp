@@ -1,0 +1,121 @@
+#include <doctest/doctest.h>
+
+#include <set>
+
+#include "bench/workload.h"
+
+namespace ublkcrypt {
+
+namespace {
+
+Workload make(const char* rw, uint32_t bs, unsigned jobs = 1) {
+  Workload w;
+  w.rw = rw;
+  w.block_bytes = bs;
+  w.jobs = jobs;
+  w.runtime_seconds = 1;
+  return w;
+}
+
+}  // namespace
+
+TEST_CASE("random offsets stay inside the region and are block-aligned") {
+  Workload w = make("randread", 4096);
+  const uint64_t region = 1 << 20;
+  OperationStream stream(w, 0, region);
+  std::set<uint64_t> seen;
+  for (int i = 0; i < 20000; ++i) {
+    IoStep step;
+    REQUIRE(stream.next(&step));
+    CHECK(step.offset % 4096 == 0);
+    CHECK(step.offset + 4096 <= region);
+    CHECK_FALSE(step.write);
+    seen.insert(step.offset);
+  }
+  CHECK(seen.size() == region / 4096);  // 256 blocks, 20000 draws: every one is hit
+}
+
+TEST_CASE("sequential jobs split the region into disjoint slices, in order") {
+  Workload w = make("write", 65536, 4);
+  w.runtime_seconds = 0;  // one pass
+  const uint64_t region = 64 * 65536;
+  std::set<uint64_t> all;
+  for (unsigned j = 0; j < 4; ++j) {
+    OperationStream stream(w, j, region);
+    CHECK(stream.pass_bytes() == region / 4);
+    IoStep step;
+    uint64_t expect = j * (region / 4);
+    int n = 0;
+    while (stream.next(&step)) {
+      CHECK(step.write);
+      CHECK(step.offset == expect);
+      expect += 65536;
+      all.insert(step.offset);
+      ++n;
+    }
+    CHECK(n == 16);
+  }
+  CHECK(all.size() == 64);  // together the jobs cover the region exactly once
+}
+
+TEST_CASE("a time-based sequential job wraps around its slice") {
+  Workload w = make("read", 4096);
+  OperationStream stream(w, 0, 3 * 4096);
+  IoStep step;
+  uint64_t offsets[5];
+  for (uint64_t& o : offsets) {
+    REQUIRE(stream.next(&step));
+    o = step.offset;
+  }
+  CHECK(offsets[3] == 0);
+  CHECK(offsets[4] == 4096);
+}
+
+TEST_CASE("the read/write mix of a seeded run is within tolerance and reproducible") {
+  Workload w = make("randrw", 4096);
+  w.read_percent = 70;
+  w.seed = 42;
+  OperationStream a(w, 0, 1 << 30), b(w, 0, 1 << 30);
+  int reads = 0;
+  const int n = 100000;
+  for (int i = 0; i < n; ++i) {
+    IoStep x, y;
+    a.next(&x);
+    b.next(&y);
+    CHECK(x.offset == y.offset);
+    CHECK(x.write == y.write);
+    reads += x.write ? 0 : 1;
+  }
+  CHECK(double(reads) / n == doctest::Approx(0.70).epsilon(0.01));
+  // Another job of the same workload draws a different stream.
+  OperationStream other(w, 1, 1 << 30);
+  IoStep p, q;
+  OperationStream again(w, 0, 1 << 30);
+  other.next(&p);
+  again.next(&q);
+  CHECK(p.offset != q.offset);
+}
+
+TEST_CASE("validation names the target and the cause") {
+  const std::string t = "/tmp/img";
+  CHECK(validate_workload(make("randread", 4096), t, 1 << 20, 512).ok());
+  Status s = validate_workload(make("sideways", 4096), t, 1 << 20, 512);
+  CHECK(s.message().find("unknown --rw 'sideways'") != std::string::npos);
+  CHECK(s.message().starts_with("bench /tmp/img: "));
+  CHECK(validate_workload(make("read", 1000), t, 1 << 20, 512).code() == Errc::invalid_argument);
+  CHECK(validate_workload(make("read", 512), t, 1 << 20, 4096).code() == Errc::invalid_argument);
+  Workload zero = make("read", 4096);
+  zero.runtime_seconds = 0;
+  CHECK(validate_workload(zero, t, 1 << 20, 512).message().find("duration of zero") !=
+        std::string::npos);
+  Workload big = make("read", 4096);
+  big.size_bytes = 2 << 20;
+  CHECK(validate_workload(big, t, 1 << 20, 512).message().find("too small") != std::string::npos);
+  // Four sequential jobs need four blocks.
+  CHECK_FALSE(validate_workload(make("read", 1 << 20, 4), t, 3 << 20, 512).ok());
+  Workload mix = make("randrw", 4096);
+  mix.read_percent = 101;
+  CHECK_FALSE(validate_workload(mix, t, 1 << 20, 512).ok());
+}
+
+}  // namespace ublkcrypt
