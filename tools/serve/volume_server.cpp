@@ -21,6 +21,7 @@
 #include "blockdev/engine_target.h"
 #include "engine/engine.h"
 #include "tools/serve/control_socket.h"
+#include "tools/opal/opal_volume.h"
 #include "tools/serve/run_state.h"
 #include "volume/unlocked_volume.h"
 
@@ -130,6 +131,7 @@ Status make_dirs() {
 struct Volume {
   UnlockedVolume unlocked;  // spec + key (key wiped once the session holds its copy)
   std::string type;
+  std::unique_ptr<OpalRangeHold> opal;  // an unlocked self-encrypting drive range, if any
   std::unique_ptr<Engine> engine;
   std::unique_ptr<BlockDevice> device;
   RunState state;
@@ -164,7 +166,7 @@ Status unlock(const OpenOptions& o, Volume* v) {
   if (!s.ok()) return s;
   std::optional<int> slot;
   if (o.key_slot >= 0) slot = o.key_slot;
-  s = unlock_volume(o.device, passphrase.view(), slot, &v->unlocked);
+  s = unlock_backing_volume(o.device, passphrase.view(), slot, &v->unlocked, &v->opal);
   if (!s.ok()) return s;
   v->type = "LUKS";  // the header's version is in the state's cipher/uuid; enough here
   return Status::Ok();
@@ -178,11 +180,11 @@ Status build(const OpenOptions& o, Volume* v) {
   std::unique_ptr<Storage> storage;
   FileStorageOptions so;
   so.read_only = o.read_only;
-  s = open_file_storage(o.device, so, &storage);
+  s = v->opal ? v->opal->open_storage(o.read_only, &storage) : open_backing_storage(o.device, so, &storage);
   if (!s.ok()) return s;
 
   SessionOptions sess;
-  sess.backend = o.backend;
+  sess.backend = o.backend.empty() && v->opal ? v->opal->backend() : o.backend;
   std::unique_ptr<Session> session;
   s = builtin_registry().open_session(spec, v->unlocked.key.view(), sess, &session);
   v->unlocked.key.reset();  // the session keeps its own locked copy
@@ -292,7 +294,7 @@ Status serve_volume(const OpenOptions& o, ReadyReport* report, bool detach) {
     NameLock open_lock;
     s = NameLock::lock(run_dir() + "/.open.lock", 30000, &open_lock);
     if (!s.ok()) return fail(s);
-    s = backing_identity(o.device, &st.backing_path, &st.backing_dev, &st.backing_ino);
+    s = backing_identity(backing_file(o.device), &st.backing_path, &st.backing_dev, &st.backing_ino);
     if (!s.ok()) return fail({Errc::not_found, s.message()});
     for (const std::string& other : state_names()) {
       if (other == o.name || !name_is_served(other)) continue;
@@ -393,6 +395,10 @@ Status serve_volume(const OpenOptions& o, ReadyReport* report, bool detach) {
   Status result = v.device->stop(wait_delete);
   v.device.reset();
   v.engine.reset();
+  if (v.opal) {  // close locks the drive's range again
+    Status locked = v.opal->lock();
+    if (result.ok()) result = locked;
+  }
   remove_state(o.name);
   if (!result.ok())
     std::fprintf(stderr, "ublkcrypt: %s: stop: %s\n", o.name.c_str(), result.message().c_str());

@@ -1,0 +1,77 @@
+#include "tools/opal/opal_device.h"
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "backends/opal/nvme_transport.h"
+#include "fixtures/opal/emulated_storage.h"
+
+namespace ublkcrypt {
+
+using opal::emu::EmulatedDrive;
+
+Status OpalDevice::open(const std::string& path, std::unique_ptr<OpalDevice>* out) {
+  std::unique_ptr<OpalDevice> d(new OpalDevice);
+  d->path_ = path;
+  opal::Transport* transport = nullptr;
+  if (EmulatedDrive::is_device_path(path)) {
+    std::unique_ptr<EmulatedDrive> emu;
+    if (Status s = EmulatedDrive::open_device_path(path, &emu); !s.ok()) return s.in("opal " + path);
+    d->emulated_ = std::move(emu);
+    transport = d->emulated_.get();
+  } else {
+    std::unique_ptr<opal::NvmeTransport> nvme;
+    if (Status s = opal::NvmeTransport::open(path, &nvme); !s.ok()) return s.in("opal " + path);
+    transport = nvme.get();
+    d->nvme_ = std::move(nvme);
+  }
+  if (Status s = opal::Drive::open(*transport, &d->drive_); !s.ok()) return s;
+  *out = std::move(d);
+  return Status::Ok();
+}
+
+Status OpalDevice::geometry(uint64_t* blocks, uint32_t* block_size) const {
+  if (emulated_) {
+    *blocks = emulated_->block_count();
+    *block_size = emulated_->block_size();
+    return Status::Ok();
+  }
+  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_status("open " + path_, errno);
+  uint64_t bytes = 0;
+  int lbs = 0;
+  Status s = ::ioctl(fd, BLKGETSIZE64, &bytes) == 0 && ::ioctl(fd, BLKSSZGET, &lbs) == 0 && lbs > 0
+                 ? Status::Ok()
+                 : errno_status("size of " + path_, errno);
+  ::close(fd);
+  if (!s.ok()) return s;
+  *block_size = uint32_t(lbs);
+  *blocks = bytes / uint32_t(lbs);
+  return Status::Ok();
+}
+
+Status OpalDevice::open_storage(bool read_only, std::unique_ptr<Storage>* out) const {
+  if (emulated_) return opal::emu::open_emulated_storage(emulated_, read_only, out);
+  FileStorageOptions options;
+  options.read_only = read_only;
+  return open_file_storage(path_, options, out);
+}
+
+Status open_backing_storage(const std::string& path, const FileStorageOptions& options,
+                            std::unique_ptr<Storage>* out) {
+  if (!EmulatedDrive::is_device_path(path)) return open_file_storage(path, options, out);
+  std::unique_ptr<EmulatedDrive> drive;
+  if (Status s = EmulatedDrive::open_device_path(path, &drive); !s.ok()) return s;
+  return opal::emu::open_emulated_storage(std::move(drive), options.read_only, out);
+}
+
+std::string backing_file(const std::string& path) {
+  if (!EmulatedDrive::is_device_path(path)) return path;
+  return path.substr(EmulatedDrive::kPathPrefix.size());
+}
+
+}  // namespace ublkcrypt

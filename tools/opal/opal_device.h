@@ -1,0 +1,54 @@
+// OpalDevice: a drive named the way the CLI names it — "/dev/nvme0n1" (NVMe Security
+// Send/Receive through libnvme) or "emu:FILE" (the emulated drive of fixtures/opal) — with
+// the Opal management object on top and, for the emulated drive, its data path.
+//
+// One OpalDevice per drive per process: opening an emulated drive file is a power cycle
+// (ranges with LockOnReset lock again), so the block layer shares this object's drive
+// instead of opening the file a second time.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "backends/opal/drive.h"
+#include "backends/opal/transport.h"
+#include "base/status.h"
+#include "engine/storage.h"
+#include "fixtures/opal/emulated_drive.h"
+
+namespace ublkcrypt {
+
+class OpalDevice {
+ public:
+  // Opens the transport and reads discovery. A drive without Opal still opens (discovery
+  // tells what it has); Errc::unsupported from a transport that has no Security Receive.
+  static Status open(const std::string& path, std::unique_ptr<OpalDevice>* out);
+
+  const std::string& path() const { return path_; }
+  opal::Drive& drive() { return *drive_; }
+  // The emulated drive, or null for a real one.
+  const std::shared_ptr<opal::emu::EmulatedDrive>& emulated() const { return emulated_; }
+
+  // Logical blocks and their size: from the emulated drive, or the block device's size.
+  Status geometry(uint64_t* blocks, uint32_t* block_size) const;
+
+  // The drive's plaintext as engine Storage (emulated: through this object's drive).
+  Status open_storage(bool read_only, std::unique_ptr<Storage>* out) const;
+
+ private:
+  OpalDevice() = default;
+  std::string path_;
+  std::shared_ptr<opal::emu::EmulatedDrive> emulated_;
+  std::unique_ptr<opal::Transport> nvme_;
+  std::unique_ptr<opal::Drive> drive_;
+};
+
+// Storage for any backing path: "emu:FILE" serves the emulated drive's plaintext, anything
+// else is a file or block device (open_file_storage).
+Status open_backing_storage(const std::string& path, const FileStorageOptions& options,
+                            std::unique_ptr<Storage>* out);
+
+// The file behind a backing path ("emu:FILE" -> FILE), for identity checks.
+std::string backing_file(const std::string& path);
+
+}  // namespace ublkcrypt
