@@ -48,7 +48,7 @@ const char* kStyle =
     "set style fill solid 0.85 border -1\n"
     "set boxwidth 0.9\n"
     "set grid ytics\n"
-    "set key below horizontal\n"
+    "set key outside top center horizontal\n"
     "set xtics noenhanced\n";
 
 Status run_gnuplot(const std::string& body, const std::string& path, int width, int height) {
@@ -169,7 +169,7 @@ std::string contention_script(const ContentionReport& r) {
 }
 
 Status plot_contention(const ContentionReport& r, const std::string& path) {
-  return run_gnuplot(contention_script(r), path, 1650, 560);
+  return run_gnuplot(contention_script(r), path, 1650, 640);
 }
 
 Status plot_crypto_sweep(const CryptoSweepReport& r, const std::string& path) {
