@@ -62,6 +62,19 @@ void run_status(const std::string& name, bool json) {
               static_cast<unsigned long long>(c.value("discards", uint64_t{0})),
               static_cast<unsigned long long>(c.value("write_zeroes", uint64_t{0})),
               static_cast<unsigned long long>(c.value("errors", uint64_t{0})));
+  // Per provider, so a failover or a migrate shows which one did the work.
+  if (j.contains("providers") && j["providers"].is_array()) {
+    for (const auto& p : j["providers"]) {
+      auto n = [&](const char* key) {
+        return static_cast<unsigned long long>(p.value(key, uint64_t{0}));
+      };
+      std::printf("  %-12s %llu requests, %llu payload bytes, %llu bytes to device, "
+                  "%llu from device, %llu errors (%s)\n",
+                  (p.value("name", "") + ":").c_str(), n("requests"), n("payload_bytes"),
+                  n("bytes_to_device"), n("bytes_from_device"), n("errors"),
+                  p.value("placement", "").c_str());
+    }
+  }
 }
 
 }  // namespace

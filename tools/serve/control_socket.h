@@ -1,6 +1,7 @@
 // The daemon's control socket (/run/ublkcrypt/NAME.sock): one JSON object per line in,
 // one per line out, one request per connection. Requests: {"cmd":"status"},
-// {"cmd":"close"}; later {"cmd":"move","backend":...} to move sessions back to a card.
+// {"cmd":"close"}, {"cmd":"move","backend":"kernel:DRIVER"} (`migrate`: move the session,
+// e.g. back to a card that returned; answers {"ok":...,"provider":...,"variant":...}).
 #pragma once
 
 #include <string>

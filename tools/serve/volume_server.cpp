@@ -209,6 +209,15 @@ Status build(const OpenOptions& o, Volume* v) {
   return BlockDevice::create(bc, engine_target_factory(v->engine.get()), &v->device);
 }
 
+nlohmann::json provider_counters_json(const ProviderCounters& pc) {
+  return {{"requests", pc.requests.load()},
+          {"payload_bytes", pc.payload_bytes.load()},
+          {"bytes_to_device", pc.bytes_to_device.load()},
+          {"bytes_from_device", pc.bytes_from_device.load()},
+          {"copy_bytes", pc.copy_bytes.load()},
+          {"errors", pc.errors.load()}};
+}
+
 nlohmann::json status_json(const Volume& v) {
   const RunState& st = v.state;
   SessionState ss = v.engine->session().state();
@@ -225,14 +234,39 @@ nlohmann::json status_json(const Volume& v) {
                    {"write_bytes", c.write_bytes},   {"errors", c.errors}};
   if (Provider* p = v.engine->session().provider()) {
     const ProviderCounters& pc = p->counters();
-    j["provider_counters"] = {{"requests", pc.requests.load()},
-                              {"payload_bytes", pc.payload_bytes.load()},
-                              {"bytes_to_device", pc.bytes_to_device.load()},
-                              {"bytes_from_device", pc.bytes_from_device.load()},
-                              {"copy_bytes", pc.copy_bytes.load()},
-                              {"errors", pc.errors.load()}};
+    j["provider_counters"] = provider_counters_json(pc);
   }
+  // Every provider in this daemon, not only the current one: after a failover or a
+  // migrate, which one did the work shows here (the card's bytes stop, software's start).
+  nlohmann::json providers = nlohmann::json::array();
+  for (Provider* p : builtin_registry().providers()) {
+    nlohmann::json one = provider_counters_json(p->counters());
+    one["name"] = p->info().name;
+    one["placement"] = placement_name(p->info().placement);
+    providers.push_back(std::move(one));
+  }
+  j["providers"] = std::move(providers);
   return j;
+}
+
+// {"cmd":"move","backend":"kernel:DRIVER"}: moves the session (e.g. back to a card that
+// returned). A refused move leaves the session where it was (Session::move_to binds the new
+// provider before letting go of the old one).
+nlohmann::json move_session(Volume& v, const nlohmann::json& req) {
+  const std::string backend = req.value("backend", "");
+  Session& session = v.engine->session();
+  Status s = backend.empty() ? Status(Errc::invalid_argument, "move: no backend given")
+                             : session.move_to(backend);
+  SessionState ss = session.state();
+  if (!s.ok()) {
+    std::fprintf(stderr, "ublkcrypt: %s: move to %s refused: %s\n", v.state.name.c_str(),
+                 backend.c_str(), s.message().c_str());
+    return {{"ok", false}, {"code", static_cast<int>(s.code())}, {"error", s.message()},
+            {"provider", ss.provider}, {"variant", ss.variant}};
+  }
+  std::fprintf(stderr, "ublkcrypt: %s: session moved to %s\n", v.state.name.c_str(),
+               backend.c_str());
+  return {{"ok", true}, {"provider", ss.provider}, {"variant", ss.variant}};
 }
 
 // cryptsetup refuses to close a device in use; so do we. An exclusive open fails with
@@ -370,6 +404,8 @@ Status serve_volume(const OpenOptions& o, ReadyReport* report, bool detach) {
       std::string cmd = req.is_object() ? req.value("cmd", "") : "";
       if (cmd == "status") {
         ControlListener::reply(client, status_json(v).dump());
+      } else if (cmd == "move") {
+        ControlListener::reply(client, move_session(v, req).dump());
       } else if (cmd == "close") {
         Status busy = req.value("force", false) ? Status::Ok()
                                                 : check_not_in_use(o.name, st.device);
