@@ -20,8 +20,7 @@ struct KillSlotArgs {
 
 void run_kill_slot(KillSlotArgs& a) {
   auto volume = load_volume_or_fail(a.device);
-  int active = 0;
-  for (const KeyslotInfo& info : volume->keyslots()) active += info.active ? 1 : 0;
+  int active = volume->active_keyslots();
   Status s;
   if (!a.batch || !a.key.key_file.empty()) {
     SecureBytes passphrase;

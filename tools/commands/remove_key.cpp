@@ -23,8 +23,7 @@ void run_remove_key(RemoveKeyArgs& a) {
   Status s = read_passphrase(a.key, "Enter passphrase to be deleted: ", Verify::no, &passphrase);
   int slot = -1;
   if (s.ok()) s = volume->check_passphrase(passphrase.view(), std::nullopt, &slot);
-  int active = 0;
-  for (const KeyslotInfo& info : volume->keyslots()) active += info.active ? 1 : 0;
+  int active = volume->active_keyslots();
   if (s.ok() && active == 1)
     s = confirm_destruction(a.batch,
                             fmt::format("This is the last keyslot. Device {} will become "
