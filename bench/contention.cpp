@@ -17,6 +17,10 @@ namespace {
 
 double ratio(double a, double b) { return b > 0 ? a / b : 0; }
 
+constexpr const char* kNullCipher = "cipher_null-ecb";
+// The datapath phase's provider: cipher_null in place completes inline, with no work.
+constexpr const char* kNullProvider = "software";
+
 Status open_engine(const std::string& target, Provider& provider, const CryptoLoadOptions& c,
                    std::unique_ptr<Engine>* out) {
   CipherSpec spec;
@@ -37,19 +41,54 @@ Status open_engine(const std::string& target, Provider& provider, const CryptoLo
   return Engine::create({}, std::move(storage), std::move(session), out);
 }
 
-Status run_cell(const ContentionOptions& o, const std::string& target, Provider& provider,
-                const MemoryBandwidth& memory, unsigned cpus, ProgressDisplay& progress,
-                ContentionCell* cell) {
-  cell->target = target;
-  cell->provider = provider.info().name;
-  cell->placement = provider.info().placement;
-  Workload w = o.storage;
-  w.runtime_seconds = o.phase_seconds;
-  CryptoLoadOptions c = o.crypto;
-  c.seconds = o.phase_seconds;
-  c.request_bytes = w.block_bytes;
-  const std::string where = fmt::format("{} / {}", target, cell->provider);
+// The options a provider runs with: an inline device serves cipher_null only (the drive
+// encrypts, the host passes the data through), whatever the run's cipher.
+CryptoLoadOptions options_for(const Provider& p, const CryptoLoadOptions& c) {
+  CryptoLoadOptions out = c;
+  if (p.info().placement == Placement::inline_device && !check_crypto_options(p, c).ok()) {
+    out.cipher = kNullCipher;
+    out.key_bits = 0;
+  }
+  return out;
+}
 
+// The workload through the engine with `provider` and `c`'s cipher.
+Status run_engine_phase(const std::string& target, Provider& provider, const CryptoLoadOptions& c,
+                        const Workload& w, uint64_t region, WorkloadResult* out,
+                        CounterDelta* counters) {
+  std::unique_ptr<Engine> engine;
+  if (Status s = open_engine(target, provider, c, &engine); !s.ok())
+    return s.in("bench " + target);
+  const CounterDelta before = CounterDelta::read(provider.counters());
+  if (Status s = run_workload(engine_ports(*engine), w, region, nullptr, out); !s.ok()) return s;
+  if (counters) *counters = CounterDelta::between(before, CounterDelta::read(provider.counters()));
+  return Status::Ok();
+}
+
+// The round whose `key` is the median (the lower middle for an even count).
+template <typename T, typename Key>
+size_t median_index(const std::vector<T>& rounds, Key key) {
+  std::vector<size_t> order(rounds.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return key(rounds[a]) < key(rounds[b]); });
+  return order[(order.size() - 1) / 2];
+}
+
+struct Round {
+  WorkloadResult storage_alone;
+  CryptoResult crypto_alone;
+  WorkloadResult storage_together;
+  CryptoResult crypto_together;
+  WorkloadResult datapath;
+  WorkloadResult encrypted;
+  CounterDelta encrypted_counters;
+};
+
+Status run_round(const std::string& target, Provider& provider,
+                 Provider& null_provider, const CryptoLoadOptions& c, const Workload& w,
+                 const std::string& where, ProgressDisplay& progress, Round* r) {
+  const double seconds = w.runtime_seconds;
   std::unique_ptr<Storage> storage;
   FileStorageOptions storage_options;
   storage_options.read_only = !w.writes();
@@ -57,37 +96,78 @@ Status run_cell(const ContentionOptions& o, const std::string& target, Provider&
   const uint64_t region = workload_region(w, storage->info().size_bytes);
   const PortFactory raw = storage_ports(*storage);
 
-  progress.phase(where + ": storage alone", o.phase_seconds);
-  if (Status s = run_workload(raw, w, region, nullptr, &cell->storage_alone); !s.ok()) return s;
+  progress.phase(where + ": storage alone", seconds);
+  if (Status s = run_workload(raw, w, region, nullptr, &r->storage_alone); !s.ok()) return s;
 
-  progress.phase(where + ": crypto alone", o.phase_seconds);
-  if (Status s = run_crypto_load(provider, c, nullptr, &cell->crypto_alone); !s.ok()) return s;
+  progress.phase(where + ": crypto alone", seconds);
+  if (Status s = run_crypto_load(provider, c, nullptr, &r->crypto_alone); !s.ok()) return s;
 
-  progress.phase(where + ": storage + crypto together", o.phase_seconds);
+  progress.phase(where + ": storage + crypto together", seconds);
   Status crypto_status;
-  std::thread crypto([&] {
-    crypto_status = run_crypto_load(provider, c, nullptr, &cell->crypto_together);
-  });
-  Status storage_status = run_workload(raw, w, region, nullptr, &cell->storage_together);
+  std::thread crypto(
+      [&] { crypto_status = run_crypto_load(provider, c, nullptr, &r->crypto_together); });
+  Status storage_status = run_workload(raw, w, region, nullptr, &r->storage_together);
   crypto.join();
   if (!storage_status.ok()) return storage_status;
   if (!crypto_status.ok()) return crypto_status;
   storage.reset();
 
-  progress.phase(where + ": encrypted (engine)", o.phase_seconds);
-  {
-    std::unique_ptr<Engine> engine;
-    if (Status s = open_engine(target, provider, o.crypto, &engine); !s.ok())
-      return s.in("bench " + target);
-    const CounterDelta before = CounterDelta::read(provider.counters());
-    if (Status s = run_workload(engine_ports(*engine), w, region, nullptr, &cell->encrypted);
+  progress.phase(where + ": datapath (engine, cipher_null)", seconds);
+  CryptoLoadOptions null_cipher = c;
+  null_cipher.cipher = kNullCipher;
+  null_cipher.key_bits = 0;
+  if (Status s = run_engine_phase(target, null_provider, null_cipher, w, region, &r->datapath,
+                                  nullptr);
+      !s.ok())
+    return s;
+
+  progress.phase(where + ": encrypted (engine)", seconds);
+  return run_engine_phase(target, provider, c, w, region, &r->encrypted, &r->encrypted_counters);
+}
+
+Status run_cell(const ContentionOptions& o, const std::string& target, Provider& provider,
+                Provider& null_provider, const MemoryBandwidth& memory, unsigned cpus,
+                ProgressDisplay& progress, ContentionCell* cell) {
+  cell->target = target;
+  cell->provider = provider.info().name;
+  cell->placement = provider.info().placement;
+  const unsigned rounds = std::max(1u, o.rounds);
+  Workload w = o.storage;
+  w.runtime_seconds = o.phase_seconds / rounds;
+  CryptoLoadOptions c = options_for(provider, o.crypto);
+  c.seconds = w.runtime_seconds;
+  c.request_bytes = w.block_bytes;
+  cell->cipher = c.cipher;
+
+  std::vector<Round> all(rounds);
+  for (unsigned i = 0; i < rounds; ++i) {
+    const std::string where =
+        rounds > 1 ? fmt::format("{} / {} (round {}/{})", target, cell->provider, i + 1, rounds)
+                   : fmt::format("{} / {}", target, cell->provider);
+    if (Status s = run_round(target, provider, null_provider, c, w, where, progress, &all[i]);
         !s.ok())
       return s;
-    cell->encrypted_counters =
-        CounterDelta::between(before, CounterDelta::read(provider.counters()));
+    const MachineFigures f =
+        figures_from(cell->placement, all[i].storage_alone, all[i].crypto_alone,
+                     all[i].storage_together, all[i].datapath, memory, cpus);
+    cell->round_predicted_mbs.push_back(predict_placement(cell->placement, f).ceiling_mbs);
+    cell->round_measured_mbs.push_back(all[i].encrypted.mbs());
   }
+  auto wmbs = [](const auto& member) {
+    return [member](const Round& r) { return (r.*member).mbs(); };
+  };
+  cell->storage_alone = all[median_index(all, wmbs(&Round::storage_alone))].storage_alone;
+  cell->crypto_alone = all[median_index(all, wmbs(&Round::crypto_alone))].crypto_alone;
+  cell->storage_together =
+      all[median_index(all, wmbs(&Round::storage_together))].storage_together;
+  cell->crypto_together = all[median_index(all, wmbs(&Round::crypto_together))].crypto_together;
+  cell->datapath = all[median_index(all, wmbs(&Round::datapath))].datapath;
+  const Round& median_encrypted = all[median_index(all, wmbs(&Round::encrypted))];
+  cell->encrypted = median_encrypted.encrypted;
+  cell->encrypted_counters = median_encrypted.encrypted_counters;
 
-  cell->figures = figures_from(cell->storage_alone, cell->crypto_alone, memory, cpus);
+  cell->figures = figures_from(cell->placement, cell->storage_alone, cell->crypto_alone,
+                               cell->storage_together, cell->datapath, memory, cpus);
   cell->prediction = predict_placement(cell->placement, cell->figures);
   return Status::Ok();
 }
@@ -123,18 +203,40 @@ double ContentionCell::memory_per_byte() const {
   return 0;
 }
 
-MachineFigures figures_from(const WorkloadResult& storage_alone, const CryptoResult& crypto_alone,
-                            const MemoryBandwidth& memory, unsigned cpus) {
+MachineFigures figures_from(Placement placement, const WorkloadResult& storage_alone,
+                            const CryptoResult& crypto_alone, const WorkloadResult& together,
+                            const WorkloadResult& datapath, const MemoryBandwidth& memory,
+                            unsigned cpus) {
   MachineFigures m;
-  // The cores this process actually got while the cipher ran alone: on a shared machine
-  // fewer than it has, and the cipher's figure is per core it got.
-  m.cores = std::min<double>(cpus, crypto_alone.cores());
+  // The CPU this process got while storage traffic and the provider ran at once (process
+  // CPU over the together phase): the same mix of threads as the encrypted datapath, a
+  // submitting thread beside the provider's workers. On a shared machine it is less than
+  // the machine has, and it swings; the rounds put it next to the other figures in time.
+  m.cores = together.seconds > 0 ? std::min<double>(cpus, together.cpu_seconds / together.seconds)
+                                 : 0;
+  if (m.cores <= 0) m.cores = std::min<double>(cpus, crypto_alone.cores());
   if (m.cores <= 0) m.cores = cpus;
-  m.cipher_mbs_per_core = crypto_alone.mbs() / m.cores;
+  auto core_s_per_mb = [](double cpu_seconds, uint64_t bytes) {
+    return bytes ? cpu_seconds / (double(bytes) / 1e6) : 0.0;
+  };
+  switch (placement) {
+    case Placement::host_cpu:
+      // MB per CPU-second the cipher cost alone (its workers' CPU time, not wall time).
+      if (crypto_alone.cpu_seconds > 0)
+        m.cipher_mbs_per_core = double(crypto_alone.bytes) / 1e6 / crypto_alone.cpu_seconds;
+      break;
+    case Placement::lookaside_card:
+      m.card_mbs = crypto_alone.mbs();
+      m.card_core_s_per_mb = core_s_per_mb(crypto_alone.cpu_seconds, crypto_alone.bytes);
+      break;
+    case Placement::inline_device:
+      break;  // the drive's cipher runs at its line rate: the storage figures hold it
+  }
   m.memory_mbs = memory.traffic_mbs();
   m.storage_mbs = storage_alone.mbs();
-  m.storage_core_s_per_mb =
-      storage_alone.bytes() ? storage_alone.cpu_seconds / (double(storage_alone.bytes()) / 1e6) : 0;
+  m.storage_core_s_per_mb = core_s_per_mb(storage_alone.cpu_seconds, storage_alone.bytes());
+  m.datapath_mbs = datapath.mbs();
+  m.datapath_core_s_per_mb = core_s_per_mb(datapath.cpu_seconds, datapath.bytes());
   return m;
 }
 
@@ -151,13 +253,21 @@ Status check_contention(const ContentionOptions& o, std::vector<Provider*>* prov
     StorageInfo info;
     if (Status s = check_target(t, w, o.force, o.crypto.sector_size, &info); !s.ok()) return s;
   }
+  if (o.rounds == 0 || o.rounds > 100)
+    return Status(Errc::invalid_argument,
+                  fmt::format("bench contention: {} rounds is outside 1..100", o.rounds));
   CryptoLoadOptions c = o.crypto;
   c.request_bytes = w.block_bytes;
   c.seconds = o.phase_seconds;
+  if (builtin_registry().find(kNullProvider) == nullptr)
+    return Status(Errc::not_found,
+                  "bench contention: the software provider (the cipher_null datapath phase) is "
+                  "not present in this build");
   providers->clear();
   if (o.providers.empty()) {
     for (Provider* p : builtin_registry().providers()) {
-      if (Status s = check_crypto_options(*p, c); s.ok()) providers->push_back(p);
+      if (Status s = check_crypto_options(*p, options_for(*p, c)); s.ok())
+        providers->push_back(p);
       else skipped->push_back(s.message());
     }
   } else {
@@ -167,7 +277,7 @@ Status check_contention(const ContentionOptions& o, std::vector<Provider*>* prov
         return Status(Errc::not_found,
                       fmt::format("bench contention: provider {} is not present in this build",
                                   name));
-      if (Status s = check_crypto_options(*p, c); !s.ok()) return s;
+      if (Status s = check_crypto_options(*p, options_for(*p, c)); !s.ok()) return s;
       providers->push_back(p);
     }
   }
@@ -183,15 +293,19 @@ Status run_contention(const ContentionOptions& o, ProgressDisplay& progress,
   out->skipped.clear();
   if (Status s = check_contention(o, &providers, &out->skipped); !s.ok()) return s;
   out->options = o;
-  out->options.storage.runtime_seconds = o.phase_seconds;  // what each phase ran
+  // What each phase ran in one round.
+  out->options.storage.runtime_seconds = o.phase_seconds / std::max(1u, o.rounds);
   out->cpus = std::max(1u, std::thread::hardware_concurrency());
   progress.phase("memory bandwidth (memcpy)", 0.6);
   if (Status s = measure_memory_bandwidth(0.3, 64ull << 20, &out->memory); !s.ok()) return s;
   out->cells.clear();
+  Provider* null_provider = builtin_registry().find(kNullProvider);
   for (const std::string& target : o.targets) {
     for (Provider* p : providers) {
       ContentionCell cell;
-      if (Status s = run_cell(o, target, *p, out->memory, out->cpus, progress, &cell); !s.ok())
+      if (Status s = run_cell(o, target, *p, *null_provider, out->memory, out->cpus, progress,
+                              &cell);
+          !s.ok())
         return s;
       out->cells.push_back(std::move(cell));
     }

@@ -1,7 +1,12 @@
 // Wall and CPU time of a measured interval. CPU time is the whole process's (getrusage
 // RUSAGE_SELF): io_uring's io-wq workers and a provider's worker pool are threads of this
 // process, and their work is part of what a byte costs.
+//
+// Header-only, so tools/ (cipher_benchmark) counts CPU time the same way without linking
+// the bench library.
 #pragma once
+
+#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdint>
@@ -11,7 +16,12 @@ namespace ublkcrypt {
 using BenchClock = std::chrono::steady_clock;
 
 // User + system CPU seconds of this process so far.
-double process_cpu_seconds();
+inline double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) * 1e-6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 class Stopwatch {
  public:

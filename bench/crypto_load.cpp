@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -82,7 +83,7 @@ class Load final : private ProviderCallback {
       first.push_back(&s.request);
     }
     outstanding_ = first.size();
-    session_.submit(first, this);
+    submit(first);
     std::unique_lock lock(mutex_);
     idle_.wait(lock, [&] { return outstanding_ == 0; });
     return error_;
@@ -97,6 +98,26 @@ class Load final : private ProviderCallback {
     uint64_t step = 0;
     unsigned index = 0;
   };
+
+  // A provider may complete a request inside submit, on this thread (cipher_null in place,
+  // an inline device): the resubmission from that completion is deferred to the outer
+  // submit's loop instead of recursing, which would grow the stack for the whole run.
+  void submit(std::span<CryptoRequest* const> requests) {
+    thread_local const Load* submitting = nullptr;
+    thread_local std::vector<CryptoRequest*> deferred;
+    if (submitting == this) {
+      deferred.insert(deferred.end(), requests.begin(), requests.end());
+      return;
+    }
+    submitting = this;
+    session_.submit(requests, this);
+    while (!deferred.empty()) {
+      std::vector<CryptoRequest*> batch;
+      batch.swap(deferred);
+      session_.submit(batch, this);
+    }
+    submitting = nullptr;
+  }
 
   void prepare(Slot& s) {
     uint8_t* at = s.base + (s.step % steps_) * o_.request_bytes;
@@ -114,7 +135,7 @@ class Load final : private ProviderCallback {
     if (again) {
       prepare(s);
       CryptoRequest* one[] = {&s.request};
-      session_.submit(one, this);
+      submit(one);
       return;
     }
     std::lock_guard lock(mutex_);

@@ -43,16 +43,17 @@ std::string to_csv(const ContentionReport& r) {
       "target,provider,placement,storage_alone_mbs,storage_together_mbs,storage_ratio,"
       "crypto_alone_mbs,crypto_together_mbs,crypto_ratio,encrypted_mbs,encrypted_ratio,"
       "memory_per_byte,copies_per_byte,bus_per_byte,storage_dma_per_byte,predicted_mbs,"
-      "bottleneck,measured_over_predicted\n";
+      "bottleneck,measured_over_predicted,cipher,datapath_mbs\n";
   for (const ContentionCell& c : r.cells)
     out += fmt::format(
         "{},{},{},{:.3f},{:.3f},{:.4f},{:.3f},{:.3f},{:.4f},{:.3f},{:.4f},{:.2f},{:.2f},{:.2f},"
-        "{:.2f},{:.3f},{},{:.4f}\n",
+        "{:.2f},{:.3f},{},{:.4f},{},{:.3f}\n",
         text(c.target), text(c.provider), placement_name(c.placement), c.storage_alone.mbs(),
         c.storage_together.mbs(), c.storage_ratio(), c.crypto_alone.mbs(),
         c.crypto_together.mbs(), c.crypto_ratio(), c.encrypted.mbs(), c.encrypted_ratio(),
         c.memory_per_byte(), c.copies_per_byte(), c.bus_per_byte(), c.storage_dma_per_byte(),
-        c.prediction.ceiling_mbs, c.prediction.bottleneck, c.model_ratio());
+        c.prediction.ceiling_mbs, c.prediction.bottleneck, c.model_ratio(), text(c.cipher),
+        c.datapath.mbs());
   return out;
 }
 

@@ -78,7 +78,10 @@ json to_json(const MachineFigures& m) {
           {"bus_share", m.bus_share},
           {"storage_mbs", m.storage_mbs},
           {"storage_core_s_per_mb", m.storage_core_s_per_mb},
+          {"datapath_mbs", m.datapath_mbs},
+          {"datapath_core_s_per_mb", m.datapath_core_s_per_mb},
           {"card_mbs", m.card_mbs},
+          {"card_core_s_per_mb", m.card_core_s_per_mb},
           {"card_copies_per_byte", m.card_copies_per_byte}};
 }
 
@@ -125,9 +128,13 @@ json to_json(const ContentionReport& r) {
     model["inputs"] = to_json(c.figures);
     model["measured_mbs"] = c.encrypted.mbs();
     model["measured_over_predicted"] = c.model_ratio();
+    model["rounds_predicted_mbs"] = c.round_predicted_mbs;
+    model["rounds_measured_mbs"] = c.round_measured_mbs;
     cells.push_back({{"target", c.target},
                      {"provider", c.provider},
                      {"placement", placement_name(c.placement)},
+                     {"cipher", c.cipher},
+                     {"datapath", to_json(c.datapath)},
                      {"storage_alone", to_json(c.storage_alone)},
                      {"crypto_alone", crypto_json(c.crypto_alone)},
                      {"storage_together", to_json(c.storage_together)},
@@ -149,6 +156,7 @@ json to_json(const ContentionReport& r) {
           {"unit", "MB/s (10^6 bytes)"},
           {"cpus", r.cpus},
           {"phase_seconds", r.options.phase_seconds},
+          {"rounds", r.options.rounds},
           {"workload", to_json(r.options.storage)},
           {"cipher", o.cipher},
           {"key_bits", o.key_bits},

@@ -18,7 +18,7 @@ Demand demand_of(Placement p, const MachineFigures& m) {
     case Placement::host_cpu:
       return {m.cipher_mbs_per_core > 0 ? 1 / m.cipher_mbs_per_core : 0, 3, 1, 0};
     case Placement::lookaside_card:
-      return {0, 3 + 2 * m.card_copies_per_byte, 3, 1};
+      return {m.card_core_s_per_mb, 3 + 2 * m.card_copies_per_byte, 3, 1};
     case Placement::inline_device:
       return {0, 1, 1, 0};
   }
@@ -38,10 +38,13 @@ PlacementPrediction predict_placement(Placement placement, const MachineFigures&
   // A host-cpu cipher with an unknown rate leaves the cores unknown too: the storage share
   // of the cores alone would overstate the ceiling.
   const bool cipher_known = placement != Placement::host_cpu || m.cipher_mbs_per_core > 0;
-  if (cipher_known) add("cores", m.cores, d.cipher_core_s_per_mb + m.storage_core_s_per_mb);
+  const double datapath_core_s_per_mb =
+      m.datapath_core_s_per_mb > 0 ? m.datapath_core_s_per_mb : m.storage_core_s_per_mb;
+  if (cipher_known) add("cores", m.cores, d.cipher_core_s_per_mb + datapath_core_s_per_mb);
   add("memory", m.memory_mbs, d.memory);
   add("bus", m.bus_mbs * m.bus_share, d.bus);
   add("storage", m.storage_mbs, 1);
+  add("datapath", m.datapath_mbs, 1);
   add("card", m.card_mbs, d.card);
   for (const ResourceLimit& l : out.limits) {
     if (out.bottleneck.empty() || l.ceiling_mbs < out.ceiling_mbs) {

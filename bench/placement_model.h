@@ -17,9 +17,30 @@
 //   inline-device   the drive encrypts as the data streams through it: storage DMA only,
 //                   memory 1, bus 1; the drive's cipher runs at its line rate.
 //
-// Cores are a resource like the others: core-seconds per byte of cipher work plus
-// core-seconds per byte of storage I/O (measured with getrusage). When both run on the same
-// cores they add, which is why a fast disk behind a host-cpu cipher tops out below both.
+// Cores are a resource like the others. One user byte costs the host CPU
+//
+//   core-s/MB = cipher + datapath
+//     cipher    host-cpu: 1 / (cipher MB/s per core), from the provider alone;
+//               lookaside-card: the host CPU the card path burns per MB alone (system
+//               calls, AF_ALG copies), measured the same way; inline-device: 0.
+//     datapath  the engine's own cost with no cipher at all: the same workload through the
+//               engine over the same storage with cipher_null in place (the software
+//               provider completes those runs inline, doing nothing), process CPU seconds
+//               per MB. It holds the storage I/O's CPU and what the engine adds (requests,
+//               completions, the eventfd wakeups). Unknown, the raw storage's CPU per MB
+//               stands in for it.
+//
+//   cores ceiling = cores / (cipher + datapath)
+//
+// where cores is the CPU the process got while storage traffic and the cipher ran at once
+// (the together phase: the datapath's mix of threads; on a shared machine fewer than it
+// has, and the share swings, which is why the bench measures in interleaved rounds). Cipher and datapath add because they run on the
+// same cores; that is why a fast disk behind a host-cpu cipher tops out below both. The
+// null-cipher engine's throughput is a ceiling of its own ("datapath": the engine cannot
+// move bytes faster with a cipher than without one), beside the raw storage's.
+//
+// Every figure is measured separately from the encrypted run the model predicts; nothing is
+// fitted to it.
 #pragma once
 
 #include <string>
@@ -33,18 +54,21 @@ namespace ublkcrypt {
 // is left out of the prediction and the output says so.
 struct MachineFigures {
   double cores = 0;                  // cores available to the datapath
-  double cipher_mbs_per_core = 0;    // host cipher rate, one core
+  double cipher_mbs_per_core = 0;    // host cipher rate: MB per CPU-second
   double memory_mbs = 0;             // memory traffic (read + write) the machine sustains
   double bus_mbs = 0;                // the I/O bus between host, card and drive
   double bus_share = 1;              // fraction of the bus this datapath may use
   double storage_mbs = 0;            // the storage device alone
   double storage_core_s_per_mb = 0;  // host CPU seconds per MB of storage I/O
+  double datapath_mbs = 0;           // the engine with cipher_null over this storage
+  double datapath_core_s_per_mb = 0; // its host CPU seconds per MB (replaces storage's)
+  double card_core_s_per_mb = 0;     // host CPU seconds per MB the card path costs
   double card_mbs = 0;               // the card's cipher rate
   double card_copies_per_byte = 2;   // host copies per byte on the card path (AF_ALG)
 };
 
 struct ResourceLimit {
-  std::string resource;   // "cores", "memory", "bus", "storage", "card"
+  std::string resource;   // "cores", "memory", "bus", "storage", "datapath", "card"
   double capacity = 0;    // MB/s, or cores for "cores"
   double per_user_byte = 0;  // bytes (or core-seconds per MB) one user byte needs
   double ceiling_mbs = 0;    // capacity / per_user_byte

@@ -121,10 +121,10 @@ std::string contention_script(const ContentionReport& r) {
   // Panel data: one line per cell.
   s += "$cells << EOD\n";
   for (const ContentionCell& c : r.cells)
-    s += fmt::format("{} {:.4f} {:.4f} {:.1f} {:.1f} {:.1f} {}\n",
+    s += fmt::format("{} {:.4f} {:.4f} {:.1f} {:.1f} {:.1f} {} {:.1f}\n",
                      quoted(cell_label(c.target, "")), c.storage_ratio(), c.crypto_ratio(),
                      c.storage_alone.mbs(), c.encrypted.mbs(), c.prediction.ceiling_mbs,
-                     quoted(c.provider));
+                     quoted(c.provider), c.datapath.mbs());
   s += "EOD\n";
   // Ceilings per placement from each target's first cell's figures.
   s += "$placements << EOD\n";
@@ -138,6 +138,8 @@ std::string contention_script(const ContentionReport& r) {
     s += "\n";
   }
   s += "EOD\n";
+  // Room under each panel for the two-line tick labels (target over provider).
+  s += "set bmargin 5\n";
   s += fmt::format(
       "set multiplot layout 1,3 title {} font ',13'\n",
       quoted(fmt::format("ublkcrypt bench contention: {} {} x QD{}, {:.1f} s per phase, {} CPUs",
@@ -158,8 +160,9 @@ std::string contention_script(const ContentionReport& r) {
   s += fmt::format(
       "set title 'Encrypted storage: measured vs model'\n"
       "set yrange [0:*]\nset ylabel 'MB/s (10^6 B/s)'\n"
-      "plot $cells using 4:{} title 'raw storage', '' using 5 title 'encrypted (measured)', "
-      "'' using 6 title 'model ceiling'\n",
+      "plot $cells using 4:{} title 'raw storage', "
+      "'' using 8 title 'engine, cipher_null' noenhanced, "
+      "'' using 5 title 'encrypted (measured)', '' using 6 title 'model prediction'\n",
       tick);
   s += "set title 'Model ceiling per placement (resources known on this machine)'\n"
        "plot $placements using 2:xtic(1) title 'host-cpu', '' using 3 title 'lookaside-card', "

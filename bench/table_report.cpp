@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace ublkcrypt {
 
 namespace {
@@ -26,6 +28,12 @@ std::string storage_row(const std::string& target, const WorkloadResult& r) {
 }
 
 std::string ceiling_text(double mbs) { return mbs > 0 ? fmt::format("{:.0f}", mbs) : "n/a"; }
+
+double limit_of(const PlacementPrediction& p, const char* resource) {
+  for (const ResourceLimit& l : p.limits)
+    if (l.resource == resource) return l.ceiling_mbs;
+  return 0;
+}
 
 }  // namespace
 
@@ -85,9 +93,10 @@ std::string format_table(const ContentionReport& r) {
   const ContentionOptions& o = r.options;
   std::string out = fmt::format(
       "# bench contention: storage {}\n#   crypto {} {}-bit, {} requests x {} in flight; "
-      "{:.1f} s per phase; {} CPUs\n",
+      "{:.1f} s per phase in {} round{}; {} CPUs\n",
       workload_line(o.storage), o.crypto.cipher, o.crypto.key_bits,
-      size_label(o.storage.block_bytes), o.crypto.depth, o.phase_seconds, r.cpus);
+      size_label(o.storage.block_bytes), o.crypto.depth, o.phase_seconds, std::max(1u, o.rounds),
+      o.rounds == 1 ? "" : "s", r.cpus);
   out += fmt::format(
       "# memory: memcpy {:.0f} MB/s on 1 thread, {:.0f} MB/s on {} (a proxy: no memory "
       "counters are exposed here) = {:.0f} MB/s of traffic\n",
@@ -115,17 +124,50 @@ std::string format_table(const ContentionReport& r) {
                        c.provider, c.memory_per_byte(), c.copies_per_byte(), c.bus_per_byte(),
                        c.storage_dma_per_byte(), c.encrypted.cpu_ns_per_byte());
 
-  out += "\n# Model (inputs: the alone phases and memcpy above) beside the encrypted phase.\n";
-  out += fmt::format("{:<24} {:<9} {:>6} {:>9} {:>9} {:>9} | {:<8} {:>9} {:>9} {:>7}\n", "target",
-                     "provider", "cores", "cipher", "memory", "storage", "limit", "predicted",
-                     "measured", "error");
-  for (const ContentionCell& c : r.cells)
+  out += fmt::format(
+      "\n# Model beside the encrypted phase. Inputs, each measured in its own phase: the\n"
+      "# provider alone (cipher), storage alone, the engine with cipher_null (datapath: the\n"
+      "# engine's own CPU and ceiling), storage + crypto together (cores: the CPU the process\n"
+      "# got with that mix of threads), memcpy (memory). cpu = cores / (ciph us + dp us) per MB\n"
+      "# (host CPU microseconds per MB: cipher alone, engine with cipher_null). Every phase ran\n"
+      "# in {} interleaved round{}; figures are each phase's median round; 'rounds' is the\n"
+      "# error range of the per-round predictions.\n",
+      std::max(1u, o.rounds), o.rounds == 1 ? "" : "s");
+  out += fmt::format("{:<24} {:<9} {:>5} {:>8} {:>8} {:>6} {:>8} {:>7} | {:<8} {:>9} {:>8} {:>6} {:>11}\n",
+                     "target", "provider", "cores", "ciph us", "dp us", "cpu", "datapath",
+                     "storage", "limit", "predicted", "measured", "error", "rounds");
+  for (const ContentionCell& c : r.cells) {
+    double lo = 0, hi = 0;
+    bool any = false;
+    for (size_t i = 0; i < c.round_predicted_mbs.size() && i < c.round_measured_mbs.size(); ++i) {
+      if (c.round_predicted_mbs[i] <= 0) continue;
+      const double e = (c.round_measured_mbs[i] / c.round_predicted_mbs[i] - 1) * 100;
+      lo = any ? std::min(lo, e) : e;
+      hi = any ? std::max(hi, e) : e;
+      any = true;
+    }
+    // Host CPU microseconds per MB for the cipher (the card path's host cost for a card).
+    const double cipher_us = c.placement == Placement::lookaside_card
+                                 ? c.figures.card_core_s_per_mb * 1e6
+                             : c.figures.cipher_mbs_per_core > 0
+                                 ? 1e6 / c.figures.cipher_mbs_per_core
+                                 : 0;
     out += fmt::format(
-        "{:<24} {:<9} {:>6.2f} {:>9.0f} {:>9.0f} {:>9.0f} | {:<8} {:>9} {:>9.0f} {:>+6.0f}%\n",
-        c.target, c.provider, c.figures.cores, c.figures.cipher_mbs_per_core * c.figures.cores,
-        c.figures.memory_mbs / c.memory_per_byte(), c.figures.storage_mbs, c.prediction.bottleneck,
+        "{:<24} {:<9} {:>5.2f} {:>8} {:>8.0f} {:>6} {:>8.0f} {:>7.0f} | {:<8} {:>9} {:>8.0f} "
+        "{:>+5.0f}% {:>11}\n",
+        c.target, c.provider, c.figures.cores,
+        c.placement == Placement::inline_device ? std::string("drive")
+                                                : fmt::format("{:.0f}", cipher_us),
+        c.figures.datapath_core_s_per_mb * 1e6, ceiling_text(limit_of(c.prediction, "cores")),
+        c.figures.datapath_mbs, c.figures.storage_mbs, c.prediction.bottleneck,
         ceiling_text(c.prediction.ceiling_mbs), c.encrypted.mbs(),
-        c.prediction.ceiling_mbs > 0 ? (c.model_ratio() - 1) * 100 : 0.0);
+        c.prediction.ceiling_mbs > 0 ? (c.model_ratio() - 1) * 100 : 0.0,
+        any ? fmt::format("{:+.0f}..{:+.0f}%", lo, hi) : std::string("-"));
+  }
+  for (const ContentionCell& c : r.cells)
+    if (c.cipher != o.crypto.cipher && !c.cipher.empty())
+      out += fmt::format("# {}: {} ({}): the drive encrypts; the host ran {}\n", c.target,
+                         c.provider, placement_name(c.placement), c.cipher);
   for (const std::string& s : r.skipped) out += "# skipped: " + s + "\n";
   return out;
 }

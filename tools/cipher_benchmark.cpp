@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <openssl/rand.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -17,19 +16,13 @@
 #include "backends/registry.h"
 #include "backends/software/software_provider.h"
 #include "base/secure_bytes.h"
+#include "bench/cpu_clock.h"
 
 namespace ublkcrypt {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double process_cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec * 1e-6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
 
 // Requests travel in groups; a group is resubmitted as one batch when its last request
 // completes, so the provider always has other groups queued and never idles on a handoff.

@@ -20,7 +20,8 @@ ContentionOptions short_run(const std::string& target) {
   o.storage.iodepth = 4;
   o.crypto.depth = 4;
   o.crypto.working_set_bytes = 8 << 20;
-  o.phase_seconds = 0.25;
+  o.phase_seconds = 0.3;
+  o.rounds = 2;
   return o;
 }
 
@@ -39,7 +40,8 @@ TEST_CASE("a short contention run is complete and self-consistent") {
   CHECK(r.memory.copy_mbs_all_threads > 0);
 
   // Every phase moved bytes, and only the kind it was meant to.
-  for (const WorkloadResult* w : {&c.storage_alone, &c.storage_together, &c.encrypted}) {
+  for (const WorkloadResult* w :
+       {&c.storage_alone, &c.storage_together, &c.datapath, &c.encrypted}) {
     CHECK(w->write_bytes > 0);
     CHECK(w->read_bytes == 0);
     CHECK(w->write_latency.count() == w->write_ops);
@@ -68,8 +70,35 @@ TEST_CASE("a short contention run is complete and self-consistent") {
   // The model ran on this cell's own inputs.
   CHECK(c.figures.cores > 0);
   CHECK(c.figures.storage_mbs == doctest::Approx(c.storage_alone.mbs()));
+  CHECK(c.figures.datapath_mbs == doctest::Approx(c.datapath.mbs()));
+  CHECK(c.figures.datapath_core_s_per_mb > 0);
   CHECK(c.prediction.ceiling_mbs > 0);
   CHECK_FALSE(c.prediction.bottleneck.empty());
+  CHECK(c.cipher == "aes-xts-plain64");
+  // One prediction and one measurement per round; the cell's measurement is one of them.
+  REQUIRE(c.round_predicted_mbs.size() == 2);
+  REQUIRE(c.round_measured_mbs.size() == 2);
+  CHECK(std::count(c.round_measured_mbs.begin(), c.round_measured_mbs.end(),
+                   c.encrypted.mbs()) >= 1);
+}
+
+TEST_CASE("an inline device runs with cipher_null: the drive encrypts") {
+  TempFile file(16 << 20);
+  ProgressDisplay quiet(false);
+  ContentionReport r;
+  ContentionOptions o = short_run(file.path());
+  o.providers = {"opal"};
+  o.rounds = 1;
+  Status s = run_contention(o, quiet, &r);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  REQUIRE(r.cells.size() == 1);
+  const ContentionCell& c = r.cells[0];
+  CHECK(c.placement == Placement::inline_device);
+  CHECK(c.cipher == "cipher_null-ecb");
+  CHECK(c.encrypted_counters.payload_bytes == c.encrypted.bytes());
+  CHECK(c.copies_per_byte() == 0);
+  CHECK(c.memory_per_byte() == 1);
+  CHECK(c.prediction.ceiling_mbs > 0);
 }
 
 TEST_CASE("bad input is refused before any I/O") {
@@ -86,6 +115,10 @@ TEST_CASE("bad input is refused before any I/O") {
   o = short_run(file.path());
   o.phase_seconds = 0;
   CHECK(run_contention(o, quiet, &r).message().find("duration of zero") != std::string::npos);
+
+  o = short_run(file.path());
+  o.rounds = 0;
+  CHECK(run_contention(o, quiet, &r).message().find("rounds is outside") != std::string::npos);
 
   o = short_run(file.path());
   o.storage.size_bytes = 32 << 20;

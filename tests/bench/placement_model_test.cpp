@@ -56,6 +56,30 @@ TEST_CASE("cipher and storage CPU cost add on shared cores") {
   CHECK(p.ceiling_mbs == doctest::Approx(2 / 0.002));  // 1000, not 2000
 }
 
+TEST_CASE("the engine's cipher_null datapath cost replaces the storage's, and caps too") {
+  MachineFigures m;
+  m.cores = 1.5;
+  m.cipher_mbs_per_core = 2000;         // 0.0005 core-s per MB
+  m.storage_core_s_per_mb = 0.0001;     // raw storage alone
+  m.datapath_core_s_per_mb = 0.00025;   // engine with cipher_null: storage + the engine
+  m.storage_mbs = 4000;
+  m.datapath_mbs = 3500;
+  PlacementPrediction host = predict_placement(Placement::host_cpu, m);
+  // By hand: cores 1.5 / (0.0005 + 0.00025) = 2000; storage 4000; datapath 3500.
+  CHECK(limit(host, "cores")->per_user_byte == doctest::Approx(0.00075));
+  CHECK(host.bottleneck == "cores");
+  CHECK(host.ceiling_mbs == doctest::Approx(2000));
+  // The drive encrypts: only the datapath's CPU, 1.5 / 0.00025 = 6000 -> datapath 3500.
+  PlacementPrediction drive = predict_placement(Placement::inline_device, m);
+  CHECK(limit(drive, "cores")->ceiling_mbs == doctest::Approx(6000));
+  CHECK(drive.bottleneck == "datapath");
+  CHECK(drive.ceiling_mbs == doctest::Approx(3500));
+  // A card path's host CPU (system calls, copies) adds to the datapath's like a cipher.
+  m.card_core_s_per_mb = 0.00025;
+  PlacementPrediction card = predict_placement(Placement::lookaside_card, m);
+  CHECK(limit(card, "cores")->ceiling_mbs == doctest::Approx(3000));
+}
+
 TEST_CASE("lookaside card: three bus crossings and the host copies") {
   MachineFigures m = facts_machine();
   m.storage_mbs = 20000;

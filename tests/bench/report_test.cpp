@@ -35,7 +35,14 @@ ContentionReport sample_report() {
   c.crypto_together.seconds = 1;
   c.encrypted.write_bytes = 1500000000;
   c.encrypted.seconds = 1;
-  c.figures = figures_from(c.storage_alone, c.crypto_alone, r.memory, r.cpus);
+  c.datapath.write_bytes = 1800000000;
+  c.datapath.seconds = 1;
+  c.datapath.cpu_seconds = 0.9;
+  c.round_predicted_mbs = {1800, 1700};
+  c.round_measured_mbs = {1500, 1600};
+  c.storage_together.cpu_seconds = 2;
+  c.figures = figures_from(c.placement, c.storage_alone, c.crypto_alone, c.storage_together,
+                           c.datapath, r.memory, r.cpus);
   c.prediction = predict_placement(c.placement, c.figures);
   r.cells.push_back(c);
   return r;
@@ -56,7 +63,7 @@ TEST_CASE("contention JSON keeps its schema") {
   for (const char* key : {"target", "provider", "placement", "storage_alone", "crypto_alone",
                           "storage_together", "crypto_together", "encrypted", "storage_ratio",
                           "crypto_ratio", "encrypted_ratio", "bytes_per_user_byte",
-                          "encrypted_counters", "model"})
+                          "encrypted_counters", "model", "cipher", "datapath"})
     CHECK_MESSAGE(cell.contains(key), key);
   for (const char* key : {"mbs", "iops", "cpu_ns_per_byte", "latency_ns"})
     CHECK_MESSAGE(cell["storage_alone"].contains(key), key);
@@ -65,7 +72,8 @@ TEST_CASE("contention JSON keeps its schema") {
   for (const char* key : {"memory_model", "copies", "bus_to_device_and_back", "storage_dma"})
     CHECK_MESSAGE(cell["bytes_per_user_byte"].contains(key), key);
   for (const char* key : {"ceiling_mbs", "bottleneck", "limits", "inputs", "measured_mbs",
-                          "measured_over_predicted"})
+                          "measured_over_predicted", "rounds_predicted_mbs",
+                          "rounds_measured_mbs"})
     CHECK_MESSAGE(cell["model"].contains(key), key);
   CHECK(cell["storage_ratio"].get<double>() == doctest::Approx(0.5));
   CHECK(cell["crypto_ratio"].get<double>() == doctest::Approx(0.75));
@@ -75,13 +83,17 @@ TEST_CASE("contention JSON keeps its schema") {
 TEST_CASE("model inputs from the alone phases, by hand") {
   ContentionReport r = sample_report();
   const MachineFigures& m = r.cells[0].figures;
-  CHECK(m.cores == doctest::Approx(2));                 // 2 CPU-s in 1 s
-  CHECK(m.cipher_mbs_per_core == doctest::Approx(2000));  // 4000 MB/s on 2 cores
+  CHECK(m.cores == doctest::Approx(2));                 // 2 CPU-s in 1 s together
+  CHECK(m.cipher_mbs_per_core == doctest::Approx(2000));  // 4000 MB for 2 CPU-s
   CHECK(m.memory_mbs == doctest::Approx(24000));        // 2 x 12000 MB/s copied
   CHECK(m.storage_mbs == doctest::Approx(2000));
-  // Ceiling: cores 2 / (1/2000) = 4000, memory 8000, storage 2000 -> storage.
-  CHECK(r.cells[0].prediction.bottleneck == "storage");
-  CHECK(r.cells[0].model_ratio() == doctest::Approx(0.75));
+  CHECK(m.datapath_mbs == doctest::Approx(1800));
+  CHECK(m.datapath_core_s_per_mb == doctest::Approx(0.0005));  // 0.9 CPU-s for 1800 MB
+  // Ceilings: cores 2 / (1/2000 + 0.0005) = 2000, memory 8000, storage 2000, datapath
+  // 1800 -> datapath.
+  CHECK(r.cells[0].prediction.bottleneck == "datapath");
+  CHECK(r.cells[0].prediction.ceiling_mbs == doctest::Approx(1800));
+  CHECK(r.cells[0].model_ratio() == doctest::Approx(1500.0 / 1800));
 }
 
 TEST_CASE("CSV: one header and one row per cell, same number of columns") {
@@ -99,9 +111,10 @@ TEST_CASE("table and chart name every cell") {
   const std::string table = format_table(r);
   CHECK(table.find("/dev/shm/a.img") != std::string::npos);
   CHECK(table.find("memcpy") != std::string::npos);
+  CHECK(table.find("-17..-6%") != std::string::npos);  // rounds: 1500/1800, 1600/1700
   const std::string script = contention_script(r);
   CHECK(script.find("\"shm/a.img\" 0.5000 0.7500 2000.0 1500.0") != std::string::npos);
-  CHECK(script.find("\"software\"\n") != std::string::npos);
+  CHECK(script.find("\"software\" 1800.0\n") != std::string::npos);  // datapath last
   CHECK(count(script, '\n') > 10);
   CHECK(script.find("multiplot layout 1,3") != std::string::npos);
 }
@@ -127,7 +140,7 @@ TEST_CASE("storage and model JSON keep their schema") {
   for (const char* key : {"kind", "figures", "predictions", "measured"})
     CHECK_MESSAGE(m.contains(key), key);
   CHECK(m["predictions"].size() == 3);
-  CHECK(m["measured"][0]["error"].get<double>() == doctest::Approx(-0.25));
+  CHECK(m["measured"][0]["error"].get<double>() == doctest::Approx(1500.0 / 1800 - 1));
 }
 
 }  // namespace ublkcrypt

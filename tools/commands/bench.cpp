@@ -147,7 +147,11 @@ void add_contention_options(CLI::App* cmd, ContentionOptions& o, bool targets_re
   cmd->add_option("--provider", o.providers,
                   "Only this provider (repeatable); default every one that runs the cipher");
   add_workload_options(cmd, o.storage);
-  cmd->add_option("--runtime", o.phase_seconds, "Seconds per phase (four phases per cell)")
+  cmd->add_option("--runtime", o.phase_seconds,
+                  "Seconds per phase (five phases per cell), split across the rounds")
+      ->capture_default_str();
+  cmd->add_option("--rounds", o.rounds,
+                  "Interleaved rounds of the phases; each figure is its phase's median round")
       ->capture_default_str();
   cmd->add_option("--crypto-depth", o.crypto.depth, "Crypto requests in flight")
       ->capture_default_str();
@@ -207,6 +211,9 @@ void setup_model(CLI::App* bench) {
       ->check(CLI::Range(0.01, 1.0));
   cmd->add_option("--storage-mbs", g.storage_mbs, "Storage device MB/s");
   cmd->add_option("--storage-cpu", g.storage_core_s_per_mb, "Host core-seconds per MB of storage I/O");
+  cmd->add_option("--datapath-mbs", g.datapath_mbs, "The engine's MB/s with cipher_null");
+  cmd->add_option("--datapath-cpu", g.datapath_core_s_per_mb,
+                  "Host core-seconds per MB of the engine with cipher_null (replaces --storage-cpu)");
   cmd->add_option("--card-mbs", g.card_mbs, "Card cipher MB/s");
   cmd->add_option("--card-copies", g.card_copies_per_byte,
                   "Host copies per byte on the card path")
@@ -231,6 +238,8 @@ void setup_model(CLI::App* bench) {
       fill(figures.memory_mbs, m.memory_mbs);
       fill(figures.storage_mbs, m.storage_mbs);
       fill(figures.storage_core_s_per_mb, m.storage_core_s_per_mb);
+      fill(figures.datapath_mbs, m.datapath_mbs);
+      fill(figures.datapath_core_s_per_mb, m.datapath_core_s_per_mb);
     }
     emit(build_model_report(figures, measure ? &measured : nullptr), args->out, plot_model);
   });
