@@ -147,6 +147,7 @@ void Session::provider_done(CryptoRequest* request, Status status) {
 }
 
 bool Session::fail_over(uint64_t failed_generation, const Status& cause) {
+  std::lock_guard serial(failover_mutex_);  // the generation check and the move as one
   Provider* from = nullptr;
   std::string from_name;
   {

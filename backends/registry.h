@@ -75,6 +75,9 @@ class Session final : private ProviderCallback {
   bool failover_;
 
   mutable std::mutex mutex_;
+  // Held through a whole fail_over: failures of one provider reported at once from several
+  // threads (queue threads and a dispatcher) must make one move, counted once.
+  std::mutex failover_mutex_;
   Provider* provider_ = nullptr;
   std::string variant_;
   std::shared_ptr<ProviderSession> current_;

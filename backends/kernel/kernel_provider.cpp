@@ -64,6 +64,8 @@ class KernelProvider final : public Provider {
     config.op_sockets = options_.op_sockets;
     config.deadline = options_.deadline;
     config.card = binding.card;
+    config.watch_driver = binding.driver;
+    config.proc_crypto = options_.proc_crypto;
     return open_kernel_session(config, transform, std::move(iv), &counters(), out);
   }
 

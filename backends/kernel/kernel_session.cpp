@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "backends/kernel/alg_socket.h"
+#include "backends/kernel/card_watch.h"
+#include "backends/kernel/fd_graveyard.h"
 
 #ifndef SOL_ALG
 #define SOL_ALG 279
@@ -29,6 +31,8 @@ using Clock = std::chrono::steady_clock;
 
 // user_data of the eventfd read that wakes the dispatcher; slot tags are index*2 (+1 send).
 constexpr uint64_t kWakeTag = ~uint64_t{0};
+// user_data of the cancellations sent when the card is gone (their results are not used).
+constexpr uint64_t kCancelTag = ~uint64_t{0} - 1;
 
 struct Pending {
   CryptoRequest* request;
@@ -74,6 +78,7 @@ class KernelSession final : public ProviderSession {
   void fill_slots();
   void reap();
   void check_deadline();
+  void cancel_queued();
   void finish_sector(Slot& slot);
   void fail(Status cause);
   void complete(Job* job, const Status& status);
@@ -81,6 +86,20 @@ class KernelSession final : public ProviderSession {
   Status failure() {
     std::lock_guard lock(mutex_);
     return failure_;
+  }
+  // The card went away (its driver left /proc/crypto) or stopped answering: its transform
+  // must never be freed.
+  void keep_card_sockets() {
+    std::vector<int> fds{transform_};
+    for (const Slot& slot : slots_) fds.push_back(slot.fd);
+    if (Status s = keep_open_after_exit(fds); !s.ok())
+      fmt::print(stderr, "ublkcrypt: {}: {}: the dead card's sockets close with this process\n",
+                 config_.who, s.message());
+  }
+  bool card_dead() {
+    if (!config_.card || !failed_.load(std::memory_order_acquire)) return false;
+    Errc code = failure().code();
+    return code == Errc::device_gone || code == Errc::timeout;
   }
 
   const KernelSessionConfig config_;
@@ -106,6 +125,8 @@ class KernelSession final : public ProviderSession {
   std::condition_variable exited_cv_;
   Status failure_;                 // guarded by mutex_, set before failed_
   std::atomic<bool> failed_{false};
+  std::atomic<bool> card_gone_{false};  // set by the card watch (another thread)
+  std::unique_ptr<CardWatchHandle> watch_;
 
   // Dispatcher thread only.
   std::vector<std::unique_ptr<Job>> jobs_;
@@ -153,10 +174,18 @@ Status KernelSession::start() {
     reinterpret_cast<af_alg_iv*>(CMSG_DATA(iv))->ivlen = kIvBytes;
   }
   dispatcher_ = std::thread([this] { dispatch(); });
+  if (config_.card && !config_.watch_driver.empty()) {
+    watch_ = watch_card(config_.proc_crypto, config_.watch_driver, config_.watch_interval, [this] {
+      card_gone_.store(true, std::memory_order_release);
+      uint64_t one = 1;
+      (void)!write(wake_fd_, &one, sizeof(one));
+    });
+  }
   return Status::Ok();
 }
 
 KernelSession::~KernelSession() {
+  watch_.reset();  // first: its callback writes to wake_fd_
   if (dispatcher_.joinable()) {
     std::unique_lock lock(mutex_);
     stopping_ = true;
@@ -164,6 +193,7 @@ KernelSession::~KernelSession() {
     (void)!write(wake_fd_, &one, sizeof(one));
     exited_cv_.wait(lock, [&] { return dispatcher_exited_; });
     if (abandoned_ > 0) {
+      keep_card_sockets();  // the card is dead (fd_graveyard.h)
       // Reads on a dead card block their io-wq workers uninterruptibly (seen on 6.12 with
       // virtio-crypto), and a thread with such workers never finishes exiting: joining it
       // would hang the caller. Let it go, and leave the ring, sockets and pages it may
@@ -179,10 +209,13 @@ KernelSession::~KernelSession() {
   // pages are unmapped, not freed to the heap: pages a stuck read still pins stay the
   // kernel's, and no later allocation of ours can be handed them.
   if (ring_ready_) io_uring_queue_exit(&ring_);
-  for (Slot& slot : slots_)
-    if (slot.fd >= 0) close(slot.fd);
   if (bounce_ != nullptr) munmap(bounce_, bounce_bytes_);
   if (wake_fd_ >= 0) close(wake_fd_);
+  // Freeing the transform of a removed card stalls the kernel (fd_graveyard.h): a helper
+  // keeps copies of its sockets open, past this process's exit; ours can go.
+  if (card_dead()) keep_card_sockets();
+  for (Slot& slot : slots_)
+    if (slot.fd >= 0) close(slot.fd);
   if (transform_ >= 0) close(transform_);
 }
 
@@ -219,6 +252,13 @@ void KernelSession::dispatch() {
       std::lock_guard lock(mutex_);
       taken.swap(incoming_);
       stop = stopping_;
+    }
+    // Before taking new work: a gone card must not be sent another operation.
+    if (card_gone_.load(std::memory_order_acquire) && !failed_.load(std::memory_order_relaxed)) {
+      cancel_queued();
+      fail(Status(Errc::device_gone,
+                  fmt::format("{}: driver {} left /proc/crypto (card removed)", config_.who,
+                              config_.watch_driver)));
     }
     for (const Pending& p : taken) take(p);
     taken.clear();
@@ -347,6 +387,7 @@ void KernelSession::reap() {
       arm_wake();
       continue;
     }
+    if (tag == kCancelTag) continue;
     Slot& slot = slots_[tag / 2];
     if (slot.state != Slot::State::busy) continue;  // a late answer on an abandoned socket
     const bool send = tag % 2 == 1;
@@ -379,6 +420,25 @@ void KernelSession::finish_sector(Slot& slot) {
     std::erase(active_, job);
     complete(job, Status::Ok());
   }
+}
+
+// The card is gone. An AF_ALG read starts its crypto request when it runs, and a read
+// still queued in io-wq would start one on the removed card (an oops on 6.12, see
+// card_watch.h): cancel every operation on our sockets; those already running cannot be
+// cancelled and stay stuck (their slots are abandoned).
+void KernelSession::cancel_queued() {
+  for (const Slot& slot : slots_) {
+    if (slot.state != Slot::State::busy) continue;
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    if (sqe == nullptr) {
+      io_uring_submit(&ring_);
+      sqe = io_uring_get_sqe(&ring_);
+      if (sqe == nullptr) return;
+    }
+    io_uring_prep_cancel_fd(sqe, slot.fd, IORING_ASYNC_CANCEL_ALL);
+    io_uring_sqe_set_data64(sqe, kCancelTag);
+  }
+  io_uring_submit(&ring_);
 }
 
 void KernelSession::check_deadline() {

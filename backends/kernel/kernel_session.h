@@ -14,7 +14,8 @@
 // lost workers belong to this process, which can therefore no longer exit completely (the
 // kernel, not ublkcrypt, holds it); the session itself closes without waiting for them.
 //
-// Failure: an error completion, or an operation older than the deadline, fails the
+// Failure: an error completion, an operation older than the deadline, or the card's driver
+// leaving /proc/crypto (card_watch.h: a removed card must not get new operations), fails the
 // session for good: every request in it completes with io_error or timeout (the Session
 // then moves to another provider) and later submits fail at once. Sockets with operations
 // still in the kernel are abandoned; outputs land in the session's own bounce pages, never
@@ -37,6 +38,13 @@ struct KernelSessionConfig {
   unsigned op_sockets = 64;     // operations in flight at most
   std::chrono::milliseconds deadline{2000};
   bool card = false;            // count bytes crossing the bus
+  // A card session watches /proc/crypto for this driver (card_watch.h) and fails over as
+  // soon as it is gone, sending the dead card nothing more. "" = not watched.
+  std::string watch_driver;
+  std::string proc_crypto = "/proc/crypto";
+  // How often /proc/crypto is read: the window in which a removed card may still be sent
+  // operations (each read of /proc/crypto costs tens of microseconds, off the datapath).
+  std::chrono::milliseconds watch_interval{20};
 };
 
 // Takes ownership of `transform` (a keyed AF_ALG transform socket), even on failure.
