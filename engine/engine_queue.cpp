@@ -9,7 +9,9 @@
 //
 // Storage completions arrive on this thread (reap); crypto completions arrive on provider
 // threads and come over through the CompletionInbox. Both signal the same eventfd, so one
-// fd wakes the queue. Work started while handling completions is batched: one
+// fd wakes the queue. A provider that completes a run inside Session::submit (cipher_null
+// in place) calls back on this thread: those runs advance right after the submit, with no
+// eventfd write and no wakeup. Work started while handling completions is batched: one
 // Session::submit and one io_uring_submit per process().
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -43,6 +45,11 @@ bool is_write(BlockOp op) {
 
 }  // namespace
 
+// The queue whose dispatch() is inside Session::submit on this thread, if any: a crypto
+// completion arriving while it is set came inline, on the queue's own thread.
+// (Untyped: Impl is private to EngineQueue.)
+thread_local const void* tls_dispatching = nullptr;
+
 struct EngineQueue::Impl final : CryptoCompletion, StorageCompletion {
   Impl(Engine::Impl* owner, int fd)
       : engine(owner), session(owner->session.get()), event_fd(fd), inbox(fd) {}
@@ -58,6 +65,9 @@ struct EngineQueue::Impl final : CryptoCompletion, StorageCompletion {
   bool in_process = false;
   unsigned in_flight = 0;
   unsigned completed = 0;  // steps finished, to tell whether a round of process() moved
+  // Crypto runs the provider completed inside our own Session::submit, oldest first.
+  Internal* inline_done = nullptr;
+  Internal** inline_done_tail = &inline_done;
 
   std::vector<uint8_t*> free_scratch;
   std::vector<uint8_t*> all_scratch;
@@ -74,6 +84,7 @@ struct EngineQueue::Impl final : CryptoCompletion, StorageCompletion {
 
   void start(BlockRequest* request);
   void dispatch();
+  void advance_inline_done();
   void process();
 
   void start_crypto(Internal* in, Direction direction, uint8_t* buffer, uint64_t offset,
@@ -173,14 +184,46 @@ void EngineQueue::Impl::next_zero_chunk(Internal* in) {
 // Sends what the last steps started: one crypto batch, one storage system call.
 void EngineQueue::Impl::dispatch() {
   if (!crypto_batch.empty()) {
-    // A provider completing inline only pushes to the inbox, so the batch cannot grow
-    // while it is being submitted.
+    // A provider completing inline only queues to inline_done, so the batch cannot grow
+    // while it is being submitted. Saved and restored: queues may nest on one thread.
+    const void* outer = tls_dispatching;
+    tls_dispatching = this;
     session->submit(crypto_batch);
+    tls_dispatching = outer;
     crypto_batch.clear();
+    // Their next step (storage I/O) joins this dispatch's system call. Crypto never
+    // follows crypto, so the batch stays empty.
+    advance_inline_done();
   }
   if (storage_queued) {
     storage_queued = false;
     storage->kick();
+  }
+  // Runs left over would complete a request: outside process() that must wait for the
+  // next process(), which the eventfd then announces.
+  if (inline_done != nullptr) eventfd_write(event_fd, 1);
+}
+
+// Inside process() every inline completion advances here. Inside submit() only the ones
+// whose next step is storage I/O (a write's, successfully encrypted): completions never
+// run inside submit().
+void EngineQueue::Impl::advance_inline_done() {
+  Internal* in = inline_done;
+  inline_done = nullptr;
+  inline_done_tail = &inline_done;
+  while (in != nullptr) {
+    Internal* next = in->next;
+    const BlockOp op = in->request->op;
+    if (in_process ||
+        (in->status.ok() && (op == BlockOp::write || op == BlockOp::write_zeroes))) {
+      crypto_finished(in);
+      ++completed;
+    } else {
+      in->next = nullptr;
+      *inline_done_tail = in;
+      inline_done_tail = &in->next;
+    }
+    in = next;
   }
 }
 
@@ -199,6 +242,7 @@ void EngineQueue::Impl::process() {
     in_process = true;
     const unsigned before = completed;
     storage->reap();
+    advance_inline_done();  // left over from a submit() (they would have completed there)
     for (Internal* in = inbox.take_all(); in != nullptr;) {
       Internal* next = in->next;
       if (in->stage == Internal::Stage::rejected) finish(in, std::move(in->status));
@@ -206,9 +250,9 @@ void EngineQueue::Impl::process() {
       in = next;
       ++completed;
     }
-    in_process = false;
     const bool sent = !crypto_batch.empty() || storage_queued;
-    dispatch();
+    dispatch();  // still in_process: the runs it completes inline advance inside it
+    in_process = false;
     if (!sent && completed == before) break;
   }
 }
@@ -216,6 +260,12 @@ void EngineQueue::Impl::process() {
 void EngineQueue::Impl::crypto_done(CryptoRequest* request, Status status) {
   Internal* in = static_cast<Internal::Crypto*>(request)->owner;
   in->status = std::move(status);
+  if (tls_dispatching == this) {  // inline, on this thread: no eventfd, no wakeup
+    in->next = nullptr;
+    *inline_done_tail = in;
+    inline_done_tail = &in->next;
+    return;
+  }
   inbox.push(in);
 }
 
