@@ -4,7 +4,8 @@
 #
 #   tests/vm/bench-datapath.sh [--bin PATH/TO/ublkcrypt] [--env NAME=VALUE]... [run-vm.sh options]
 #
-# Default binary: build/tools/ublkcrypt. Knobs (see scenarios/bench_ublk_vs_dmcrypt.sh):
+# Default binary: build/tools/ublkcrypt; further --bin files go in too (an A/B build for
+# UBLKCRYPT_BENCH_ALT_BIN). Knobs (see scenarios/bench_ublk_vs_dmcrypt.sh):
 #   --env UBLKCRYPT_BENCH_RUNTIME=6 --env UBLKCRYPT_BENCH_ROUNDS=2
 #   --env UBLKCRYPT_BENCH_AES_RUNTIME=0 --env "UBLKCRYPT_BENCH_UBLK_ARGS=--queues 1"
 #   --env "UBLKCRYPT_BENCH_TARGETS=dm dm-nowq ublk-loop ublk-file"
@@ -17,7 +18,7 @@ bin=""
 args=()
 while [ $# -gt 0 ]; do
     case "$1" in
-        --bin) bin=$2; shift 2 ;;
+        --bin) if [ -z "$bin" ]; then bin=$2; else args+=(--bin "$2"); fi; shift 2 ;;
         *) args+=("$1"); shift ;;
     esac
 done

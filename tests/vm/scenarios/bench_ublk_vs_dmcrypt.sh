@@ -7,6 +7,9 @@
 #   ublk-loop ublkcrypt (--type plain) on the same loop device: the like-for-like pair
 #   ublk-file ublkcrypt on the tmpfs file itself (its usual setup; no loop layer below)
 #   dm-nowq   dm-crypt with --perf-no_read_workqueue/--perf-no_write_workqueue (optional)
+#   alt-loop  another ublkcrypt build on a second loop device over the same file (optional,
+#             A/B in one boot: pass it with --bin as e.g. ublkcrypt-base and
+#             UBLKCRYPT_BENCH_ALT_BIN=ublkcrypt-base; ublkcrypt refuses one backing twice)
 # All are open at once and idle while another is measured; each workload runs on every
 # target in turn, so load drifting on the shared host hits all of them alike.
 # Ciphers: cipher_null-ecb (the datapath alone: TCG emulates AES at tens of MB/s), then
@@ -22,13 +25,15 @@
 #   UBLKCRYPT_BENCH_TARGETS      default "dm ublk-loop ublk-file"
 #   UBLKCRYPT_BENCH_UBLK_ARGS    extra `ublkcrypt open` options (e.g. "--queues 1")
 #   UBLKCRYPT_BENCH_WORKLOADS    default "randread randwrite read write"
+#   UBLKCRYPT_BENCH_ALT_BIN      the alt-loop binary; adds alt-loop to the default targets
 step() { echo "== bench: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 
 RT=${UBLKCRYPT_BENCH_RUNTIME:-6}
 AES_RT=${UBLKCRYPT_BENCH_AES_RUNTIME:-3}
 ROUNDS=${UBLKCRYPT_BENCH_ROUNDS:-1}
 SIZE_MB=${UBLKCRYPT_BENCH_SIZE_MB:-256}
-TARGETS=${UBLKCRYPT_BENCH_TARGETS:-dm ublk-loop ublk-file}
+ALT_BIN=${UBLKCRYPT_BENCH_ALT_BIN:-}
+TARGETS=${UBLKCRYPT_BENCH_TARGETS:-dm ublk-loop ublk-file${ALT_BIN:+ alt-loop}}
 UBLK_ARGS=${UBLKCRYPT_BENCH_UBLK_ARGS:-}
 WORKLOADS=${UBLKCRYPT_BENCH_WORKLOADS:-randread randwrite read write}
 RESULTS=/tmp/bench.results
@@ -45,6 +50,11 @@ fallocate -l "${SIZE_MB}M" /tmp/backing.img 2>/dev/null ||
 grep -q '^name *: ecb(cipher_null)' /proc/crypto || modprobe crypto_null || true
 loop=$(losetup -f --show /tmp/backing.img)
 echo "loop: $loop -> /tmp/backing.img"
+loop2=""
+case " $TARGETS " in *" alt-loop "*)
+    loop2=$(losetup -f --show /tmp/backing.img)
+    echo "loop: $loop2 -> /tmp/backing.img (alt-loop)" ;;
+esac
 head -c 64 /dev/urandom >/tmp/aes.key
 
 # open_target TARGET CIPHER: prints the device path.
@@ -83,6 +93,9 @@ open_target() {
         ublk-file)
             # shellcheck disable=SC2086
             ublkcrypt open --type plain $ucipher $UBLK_ARGS /tmp/backing.img "$name" ;;
+        alt-loop)
+            # shellcheck disable=SC2086
+            "$ALT_BIN" open --type plain $ucipher $UBLK_ARGS "$loop2" "$name" ;;
         *) echo "unknown target $1" >&2; exit 2 ;;
     esac
 }
@@ -91,6 +104,7 @@ close_target() {
     name=b$(echo "$1" | tr -d -)
     case $1 in
         dm*) cryptsetup close "$name" 2>/dev/null || dmsetup remove "$name" ;;
+        alt-loop) "$ALT_BIN" close "$name" ;;
         *) ublkcrypt close "$name" ;;
     esac
 }
@@ -141,6 +155,7 @@ if [ "$AES_RT" != 0 ]; then
     matrix aes-xts "$AES_RT" 1
 fi
 losetup -d "$loop"
+[ -z "$loop2" ] || losetup -d "$loop2"
 
 step "results"
 # Best of the rounds per (cipher, workload, target); ratios against dm.
@@ -162,7 +177,7 @@ step "results"
                 for (i = 1; i <= nt; i++) printf " %20s", iops[order[j] " " T[i]] "/" mbs[order[j] " " T[i]]
                 base = iops[order[j] " dm"]
                 for (i = 1; i <= nt; i++) if (T[i] != "dm" && T[i] != "dm-nowq")
-                    printf " %9.2fx", base > 0 ? iops[order[j] " " T[i]] / base : 0
+                    printf(" %9.2fx", (base > 0 ? iops[order[j] " " T[i]] / base : 0))
                 printf "\n"
             }
         }' "$RESULTS"
