@@ -186,6 +186,10 @@ double ContentionCell::encrypted_ratio() const {
 double ContentionCell::model_ratio() const {
   return ratio(encrypted.mbs(), prediction.ceiling_mbs);
 }
+double ContentionCell::serial_bound_mbs() const {
+  const double c = crypto_alone.mbs(), d = datapath.mbs();
+  return c > 0 && d > 0 ? 1 / (1 / c + 1 / d) : 0;
+}
 double ContentionCell::copies_per_byte() const {
   return ratio(double(encrypted_counters.copy_bytes), double(encrypted_counters.payload_bytes));
 }

@@ -65,6 +65,10 @@ struct ContentionCell {
   double crypto_ratio() const;     // crypto together / alone
   double encrypted_ratio() const;  // encrypted / raw storage
   double model_ratio() const;      // measured encrypted / predicted ceiling
+  // The closed-loop floor: every request crosses the cipher and then the engine's storage
+  // with nothing overlapped, 1 / (1/crypto alone + 1/datapath). A latency-bound backing (a
+  // disk far from saturation at this depth) lands near it rather than near the ceiling.
+  double serial_bound_mbs() const;
   // Bytes moved per user byte in the encrypted phase.
   double copies_per_byte() const;
   double bus_per_byte() const;      // to the card/drive and back

@@ -128,6 +128,7 @@ json to_json(const ContentionReport& r) {
     model["inputs"] = to_json(c.figures);
     model["measured_mbs"] = c.encrypted.mbs();
     model["measured_over_predicted"] = c.model_ratio();
+    model["serial_bound_mbs"] = c.serial_bound_mbs();
     model["rounds_predicted_mbs"] = c.round_predicted_mbs;
     model["rounds_measured_mbs"] = c.round_measured_mbs;
     cells.push_back({{"target", c.target},

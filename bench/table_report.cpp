@@ -131,11 +131,13 @@ std::string format_table(const ContentionReport& r) {
       "# got with that mix of threads), memcpy (memory). cpu = cores / (ciph us + dp us) per MB\n"
       "# (host CPU microseconds per MB: cipher alone, engine with cipher_null). Every phase ran\n"
       "# in {} interleaved round{}; figures are each phase's median round; 'rounds' is the\n"
-      "# error range of the per-round predictions.\n",
+      "# error range of the per-round predictions. serial = 1/(1/crypto alone + 1/datapath):\n"
+      "# no overlap of cipher and storage, the floor a latency-bound backing sinks toward.\n",
       std::max(1u, o.rounds), o.rounds == 1 ? "" : "s");
-  out += fmt::format("{:<24} {:<9} {:>5} {:>8} {:>8} {:>6} {:>8} {:>7} | {:<8} {:>9} {:>8} {:>6} {:>11}\n",
-                     "target", "provider", "cores", "ciph us", "dp us", "cpu", "datapath",
-                     "storage", "limit", "predicted", "measured", "error", "rounds");
+  out += fmt::format(
+      "{:<24} {:<9} {:>5} {:>8} {:>8} {:>6} {:>8} {:>7} | {:<8} {:>9} {:>8} {:>6} {:>11} {:>6}\n",
+      "target", "provider", "cores", "ciph us", "dp us", "cpu", "datapath", "storage", "limit",
+      "predicted", "measured", "error", "rounds", "serial");
   for (const ContentionCell& c : r.cells) {
     double lo = 0, hi = 0;
     bool any = false;
@@ -154,7 +156,7 @@ std::string format_table(const ContentionReport& r) {
                                  : 0;
     out += fmt::format(
         "{:<24} {:<9} {:>5.2f} {:>8} {:>8.0f} {:>6} {:>8.0f} {:>7.0f} | {:<8} {:>9} {:>8.0f} "
-        "{:>+5.0f}% {:>11}\n",
+        "{:>+5.0f}% {:>11} {:>6}\n",
         c.target, c.provider, c.figures.cores,
         c.placement == Placement::inline_device ? std::string("drive")
                                                 : fmt::format("{:.0f}", cipher_us),
@@ -162,7 +164,9 @@ std::string format_table(const ContentionReport& r) {
         c.figures.datapath_mbs, c.figures.storage_mbs, c.prediction.bottleneck,
         ceiling_text(c.prediction.ceiling_mbs), c.encrypted.mbs(),
         c.prediction.ceiling_mbs > 0 ? (c.model_ratio() - 1) * 100 : 0.0,
-        any ? fmt::format("{:+.0f}..{:+.0f}%", lo, hi) : std::string("-"));
+        any ? fmt::format("{:+.0f}..{:+.0f}%", lo, hi) : std::string("-"),
+        c.placement == Placement::inline_device ? std::string("-")
+                                                : ceiling_text(c.serial_bound_mbs()));
   }
   for (const ContentionCell& c : r.cells)
     if (c.cipher != o.crypto.cipher && !c.cipher.empty())

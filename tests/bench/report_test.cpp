@@ -94,6 +94,8 @@ TEST_CASE("model inputs from the alone phases, by hand") {
   CHECK(r.cells[0].prediction.bottleneck == "datapath");
   CHECK(r.cells[0].prediction.ceiling_mbs == doctest::Approx(1800));
   CHECK(r.cells[0].model_ratio() == doctest::Approx(1500.0 / 1800));
+  // Serial floor: 1 / (1/4000 + 1/1800) = 1241.4.
+  CHECK(r.cells[0].serial_bound_mbs() == doctest::Approx(1 / (1 / 4000.0 + 1 / 1800.0)));
 }
 
 TEST_CASE("CSV: one header and one row per cell, same number of columns") {
