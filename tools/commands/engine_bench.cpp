@@ -13,21 +13,18 @@
 
 #include "tools/command.h"
 #include "tools/engine_benchmark.h"
+#include "tools/scratch_image_args.h"
 
 namespace ublkcrypt {
 
 namespace {
 
-struct EngineBenchArgs {
-  std::string path = "/dev/shm/ublkcrypt-engine-bench.img";
-  uint64_t size = 512ull << 20;
-  std::string cipher = "aes-xts-plain64";
-  uint32_t key_bits = 512;
-  uint32_t sector_size = 4096;
-  std::string backend;
-  SequentialOptions pass{128 * 1024, 32, false};
+struct EngineBenchArgs : ScratchImageArgs {
+  EngineBenchArgs() {
+    path = "/dev/shm/ublkcrypt-engine-bench.img";
+    size = 512ull << 20;
+  }
   unsigned rounds = 3;
-  bool buffered = false;
 };
 
 // Medians over the rounds: one figure per cell, robust to one noisy round.
@@ -114,27 +111,10 @@ UBLKCRYPT_COMMAND("engine-bench", 91, [](CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "engine-bench",
       "Engine throughput with and without the cipher beside the provider alone");
-  cmd->add_option("--path", args->path, "Scratch image (tmpfs keeps storage out of the way)")
-      ->capture_default_str();
-  cmd->add_option("--size", args->size, "Image size (bytes, or with K/M/G)")
-      ->transform(CLI::AsSizeValue(false))
-      ->capture_default_str();
-  cmd->add_option("-c,--cipher", args->cipher, "Cipher")->capture_default_str();
-  cmd->add_option("-s,--key-size", args->key_bits, "Key size in bits")->capture_default_str();
-  cmd->add_option("--sector-size", args->sector_size, "Sector size in bytes")
-      ->capture_default_str();
-  cmd->add_option("--backend", args->backend,
-                  "Provider (software, kernel[:driver], ...); default: by priority");
-  cmd->add_option("--block-size", args->pass.block_bytes, "Request size")
-      ->transform(CLI::AsSizeValue(false))
-      ->capture_default_str();
-  cmd->add_option("--queue-depth", args->pass.depth, "Requests in flight")
-      ->check(CLI::Range(1, 4096))
-      ->capture_default_str();
+  add_scratch_image_options(cmd, *args, "Scratch image (tmpfs keeps storage out of the way)");
   cmd->add_option("--rounds", args->rounds, "Rounds of each measurement")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
-  cmd->add_flag("--buffered", args->buffered, "Page-cache I/O instead of O_DIRECT");
   cmd->callback([args] {
     if (Status s = engine_bench(*args); !s.ok()) fail(s);
   });

@@ -8,21 +8,19 @@
 
 #include "tools/command.h"
 #include "tools/engine_benchmark.h"
+#include "tools/scratch_image_args.h"
 
 namespace ublkcrypt {
 
 namespace {
 
-struct RoundtripArgs {
-  std::string path = "/var/tmp/ublkcrypt-roundtrip.img";
-  uint64_t size = 256ull << 20;
-  std::string cipher = "aes-xts-plain64";
-  uint32_t key_bits = 512;
-  uint32_t sector_size = 4096;
-  std::string backend;
-  SequentialOptions pass{128 * 1024, 32, true};
+struct RoundtripArgs : ScratchImageArgs {
+  RoundtripArgs() {
+    path = "/var/tmp/ublkcrypt-roundtrip.img";
+    size = 256ull << 20;
+    pass.verify = true;
+  }
   bool keep = false;
-  bool buffered = false;
   bool force = false;
 };
 
@@ -66,23 +64,7 @@ UBLKCRYPT_COMMAND("roundtrip", 80, [](CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "roundtrip",
       "Write, flush, read back and verify an encrypted image through the engine");
-  cmd->add_option("--path", args->path, "Image file to create")->capture_default_str();
-  cmd->add_option("--size", args->size, "Image size (bytes, or with K/M/G)")
-      ->transform(CLI::AsSizeValue(false))
-      ->capture_default_str();
-  cmd->add_option("-c,--cipher", args->cipher, "Cipher")->capture_default_str();
-  cmd->add_option("-s,--key-size", args->key_bits, "Key size in bits")->capture_default_str();
-  cmd->add_option("--sector-size", args->sector_size, "Sector size in bytes")
-      ->capture_default_str();
-  cmd->add_option("--backend", args->backend,
-                  "Provider (software, kernel[:driver], ...); default: by priority");
-  cmd->add_option("--block-size", args->pass.block_bytes, "Request size")
-      ->transform(CLI::AsSizeValue(false))
-      ->capture_default_str();
-  cmd->add_option("--queue-depth", args->pass.depth, "Requests in flight")
-      ->check(CLI::Range(1, 4096))
-      ->capture_default_str();
-  cmd->add_flag("--buffered", args->buffered, "Page-cache I/O instead of O_DIRECT");
+  add_scratch_image_options(cmd, *args, "Image file to create");
   cmd->add_flag("--keep", args->keep, "Keep the image afterwards (its key is gone)");
   cmd->add_flag("--force", args->force, "Overwrite an existing file at --path");
   cmd->callback([args] {
