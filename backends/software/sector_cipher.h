@@ -2,7 +2,7 @@
 // sectors into dm-crypt's output.
 //
 // The key schedule is expanded once, when the SectorCipher is made; each sector then only
-// sets its IV on the ready context. Re-keying per sector (EVP_CipherInit with the key)
+// sets its IV on the ready context, in place where that is proven equal (see the .cpp). Re-keying per sector (EVP_CipherInit with the key)
 // costs more than encrypting a 4 KiB sector with AES-NI, so it is done never on the
 // datapath.
 #pragma once
@@ -31,6 +31,10 @@ class SectorCipher {
   // Runs `count` sectors of `run` starting `skip` sectors into it. Not thread-safe: one
   // SectorCipher per thread.
   Status crypt(const SectorRun& run, uint32_t skip, uint32_t count);
+
+  // Whether sectors set their IV by writing the context's IV buffer (fast) rather than
+  // through EVP_CipherInit_ex2; chosen in make() only where both were seen to agree.
+  bool sets_iv_in_place() const;
 
  private:
   struct Contexts;

@@ -17,6 +17,8 @@ namespace {
 // worker costs about what it saves, and a lone small run stays on one worker whole.
 constexpr size_t kSplitBytes = 64 * 1024;
 
+constexpr size_t kMaxSlice = WorkerPool::kMaxSlice;
+
 // The slices of one request cut across workers; the last slice to finish completes it.
 struct SplitRun {
   std::atomic<uint32_t> pending{0};
@@ -35,37 +37,71 @@ class SessionCore final : public SectorWork {
   std::vector<std::unique_ptr<SectorCipher>>& ciphers() { return ciphers_; }
 
   void hold(uint64_t n) { refs_.fetch_add(n, std::memory_order_relaxed); }
-  void release() {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  void release(uint64_t n = 1) {
+    if (refs_.fetch_sub(n, std::memory_order_acq_rel) == n) delete this;
   }
 
-  void run(const SectorTask& task, unsigned worker) override {
-    Status status = ciphers_[worker]->crypt(task.request->run, task.skip, task.count);
-    if (auto* split = static_cast<SplitRun*>(task.split)) {
-      if (!status.ok() && !split->failed.exchange(true)) split->error = status;
-      if (split->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        Status result = split->failed.load() ? split->error : Status::Ok();
-        delete split;
-        complete(task.request, task.callback, std::move(result));
-      }
-    } else {
-      complete(task.request, task.callback, std::move(status));
-    }
-    release();
+  // Runs a worker's tasks a slice at a time: every cipher pass first, then the counters
+  // once, then the callbacks, then the references the tasks held (which may free this
+  // core: last).
+  void run(std::span<const SectorTask> tasks, unsigned worker) override {
+    // The pool hands at most kMaxSlice tasks; a longer span still works, slice by slice
+    // (the references of the later slices keep this core alive meanwhile).
+    for (; tasks.size() > kMaxSlice; tasks = tasks.subspan(kMaxSlice))
+      run_slice(tasks.first(kMaxSlice), worker);
+    run_slice(tasks, worker);
   }
 
+  // Completes a request on the submitter's thread (refused, or nothing to do).
   void complete(CryptoRequest* request, ProviderCallback* callback, Status status) {
-    counters_->requests.fetch_add(1, std::memory_order_relaxed);
-    if (status.ok())
-      counters_->payload_bytes.fetch_add(
-          uint64_t{request->run.sector_count} * spec_.sector_size, std::memory_order_relaxed);
-    else
-      counters_->errors.fetch_add(1, std::memory_order_relaxed);
+    const bool ok = status.ok();
+    account(1, ok ? uint64_t{request->run.sector_count} * spec_.sector_size : 0, ok ? 0 : 1);
     callback->provider_done(request, std::move(status));
   }
 
  private:
   ~SessionCore() = default;
+
+  void run_slice(std::span<const SectorTask> tasks, unsigned worker) {
+    // Finished requests in order; a failed one's Status waits in `failures` (rare), so
+    // the common slice builds no Status at all.
+    struct Done {
+      CryptoRequest* request;
+      ProviderCallback* callback;
+      bool ok;
+    };
+    std::array<Done, kMaxSlice> done;
+    std::vector<Status> failures;
+    size_t finished = 0;
+    uint64_t payload = 0;
+    for (const SectorTask& task : tasks) {
+      Status status = ciphers_[worker]->crypt(task.request->run, task.skip, task.count);
+      if (auto* split = static_cast<SplitRun*>(task.split)) {
+        if (!status.ok() && !split->failed.exchange(true)) split->error = status;
+        if (split->pending.fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
+        if (split->failed.load()) status = split->error;
+        delete split;
+      }
+      const bool ok = status.ok();
+      if (ok)
+        payload += uint64_t{task.request->run.sector_count} * spec_.sector_size;
+      else
+        failures.push_back(std::move(status));
+      done[finished++] = Done{task.request, task.callback, ok};
+    }
+    account(finished, payload, failures.size());
+    auto failure = failures.begin();
+    for (size_t i = 0; i < finished; ++i)
+      done[i].callback->provider_done(done[i].request,
+                                      done[i].ok ? Status::Ok() : std::move(*failure++));
+    release(tasks.size());
+  }
+
+  void account(uint64_t requests, uint64_t payload, uint64_t errors) {
+    if (requests != 0) counters_->requests.fetch_add(requests, std::memory_order_relaxed);
+    if (payload != 0) counters_->payload_bytes.fetch_add(payload, std::memory_order_relaxed);
+    if (errors != 0) counters_->errors.fetch_add(errors, std::memory_order_relaxed);
+  }
 
   CipherSpec spec_;
   ProviderCounters* counters_;
@@ -93,7 +129,8 @@ class SoftwareSession final : public ProviderSession {
   ~SoftwareSession() override { core_->release(); }
 
   void submit(std::span<CryptoRequest* const> requests, ProviderCallback* callback) override {
-    std::array<SectorTask, 64> tasks;
+    // One pool slice's worth: posted together, and small, since it is built per submit.
+    std::array<SectorTask, kMaxSlice> tasks;
     size_t queued = 0;
     auto flush = [&] {
       core_->hold(queued);
@@ -120,7 +157,7 @@ class SoftwareSession final : public ProviderSession {
       }
       const uint32_t pieces =
           size_t{run.sector_count} * sector_size >= kSplitBytes
-              ? std::min<uint32_t>(workers, run.sector_count)
+              ? std::min({workers, run.sector_count, static_cast<uint32_t>(kMaxSlice)})
               : 1;
       if (queued + pieces > tasks.size()) flush();
       if (pieces == 1) {

@@ -4,10 +4,6 @@
 
 namespace ublkcrypt {
 
-// At most this many tasks per lock: enough to amortise the lock over 4 KiB tasks, few
-// enough that a deep queue still spreads over every worker.
-constexpr size_t kMaxTake = 16;
-
 WorkerPool::WorkerPool(unsigned threads) {
   threads = std::max(1u, threads);
   threads_.reserve(threads);
@@ -28,7 +24,13 @@ void WorkerPool::post(std::span<const SectorTask> tasks) {
   unsigned wake = 0;
   {
     std::lock_guard lock(mutex_);
-    queue_.insert(queue_.end(), tasks.begin(), tasks.end());
+    if (queued_ + tasks.size() > ring_.size()) {
+      std::vector<SectorTask> bigger(std::max<size_t>(64, 2 * (queued_ + tasks.size())));
+      for (size_t i = 0; i < queued_; ++i) bigger[i] = ring_[(head_ + i) % ring_.size()];
+      ring_ = std::move(bigger);
+      head_ = 0;
+    }
+    for (const SectorTask& task : tasks) ring_[(head_ + queued_++) % ring_.size()] = task;
     wake = std::min<size_t>(sleeping_, tasks.size());
   }
   if (wake == 0) return;
@@ -41,22 +43,29 @@ void WorkerPool::post(std::span<const SectorTask> tasks) {
 
 void WorkerPool::work(unsigned worker) {
   std::vector<SectorTask> taken;
-  taken.reserve(kMaxTake);
+  taken.reserve(kMaxSlice);
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      while (queue_.empty()) {
+      while (queued_ == 0) {
         if (stopping_) return;
         ++sleeping_;
         wake_.wait(lock);
         --sleeping_;
       }
       // Leave a fair share for the others: take a slice of the queue, not all of it.
-      size_t n = std::clamp<size_t>(queue_.size() / size(), 1, kMaxTake);
-      taken.assign(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(n));
-      queue_.erase(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(n));
+      size_t n = std::clamp<size_t>(queued_ / size(), 1, kMaxSlice);
+      taken.clear();
+      for (size_t i = 0; i < n; ++i) taken.push_back(ring_[(head_ + i) % ring_.size()]);
+      head_ = (head_ + n) % ring_.size();
+      queued_ -= n;
     }
-    for (const SectorTask& task : taken) task.work->run(task, worker);
+    for (size_t begin = 0; begin < taken.size();) {
+      size_t end = begin + 1;
+      while (end < taken.size() && taken[end].work == taken[begin].work) ++end;
+      taken[begin].work->run(std::span(taken).subspan(begin, end - begin), worker);
+      begin = end;
+    }
   }
 }
 
