@@ -17,6 +17,9 @@ struct BenchmarkOptions {
   std::string cipher;      // "" = the default table (aes-xts 256b/512b, aes-cbc-essiv 256b)
   uint32_t key_bits = 0;   // 0 = every size in the table for the cipher
   double seconds = 1.0;    // per measured cell
+  // Each cell is measured this many times, ours and openssl's in turn, and the best kept:
+  // on a shared machine the best of a few is the least-disturbed figure of each side.
+  unsigned rounds = 3;
   uint32_t request_bytes = 4096;
   uint32_t sector_size = 4096;
 };
@@ -43,7 +46,7 @@ Status benchmark_specs(const BenchmarkOptions& options, std::vector<CipherSpec>*
 
 struct Throughput {
   double mbs = 0;          // sustained MB/s (10^6 bytes) of wall time
-  double mbs_per_cpu = 0;  // MB per second of process CPU time: what openssl speed reports
+  double mbs_per_cpu = 0;  // MB per second of user CPU time: what openssl speed reports
   double cores = 0;        // process CPU time over wall time while measuring
 };
 

@@ -19,10 +19,11 @@ std::string ratio(double a, double b) {
 const char* direction_name(Direction d) { return d == Direction::encrypt ? "encrypt" : "decrypt"; }
 
 void print_table(const BenchmarkOptions& options, const std::vector<BenchmarkRow>& rows) {
-  fmt::print("# Tests are approximate, {} s per cell, {}-byte requests, {}-byte sectors, in place.\n",
-             options.seconds, options.request_bytes, options.sector_size);
+  fmt::print("# Tests are approximate, {} s per cell, best of {} interleaved rounds, {}-byte\n"
+             "# requests, {}-byte sectors, in place.\n",
+             options.seconds, options.rounds, options.request_bytes, options.sector_size);
   fmt::print("# MB/s = 10^6 bytes/s. \"1 thread\" and openssl speed (same run, one core) count\n"
-             "# per second of CPU time, as openssl speed does; \"all threads\" per wall second.\n"
+             "# per second of user CPU time, as openssl speed does; \"all threads\" per wall second.\n"
              "# ratios compare like with like (dm-crypt aes-xts 512b = openssl aes-256-xts).\n"
              "# cores = CPU time / wall time of the all-threads cell (less than the worker\n"
              "# count: other load on the machine capped it).\n");
@@ -48,6 +49,7 @@ void print_json(const BenchmarkOptions& options, const std::vector<BenchmarkRow>
   auto number = [](double v) { return v < 0 ? nlohmann::json(nullptr) : nlohmann::json(v); };
   nlohmann::json out;
   out["seconds_per_cell"] = options.seconds;
+  out["rounds"] = options.rounds;
   out["request_bytes"] = options.request_bytes;
   out["sector_size"] = options.sector_size;
   out["unit"] = "MB/s (10^6 bytes)";
@@ -90,6 +92,9 @@ UBLKCRYPT_COMMAND("benchmark", 90, [](CLI::App& app) {
   cmd->add_option("-s,--key-size", args->options.key_bits, "Only this key size in bits");
   cmd->add_option("--seconds", args->options.seconds, "Seconds per measured cell")
       ->check(CLI::Range(0.1, 60.0));
+  cmd->add_option("--rounds", args->options.rounds,
+                  "Interleaved rounds per cell; each figure is the best round's")
+      ->check(CLI::Range(1u, 20u));
   cmd->add_option("--sector-size", args->options.sector_size, "Sector size in bytes");
   cmd->add_flag("--json", args->json, "Print JSON instead of a table");
   cmd->callback([args] {
