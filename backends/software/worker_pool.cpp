@@ -4,8 +4,33 @@
 
 namespace ublkcrypt {
 
+namespace {
+
+// The pool and worker index of the calling thread, when it is a worker.
+thread_local const WorkerPool* current_pool = nullptr;
+thread_local unsigned current_worker = 0;
+
+}  // namespace
+
+void WorkerPool::TaskRing::push(std::span<const SectorTask> tasks) {
+  if (count_ + tasks.size() > ring_.size()) {
+    std::vector<SectorTask> bigger(std::max<size_t>(64, 2 * (count_ + tasks.size())));
+    for (size_t i = 0; i < count_; ++i) bigger[i] = ring_[(head_ + i) % ring_.size()];
+    ring_ = std::move(bigger);
+    head_ = 0;
+  }
+  for (const SectorTask& task : tasks) ring_[(head_ + count_++) % ring_.size()] = task;
+}
+
+void WorkerPool::TaskRing::take(size_t n, std::vector<SectorTask>* out) {
+  for (size_t i = 0; i < n; ++i) out->push_back(ring_[(head_ + i) % ring_.size()]);
+  head_ = (head_ + n) % ring_.size();
+  count_ -= n;
+}
+
 WorkerPool::WorkerPool(unsigned threads) {
   threads = std::max(1u, threads);
+  own_.resize(threads);
   threads_.reserve(threads);
   for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this, i] { work(i); });
 }
@@ -24,13 +49,8 @@ void WorkerPool::post(std::span<const SectorTask> tasks) {
   unsigned wake = 0;
   {
     std::lock_guard lock(mutex_);
-    if (queued_ + tasks.size() > ring_.size()) {
-      std::vector<SectorTask> bigger(std::max<size_t>(64, 2 * (queued_ + tasks.size())));
-      for (size_t i = 0; i < queued_; ++i) bigger[i] = ring_[(head_ + i) % ring_.size()];
-      ring_ = std::move(bigger);
-      head_ = 0;
-    }
-    for (const SectorTask& task : tasks) ring_[(head_ + queued_++) % ring_.size()] = task;
+    (current_pool == this ? own_[current_worker] : shared_).push(tasks);
+    queued_ += tasks.size();
     wake = std::min<size_t>(sleeping_, tasks.size());
   }
   if (wake == 0) return;
@@ -41,24 +61,42 @@ void WorkerPool::post(std::span<const SectorTask> tasks) {
   }
 }
 
+bool WorkerPool::take_slice(unsigned worker, std::vector<SectorTask>* out) {
+  out->clear();
+  size_t n = 0;
+  if (shared_.size() > 0) {
+    // Leave a fair share for the others: a slice of the queue, not all of it.
+    n = std::clamp<size_t>(shared_.size() / size(), 1, kMaxSlice);
+    shared_.take(n, out);
+  } else if (own_[worker].size() > 0) {
+    n = std::min(own_[worker].size(), kMaxSlice);
+    own_[worker].take(n, out);
+  } else {
+    auto victim = std::max_element(own_.begin(), own_.end(), [](const auto& a, const auto& b) {
+      return a.size() < b.size();
+    });
+    if (victim->size() == 0) return false;
+    n = std::clamp<size_t>(victim->size() / 2, 1, kMaxSlice);
+    victim->take(n, out);
+  }
+  queued_ -= n;
+  return true;
+}
+
 void WorkerPool::work(unsigned worker) {
+  current_pool = this;
+  current_worker = worker;
   std::vector<SectorTask> taken;
   taken.reserve(kMaxSlice);
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      while (queued_ == 0) {
+      while (!take_slice(worker, &taken)) {
         if (stopping_) return;
         ++sleeping_;
         wake_.wait(lock);
         --sleeping_;
       }
-      // Leave a fair share for the others: take a slice of the queue, not all of it.
-      size_t n = std::clamp<size_t>(queued_ / size(), 1, kMaxSlice);
-      taken.clear();
-      for (size_t i = 0; i < n; ++i) taken.push_back(ring_[(head_ + i) % ring_.size()]);
-      head_ = (head_ + n) % ring_.size();
-      queued_ -= n;
     }
     for (size_t begin = 0; begin < taken.size();) {
       size_t end = begin + 1;
