@@ -38,6 +38,9 @@ struct BenchmarkRow {
   double all_threads_cores = -1;
   std::string openssl_cipher;      // "aes-256-xts", "" when openssl has no equivalent
   double openssl_mbs = -1;         // < 0: not measured (see openssl_note)
+  // openssl speed -multi <one process per core>: the machine's own all-cores figure.
+  double openssl_multi_mbs = -1;
+  unsigned openssl_processes = 0;
   std::string openssl_note;        // why openssl's figure is missing
 };
 
@@ -55,9 +58,10 @@ struct Throughput {
 Status measure_provider(Provider& provider, const CipherSpec& spec, Direction direction,
                         const BenchmarkOptions& options, Throughput* out);
 
-// Runs `openssl speed -evp <cipher> -bytes <n> -seconds <s> [-decrypt] -mr` and parses its
-// bytes per second. A missing openssl binary is reported as not_found.
-Status openssl_speed(const std::string& cipher, Direction direction,
+// Runs `openssl speed [-multi <processes>] -evp <cipher> -bytes <n> -seconds <s> [-decrypt]
+// -mr` and parses its bytes per second (all processes together). A missing openssl binary is
+// reported as not_found.
+Status openssl_speed(const std::string& cipher, Direction direction, unsigned processes,
                      const BenchmarkOptions& options, double* mbs);
 
 // The openssl name of the same primitive: aes-xts 512b is "aes-256-xts" (dm-crypt counts

@@ -26,19 +26,23 @@ void print_table(const BenchmarkOptions& options, const std::vector<BenchmarkRow
              "# per second of user CPU time, as openssl speed does; \"all threads\" per wall second.\n"
              "# ratios compare like with like (dm-crypt aes-xts 512b = openssl aes-256-xts).\n"
              "# cores = CPU time / wall time of the all-threads cell (less than the worker\n"
-             "# count: other load on the machine capped it).\n");
-  fmt::print("{:<9} {:<21} {:>5} {:<8} {:>10} {:>11} {:>5} {:>6} {:>10} {:<12} {:>10} {:>11}\n",
-             "provider", "algorithm", "key", "dir", "1 thread", "all threads", "cores", "all/1",
-             "openssl", "(cipher)", "1t/openssl", "all/openssl");
+             "# count: other load on the machine capped it). openssl -multi = openssl speed\n"
+             "# -multi <cores> in the same run: what this machine gives all its cores.\n");
+  fmt::print(
+      "{:<9} {:<21} {:>5} {:<8} {:>10} {:>11} {:>5} {:>6} {:>10} {:<12} {:>10} {:>14} {:>12}\n",
+      "provider", "algorithm", "key", "dir", "1 thread", "all threads", "cores", "all/1",
+      "openssl", "(cipher)", "1t/openssl", "openssl -multi", "all/-multi");
   std::string notes;
   for (const BenchmarkRow& r : rows) {
-    fmt::print("{:<9} {:<21} {:>4}b {:<8} {:>10} {:>11} {:>5} {:>6} {:>10} {:<12} {:>10} {:>11}\n",
-               r.provider, r.cipher, r.key_bits, direction_name(r.direction),
-               figure(r.one_thread_mbs), figure(r.all_threads_mbs),
-               r.all_threads_cores < 0 ? "n/a" : fmt::format("{:.2f}", r.all_threads_cores),
-               ratio(r.all_threads_mbs, r.one_thread_mbs), figure(r.openssl_mbs),
-               r.openssl_cipher.empty() ? "-" : "(" + r.openssl_cipher + ")",
-               ratio(r.one_thread_mbs, r.openssl_mbs), ratio(r.all_threads_mbs, r.openssl_mbs));
+    fmt::print(
+        "{:<9} {:<21} {:>4}b {:<8} {:>10} {:>11} {:>5} {:>6} {:>10} {:<12} {:>10} {:>14} {:>12}\n",
+        r.provider, r.cipher, r.key_bits, direction_name(r.direction), figure(r.one_thread_mbs),
+        figure(r.all_threads_mbs),
+        r.all_threads_cores < 0 ? "n/a" : fmt::format("{:.2f}", r.all_threads_cores),
+        ratio(r.all_threads_mbs, r.one_thread_mbs), figure(r.openssl_mbs),
+        r.openssl_cipher.empty() ? "-" : "(" + r.openssl_cipher + ")",
+        ratio(r.one_thread_mbs, r.openssl_mbs), figure(r.openssl_multi_mbs),
+        ratio(r.all_threads_mbs, r.openssl_multi_mbs));
     if (!r.openssl_note.empty() && notes.find(r.openssl_note) == std::string::npos)
       notes += "# openssl: " + r.openssl_note + "\n";
   }
@@ -65,10 +69,14 @@ void print_json(const BenchmarkOptions& options, const std::vector<BenchmarkRow>
         {"all_threads_cores", number(r.all_threads_cores)},
         {"openssl_cipher", r.openssl_cipher},
         {"openssl_mbs", number(r.openssl_mbs)},
+        {"openssl_multi_mbs", number(r.openssl_multi_mbs)},
+        {"openssl_multi_processes", r.openssl_processes},
     };
     if (!r.openssl_note.empty()) row["openssl_note"] = r.openssl_note;
     if (r.one_thread_mbs >= 0 && r.openssl_mbs > 0)
       row["one_thread_vs_openssl"] = r.one_thread_mbs / r.openssl_mbs;
+    if (r.all_threads_mbs >= 0 && r.openssl_multi_mbs > 0)
+      row["all_threads_vs_openssl_multi"] = r.all_threads_mbs / r.openssl_multi_mbs;
     if (r.all_threads_mbs >= 0 && r.one_thread_mbs > 0)
       row["all_vs_one_thread"] = r.all_threads_mbs / r.one_thread_mbs;
     out["results"].push_back(std::move(row));
