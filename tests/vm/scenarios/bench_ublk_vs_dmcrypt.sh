@@ -26,6 +26,10 @@
 #   UBLKCRYPT_BENCH_UBLK_ARGS    extra `ublkcrypt open` options (e.g. "--queues 1")
 #   UBLKCRYPT_BENCH_WORKLOADS    default "randread randwrite read write"
 #   UBLKCRYPT_BENCH_ALT_BIN      the alt-loop binary; adds alt-loop to the default targets
+#                                (ublkcrypt itself: A/B of options with ALT_ARGS)
+#   UBLKCRYPT_BENCH_ALT_ARGS     extra `open` options for alt-loop only (e.g. "--queues 1")
+#   UBLKCRYPT_BENCH_STATS=1      per run also whole-guest CPU microseconds, context switches
+#                                and IPIs per I/O (where a datapath spends; no perf here)
 step() { echo "== bench: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 
 RT=${UBLKCRYPT_BENCH_RUNTIME:-6}
@@ -95,7 +99,8 @@ open_target() {
             ublkcrypt open --type plain $ucipher $UBLK_ARGS /tmp/backing.img "$name" ;;
         alt-loop)
             # shellcheck disable=SC2086
-            "$ALT_BIN" open --type plain $ucipher $UBLK_ARGS "$loop2" "$name" ;;
+            "$ALT_BIN" open --type plain $ucipher $UBLK_ARGS ${UBLKCRYPT_BENCH_ALT_ARGS:-} \
+                "$loop2" "$name" ;;
         *) echo "unknown target $1" >&2; exit 2 ;;
     esac
 }
@@ -109,6 +114,15 @@ close_target() {
     esac
 }
 
+# Whole-guest counters: busy CPU ticks (user+nice+system+irq+softirq), context switches,
+# rescheduling and function-call IPIs. Their difference over a run, per I/O, shows where a
+# datapath spends (no perf in the guest).
+counters() {
+    awk '/^cpu /{b = $2 + $3 + $4 + $7 + $8} /^ctxt/{c = $2} END {printf "%d %d", b, c}' /proc/stat
+    awk '/^ *RES:|^ *CAL:/{for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i} END {printf " %d\n", n}' \
+        /proc/interrupts
+}
+
 # run_fio DEV WORKLOAD RUNTIME: prints "IOPS MB/s".
 run_fio() {
     case $2 in
@@ -120,9 +134,22 @@ run_fio() {
         --norandommap --randrepeat=0 --output-format=terse --terse-version=3 >/tmp/fio.out
     # terse v3: read KB/s and IOPS are fields 7 and 8, write's 48 and 49
     case $2 in
-        *read) grep -v '^fio:' /tmp/fio.out | awk -F';' '{printf "%d %.1f\n", $8, $7 / 1024}' ;;
-        *) grep -v '^fio:' /tmp/fio.out | awk -F';' '{printf "%d %.1f\n", $49, $48 / 1024}' ;;
+        *read) grep -v '^fio:' /tmp/fio.out | awk -F';' '{printf "%d %.1f", $8, $7 / 1024}' ;;
+        *) grep -v '^fio:' /tmp/fio.out | awk -F';' '{printf "%d %.1f", $49, $48 / 1024}' ;;
     esac
+    echo
+}
+
+# run_fio_stats DEV WORKLOAD RUNTIME: run_fio, plus per-I/O costs when UBLKCRYPT_BENCH_STATS=1.
+run_fio_stats() {
+    [ "${UBLKCRYPT_BENCH_STATS:-0}" = 1 ] || { run_fio "$@"; return; }
+    c0=$(counters)
+    res=$(run_fio "$@")
+    c1=$(counters)
+    # Ticks are USER_HZ (100/s); I/Os over runtime + ramp at the measured rate.
+    echo "$res $c0 $c1" | awk -v t="$3" '{ ios = $1 * (t + 1); if (ios < 1) ios = 1
+        printf "%s %s cpu-us/io=%.1f ctxsw/io=%.2f ipi/io=%.2f\n", $1, $2,
+            ($6 - $3) * 10000 / ios, ($7 - $4) / ios, ($8 - $5) / ios }'
 }
 
 # matrix CIPHER RUNTIME ROUNDS
@@ -138,8 +165,8 @@ matrix() {
         for w in $WORKLOADS; do
             for td in $devs; do
                 t=${td%%=*} d=${td#*=}
-                res=$(run_fio "$d" "$w" "$2")
-                echo "$1 $w $t $res" >>"$RESULTS"
+                res=$(run_fio_stats "$d" "$w" "$2")
+                echo "$1 $w $t ${res%% cpu-us*}" | cut -d' ' -f1-5 >>"$RESULTS"
                 echo "  round $r $1 $w $t: $res (IOPS MB/s)"
             done
         done
