@@ -56,7 +56,7 @@ class EngineTarget final : public QueueTarget, private BlockCompletion {
     queue_->submit(&r);
   }
 
-  int event_fd() const override { return queue_->event_fd(); }
+  int event_fd() const override { return -1; }  // the engine queue reads it on the ring
   void process() override { queue_->process(); }
   unsigned in_flight() const override { return queue_->in_flight(); }
 
@@ -104,11 +104,12 @@ class EngineTarget final : public QueueTarget, private BlockCompletion {
 }  // namespace
 
 QueueTargetFactory engine_target_factory(Engine* engine) {
-  return [engine](unsigned /*queue_id*/, unsigned depth, QueueIoDone* done,
+  return [engine](unsigned /*queue_id*/, unsigned depth, IoRing* ring, QueueIoDone* done,
                   std::unique_ptr<QueueTarget>* out) -> Status {
     std::unique_ptr<EngineQueue> queue;
-    // The extra slot is drain()'s flush.
-    Status s = engine->open_queue(depth + 1, &queue);
+    // The extra slot is drain()'s flush. Storage I/O shares the queue's ring: one
+    // io_uring_enter sends it with the ublk commits, no eventfd or poll per completion.
+    Status s = engine->open_queue(depth + 1, ring, &queue);
     if (!s.ok()) return s;
     *out = std::make_unique<EngineTarget>(std::move(queue), depth, done,
                                           engine->config().read_only);

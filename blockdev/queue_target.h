@@ -10,6 +10,7 @@
 
 #include "base/status.h"
 #include "blockdev/ublk_uapi.h"
+#include "engine/io_ring.h"
 
 namespace ublkcrypt {
 
@@ -32,9 +33,11 @@ class QueueTarget {
   // target ends the request with QueueIoDone::io_done(tag, ...), now or later in process().
   virtual void queue_io(unsigned tag, const ublksrv_io_desc& iod, uint8_t* buffer) = 0;
 
-  // Readable when process() has work; -1 if the target completes everything inline.
+  // Readable when process() has work; -1 if the target needs no poll (it completes
+  // everything inline, or hears its own wakeups on the queue's ring).
   virtual int event_fd() const = 0;
-  // Runs ready completions. Never blocks.
+  // Runs ready completions. Never blocks. The queue calls it after every pass over the
+  // ring's completions.
   virtual void process() = 0;
   virtual unsigned in_flight() const = 0;
   // The queue is stopping and nothing is in flight: make accepted writes durable.
@@ -42,8 +45,10 @@ class QueueTarget {
 };
 
 // Builds a queue's target on the queue's own thread (engine queues are thread-bound).
+// `ring` is the queue's io_uring, which the target may share for its own I/O (see
+// engine/io_ring.h); it outlives the target.
 using QueueTargetFactory = std::function<Status(unsigned queue_id, unsigned depth,
-                                                QueueIoDone* done,
+                                                IoRing* ring, QueueIoDone* done,
                                                 std::unique_ptr<QueueTarget>* out)>;
 
 }  // namespace ublkcrypt

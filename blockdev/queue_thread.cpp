@@ -14,12 +14,6 @@
 namespace ublkcrypt {
 namespace {
 
-// user_data: the kind in the high bits, the tag in the low 16.
-constexpr uint64_t kKindCommand = 1ull << 32;
-constexpr uint64_t kKindTargetPoll = 2ull << 32;
-constexpr uint64_t kKindStopPoll = 3ull << 32;
-constexpr uint64_t kKindMask = 0xffffull << 32;
-
 size_t page_round(size_t n) {
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   return (n + page - 1) / page * page;
@@ -97,31 +91,38 @@ Status QueueThread::setup(const QueueTargetFactory& factory) {
   buffers_ = static_cast<uint8_t*>(p);
   tags_.assign(depth, TagState::with_kernel);
 
-  // Room for one command per tag plus the two polls; URING_CMD needs 128-byte SQEs.
-  int r = io_uring_queue_init(depth + 4, &ring_, IORING_SETUP_SQE128);
-  if (r < 0) return errno_status("io_uring_queue_init", -r);
-  ring_ready_ = true;
+  // Room for one command per tag, the target's storage I/O for as many, and the polls (a
+  // full ring submits early, so this is room for one pass, not a limit). URING_CMD needs
+  // 128-byte SQEs; storage SQEs use the first half.
+  if (Status s = ring_.init(2 * depth + 8, IORING_SETUP_SQE128, /*cooperative=*/true); !s.ok())
+    return s;
+  commands_.resize(depth);
+  for (unsigned tag = 0; tag < depth; ++tag) {
+    commands_[tag].queue = this;
+    commands_[tag].tag = tag;
+  }
+  target_poll_.fired = &target_ready_;
+  stop_poll_.fired = &abandoned_;
 
-  Status s = factory(config_.queue_id, depth, this, &target_);
+  Status s = factory(config_.queue_id, depth, &ring_, this, &target_);
   if (!s.ok()) return s;
 
   for (unsigned tag = 0; tag < depth; ++tag) queue_command(tag, UBLK_IO_FETCH_REQ, -1);
-  if (target_->event_fd() >= 0) arm_poll(target_->event_fd(), kKindTargetPoll);
-  arm_poll(stop_fd_, kKindStopPoll);
-  r = io_uring_submit(&ring_);
+  if (target_->event_fd() >= 0) arm_poll(target_->event_fd(), &target_poll_);
+  arm_poll(stop_fd_, &stop_poll_);
+  const int r = ring_.submit(0);
   if (r < 0) return errno_status("submit FETCH_REQ", -r);
   return Status::Ok();
 }
 
 void QueueThread::queue_command(unsigned tag, uint32_t op, int32_t result) {
-  // Each tag has at most one command pending, and the ring has room for all of them, so
-  // a slot is always free between submits.
-  io_uring_sqe* sqe = get_sqe();
+  io_uring_sqe* sqe = ring_.get_sqe(&commands_[tag]);
+  const uint64_t user_data = sqe->user_data;
   std::memset(sqe, 0, 2 * sizeof(io_uring_sqe));
   sqe->opcode = IORING_OP_URING_CMD;
   sqe->fd = config_.char_fd;
   sqe->cmd_op = op;
-  sqe->user_data = kKindCommand | tag;
+  sqe->user_data = user_data;
   auto* cmd = reinterpret_cast<ublksrv_io_cmd*>(&sqe->cmd);
   cmd->q_id = config_.queue_id;
   cmd->tag = static_cast<uint16_t>(tag);
@@ -130,19 +131,10 @@ void QueueThread::queue_command(unsigned tag, uint32_t op, int32_t result) {
   tags_[tag] = TagState::with_kernel;
 }
 
-io_uring_sqe* QueueThread::get_sqe() {
-  io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-  while (sqe == nullptr) {  // not expected (see above); make room rather than crash
-    io_uring_submit(&ring_);
-    sqe = io_uring_get_sqe(&ring_);
-  }
-  return sqe;
-}
-
-void QueueThread::arm_poll(int fd, uint64_t kind) {
-  io_uring_sqe* sqe = get_sqe();
+void QueueThread::arm_poll(int fd, PollDone* poll) {
+  io_uring_sqe* sqe = ring_.get_sqe(poll);
   io_uring_prep_poll_add(sqe, fd, POLLIN);
-  sqe->user_data = kind;
+  io_uring_sqe_set_data(sqe, poll);
 }
 
 void QueueThread::io_done(unsigned tag, int result) {
@@ -159,6 +151,13 @@ void QueueThread::handle_command(unsigned tag, int res) {
     if (res != UBLK_IO_RES_ABORT)
       std::fprintf(stderr, "ublkcrypt: ublk queue %u tag %u: command failed: %s\n",
                    config_.queue_id, tag, std::strerror(-res));
+    tags_[tag] = TagState::aborted;
+    ++aborted_;
+    return;
+  }
+  if (target_ == nullptr) {
+    // A request arriving while the target is torn down (its queue may still wait on the
+    // ring): left unanswered; closing the ring cancels the command and the kernel fails it.
     tags_[tag] = TagState::aborted;
     ++aborted_;
     return;
@@ -194,32 +193,23 @@ bool QueueThread::finished() const {
 
 void QueueThread::run() {
   while (!finished()) {
-    int r = io_uring_submit_and_wait(&ring_, 1);
+    int r = ring_.submit(1);
     if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
       result_ = errno_status("ublk queue io_uring_enter", -r);
       break;
     }
-    io_uring_cqe* cqe;
-    unsigned head, seen = 0;
-    bool target_ready = false;
-    io_uring_for_each_cqe(&ring_, head, cqe) {
-      ++seen;
-      const uint64_t kind = cqe->user_data & kKindMask;
-      if (kind == kKindCommand) {
-        handle_command(static_cast<unsigned>(cqe->user_data & 0xffff), cqe->res);
-      } else if (kind == kKindTargetPoll) {
-        target_ready = true;
-      } else if (kind == kKindStopPoll) {
-        abandoned_ = true;
-      }
-    }
-    io_uring_cq_advance(&ring_, seen);
+    // New requests start (their storage I/O queues on the ring), storage completions wait
+    // in the target for process().
+    ring_.dispatch();
     // Also after new requests: a target may finish some work inline and signal late.
     target_->process();
-    if (target_ready) arm_poll(target_->event_fd(), kKindTargetPoll);
+    if (target_ready_) {
+      target_ready_ = false;
+      arm_poll(target_->event_fd(), &target_poll_);
+    }
   }
   // Hand the last commits to the kernel before leaving (they may be its final answers).
-  io_uring_submit(&ring_);
+  ring_.submit(0);
   if (result_.ok() && !abandoned_) result_ = target_->drain();
 }
 
@@ -227,8 +217,7 @@ void QueueThread::teardown() {
   target_.reset();
   // Closing the ring cancels commands still with the kernel (6.12 marks ublk's URING_CMDs
   // cancelable); after that the descriptor mapping can go.
-  if (ring_ready_) io_uring_queue_exit(&ring_);
-  ring_ready_ = false;
+  ring_.close();
   if (descs_ != nullptr) munmap(const_cast<ublksrv_io_desc*>(descs_), descs_bytes_);
   descs_ = nullptr;
   if (buffers_ != nullptr) munmap(buffers_, buffers_bytes_);

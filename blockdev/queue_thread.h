@@ -1,13 +1,14 @@
 // QueueThread: one ublk hardware queue served by one thread with its own io_uring.
 //
 // Per tag, one URING_CMD is always with the kernel: FETCH_REQ at start, then
-// COMMIT_AND_FETCH_REQ carrying the previous result. The same ring polls the target's
-// event fd (IORING_OP_POLL_ADD, re-armed), so crypto and storage completions and new
-// requests wake one loop. Per-tag state lives in arrays sized once; nothing is allocated
-// per request.
+// COMMIT_AND_FETCH_REQ carrying the previous result. The target shares the ring (the
+// engine's storage I/O and its eventfd read ride on it), so crypto and storage
+// completions and new requests wake one loop, and one io_uring_enter per pass sends
+// commits and storage I/O together. The ring runs with DEFER_TASKRUN where the kernel has
+// it: the kernel's work for this thread (new requests, completions) waits for the loop's
+// next enter instead of interrupting it. Per-tag state lives in arrays sized once; nothing
+// is allocated per request.
 #pragma once
-
-#include <liburing.h>
 
 #include <atomic>
 #include <cstdint>
@@ -18,6 +19,7 @@
 #include "base/status.h"
 #include "blockdev/queue_target.h"
 #include "blockdev/ublk_uapi.h"
+#include "engine/io_ring.h"
 
 namespace ublkcrypt {
 
@@ -58,20 +60,32 @@ class QueueThread final : private QueueIoDone {
  private:
   enum class TagState : uint8_t { with_kernel, in_target, aborted };
 
+  // Where each ring completion of ours goes: a tag's command, or one of the two polls.
+  struct TagCommand final : IoRing::Completion {
+    QueueThread* queue = nullptr;
+    unsigned tag = 0;
+    void ring_done(const io_uring_cqe& cqe) override { queue->handle_command(tag, cqe.res); }
+  };
+  struct PollDone final : IoRing::Completion {
+    bool* fired = nullptr;
+    void ring_done(const io_uring_cqe&) override { *fired = true; }
+  };
+
   explicit QueueThread(const QueueConfig& config) : config_(config) {}
   Status setup(const QueueTargetFactory& factory);
   void run();
   void teardown();
   void io_done(unsigned tag, int result) override;
   void queue_command(unsigned tag, uint32_t op, int32_t result);
-  io_uring_sqe* get_sqe();
-  void arm_poll(int fd, uint64_t kind);
+  void arm_poll(int fd, PollDone* poll);
   void handle_command(unsigned tag, int res);
   bool finished() const;
 
   QueueConfig config_;
-  io_uring ring_{};
-  bool ring_ready_ = false;
+  IoRing ring_;
+  std::vector<TagCommand> commands_;  // by tag
+  PollDone target_poll_, stop_poll_;
+  bool target_ready_ = false;
   const ublksrv_io_desc* descs_ = nullptr;  // kernel-written, read-only mapping
   size_t descs_bytes_ = 0;
   uint8_t* buffers_ = nullptr;  // depth * max_io_bytes

@@ -13,6 +13,7 @@
 
 #include "backends/registry.h"
 #include "base/status.h"
+#include "engine/io_ring.h"
 #include "engine/storage.h"
 
 namespace ublkcrypt {
@@ -75,6 +76,11 @@ class Engine {
 
   // One queue per thread; all calls on a queue come from the thread that uses it.
   Status open_queue(unsigned depth, std::unique_ptr<EngineQueue>* out);
+  // The same on the thread's shared ring (see io_ring.h): storage I/O goes out with the
+  // owner's next submit, and the queue's own wakeups (crypto completions from provider
+  // threads) arrive as a read of its eventfd on the ring, so event_fd() needs no poll. The
+  // owner calls process() after every dispatch() of the ring; the ring outlives the queue.
+  Status open_queue(unsigned depth, IoRing* ring, std::unique_ptr<EngineQueue>* out);
 
  private:
   Engine() = default;
@@ -101,11 +107,13 @@ class EngineQueue {
   void submit(std::span<BlockRequest* const> requests);
 
   // Readable (an eventfd) when process() has work to do: poll it from an event loop.
+  // On a shared ring the queue watches it itself (do not read it).
   int event_fd() const;
   // Advances every request whose crypto or storage step finished; runs completions.
   // Never blocks.
   void process();
   // Blocks until at least one event arrives, then process(). For simple loops and tests.
+  // On a shared ring: submits and waits on the ring and dispatches what arrives.
   void wait_and_process();
   // Requests submitted and not yet completed.
   unsigned in_flight() const;

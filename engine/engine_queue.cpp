@@ -9,7 +9,8 @@
 //
 // Storage completions arrive on this thread (reap); crypto completions arrive on provider
 // threads and come over through the CompletionInbox. Both signal the same eventfd, so one
-// fd wakes the queue. A provider that completes a run inside Session::submit (cipher_null
+// fd wakes the queue. On a shared ring (the ublk queue thread's) storage I/O rides the
+// owner's ring instead, and only the inbox uses the eventfd, read through that ring. A provider that completes a run inside Session::submit (cipher_null
 // in place) calls back on this thread: those runs advance right after the submit, with no
 // eventfd write and no wakeup. Work started while handling completions is batched: one
 // Session::submit and one io_uring_submit per process().
@@ -50,6 +51,36 @@ bool is_write(BlockOp op) {
 // (Untyped: Impl is private to EngineQueue.)
 thread_local const void* tls_dispatching = nullptr;
 
+namespace {
+
+// On a shared ring: a read of the queue's eventfd stays armed there, and its completion is
+// the queue's wakeup (the ring's owner calls process() after dispatching it). The eventfd
+// is blocking, so the read waits in the kernel's poll, never in a worker; it also empties
+// the counter, so process() makes no eventfd_read call. Heap-held: if the read cannot be
+// cancelled its buffer must outlive the queue.
+struct EventRead final : IoRing::Completion {
+  EventRead(IoRing* r, int f) : ring(r), fd(f) {}
+  void arm() {
+    io_uring_prep_read(ring->get_sqe(this), fd, &value, sizeof(value), 0);
+    armed = true;
+  }
+  void ring_done(const io_uring_cqe& cqe) override {
+    armed = false;
+    if (!closing && cqe.res != -ECANCELED) arm();
+  }
+  IoRing* ring;
+  int fd;
+  uint64_t value = 0;
+  bool armed = false;
+  bool closing = false;
+};
+
+struct IgnoredCompletion final : IoRing::Completion {
+  void ring_done(const io_uring_cqe&) override {}
+};
+
+}  // namespace
+
 struct EngineQueue::Impl final : CryptoCompletion, StorageCompletion {
   Impl(Engine::Impl* owner, int fd)
       : engine(owner), session(owner->session.get()), event_fd(fd), inbox(fd) {}
@@ -58,6 +89,8 @@ struct EngineQueue::Impl final : CryptoCompletion, StorageCompletion {
   Session* session;
   std::unique_ptr<StorageQueue> storage;
   int event_fd;  // owned; storage completions and the inbox both signal it
+  IoRing* ring = nullptr;                 // the thread's shared ring, if any
+  std::unique_ptr<EventRead> event_read;  // on the shared ring
   CompletionInbox inbox;
   FlushTracker flushes;
   std::vector<CryptoRequest*> crypto_batch;  // started at the next dispatch()
@@ -231,14 +264,17 @@ void EngineQueue::Impl::advance_inline_done() {
 
 void EngineQueue::Impl::process() {
   // Drain the eventfd before looking at the sources, so a signal racing with this pass
-  // stays pending for the next one.
-  eventfd_t ignored;
-  (void)eventfd_read(event_fd, &ignored);
+  // stays pending for the next one. (On a shared ring its read already did.)
+  if (ring == nullptr) {
+    eventfd_t ignored;
+    (void)eventfd_read(event_fd, &ignored);
+  }
   // While completions keep arriving (tmpfs I/O completes inside the submit call; the
   // provider finishes runs while we work), go round again rather than through poll():
   // a sleep and a wakeup cost more than a look at two queues. Bounded, so a busy queue
   // still returns to its caller's loop.
-  for (int round = 0; round < 8; ++round) {
+  int round = 0;
+  for (; round < 8; ++round) {
     in_process = true;
     const unsigned before = completed;
     storage->reap();
@@ -255,6 +291,9 @@ void EngineQueue::Impl::process() {
     in_process = false;
     if (!sent && completed == before) break;
   }
+  // Still moving at the bound: on a shared ring nothing else would call us back for work
+  // already reaped into the storage queue, so wake ourselves.
+  if (round == 8 && ring != nullptr) eventfd_write(event_fd, 1);
 }
 
 void EngineQueue::Impl::crypto_done(CryptoRequest* request, Status status) {
@@ -348,15 +387,23 @@ void EngineQueue::Impl::finish(Internal* in, Status status) {
 // ---- EngineQueue -----------------------------------------------------------------------------
 
 Status Engine::open_queue(unsigned depth, std::unique_ptr<EngineQueue>* out) {
+  return open_queue(depth, nullptr, out);
+}
+
+Status Engine::open_queue(unsigned depth, IoRing* ring, std::unique_ptr<EngineQueue>* out) {
   if (depth == 0)
     return Status(Errc::invalid_argument,
                   fmt::format("queue on {}: depth must be at least 1", impl_->geometry.name));
   std::unique_ptr<EngineQueue> queue(new EngineQueue);
-  const int event_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  // Blocking on a shared ring: the ring's read of it must wait rather than fail.
+  const int event_fd = ::eventfd(0, (ring != nullptr ? 0 : EFD_NONBLOCK) | EFD_CLOEXEC);
   if (event_fd < 0) return errno_status("eventfd", errno);
   auto impl = std::make_unique<EngineQueue::Impl>(impl_.get(), event_fd);
-  if (Status s = impl_->storage->open_queue(depth, impl->event_fd, &impl->storage); !s.ok())
-    return s;
+  impl->ring = ring;
+  Status s = ring != nullptr
+                 ? impl_->storage->open_queue_on_ring(depth, impl->event_fd, ring, &impl->storage)
+                 : impl_->storage->open_queue(depth, impl->event_fd, &impl->storage);
+  if (!s.ok()) return s;
   impl->crypto_batch.reserve(depth);
   const unsigned scratch_count = std::min(depth, kScratchBuffers);
   for (unsigned i = 0; i < scratch_count; ++i) {
@@ -367,6 +414,10 @@ Status Engine::open_queue(unsigned depth, std::unique_ptr<EngineQueue>* out) {
     impl->all_scratch.push_back(buffer);
     impl->free_scratch.push_back(buffer);
   }
+  if (ring != nullptr) {
+    impl->event_read = std::make_unique<EventRead>(ring, impl->event_fd);
+    impl->event_read->arm();
+  }
   queue->impl_ = std::move(impl);
   *out = std::move(queue);
   return Status::Ok();
@@ -374,6 +425,18 @@ Status Engine::open_queue(unsigned depth, std::unique_ptr<EngineQueue>* out) {
 
 EngineQueue::~EngineQueue() {
   while (impl_->in_flight > 0) wait_and_process();
+  EventRead* read = impl_->event_read.get();
+  if (read == nullptr) return;
+  // The eventfd read must leave the ring before its buffer and descriptor go.
+  read->closing = true;
+  static IgnoredCompletion cancel_done;
+  if (read->armed) io_uring_prep_cancel(impl_->ring->get_sqe(&cancel_done), read, 0);
+  for (int tries = 0; read->armed && tries < 100; ++tries) {
+    const int r = impl_->ring->submit(1);
+    if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) break;
+    impl_->ring->dispatch();
+  }
+  if (read->armed) (void)impl_->event_read.release();  // the kernel may still write to it
 }
 
 void EngineQueue::submit(BlockRequest* request) {
@@ -391,9 +454,22 @@ int EngineQueue::event_fd() const { return impl_->event_fd; }
 void EngineQueue::process() { impl_->process(); }
 
 void EngineQueue::wait_and_process() {
-  pollfd fd{impl_->event_fd, POLLIN, 0};
-  while (::poll(&fd, 1, -1) < 0 && errno == EINTR) {
+  if (impl_->ring == nullptr) {
+    pollfd fd{impl_->event_fd, POLLIN, 0};
+    while (::poll(&fd, 1, -1) < 0 && errno == EINTR) {
+    }
+    impl_->process();
+    return;
   }
+  // Work may be ready with nothing on the ring to announce it (a synchronous storage step):
+  // wait only when a pass moved nothing.
+  const unsigned before = impl_->completed;
+  impl_->process();
+  if (impl_->completed != before) return;
+  int r;
+  do r = impl_->ring->submit(1);
+  while (r == -EINTR);
+  impl_->ring->dispatch();
   impl_->process();
 }
 

@@ -10,10 +10,14 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <sys/uio.h>
+
 #include <cerrno>
+#include <deque>
 #include <fmt/format.h>
 #include <vector>
 
+#include "engine/io_ring.h"
 #include "engine/storage.h"
 
 namespace ublkcrypt {
@@ -39,9 +43,18 @@ class FileStorage;
 
 class FileStorageQueue final : public StorageQueue {
  public:
-  FileStorageQueue(const FileStorage& storage, int fd) : storage_(storage), fd_(fd) {}
+  FileStorageQueue(const FileStorage& storage, int fd, bool sync_io)
+      : storage_(storage), fd_(fd), sync_io_(sync_io) {}
   ~FileStorageQueue() override {
     if (ring_ready_) io_uring_queue_exit(&ring_);
+  }
+
+  // On the owner's shared ring: no ring, eventfd or registered file of our own (the ring
+  // has one file table, and it is not ours).
+  Status init_on_ring(int notify_fd, IoRing* shared) {
+    notify_fd_ = notify_fd;
+    shared_ = shared;
+    return Status::Ok();
   }
 
   Status init(unsigned depth, int notify_fd) {
@@ -68,6 +81,7 @@ class FileStorageQueue final : public StorageQueue {
   void kick() override {
     if (queued_ == 0) return;
     queued_ = 0;
+    if (shared_ != nullptr) return;  // the ring's owner submits
     int ret;
     do ret = io_uring_submit(&ring_);
     while (ret == -EINTR);
@@ -78,20 +92,36 @@ class FileStorageQueue final : public StorageQueue {
   void reap() override;
 
  private:
+  // On a shared ring, an I/O's SQE points here; the CQE's result waits in done_ for reap().
+  struct Slot final : IoRing::Completion {
+    FileStorageQueue* queue = nullptr;
+    StorageIo* io = nullptr;
+    void ring_done(const io_uring_cqe& cqe) override {
+      queue->done_.emplace_back(io, cqe.res);
+      queue->free_slots_.push_back(this);
+    }
+  };
+
   void prepare(StorageIo* io);
-  io_uring_sqe* next_sqe();
+  io_uring_sqe* next_sqe(StorageIo* io);
   void discard_block_device(StorageIo* io);
+  void transfer_now(StorageIo* io);
+  void done_now(StorageIo* io, int result);
   void finish(StorageIo* io, int result);
 
   const FileStorage& storage_;
   int fd_;
+  bool sync_io_;
   int notify_fd_ = -1;
   io_uring ring_{};
   bool ring_ready_ = false;
+  IoRing* shared_ = nullptr;
+  std::deque<Slot> slots_;  // grows, never shrinks: SQEs in flight point into it
+  std::vector<Slot*> free_slots_;
   unsigned queued_ = 0;
-  // Block-device discards run synchronously (no io_uring opcode for BLKDISCARD in the
-  // kernels we target); their results wait here for reap().
-  std::vector<std::pair<StorageIo*, int>> done_inline_;
+  // Results that wait for reap(): synchronous writes and block-device discards (no
+  // io_uring opcode for BLKDISCARD in the kernels we target), and shared-ring CQEs.
+  std::vector<std::pair<StorageIo*, int>> done_;
 };
 
 class FileStorage final : public Storage {
@@ -102,26 +132,68 @@ class FileStorage final : public Storage {
   const StorageInfo& info() const override { return info_; }
 
   Status open_queue(unsigned depth, int notify_fd, std::unique_ptr<StorageQueue>* out) override {
-    auto queue = std::make_unique<FileStorageQueue>(*this, fd_);
+    auto queue = std::make_unique<FileStorageQueue>(*this, fd_, sync_io_);
     if (Status s = queue->init(depth, notify_fd); !s.ok()) return s.in(info_.name);
     *out = std::move(queue);
     return Status::Ok();
   }
 
+  Status open_queue_on_ring(unsigned /*depth*/, int notify_fd, IoRing* ring,
+                            std::unique_ptr<StorageQueue>* out) override {
+    auto queue = std::make_unique<FileStorageQueue>(*this, fd_, sync_io_);
+    if (Status s = queue->init_on_ring(notify_fd, ring); !s.ok()) return s.in(info_.name);
+    *out = std::move(queue);
+    return Status::Ok();
+  }
+
   int fd() const { return fd_; }
+  void set_sync_io(bool on) { sync_io_ = on; }
 
  private:
   int fd_;
   StorageInfo info_;
+  bool sync_io_ = false;
 };
 
-io_uring_sqe* FileStorageQueue::next_sqe() {
+io_uring_sqe* FileStorageQueue::next_sqe(StorageIo* io) {
+  if (shared_ != nullptr) {
+    if (free_slots_.empty()) {
+      slots_.emplace_back();
+      slots_.back().queue = this;
+      free_slots_.push_back(&slots_.back());
+    }
+    Slot* slot = free_slots_.back();
+    free_slots_.pop_back();
+    slot->io = io;
+    return shared_->get_sqe(slot);
+  }
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
   if (sqe == nullptr) {  // more queued than the ring holds: send what we have first
     kick();
     sqe = io_uring_get_sqe(&ring_);
   }
+  if (sqe != nullptr) io_uring_sqe_set_data(sqe, io);
   return sqe;
+}
+
+// A result known now: it waits in done_ for reap(). Without a shared ring (whose owner
+// reaps after every step) the eventfd tells the engine; one signal covers a burst, since
+// reap takes them all.
+void FileStorageQueue::done_now(StorageIo* io, int result) {
+  const bool first = done_.empty();
+  done_.emplace_back(io, result);
+  if (shared_ == nullptr && first) eventfd_write(notify_fd_, 1);
+}
+
+// A read or write on this thread, now (tmpfs: a memory copy).
+void FileStorageQueue::transfer_now(StorageIo* io) {
+  const uint32_t remaining = io->length - io->transferred;
+  iovec iov{io->buffer + io->transferred, remaining};
+  const off_t offset = off_t(io->offset + io->transferred);
+  const ssize_t n = io->op == StorageOp::read
+                        ? ::preadv2(fd_, &iov, 1, offset, 0)
+                        : ::pwritev2(fd_, &iov, 1, offset, io->fua ? RWF_DSYNC : 0);
+  done_now(io, n < 0 ? -errno : int(n));
 }
 
 void FileStorageQueue::prepare(StorageIo* io) {
@@ -129,10 +201,13 @@ void FileStorageQueue::prepare(StorageIo* io) {
     discard_block_device(io);
     return;
   }
-  io_uring_sqe* sqe = next_sqe();
+  if (sync_io_ && (io->op == StorageOp::read || io->op == StorageOp::write)) {
+    transfer_now(io);
+    return;
+  }
+  io_uring_sqe* sqe = next_sqe(io);
   if (sqe == nullptr) {
-    done_inline_.emplace_back(io, -EBUSY);
-    eventfd_write(notify_fd_, 1);
+    done_now(io, -EBUSY);
     return;
   }
   const uint32_t remaining = io->length - io->transferred;
@@ -155,22 +230,22 @@ void FileStorageQueue::prepare(StorageIo* io) {
                               remaining);
       break;
   }
-  sqe->flags |= IOSQE_FIXED_FILE;
-  io_uring_sqe_set_data(sqe, io);
+  if (shared_ != nullptr) sqe->fd = fd_;  // no registered file on a shared ring
+  else sqe->flags |= IOSQE_FIXED_FILE;
   ++queued_;
 }
 
 void FileStorageQueue::discard_block_device(StorageIo* io) {
   uint64_t range[2] = {io->offset, io->length};
   int result = ::ioctl(storage_.fd(), BLKDISCARD, range) < 0 ? -errno : int(io->length);
-  done_inline_.emplace_back(io, result);
-  eventfd_write(notify_fd_, 1);
+  done_now(io, result);
 }
 
 void FileStorageQueue::reap() {
   // Completions may submit new I/O (the engine's next step), so each CQE is consumed
   // before its completion runs.
-  for (;;) {
+  // On a shared ring the CQEs came through the ring's dispatch into done_.
+  while (shared_ == nullptr) {
     io_uring_cqe* cqe = nullptr;
     if (io_uring_peek_cqe(&ring_, &cqe) != 0 || cqe == nullptr) break;
     auto* io = static_cast<StorageIo*>(io_uring_cqe_get_data(cqe));
@@ -178,9 +253,9 @@ void FileStorageQueue::reap() {
     io_uring_cqe_seen(&ring_, cqe);
     finish(io, result);
   }
-  while (!done_inline_.empty()) {
-    auto batch = std::move(done_inline_);
-    done_inline_.clear();
+  while (!done_.empty()) {
+    auto batch = std::move(done_);
+    done_.clear();
     for (auto [io, result] : batch) finish(io, result);
   }
   kick();  // resumed short transfers
@@ -250,10 +325,13 @@ Status probe(int fd, const std::string& path, StorageInfo* info) {
 // tmpfs takes O_DIRECT (since 6.6) but its page cache is the storage, so there is nothing
 // to bypass; and io_uring cannot complete its direct reads inline, so each goes through an
 // io-wq worker thread. Measured with engine-bench on /dev/shm: buffered reads about twice
-// as fast.
-bool on_tmpfs(const std::string& path) {
+// as fast. Regular files only: a device node lives on devtmpfs (TMPFS_MAGIC too), and a
+// block device opened buffered would put a second page cache above the disk.
+bool file_on_tmpfs(const std::string& path) {
+  struct stat st {};
   struct statfs fs {};
-  return ::statfs(path.c_str(), &fs) == 0 && fs.f_type == TMPFS_MAGIC;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+         ::statfs(path.c_str(), &fs) == 0 && fs.f_type == TMPFS_MAGIC;
 }
 
 }  // namespace
@@ -265,7 +343,7 @@ Status open_file_storage(const std::string& path, const FileStorageOptions& opti
   info.read_only = options.read_only;
   const int access = (options.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
   int fd = -1;
-  if (options.direct_io && !on_tmpfs(path)) {
+  if (options.direct_io && !file_on_tmpfs(path)) {
     fd = ::open(path.c_str(), access | O_DIRECT);
     // EINVAL: the filesystem has no O_DIRECT (older tmpfs, some FUSE); buffered still works.
     if (fd >= 0) info.direct_io = true;
@@ -279,7 +357,10 @@ Status open_file_storage(const std::string& path, const FileStorageOptions& opti
     ::close(fd);
     return s;
   }
-  *out = std::make_unique<FileStorage>(fd, std::move(info));
+  const bool sync_io = !info.direct_io && file_on_tmpfs(path);
+  auto storage = std::make_unique<FileStorage>(fd, std::move(info));
+  storage->set_sync_io(sync_io);
+  *out = std::move(storage);
   return Status::Ok();
 }
 

@@ -14,6 +14,8 @@
 
 namespace ublkcrypt {
 
+class IoRing;
+
 struct StorageInfo {
   std::string name;                 // path as given, for messages
   uint64_t size_bytes = 0;
@@ -81,6 +83,17 @@ class Storage {
   virtual Status open_queue(unsigned depth, int notify_fd,
                             std::unique_ptr<StorageQueue>* out) = 0;
 
+  // The same on the calling thread's shared ring: I/O goes out as SQEs on `ring`, kick()
+  // makes no system call (the ring's owner submits), and completions arrive through the
+  // ring's dispatch(), then run at the next reap(). The owner reaps after every dispatch
+  // (the engine's process() does), so nothing signals `notify_fd` for them. A storage
+  // without io_uring ignores the ring and keeps signalling `notify_fd`.
+  virtual Status open_queue_on_ring(unsigned depth, int notify_fd, IoRing* ring,
+                                    std::unique_ptr<StorageQueue>* out) {
+    (void)ring;
+    return open_queue(depth, notify_fd, out);
+  }
+
  protected:
   Storage() = default;
 };
@@ -93,7 +106,10 @@ struct FileStorageOptions {
 // A regular file or block device through io_uring. Refuses (one line naming the path) a
 // missing or unreadable path and a backing shorter than 512 bytes. With direct_io, falls
 // back to buffered I/O when the filesystem refuses O_DIRECT or is tmpfs (info().direct_io
-// says which).
+// says which). Reads and writes of a tmpfs file run synchronously on the queue's thread:
+// they are memory copies, and io_uring (6.12) hands each one to an io-wq worker thread
+// (shmem sets neither FMODE_NOWAIT nor FOP_BUFFER_WASYNC), which also runs a file's buffered
+// writes one at a time. (A tmpfs that swaps would block the queue thread on a swap-in.)
 Status open_file_storage(const std::string& path, const FileStorageOptions& options,
                          std::unique_ptr<Storage>* out);
 

@@ -35,9 +35,10 @@ std::vector<uint8_t> decrypt_from_disk(const std::string& path, const TestKey& k
 // Random reads, writes and flushes, several in flight, against a plaintext model. Requests
 // in flight never overlap a write in flight, so the model is exact. With cipher_null the
 // software provider completes runs inside Session::submit, on this thread: the engine's
-// inline path.
+// inline path. With `shared_ring` the queue runs on a ring of the test's own, as on a ublk
+// queue thread: storage I/O rides that ring and wait_and_process() waits on it.
 void random_workload(const std::string& base_dir, uint32_t sector_size, uint64_t data_offset,
-                     CipherMode mode = CipherMode::aes_xts_plain64) {
+                     CipherMode mode = CipherMode::aes_xts_plain64, bool shared_ring = false) {
   TempDir dir(base_dir);
   const std::string path = dir.file("image");
   make_image(path, data_offset + kImageBytes);
@@ -47,8 +48,14 @@ void random_workload(const std::string& base_dir, uint32_t sector_size, uint64_t
   config.max_io_bytes = 256 * 1024;
   auto engine = open_engine(open_file(path), key, config);
   REQUIRE(engine->size_bytes() == kImageBytes);
+  IoRing ring;  // outlives the queue
   std::unique_ptr<EngineQueue> queue;
-  REQUIRE(engine->open_queue(16, &queue).ok());
+  if (shared_ring) {
+    REQUIRE(ring.init(64, 0, /*cooperative=*/true).ok());
+    REQUIRE(engine->open_queue(16, &ring, &queue).ok());
+  } else {
+    REQUIRE(engine->open_queue(16, &queue).ok());
+  }
 
   // The model starts as what the pattern-filled image decrypts to.
   std::vector<uint8_t> model = decrypt_from_disk(path, key, data_offset, 0, kImageBytes);
@@ -190,6 +197,18 @@ TEST_CASE("random reads, writes and flushes match a plaintext model; disk holds 
   }
   SUBCASE("cipher_null, tmpfs file") {
     random_workload("/dev/shm", 4096, 0, CipherMode::null);
+  }
+  SUBCASE("on a shared ring: O_DIRECT file") {
+    random_workload("/var/tmp", 512, 16384, CipherMode::aes_xts_plain64, true);
+  }
+  SUBCASE("on a shared ring: tmpfs file (synchronous writes)") {
+    random_workload("/dev/shm", 4096, 1 << 20, CipherMode::aes_xts_plain64, true);
+  }
+  SUBCASE("on a shared ring: cipher_null, tmpfs file") {
+    random_workload("/dev/shm", 4096, 0, CipherMode::null, true);
+  }
+  SUBCASE("on a shared ring: cipher_null, O_DIRECT file") {
+    random_workload("/var/tmp", 512, 0, CipherMode::null, true);
   }
 }
 
