@@ -8,6 +8,7 @@
 
 #include "backends/registry.h"
 #include "base/secure_bytes.h"
+#include "bench/cpu_clock.h"
 #include "bench/io_port.h"
 #include "bench/target_guard.h"
 
@@ -41,17 +42,6 @@ Status open_engine(const std::string& target, Provider& provider, const CryptoLo
   return Engine::create({}, std::move(storage), std::move(session), out);
 }
 
-// The options a provider runs with: an inline device serves cipher_null only (the drive
-// encrypts, the host passes the data through), whatever the run's cipher.
-CryptoLoadOptions options_for(const Provider& p, const CryptoLoadOptions& c) {
-  CryptoLoadOptions out = c;
-  if (p.info().placement == Placement::inline_device && !check_crypto_options(p, c).ok()) {
-    out.cipher = kNullCipher;
-    out.key_bits = 0;
-  }
-  return out;
-}
-
 // The workload through the engine with `provider` and `c`'s cipher.
 Status run_engine_phase(const std::string& target, Provider& provider, const CryptoLoadOptions& c,
                         const Workload& w, uint64_t region, WorkloadResult* out,
@@ -76,6 +66,7 @@ size_t median_index(const std::vector<T>& rounds, Key key) {
 }
 
 struct Round {
+  double other_cores = -1;  // CPU other processes took during the together phase
   WorkloadResult storage_alone;
   CryptoResult crypto_alone;
   WorkloadResult storage_together;
@@ -103,6 +94,8 @@ Status run_round(const std::string& target, Provider& provider,
   if (Status s = run_crypto_load(provider, c, nullptr, &r->crypto_alone); !s.ok()) return s;
 
   progress.phase(where + ": storage + crypto together", seconds);
+  const double busy_before = machine_busy_seconds();
+  const Stopwatch together;
   Status crypto_status;
   std::thread crypto(
       [&] { crypto_status = run_crypto_load(provider, c, nullptr, &r->crypto_together); });
@@ -110,6 +103,10 @@ Status run_round(const std::string& target, Provider& provider,
   crypto.join();
   if (!storage_status.ok()) return storage_status;
   if (!crypto_status.ok()) return crypto_status;
+  const double busy_after = machine_busy_seconds();
+  if (busy_before >= 0 && busy_after >= 0 && together.wall_seconds() > 0)
+    r->other_cores = std::max(
+        0.0, (busy_after - busy_before - together.cpu_seconds()) / together.wall_seconds());
   storage.reset();
 
   progress.phase(where + ": datapath (engine, cipher_null)", seconds);
@@ -134,9 +131,8 @@ Status run_cell(const ContentionOptions& o, const std::string& target, Provider&
   const unsigned rounds = std::max(1u, o.rounds);
   Workload w = o.storage;
   w.runtime_seconds = o.phase_seconds / rounds;
-  CryptoLoadOptions c = options_for(provider, o.crypto);
+  CryptoLoadOptions c = crypto_options_for(provider, o);
   c.seconds = w.runtime_seconds;
-  c.request_bytes = w.block_bytes;
   cell->cipher = c.cipher;
 
   std::vector<Round> all(rounds);
@@ -148,8 +144,8 @@ Status run_cell(const ContentionOptions& o, const std::string& target, Provider&
         !s.ok())
       return s;
     const MachineFigures f =
-        figures_from(cell->placement, all[i].storage_alone, all[i].crypto_alone,
-                     all[i].storage_together, all[i].datapath, memory, cpus);
+        figures_from(cell->placement, w, all[i].storage_alone, all[i].crypto_alone,
+                     all[i].datapath, all[i].other_cores, memory, cpus);
     cell->round_predicted_mbs.push_back(predict_placement(cell->placement, f).ceiling_mbs);
     cell->round_measured_mbs.push_back(all[i].encrypted.mbs());
   }
@@ -166,8 +162,10 @@ Status run_cell(const ContentionOptions& o, const std::string& target, Provider&
   cell->encrypted = median_encrypted.encrypted;
   cell->encrypted_counters = median_encrypted.encrypted_counters;
 
-  cell->figures = figures_from(cell->placement, cell->storage_alone, cell->crypto_alone,
-                               cell->storage_together, cell->datapath, memory, cpus);
+  cell->other_cores = all[median_index(all, [](const Round& r) { return r.other_cores; })]
+                          .other_cores;
+  cell->figures = figures_from(cell->placement, w, cell->storage_alone, cell->crypto_alone,
+                               cell->datapath, cell->other_cores, memory, cpus);
   cell->prediction = predict_placement(cell->placement, cell->figures);
   return Status::Ok();
 }
@@ -186,10 +184,6 @@ double ContentionCell::encrypted_ratio() const {
 double ContentionCell::model_ratio() const {
   return ratio(encrypted.mbs(), prediction.ceiling_mbs);
 }
-double ContentionCell::serial_bound_mbs() const {
-  const double c = crypto_alone.mbs(), d = datapath.mbs();
-  return c > 0 && d > 0 ? 1 / (1 / c + 1 / d) : 0;
-}
 double ContentionCell::copies_per_byte() const {
   return ratio(double(encrypted_counters.copy_bytes), double(encrypted_counters.payload_bytes));
 }
@@ -207,19 +201,29 @@ double ContentionCell::memory_per_byte() const {
   return 0;
 }
 
-MachineFigures figures_from(Placement placement, const WorkloadResult& storage_alone,
-                            const CryptoResult& crypto_alone, const WorkloadResult& together,
-                            const WorkloadResult& datapath, const MemoryBandwidth& memory,
-                            unsigned cpus) {
+CryptoLoadOptions crypto_options_for(const Provider& p, const ContentionOptions& o) {
+  CryptoLoadOptions out = o.crypto;
+  out.request_bytes = o.storage.block_bytes;
+  if (out.depth == 0) out.depth = std::max(1u, o.storage.iodepth * o.storage.jobs);
+  // An inline device serves cipher_null only (the drive encrypts, the host passes the data
+  // through), whatever the run's cipher.
+  if (p.info().placement == Placement::inline_device && !check_crypto_options(p, out).ok()) {
+    out.cipher = kNullCipher;
+    out.key_bits = 0;
+  }
+  return out;
+}
+
+MachineFigures figures_from(Placement placement, const Workload& w,
+                            const WorkloadResult& storage_alone, const CryptoResult& crypto_alone,
+                            const WorkloadResult& datapath, double other_cores,
+                            const MemoryBandwidth& memory, unsigned cpus) {
   MachineFigures m;
-  // The CPU this process got while storage traffic and the provider ran at once (process
-  // CPU over the together phase): the same mix of threads as the encrypted datapath, a
-  // submitting thread beside the provider's workers. On a shared machine it is less than
-  // the machine has, and it swings; the rounds put it next to the other figures in time.
-  m.cores = together.seconds > 0 ? std::min<double>(cpus, together.cpu_seconds / together.seconds)
-                                 : 0;
-  if (m.cores <= 0) m.cores = std::min<double>(cpus, crypto_alone.cores());
-  if (m.cores <= 0) m.cores = cpus;
+  // The CPU the machine leaves this process: on a shared machine other processes take some
+  // (measured over the together phase), and the share swings; the rounds put it next to
+  // the other figures in time. At least a tenth of a core: a process that ran at all got
+  // that much.
+  m.cores = other_cores >= 0 ? std::max(0.1, double(cpus) - other_cores) : double(cpus);
   auto core_s_per_mb = [](double cpu_seconds, uint64_t bytes) {
     return bytes ? cpu_seconds / (double(bytes) / 1e6) : 0.0;
   };
@@ -236,6 +240,10 @@ MachineFigures figures_from(Placement placement, const WorkloadResult& storage_a
     case Placement::inline_device:
       break;  // the drive's cipher runs at its line rate: the storage figures hold it
   }
+  m.provider_mbs = crypto_alone.mbs();
+  m.provider_placement = placement;
+  m.inflight = double(w.iodepth) * w.jobs;
+  m.request_bytes = w.block_bytes;
   m.memory_mbs = memory.traffic_mbs();
   m.storage_mbs = storage_alone.mbs();
   m.storage_core_s_per_mb = core_s_per_mb(storage_alone.cpu_seconds, storage_alone.bytes());
@@ -260,9 +268,11 @@ Status check_contention(const ContentionOptions& o, std::vector<Provider*>* prov
   if (o.rounds == 0 || o.rounds > 100)
     return Status(Errc::invalid_argument,
                   fmt::format("bench contention: {} rounds is outside 1..100", o.rounds));
-  CryptoLoadOptions c = o.crypto;
-  c.request_bytes = w.block_bytes;
-  c.seconds = o.phase_seconds;
+  auto options_for = [&](const Provider& p) {
+    CryptoLoadOptions c = crypto_options_for(p, o);
+    c.seconds = o.phase_seconds;
+    return c;
+  };
   if (builtin_registry().find(kNullProvider) == nullptr)
     return Status(Errc::not_found,
                   "bench contention: the software provider (the cipher_null datapath phase) is "
@@ -270,7 +280,7 @@ Status check_contention(const ContentionOptions& o, std::vector<Provider*>* prov
   providers->clear();
   if (o.providers.empty()) {
     for (Provider* p : builtin_registry().providers()) {
-      if (Status s = check_crypto_options(*p, options_for(*p, c)); s.ok())
+      if (Status s = check_crypto_options(*p, options_for(*p)); s.ok())
         providers->push_back(p);
       else skipped->push_back(s.message());
     }
@@ -281,13 +291,13 @@ Status check_contention(const ContentionOptions& o, std::vector<Provider*>* prov
         return Status(Errc::not_found,
                       fmt::format("bench contention: provider {} is not present in this build",
                                   name));
-      if (Status s = check_crypto_options(*p, options_for(*p, c)); !s.ok()) return s;
+      if (Status s = check_crypto_options(*p, options_for(*p)); !s.ok()) return s;
       providers->push_back(p);
     }
   }
   if (providers->empty())
     return Status(Errc::unsupported,
-                  fmt::format("bench contention: no provider can run {}", c.cipher));
+                  fmt::format("bench contention: no provider can run {}", o.crypto.cipher));
   return Status::Ok();
 }
 
@@ -297,6 +307,8 @@ Status run_contention(const ContentionOptions& o, ProgressDisplay& progress,
   out->skipped.clear();
   if (Status s = check_contention(o, &providers, &out->skipped); !s.ok()) return s;
   out->options = o;
+  if (out->options.crypto.depth == 0)  // as run: the workload's I/Os in flight
+    out->options.crypto.depth = std::max(1u, o.storage.iodepth * o.storage.jobs);
   // What each phase ran in one round.
   out->options.storage.runtime_seconds = o.phase_seconds / std::max(1u, o.rounds);
   out->cpus = std::max(1u, std::thread::hardware_concurrency());

@@ -8,7 +8,10 @@
 //                   in place: no cipher work at all): the engine's own cost and ceiling
 //   encrypted       the workload through the engine with this provider: the placement's
 //                   real throughput, which the model predicts from the phases above
-// plus a memcpy measurement of memory bandwidth, once per run.
+// plus a memcpy measurement of memory bandwidth, once per run. The provider alone runs at
+// the workload's depth and block size unless told otherwise (crypto.depth 0): N requests of
+// B bytes in flight, as the cipher stage of the encrypted datapath holds them, so the
+// model's latency term (placement_model.h) reads the cipher's per-request time from it.
 //
 // The CPU share a process gets on a shared machine swings from second to second, so the
 // phases run interleaved: `rounds` rounds of all five, each phase phase_seconds / rounds
@@ -36,7 +39,9 @@ struct ContentionOptions {
   std::vector<std::string> targets;
   std::vector<std::string> providers;  // empty = every built-in provider that runs the cipher
   Workload storage;                    // runtime is phase_seconds
-  CryptoLoadOptions crypto;            // request size is the workload's block size
+  // Request size is the workload's block size; depth 0 = the workload's I/Os in flight
+  // (iodepth x jobs).
+  CryptoLoadOptions crypto{.depth = 0};
   double phase_seconds = 2;            // per phase, all rounds together
   unsigned rounds = 3;                 // interleaved rounds of the five phases
   bool force = false;                  // write on a target that holds a filesystem / LUKS
@@ -55,6 +60,7 @@ struct ContentionCell {
   WorkloadResult datapath;          // engine, cipher_null
   WorkloadResult encrypted;
   CounterDelta encrypted_counters;  // the provider's counters over the encrypted phase
+  double other_cores = -1;          // CPU other processes took in the together phase (-1: unknown)
   MachineFigures figures;           // the model's inputs, from the phases above
   PlacementPrediction prediction;   // for this provider's placement
   // Per round: the model's prediction from that round's figures, and the measurement.
@@ -64,11 +70,7 @@ struct ContentionCell {
   double storage_ratio() const;    // storage together / alone
   double crypto_ratio() const;     // crypto together / alone
   double encrypted_ratio() const;  // encrypted / raw storage
-  double model_ratio() const;      // measured encrypted / predicted ceiling
-  // The closed-loop floor: every request crosses the cipher and then the engine's storage
-  // with nothing overlapped, 1 / (1/crypto alone + 1/datapath). A latency-bound backing (a
-  // disk far from saturation at this depth) lands near it rather than near the ceiling.
-  double serial_bound_mbs() const;
+  double model_ratio() const;      // measured encrypted / predicted
   // Bytes moved per user byte in the encrypted phase.
   double copies_per_byte() const;
   double bus_per_byte() const;      // to the card/drive and back
@@ -91,13 +93,19 @@ Status check_contention(const ContentionOptions& options, std::vector<Provider*>
 Status run_contention(const ContentionOptions& options, ProgressDisplay& progress,
                       ContentionReport* out);
 
-// The model's inputs for a provider at `placement`: cipher CPU per MB from the provider
-// alone, storage from storage alone, the cores the process gets from the together phase
-// (its process CPU / wall time), the engine's own cost from the cipher_null datapath phase
-// (empty: unknown) and the run's memory figure.
-MachineFigures figures_from(Placement placement, const WorkloadResult& storage_alone,
-                            const CryptoResult& crypto_alone, const WorkloadResult& together,
-                            const WorkloadResult& datapath, const MemoryBandwidth& memory,
-                            unsigned cpus);
+// The crypto load a contention run gives `provider` for workload `w`: the block size as
+// the request size, depth 0 resolved to the workload's I/Os in flight, cipher_null for an
+// inline device.
+CryptoLoadOptions crypto_options_for(const Provider& provider, const ContentionOptions& o);
+
+// The model's inputs for a provider at `placement`, running workload `w`: cipher CPU per MB
+// and the provider's rate from the provider alone, storage from storage alone, the engine's
+// own cost and rate from the cipher_null datapath phase (empty: unknown), the cores the
+// machine leaves this process (`cpus` less `other_cores`, the CPU other processes took in
+// the together phase; negative: unknown, then all `cpus`) and the run's memory figure.
+MachineFigures figures_from(Placement placement, const Workload& w,
+                            const WorkloadResult& storage_alone, const CryptoResult& crypto_alone,
+                            const WorkloadResult& datapath, double other_cores,
+                            const MemoryBandwidth& memory, unsigned cpus);
 
 }  // namespace ublkcrypt

@@ -7,9 +7,11 @@
 #pragma once
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 
 namespace ublkcrypt {
 
@@ -21,6 +23,22 @@ inline double process_cpu_seconds() {
   getrusage(RUSAGE_SELF, &usage);
   auto seconds = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) * 1e-6; };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// CPU seconds every process on the machine has run so far (/proc/stat: user, nice, system,
+// irq, softirq, steal; not idle or iowait), or a negative number where /proc/stat cannot
+// be read. Its movement less this process's shows what the rest of a shared machine took.
+inline double machine_busy_seconds() {
+  std::FILE* f = std::fopen("/proc/stat", "r");
+  if (f == nullptr) return -1;
+  unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0,
+                     softirq = 0, steal = 0;
+  const int n = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &user, &nice,
+                            &system, &idle, &iowait, &irq, &softirq, &steal);
+  std::fclose(f);
+  const long hz = ::sysconf(_SC_CLK_TCK);
+  if (n < 4 || hz <= 0) return -1;
+  return double(user + nice + system + irq + softirq + steal) / double(hz);
 }
 
 class Stopwatch {

@@ -67,7 +67,9 @@ json to_json(const PlacementPrediction& p) {
   return {{"placement", placement_name(p.placement)},
           {"ceiling_mbs", p.ceiling_mbs},
           {"bottleneck", p.bottleneck},
-          {"limits", limits}};
+          {"limits", limits},
+          {"datapath_latency_s", p.datapath_latency_s},
+          {"cipher_latency_s", p.cipher_latency_s}};
 }
 
 json to_json(const MachineFigures& m) {
@@ -82,7 +84,11 @@ json to_json(const MachineFigures& m) {
           {"datapath_core_s_per_mb", m.datapath_core_s_per_mb},
           {"card_mbs", m.card_mbs},
           {"card_core_s_per_mb", m.card_core_s_per_mb},
-          {"card_copies_per_byte", m.card_copies_per_byte}};
+          {"card_copies_per_byte", m.card_copies_per_byte},
+          {"provider_mbs", m.provider_mbs},
+          {"provider_placement", placement_name(m.provider_placement)},
+          {"inflight", m.inflight},
+          {"request_bytes", m.request_bytes}};
 }
 
 json to_json(const StorageBenchmarkReport& r) {
@@ -128,7 +134,7 @@ json to_json(const ContentionReport& r) {
     model["inputs"] = to_json(c.figures);
     model["measured_mbs"] = c.encrypted.mbs();
     model["measured_over_predicted"] = c.model_ratio();
-    model["serial_bound_mbs"] = c.serial_bound_mbs();
+    model["other_cores"] = c.other_cores;
     model["rounds_predicted_mbs"] = c.round_predicted_mbs;
     model["rounds_measured_mbs"] = c.round_measured_mbs;
     cells.push_back({{"target", c.target},

@@ -40,6 +40,19 @@ PlacementPrediction predict_placement(Placement placement, const MachineFigures&
   const bool cipher_known = placement != Placement::host_cpu || m.cipher_mbs_per_core > 0;
   const double datapath_core_s_per_mb =
       m.datapath_core_s_per_mb > 0 ? m.datapath_core_s_per_mb : m.storage_core_s_per_mb;
+  // The latency term, for the placement whose provider was measured: N*B / (R_dp + R_ciph).
+  // With N or B unknown, N*B = 1 MB keeps the ratio (it cancels) and the latencies unknown.
+  if (placement == m.provider_placement && m.provider_mbs > 0 && m.datapath_mbs > 0) {
+    const double known_flight = m.inflight * m.request_bytes / 1e6;
+    const double in_flight_mb = known_flight > 0 ? known_flight : 1;
+    const double r_dp = in_flight_mb / m.datapath_mbs;
+    const double r_ciph = in_flight_mb / m.provider_mbs;
+    add("latency", in_flight_mb, r_dp + r_ciph);
+    if (known_flight > 0) {
+      out.datapath_latency_s = r_dp;
+      out.cipher_latency_s = r_ciph;
+    }
+  }
   if (cipher_known) add("cores", m.cores, d.cipher_core_s_per_mb + datapath_core_s_per_mb);
   add("memory", m.memory_mbs, d.memory);
   add("bus", m.bus_mbs * m.bus_share, d.bus);

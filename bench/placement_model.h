@@ -24,20 +24,40 @@
 //               lookaside-card: the host CPU the card path burns per MB alone (system
 //               calls, AF_ALG copies), measured the same way; inline-device: 0.
 //     datapath  the engine's own cost with no cipher at all: the same workload through the
-//               engine over the same storage with cipher_null in place (the software
-//               provider completes those runs inline, doing nothing), process CPU seconds
+//               engine over the same storage with cipher_null in place, process CPU seconds
 //               per MB. It holds the storage I/O's CPU and what the engine adds (requests,
-//               completions, the eventfd wakeups). Unknown, the raw storage's CPU per MB
-//               stands in for it.
+//               completions, handoffs to the worker pool and back). Unknown, the raw
+//               storage's CPU per MB stands in for it.
 //
 //   cores ceiling = cores / (cipher + datapath)
 //
-// where cores is the CPU the process got while storage traffic and the cipher ran at once
-// (the together phase: the datapath's mix of threads; on a shared machine fewer than it
-// has, and the share swings, which is why the bench measures in interleaved rounds). Cipher and datapath add because they run on the
-// same cores; that is why a fast disk behind a host-cpu cipher tops out below both. The
-// null-cipher engine's throughput is a ceiling of its own ("datapath": the engine cannot
-// move bytes faster with a cipher than without one), beside the raw storage's.
+// where cores is the CPU the machine leaves this process: its CPUs less what other
+// processes used while the together phase ran (/proc/stat). Cipher and datapath add
+// because they run on the same cores. The null-cipher engine's throughput is a ceiling of
+// its own ("datapath": the engine cannot move bytes faster with a cipher than without one),
+// beside the raw storage's.
+//
+// The ceilings are capacities: what each resource could carry if nothing else held the
+// requests back. The workload does not run open-loop, though: it keeps N = iodepth x jobs
+// requests of B bytes in flight and sends the next only when one completes, so a request's
+// time, not only a resource's capacity, sets the rate. That is the latency term
+// (per-request service-time composition, Little's law X = N*B / R on each phase):
+//
+//   R_dp    = N*B / datapath MB/s     time one request spends in the engine and the storage
+//                                     (the cipher_null phase at the same N and B)
+//   R_ciph  = N*B / provider MB/s     time it spends in the cipher (the provider alone at
+//                                     N requests of B bytes in flight)
+//   latency = N*B / (R_dp + R_ciph)   = 1 / (1/datapath + 1/provider)
+//
+// A write is encrypted, then written; a read is read, then decrypted: the two stages follow
+// each other in every request, so a request's time is their sum. This is exact when the
+// two stages are held back by the same thing (both CPU-bound on the same shared cores, the
+// tmpfs case; or scheduling delays of the threads that hand a request from one stage to the
+// next, which the phases measure at the same depth) and a lower bound when they overlap
+// on separate resources (a card beside a disk, each far from its ceiling): then the
+// prediction errs low, and the table says how far.
+//
+//   prediction = min(latency, every known ceiling); the limit column names the smallest.
 //
 // Every figure is measured separately from the encrypted run the model predicts; nothing is
 // fitted to it.
@@ -65,10 +85,20 @@ struct MachineFigures {
   double card_core_s_per_mb = 0;     // host CPU seconds per MB the card path costs
   double card_mbs = 0;               // the card's cipher rate
   double card_copies_per_byte = 2;   // host copies per byte on the card path (AF_ALG)
+  // The latency term: the provider alone (wall MB/s, at `inflight` requests of
+  // `request_bytes` each), for the placement it was measured at; the datapath's rate is
+  // datapath_mbs above.
+  double provider_mbs = 0;
+  Placement provider_placement = Placement::host_cpu;
+  double inflight = 0;               // N: requests in flight (iodepth x jobs)
+  double request_bytes = 0;          // B
 };
 
 struct ResourceLimit {
-  std::string resource;   // "cores", "memory", "bus", "storage", "datapath", "card"
+  // "latency", "cores", "memory", "bus", "storage", "datapath", "card". For "latency":
+  // capacity is the MB in flight (N*B, or 1 when N and B are unknown), per_user_byte the
+  // seconds one request takes (R_dp + R_ciph), ceiling their ratio.
+  std::string resource;
   double capacity = 0;    // MB/s, or cores for "cores"
   double per_user_byte = 0;  // bytes (or core-seconds per MB) one user byte needs
   double ceiling_mbs = 0;    // capacity / per_user_byte
@@ -79,6 +109,9 @@ struct PlacementPrediction {
   double ceiling_mbs = 0;      // 0 when no resource was known
   std::string bottleneck;      // resource with the smallest ceiling
   std::vector<ResourceLimit> limits;  // every resource that was known
+  // The latency term's parts, seconds per request (0 when not known).
+  double datapath_latency_s = 0;  // R_dp
+  double cipher_latency_s = 0;    // R_ciph
 };
 
 PlacementPrediction predict_placement(Placement placement, const MachineFigures& m);

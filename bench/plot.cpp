@@ -121,10 +121,13 @@ std::string contention_script(const ContentionReport& r) {
   // Panel data: one line per cell.
   s += "$cells << EOD\n";
   for (const ContentionCell& c : r.cells)
-    s += fmt::format("{} {:.4f} {:.4f} {:.1f} {:.1f} {:.1f} {} {:.1f}\n",
+    s += fmt::format("{} {:.4f} {:.4f} {:.1f} {:.1f} {:.1f} {} {:.1f} {}\n",
                      quoted(cell_label(c.target, "")), c.storage_ratio(), c.crypto_ratio(),
                      c.storage_alone.mbs(), c.encrypted.mbs(), c.prediction.ceiling_mbs,
-                     quoted(c.provider), c.datapath.mbs());
+                     quoted(c.provider), c.datapath.mbs(),
+                     quoted(c.prediction.ceiling_mbs > 0
+                                ? fmt::format("model {:+.0f}%", (c.model_ratio() - 1) * 100)
+                                : std::string("no model")));
   s += "EOD\n";
   // Ceilings per placement from each target's first cell's figures.
   s += "$placements << EOD\n";
@@ -138,8 +141,8 @@ std::string contention_script(const ContentionReport& r) {
     s += "\n";
   }
   s += "EOD\n";
-  // Room under each panel for the two-line tick labels (target over provider).
-  s += "set bmargin 5\n";
+  // Room under each panel for the tick labels (target over provider, and the model's error).
+  s += "set bmargin 6\n";
   s += fmt::format(
       "set multiplot layout 1,3 title {} font ',13'\n",
       quoted(fmt::format("ublkcrypt bench contention: {} {} x QD{}, {:.1f} s per phase, {} CPUs",
@@ -157,13 +160,13 @@ std::string contention_script(const ContentionReport& r) {
       "plot $cells using 2:{} title 'storage traffic', '' using 3 title 'crypto traffic'\n"
       "unset arrow 1\n",
       top, tick);
-  s += fmt::format(
-      "set title 'Encrypted storage: measured vs model'\n"
-      "set yrange [0:*]\nset ylabel 'MB/s (10^6 B/s)'\n"
-      "plot $cells using 4:{} title 'raw storage', "
-      "'' using 8 title 'engine, cipher_null' noenhanced, "
-      "'' using 5 title 'encrypted (measured)', '' using 6 title 'model prediction'\n",
-      tick);
+  // Under each cluster: target, provider and measured / predicted - 1.
+  s += "set title 'Encrypted storage: measured vs model (error under each pair)'\n"
+       "set yrange [0:*]\nset ylabel 'MB/s (10^6 B/s)'\n"
+       "plot $cells using 4:xticlabels(strcol(1).\"\\n\".strcol(7).\"\\n\".strcol(9)) "
+       "title 'raw storage', "
+       "'' using 8 title 'engine, cipher_null' noenhanced, "
+       "'' using 5 title 'encrypted (measured)', '' using 6 title 'model prediction'\n";
   s += "set title 'Model ceiling per placement (resources known on this machine)'\n"
        "plot $placements using 2:xtic(1) title 'host-cpu', '' using 3 title 'lookaside-card', "
        "'' using 4 title 'inline-device'\n";

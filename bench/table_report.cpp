@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace ublkcrypt {
 
@@ -104,40 +105,63 @@ std::string format_table(const ContentionReport& r) {
       r.memory.traffic_mbs());
   out += "# MB/s = 10^6 bytes/s. together/alone: 1.00 = no contention; the two ratios summing\n"
          "# to about 1 means storage and crypto share one bottleneck.\n\n";
-  out += fmt::format("{:<24} {:<9} {:<14} | {:>8} {:>8} {:>6} | {:>8} {:>8} {:>6} | {:>9} {:>7}\n",
-                     "target", "provider", "placement", "storage", "together", "ratio", "crypto",
-                     "together", "ratio", "encrypted", "enc/raw");
+  // Paths vary in length: the target column is as wide as the longest.
+  size_t tw = 6;
+  for (const ContentionCell& c : r.cells) tw = std::max(tw, c.target.size());
+  out += fmt::format("{:<{}} {:<9} {:<14} | {:>8} {:>8} {:>6} | {:>8} {:>8} {:>6} | {:>9} {:>7}\n",
+                     "target", tw, "provider", "placement", "storage", "together", "ratio",
+                     "crypto", "together", "ratio", "encrypted", "enc/raw");
   for (const ContentionCell& c : r.cells)
     out += fmt::format(
-        "{:<24} {:<9} {:<14} | {:>8.0f} {:>8.0f} {:>6.2f} | {:>8.0f} {:>8.0f} {:>6.2f} | {:>9.0f} "
+        "{:<{}} {:<9} {:<14} | {:>8.0f} {:>8.0f} {:>6.2f} | {:>8.0f} {:>8.0f} {:>6.2f} | {:>9.0f} "
         "{:>7.2f}\n",
-        c.target, c.provider, placement_name(c.placement), c.storage_alone.mbs(),
+        c.target, tw, c.provider, placement_name(c.placement), c.storage_alone.mbs(),
         c.storage_together.mbs(), c.storage_ratio(), c.crypto_alone.mbs(),
         c.crypto_together.mbs(), c.crypto_ratio(), c.encrypted.mbs(), c.encrypted_ratio());
 
   out += "\n# Bytes moved per user byte in the encrypted phase: memory from the model's byte\n"
-         "# flow; copies and bus from the provider's counters; storage DMA from the engine.\n";
-  out += fmt::format("{:<24} {:<9} {:>7} {:>7} {:>7} {:>12} {:>10}\n", "target", "provider",
-                     "memory", "copies", "bus", "storage DMA", "cpu ns/B");
-  for (const ContentionCell& c : r.cells)
-    out += fmt::format("{:<24} {:<9} {:>7.2f} {:>7.2f} {:>7.2f} {:>12.2f} {:>10.3f}\n", c.target,
-                       c.provider, c.memory_per_byte(), c.copies_per_byte(), c.bus_per_byte(),
-                       c.storage_dma_per_byte(), c.encrypted.cpu_ns_per_byte());
+         "# flow; copies and bus from the provider's counters; storage DMA from the engine.\n"
+         "# CPU: us per MB of the cipher alone, of the engine with cipher_null, and of the\n"
+         "# encrypted phase; cores left = CPUs less what other processes took (together phase).\n";
+  out += fmt::format("{:<{}} {:<9} {:>7} {:>7} {:>7} {:>12} | {:>8} {:>8} {:>8} {:>11}\n",
+                     "target", tw, "provider", "memory", "copies", "bus", "storage DMA",
+                     "ciph us", "dp us", "enc us", "cores left");
+  for (const ContentionCell& c : r.cells) {
+    // Host CPU microseconds per MB for the cipher (the card path's host cost for a card).
+    const double cipher_us = c.placement == Placement::lookaside_card
+                                 ? c.figures.card_core_s_per_mb * 1e6
+                             : c.figures.cipher_mbs_per_core > 0
+                                 ? 1e6 / c.figures.cipher_mbs_per_core
+                                 : 0;
+    out += fmt::format(
+        "{:<{}} {:<9} {:>7.2f} {:>7.2f} {:>7.2f} {:>12.2f} | {:>8} {:>8.0f} {:>8.0f} {:>11.2f}\n",
+        c.target, tw, c.provider, c.memory_per_byte(), c.copies_per_byte(), c.bus_per_byte(),
+        c.storage_dma_per_byte(),
+        c.placement == Placement::inline_device ? std::string("drive")
+                                                : fmt::format("{:.0f}", cipher_us),
+        c.figures.datapath_core_s_per_mb * 1e6, c.encrypted.cpu_ns_per_byte() * 1e3,
+        c.figures.cores);
+  }
 
+  const unsigned inflight = o.storage.iodepth * o.storage.jobs;
   out += fmt::format(
-      "\n# Model beside the encrypted phase. Inputs, each measured in its own phase: the\n"
-      "# provider alone (cipher), storage alone, the engine with cipher_null (datapath: the\n"
-      "# engine's own CPU and ceiling), storage + crypto together (cores: the CPU the process\n"
-      "# got with that mix of threads), memcpy (memory). cpu = cores / (ciph us + dp us) per MB\n"
-      "# (host CPU microseconds per MB: cipher alone, engine with cipher_null). Every phase ran\n"
-      "# in {} interleaved round{}; figures are each phase's median round; 'rounds' is the\n"
-      "# error range of the per-round predictions. serial = 1/(1/crypto alone + 1/datapath):\n"
-      "# no overlap of cipher and storage, the floor a latency-bound backing sinks toward.\n",
-      std::max(1u, o.rounds), o.rounds == 1 ? "" : "s");
+      "\n# Model beside the encrypted phase (bench/placement_model.h). N = {} requests of B = {}\n"
+      "# in flight; each spends R_dp in the engine and storage (cipher_null phase: N*B / its\n"
+      "# MB/s) and then R_ciph in the cipher (the provider alone at N x B: N*B / its MB/s):\n"
+      "#   latency = N*B / (R_dp + R_ciph)\n"
+      "# Ceilings: cores = cores left / (ciph us + dp us per MB), memory = memcpy traffic /\n"
+      "# bytes per user byte, storage alone, datapath. predicted = the smallest of them all.\n"
+      "# Each input is its phase's median of {} interleaved round{}; 'rounds' = the range of\n"
+      "# the per-round errors. error = measured / predicted - 1; the target is within 20%.\n",
+      inflight, size_label(o.storage.block_bytes), std::max(1u, o.rounds),
+      o.rounds == 1 ? "" : "s");
   out += fmt::format(
-      "{:<24} {:<9} {:>5} {:>8} {:>8} {:>6} {:>8} {:>7} | {:<8} {:>9} {:>8} {:>6} {:>11} {:>6}\n",
-      "target", "provider", "cores", "ciph us", "dp us", "cpu", "datapath", "storage", "limit",
-      "predicted", "measured", "error", "rounds", "serial");
+      "{:<{}} {:<9} | {:>7} {:>6} | {:>9} {:>7} | {:>7} {:>6} {:>6} | {:<8} {:>9} {:>8} {:>6} "
+      "{:>11} {:>4}\n",
+      "target", tw, "provider", "dp MB/s", "R_dp", "ciph MB/s", "R_ciph", "latency", "cores",
+      "memory", "limit", "predicted", "measured", "error", "rounds", "20%");
+  out += fmt::format("{:<{}} {:<9} | {:>7} {:>6} | {:>9} {:>7} |\n", "", tw, "", "", "us", "",
+                     "us");
   for (const ContentionCell& c : r.cells) {
     double lo = 0, hi = 0;
     bool any = false;
@@ -148,25 +172,21 @@ std::string format_table(const ContentionReport& r) {
       hi = any ? std::max(hi, e) : e;
       any = true;
     }
-    // Host CPU microseconds per MB for the cipher (the card path's host cost for a card).
-    const double cipher_us = c.placement == Placement::lookaside_card
-                                 ? c.figures.card_core_s_per_mb * 1e6
-                             : c.figures.cipher_mbs_per_core > 0
-                                 ? 1e6 / c.figures.cipher_mbs_per_core
-                                 : 0;
+    const PlacementPrediction& p = c.prediction;
+    const bool predicted = p.ceiling_mbs > 0;
+    const double error = predicted ? (c.model_ratio() - 1) * 100 : 0.0;
+    auto us = [](double seconds) {
+      return seconds > 0 ? fmt::format("{:.0f}", seconds * 1e6) : std::string("-");
+    };
     out += fmt::format(
-        "{:<24} {:<9} {:>5.2f} {:>8} {:>8.0f} {:>6} {:>8.0f} {:>7.0f} | {:<8} {:>9} {:>8.0f} "
-        "{:>+5.0f}% {:>11} {:>6}\n",
-        c.target, c.provider, c.figures.cores,
-        c.placement == Placement::inline_device ? std::string("drive")
-                                                : fmt::format("{:.0f}", cipher_us),
-        c.figures.datapath_core_s_per_mb * 1e6, ceiling_text(limit_of(c.prediction, "cores")),
-        c.figures.datapath_mbs, c.figures.storage_mbs, c.prediction.bottleneck,
-        ceiling_text(c.prediction.ceiling_mbs), c.encrypted.mbs(),
-        c.prediction.ceiling_mbs > 0 ? (c.model_ratio() - 1) * 100 : 0.0,
-        any ? fmt::format("{:+.0f}..{:+.0f}%", lo, hi) : std::string("-"),
-        c.placement == Placement::inline_device ? std::string("-")
-                                                : ceiling_text(c.serial_bound_mbs()));
+        "{:<{}} {:<9} | {:>7.0f} {:>6} | {:>9.0f} {:>7} | {:>7} {:>6} {:>6} | {:<8} {:>9} "
+        "{:>8.0f} {:>+5.0f}% {:>11} {:>4}\n",
+        c.target, tw, c.provider, c.figures.datapath_mbs, us(p.datapath_latency_s),
+        c.figures.provider_mbs, us(p.cipher_latency_s), ceiling_text(limit_of(p, "latency")),
+        ceiling_text(limit_of(p, "cores")), ceiling_text(limit_of(p, "memory")),
+        p.bottleneck.empty() ? "-" : p.bottleneck, ceiling_text(p.ceiling_mbs), c.encrypted.mbs(),
+        error, any ? fmt::format("{:+.0f}..{:+.0f}%", lo, hi) : std::string("-"),
+        !predicted ? "-" : std::abs(error) <= 20 ? "ok" : "off");
   }
   for (const ContentionCell& c : r.cells)
     if (c.cipher != o.crypto.cipher && !c.cipher.empty())
@@ -188,6 +208,10 @@ std::string format_table(const ModelReport& r) {
       m.cores, given(m.cipher_mbs_per_core, "MB/s"), given(m.memory_mbs, "MB/s"),
       given(m.bus_mbs, "MB/s"), m.bus_share, given(m.storage_mbs, "MB/s"),
       m.storage_core_s_per_mb, given(m.card_mbs, "MB/s"), m.card_copies_per_byte);
+  out += fmt::format(
+      "# latency term ({}): datapath {}, provider {} at {:.0f} x {:.0f} B in flight\n",
+      placement_name(m.provider_placement), given(m.datapath_mbs, "MB/s"),
+      given(m.provider_mbs, "MB/s"), m.inflight, m.request_bytes);
   out += fmt::format("{:<15} {:>10} {:<9} {}\n", "placement", "ceiling", "limit",
                      "every known resource: ceiling MB/s (capacity / per user byte)");
   for (const PlacementPrediction& p : r.predictions) {

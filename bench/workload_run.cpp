@@ -1,8 +1,10 @@
 #include "bench/workload_run.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -23,12 +25,20 @@ LatencyHistogram WorkloadResult::latency() const {
 
 namespace {
 
+void fill_random(uint8_t* buffer, uint32_t bytes, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  for (uint32_t at = 0; at < bytes; at += 8) {
+    const uint64_t v = rng();
+    std::memcpy(buffer + at, &v, std::min<uint32_t>(8, bytes - at));
+  }
+}
+
 // One job: its own port, buffers and operation stream.
 class Job final : private PortCompletion {
  public:
   Job(const Workload& w, unsigned index, uint64_t region, BenchClock::time_point deadline,
       const std::atomic<bool>* stop)
-      : w_(w), stream_(w, index, region), deadline_(deadline), stop_(stop) {}
+      : w_(w), index_(index), stream_(w, index, region), deadline_(deadline), stop_(stop) {}
 
   ~Job() {
     for (uint8_t* b : buffers_) std::free(b);
@@ -38,10 +48,12 @@ class Job final : private PortCompletion {
     if (Status s = ports(w_.iodepth, &port_); !s.ok()) return s;
     slots_.resize(w_.iodepth);
     for (unsigned i = 0; i < w_.iodepth; ++i) {
-      // 4096-aligned for O_DIRECT; a non-zero pattern so nothing below can shortcut zeros.
+      // 4096-aligned for O_DIRECT; random bytes (as fio's default buffers), so nothing
+      // below can shortcut the data: zram stores a same-filled page as one word and
+      // compresses a pattern to nothing, while ciphertext costs it a full page.
       auto* b = static_cast<uint8_t*>(std::aligned_alloc(4096, w_.block_bytes));
       if (b == nullptr) return Status(Errc::no_memory, "bench: I/O buffers");
-      std::memset(b, 0xA5 ^ int(i), w_.block_bytes);
+      fill_random(b, w_.block_bytes, w_.seed * 1000003 + index_ * 4099 + i);
       buffers_.push_back(b);
     }
     for (unsigned i = 0; i < w_.iodepth; ++i) start(i);
@@ -96,6 +108,7 @@ class Job final : private PortCompletion {
   }
 
   const Workload& w_;
+  unsigned index_;
   OperationStream stream_;
   BenchClock::time_point deadline_;
   const std::atomic<bool>* stop_;

@@ -75,6 +75,16 @@ TEST_CASE("a short contention run is complete and self-consistent") {
   CHECK(c.prediction.ceiling_mbs > 0);
   CHECK_FALSE(c.prediction.bottleneck.empty());
   CHECK(c.cipher == "aes-xts-plain64");
+  // The latency term: the provider alone at the workload's N x B, beside the datapath.
+  CHECK(c.figures.provider_mbs == doctest::Approx(c.crypto_alone.mbs()));
+  CHECK(c.figures.inflight == 4);
+  CHECK(c.figures.request_bytes == 64 * 1024);
+  CHECK(c.prediction.datapath_latency_s ==
+        doctest::Approx(4 * 65536 / 1e6 / c.datapath.mbs()));
+  CHECK(c.prediction.cipher_latency_s ==
+        doctest::Approx(4 * 65536 / 1e6 / c.crypto_alone.mbs()));
+  CHECK(c.prediction.ceiling_mbs <=
+        doctest::Approx(1 / (1 / c.datapath.mbs() + 1 / c.crypto_alone.mbs())));
   // One prediction and one measurement per round; the cell's measurement is one of them.
   REQUIRE(c.round_predicted_mbs.size() == 2);
   REQUIRE(c.round_measured_mbs.size() == 2);
@@ -99,6 +109,22 @@ TEST_CASE("an inline device runs with cipher_null: the drive encrypts") {
   CHECK(c.copies_per_byte() == 0);
   CHECK(c.memory_per_byte() == 1);
   CHECK(c.prediction.ceiling_mbs > 0);
+}
+
+TEST_CASE("the provider alone runs at the workload's depth unless told otherwise") {
+  TempFile file(16 << 20);
+  ProgressDisplay quiet(false);
+  ContentionReport r;
+  ContentionOptions o = short_run(file.path());
+  o.crypto.depth = 0;
+  o.storage.iodepth = 3;
+  o.storage.jobs = 2;
+  o.rounds = 1;
+  Status s = run_contention(o, quiet, &r);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  CHECK(r.options.crypto.depth == 6);  // as run
+  CHECK(r.cells[0].figures.inflight == 6);
+  CHECK(ContentionOptions{}.crypto.depth == 0);
 }
 
 TEST_CASE("bad input is refused before any I/O") {

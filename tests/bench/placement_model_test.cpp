@@ -103,6 +103,66 @@ TEST_CASE("inline device: storage DMA only, so the drive's own rate is the ceili
   CHECK(p.bottleneck == "storage");
 }
 
+TEST_CASE("latency term: N requests in flight, each through the datapath then the cipher") {
+  // tmpfs-like: 16 x 128 KiB in flight; the engine with cipher_null 2000 MB/s, the
+  // provider alone at the same depth 6000 MB/s; the cores would carry more.
+  MachineFigures m;
+  m.cores = 2;
+  m.cipher_mbs_per_core = 5000;        // 200 us per MB
+  m.datapath_core_s_per_mb = 0.0003;   // 300 us per MB
+  m.storage_mbs = 3000;
+  m.datapath_mbs = 2000;
+  m.provider_mbs = 6000;
+  m.inflight = 16;
+  m.request_bytes = 131072;
+  PlacementPrediction p = predict_placement(Placement::host_cpu, m);
+  // By hand: N*B = 2.097152 MB. R_dp = 2.097152 / 2000 = 1048.576 us, R_ciph = 2.097152 /
+  // 6000 = 349.525 us, latency = 2.097152 MB / 1398.101 us = 1500 MB/s (= 1/(1/2000 +
+  // 1/6000)). Cores: 2 / (0.0002 + 0.0003) = 4000. Storage 3000, datapath 2000.
+  CHECK(p.datapath_latency_s * 1e6 == doctest::Approx(1048.576));
+  CHECK(p.cipher_latency_s * 1e6 == doctest::Approx(349.525).epsilon(1e-5));
+  const ResourceLimit* lat = limit(p, "latency");
+  REQUIRE(lat != nullptr);
+  CHECK(lat->capacity == doctest::Approx(2.097152));
+  CHECK(lat->per_user_byte * 1e6 == doctest::Approx(1398.101).epsilon(1e-5));
+  CHECK(lat->ceiling_mbs == doctest::Approx(1500));
+  CHECK(limit(p, "cores")->ceiling_mbs == doctest::Approx(4000));
+  CHECK(p.bottleneck == "latency");
+  CHECK(p.ceiling_mbs == doctest::Approx(1500));
+
+  // Other processes leave a quarter of a core: 0.25 / 0.0005 = 500 < 1500, cores limit.
+  m.cores = 0.25;
+  p = predict_placement(Placement::host_cpu, m);
+  CHECK(p.bottleneck == "cores");
+  CHECK(p.ceiling_mbs == doctest::Approx(500));
+}
+
+TEST_CASE("latency term: only for the provider's own placement; N*B cancels when unknown") {
+  MachineFigures m;
+  m.datapath_mbs = 2400;
+  m.provider_mbs = 800;   // a card: slower than the datapath
+  m.provider_placement = Placement::lookaside_card;
+  // Unknown N and B: 1 / (1/2400 + 1/800) = 600, latencies unknown.
+  PlacementPrediction card = predict_placement(Placement::lookaside_card, m);
+  CHECK(card.bottleneck == "latency");
+  CHECK(card.ceiling_mbs == doctest::Approx(600));
+  CHECK(card.datapath_latency_s == 0);
+  CHECK(card.cipher_latency_s == 0);
+  // The host-cpu and inline placements were not measured with this provider.
+  CHECK(limit(predict_placement(Placement::host_cpu, m), "latency") == nullptr);
+  PlacementPrediction drive = predict_placement(Placement::inline_device, m);
+  CHECK(limit(drive, "latency") == nullptr);
+  CHECK(drive.bottleneck == "datapath");
+  CHECK(drive.ceiling_mbs == doctest::Approx(2400));
+  // Depth 4 of 64 KiB: R_dp = 0.262144 / 2400 = 109.2 us, R_ciph = 0.262144 / 800 = 327.7 us.
+  m.inflight = 4;
+  m.request_bytes = 65536;
+  card = predict_placement(Placement::lookaside_card, m);
+  CHECK(card.datapath_latency_s * 1e6 == doctest::Approx(109.227).epsilon(1e-5));
+  CHECK(card.cipher_latency_s * 1e6 == doctest::Approx(327.68));
+  CHECK(card.ceiling_mbs == doctest::Approx(600));
+}
+
 TEST_CASE("unknown figures are left out, and nothing known means no prediction") {
   MachineFigures m;
   m.storage_mbs = 700;

@@ -41,8 +41,11 @@ ContentionReport sample_report() {
   c.round_predicted_mbs = {1800, 1700};
   c.round_measured_mbs = {1500, 1600};
   c.storage_together.cpu_seconds = 2;
-  c.figures = figures_from(c.placement, c.storage_alone, c.crypto_alone, c.storage_together,
-                           c.datapath, r.memory, r.cpus);
+  r.options.storage.iodepth = 16;
+  r.options.storage.block_bytes = 128 * 1024;
+  c.other_cores = 0.5;  // other processes took half a core in the together phase
+  c.figures = figures_from(c.placement, r.options.storage, c.storage_alone, c.crypto_alone,
+                           c.datapath, c.other_cores, r.memory, r.cpus);
   c.prediction = predict_placement(c.placement, c.figures);
   r.cells.push_back(c);
   return r;
@@ -83,19 +86,30 @@ TEST_CASE("contention JSON keeps its schema") {
 TEST_CASE("model inputs from the alone phases, by hand") {
   ContentionReport r = sample_report();
   const MachineFigures& m = r.cells[0].figures;
-  CHECK(m.cores == doctest::Approx(2));                 // 2 CPU-s in 1 s together
+  CHECK(m.cores == doctest::Approx(1.5));               // 2 CPUs, others took 0.5
   CHECK(m.cipher_mbs_per_core == doctest::Approx(2000));  // 4000 MB for 2 CPU-s
   CHECK(m.memory_mbs == doctest::Approx(24000));        // 2 x 12000 MB/s copied
   CHECK(m.storage_mbs == doctest::Approx(2000));
   CHECK(m.datapath_mbs == doctest::Approx(1800));
   CHECK(m.datapath_core_s_per_mb == doctest::Approx(0.0005));  // 0.9 CPU-s for 1800 MB
-  // Ceilings: cores 2 / (1/2000 + 0.0005) = 2000, memory 8000, storage 2000, datapath
-  // 1800 -> datapath.
-  CHECK(r.cells[0].prediction.bottleneck == "datapath");
-  CHECK(r.cells[0].prediction.ceiling_mbs == doctest::Approx(1800));
-  CHECK(r.cells[0].model_ratio() == doctest::Approx(1500.0 / 1800));
-  // Serial floor: 1 / (1/4000 + 1/1800) = 1241.4.
-  CHECK(r.cells[0].serial_bound_mbs() == doctest::Approx(1 / (1 / 4000.0 + 1 / 1800.0)));
+  CHECK(m.provider_mbs == doctest::Approx(4000));       // 4000 MB in 1 s, wall
+  CHECK(m.inflight == 16);
+  CHECK(m.request_bytes == 131072);
+  const PlacementPrediction& p = r.cells[0].prediction;
+  // Latency: N*B = 16 x 131072 B = 2.097152 MB in flight; R_dp = 2.097152 / 1800 s =
+  // 1165.1 us, R_ciph = 2.097152 / 4000 s = 524.3 us; 2.097152 MB / 1689.4 us = 1241.4 MB/s.
+  CHECK(p.datapath_latency_s * 1e6 == doctest::Approx(1165.08).epsilon(1e-4));
+  CHECK(p.cipher_latency_s * 1e6 == doctest::Approx(524.288).epsilon(1e-4));
+  // Ceilings: cores 1.5 / (1/2000 + 0.0005) = 1500, memory 8000, storage 2000, datapath
+  // 1800; latency 1241.4 is the smallest.
+  CHECK(p.bottleneck == "latency");
+  CHECK(p.ceiling_mbs == doctest::Approx(1241.38).epsilon(1e-4));
+  CHECK(r.cells[0].model_ratio() == doctest::Approx(1500 / 1241.38).epsilon(1e-4));
+  // Unknown other load: every CPU counts.
+  const ContentionCell& c = r.cells[0];
+  CHECK(figures_from(c.placement, r.options.storage, c.storage_alone, c.crypto_alone, c.datapath,
+                     -1, r.memory, r.cpus)
+            .cores == 2);
 }
 
 TEST_CASE("CSV: one header and one row per cell, same number of columns") {
@@ -114,9 +128,15 @@ TEST_CASE("table and chart name every cell") {
   CHECK(table.find("/dev/shm/a.img") != std::string::npos);
   CHECK(table.find("memcpy") != std::string::npos);
   CHECK(table.find("-17..-6%") != std::string::npos);  // rounds: 1500/1800, 1600/1700
+  // Model row: latency 1241, cores 1500, memory 8000; limit latency; +21% is "off".
+  CHECK(table.find("1165") != std::string::npos);  // R_dp us
+  CHECK(table.find("524") != std::string::npos);   // R_ciph us
+  CHECK(table.find("latency       1241     1500   +21%") != std::string::npos);
+  CHECK(table.find(" off\n") != std::string::npos);
   const std::string script = contention_script(r);
   CHECK(script.find("\"shm/a.img\" 0.5000 0.7500 2000.0 1500.0") != std::string::npos);
-  CHECK(script.find("\"software\" 1800.0\n") != std::string::npos);  // datapath last
+  // Datapath, then the model's error: 1500 / 1241.4 - 1 = +21%.
+  CHECK(script.find("\"software\" 1800.0 \"model +21%\"\n") != std::string::npos);
   CHECK(count(script, '\n') > 10);
   CHECK(script.find("multiplot layout 1,3") != std::string::npos);
 }
@@ -142,7 +162,7 @@ TEST_CASE("storage and model JSON keep their schema") {
   for (const char* key : {"kind", "figures", "predictions", "measured"})
     CHECK_MESSAGE(m.contains(key), key);
   CHECK(m["predictions"].size() == 3);
-  CHECK(m["measured"][0]["error"].get<double>() == doctest::Approx(1500.0 / 1800 - 1));
+  CHECK(m["measured"][0]["error"].get<double>() == doctest::Approx(1500 / 1241.38 - 1).epsilon(1e-4));
 }
 
 }  // namespace ublkcrypt

@@ -5,6 +5,7 @@
 // The work is in bench/; this file is options and output.
 #include <fmt/format.h>
 
+#include <map>
 #include <memory>
 
 #include "bench/contention.h"
@@ -153,7 +154,9 @@ void add_contention_options(CLI::App* cmd, ContentionOptions& o, bool targets_re
   cmd->add_option("--rounds", o.rounds,
                   "Interleaved rounds of the phases; each figure is its phase's median round")
       ->capture_default_str();
-  cmd->add_option("--crypto-depth", o.crypto.depth, "Crypto requests in flight")
+  cmd->add_option("--crypto-depth", o.crypto.depth,
+                  "Crypto requests in flight; 0 = as many as the workload's I/Os (iodepth x "
+                  "numjobs), which the model's latency term assumes")
       ->capture_default_str();
   add_cipher_options(cmd, o.crypto);
   cmd->add_flag("--force", o.force,
@@ -215,6 +218,15 @@ void setup_model(CLI::App* bench) {
   cmd->add_option("--datapath-cpu", g.datapath_core_s_per_mb,
                   "Host core-seconds per MB of the engine with cipher_null (replaces --storage-cpu)");
   cmd->add_option("--card-mbs", g.card_mbs, "Card cipher MB/s");
+  cmd->add_option("--provider-mbs", g.provider_mbs,
+                  "The provider alone at the workload's depth and block size, MB/s (the "
+                  "latency term; with --datapath-mbs)");
+  cmd->add_option("--placement", g.provider_placement,
+                  "Where that provider sits: host-cpu, lookaside-card, inline-device")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, Placement>{{"host-cpu", Placement::host_cpu},
+                                           {"lookaside-card", Placement::lookaside_card},
+                                           {"inline-device", Placement::inline_device}}));
   cmd->add_option("--card-copies", g.card_copies_per_byte,
                   "Host copies per byte on the card path")
       ->capture_default_str();
@@ -223,6 +235,8 @@ void setup_model(CLI::App* bench) {
   cmd->callback([args] {
     check_output(args->out);
     MachineFigures figures = args->given;
+    figures.inflight = double(args->options.storage.iodepth) * args->options.storage.jobs;
+    figures.request_bytes = args->options.storage.block_bytes;
     ContentionReport measured;
     const bool measure = !args->options.targets.empty();
     if (measure) {
@@ -240,6 +254,10 @@ void setup_model(CLI::App* bench) {
       fill(figures.storage_core_s_per_mb, m.storage_core_s_per_mb);
       fill(figures.datapath_mbs, m.datapath_mbs);
       fill(figures.datapath_core_s_per_mb, m.datapath_core_s_per_mb);
+      if (figures.provider_mbs <= 0) {
+        figures.provider_mbs = m.provider_mbs;
+        figures.provider_placement = m.provider_placement;
+      }
     }
     emit(build_model_report(figures, measure ? &measured : nullptr), args->out, plot_model);
   });
