@@ -99,8 +99,9 @@ UBLKCRYPT_COMMAND("open", 20, [](CLI::App& app) {
   cmd->add_option("device", o->device, "LUKS2 volume (image file or block device)")->required();
   cmd->add_option("name", o->name, "name under /dev/ublkcrypt")->required();
   cmd->add_option("--type", o->type, "luks (default: LUKS2/LUKS1 header) or plain (no header, raw key)");
-  cmd->add_option("--key-file,-d", o->key_file,
-                  "luks: passphrase file; plain: raw key file; - = stdin (never on argv)");
+  add_key_file_options(cmd, &o->key);
+  cmd->get_option("--key-file")
+      ->description("luks: passphrase file; plain: raw key file; - = stdin (never on argv)");
   cmd->add_option("--key-slot,-S", o->key_slot, "luks: try only this keyslot");
   cmd->add_option("--cipher,-c", o->cipher, "plain: cipher (aes-xts-plain64, aes-cbc-essiv:sha256, cipher_null-ecb)");
   cmd->add_option("--key-size,-s", o->key_bits, "plain: key size in bits");

@@ -6,7 +6,6 @@
 #include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -27,63 +26,6 @@
 
 namespace ublkcrypt {
 namespace {
-
-constexpr size_t kMaxPassphrase = 8 << 20;  // cryptsetup's default key file limit
-
-// Reads `path` ("-" = stdin) straight into locked memory: up to `limit` bytes, or exactly
-// `exact` bytes when non-zero (a raw key).
-Status read_secret(const std::string& path, size_t limit, size_t exact, SecureBytes* out) {
-  int fd = path == "-" ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno_status("key file " + path, errno);
-  const size_t want = exact != 0 ? exact : limit;
-  Status s = SecureBytes::allocate(want, out);
-  size_t got = 0;
-  while (s.ok() && got < want) {
-    ssize_t n = ::read(fd, out->data() + got, want - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) s = errno_status("read key file " + path, errno);
-    if (n <= 0) break;
-    got += static_cast<size_t>(n);
-  }
-  if (fd != STDIN_FILENO) ::close(fd);
-  if (!s.ok()) return s;
-  if (exact != 0 && got != exact)
-    return {Errc::invalid_argument, "key file " + path + ": " + std::to_string(got) +
-                                        " bytes, the key needs " + std::to_string(exact)};
-  out->truncate(got);
-  return Status::Ok();
-}
-
-// Asks on the terminal with echo off; the newline ends the passphrase.
-Status prompt_passphrase(const std::string& device, SecureBytes* out) {
-  int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
-  if (fd < 0)
-    return {Errc::invalid_argument, "no terminal to ask for the passphrase of " + device +
-                                        ": use --key-file FILE (or - for stdin)"};
-  std::string prompt = "Enter passphrase for " + device + ": ";
-  (void)!::write(fd, prompt.data(), prompt.size());
-  termios old{}, quiet{};
-  bool restore = ::tcgetattr(fd, &old) == 0;
-  if (restore) {
-    quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    ::tcsetattr(fd, TCSAFLUSH, &quiet);
-  }
-  Status s = SecureBytes::allocate(4096, out);
-  size_t got = 0;
-  while (s.ok() && got < out->size()) {
-    char c;
-    ssize_t n = ::read(fd, &c, 1);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0 || c == '\n') break;
-    out->data()[got++] = static_cast<uint8_t>(c);
-  }
-  if (restore) ::tcsetattr(fd, TCSAFLUSH, &old);
-  (void)!::write(fd, "\n", 1);
-  ::close(fd);
-  if (s.ok()) out->truncate(got);
-  return s;
-}
 
 // The backing's identity, so the same file opened by two names is caught even through
 // different paths or a symlink.
@@ -147,10 +89,18 @@ Status unlock(const OpenOptions& o, Volume* v) {
               "cipher " + o.cipher + " does not encrypt: add --allow-null-cipher to use it "
               "(datapath measurements only)"};
     if (spec.mode != CipherMode::null) {
-      if (o.key_file.empty())
+      if (o.key.key_file.empty())
         return {Errc::invalid_argument, "--type plain needs --key-file with the raw key"};
-      s = read_secret(o.key_file, 0, spec.key_bytes, &v->unlocked.key);
+      // As cryptsetup --type plain: the key is the file's first key-size bytes (after
+      // --keyfile-offset) unless --keyfile-size says otherwise; fewer is an error.
+      KeyFileOptions raw = o.key;
+      if (raw.keyfile_size == 0) raw.keyfile_size = spec.key_bytes;
+      s = read_passphrase(raw, "", Verify::no, &v->unlocked.key);
       if (!s.ok()) return s;
+      if (v->unlocked.key.size() != spec.key_bytes)
+        return {Errc::invalid_argument,
+                "key file " + raw.key_file + ": " + std::to_string(v->unlocked.key.size()) +
+                    " bytes, the key needs " + std::to_string(spec.key_bytes)};
     }
     v->unlocked.spec = spec;
     v->unlocked.data_offset_bytes = o.offset_sectors * 512;
@@ -161,8 +111,8 @@ Status unlock(const OpenOptions& o, Volume* v) {
   if (o.type != "luks" && o.type != "luks2" && o.type != "luks1")
     return {Errc::invalid_argument, "--type " + o.type + ": must be luks or plain"};
   SecureBytes passphrase;
-  Status s = o.key_file.empty() ? prompt_passphrase(o.device, &passphrase)
-                                : read_secret(o.key_file, kMaxPassphrase, 0, &passphrase);
+  Status s = read_passphrase(o.key, "Enter passphrase for " + o.device + ": ", Verify::no,
+                             &passphrase);
   if (!s.ok()) return s;
   std::optional<int> slot;
   if (o.key_slot >= 0) slot = o.key_slot;

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string>
 
+#include "tools/passphrase.h"
+
 #include "base/status.h"
 
 namespace ublkcrypt {
@@ -18,7 +20,9 @@ struct OpenOptions {
   std::string device;  // backing: LUKS image / block device
   std::string name;
   std::string type = "luks";  // "luks" (LUKS2/LUKS1 header) or "plain" (no header)
-  std::string key_file;       // passphrase (luks) or raw key (plain); "-" = stdin
+  // luks: the passphrase, by cryptsetup's key file rules (tools/passphrase.h); plain: the
+  // raw key, exactly key_bits/8 bytes of key.key_file ("-" = stdin)
+  KeyFileOptions key;
   int key_slot = -1;          // luks: -1 = any
   // plain only (cryptsetup --type plain spelling)
   std::string cipher = "aes-xts-plain64";
