@@ -219,11 +219,12 @@ MachineFigures figures_from(Placement placement, const Workload& w,
                             const WorkloadResult& datapath, double other_cores,
                             const MemoryBandwidth& memory, unsigned cpus) {
   MachineFigures m;
-  // The CPU the machine leaves this process: on a shared machine other processes take some
-  // (measured over the together phase), and the share swings; the rounds put it next to
-  // the other figures in time. At least a tenth of a core: a process that ran at all got
-  // that much.
-  m.cores = other_cores >= 0 ? std::max(0.1, double(cpus) - other_cores) : double(cpus);
+  // The machine's cores are the ceiling. What it leaves this process on a shared machine
+  // (other processes' CPU measured over the together phase; it swings, and the rounds put
+  // it next to the other figures in time) tells how much of it the cipher fills. At least a
+  // tenth of a core: a process that ran at all got that much.
+  m.cores = cpus;
+  m.cores_left = other_cores >= 0 ? std::max(0.1, double(cpus) - other_cores) : 0;
   auto core_s_per_mb = [](double cpu_seconds, uint64_t bytes) {
     return bytes ? cpu_seconds / (double(bytes) / 1e6) : 0.0;
   };
@@ -241,6 +242,7 @@ MachineFigures figures_from(Placement placement, const Workload& w,
       break;  // the drive's cipher runs at its line rate: the storage figures hold it
   }
   m.provider_mbs = crypto_alone.mbs();
+  m.provider_cores = crypto_alone.cores();
   m.provider_placement = placement;
   m.inflight = double(w.iodepth) * w.jobs;
   m.request_bytes = w.block_bytes;

@@ -100,9 +100,9 @@ CryptoLoadOptions crypto_options_for(const Provider& provider, const ContentionO
 
 // The model's inputs for a provider at `placement`, running workload `w`: cipher CPU per MB
 // and the provider's rate from the provider alone, storage from storage alone, the engine's
-// own cost and rate from the cipher_null datapath phase (empty: unknown), the cores the
-// machine leaves this process (`cpus` less `other_cores`, the CPU other processes took in
-// the together phase; negative: unknown, then all `cpus`) and the run's memory figure.
+// own cost and rate from the cipher_null datapath phase (empty: unknown), the machine's
+// `cpus`, the cores it leaves this process (`cpus` less `other_cores`, the CPU other
+// processes took in the together phase; negative: unknown) and the run's memory figure.
 MachineFigures figures_from(Placement placement, const Workload& w,
                             const WorkloadResult& storage_alone, const CryptoResult& crypto_alone,
                             const WorkloadResult& datapath, double other_cores,

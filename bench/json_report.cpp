@@ -69,11 +69,14 @@ json to_json(const PlacementPrediction& p) {
           {"bottleneck", p.bottleneck},
           {"limits", limits},
           {"datapath_latency_s", p.datapath_latency_s},
-          {"cipher_latency_s", p.cipher_latency_s}};
+          {"busy_latency_s", p.busy_latency_s},
+          {"cipher_latency_s", p.cipher_latency_s},
+          {"cipher_fill", p.cipher_fill}};
 }
 
 json to_json(const MachineFigures& m) {
   return {{"cores", m.cores},
+          {"cores_left", m.cores_left},
           {"cipher_mbs_per_core", m.cipher_mbs_per_core},
           {"memory_mbs", m.memory_mbs},
           {"bus_mbs", m.bus_mbs},
@@ -86,6 +89,7 @@ json to_json(const MachineFigures& m) {
           {"card_core_s_per_mb", m.card_core_s_per_mb},
           {"card_copies_per_byte", m.card_copies_per_byte},
           {"provider_mbs", m.provider_mbs},
+          {"provider_cores", m.provider_cores},
           {"provider_placement", placement_name(m.provider_placement)},
           {"inflight", m.inflight},
           {"request_bytes", m.request_bytes}};

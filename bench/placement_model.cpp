@@ -1,5 +1,7 @@
 #include "bench/placement_model.h"
 
+#include <algorithm>
+
 namespace ublkcrypt {
 
 namespace {
@@ -40,16 +42,25 @@ PlacementPrediction predict_placement(Placement placement, const MachineFigures&
   const bool cipher_known = placement != Placement::host_cpu || m.cipher_mbs_per_core > 0;
   const double datapath_core_s_per_mb =
       m.datapath_core_s_per_mb > 0 ? m.datapath_core_s_per_mb : m.storage_core_s_per_mb;
-  // The latency term, for the placement whose provider was measured: N*B / (R_dp + R_ciph).
-  // With N or B unknown, N*B = 1 MB keeps the ratio (it cancels) and the latencies unknown.
+  // The latency term, for the placement whose provider was measured (placement_model.h):
+  // R = max(R_dp, R_ciph, R_busy + fill x R_ciph), latency = N*B / R. With N or B unknown,
+  // N*B = 1 MB keeps the ratio (it cancels) and the latencies are not reported.
   if (placement == m.provider_placement && m.provider_mbs > 0 && m.datapath_mbs > 0) {
     const double known_flight = m.inflight * m.request_bytes / 1e6;
     const double in_flight_mb = known_flight > 0 ? known_flight : 1;
     const double r_dp = in_flight_mb / m.datapath_mbs;
+    const double r_busy = m.datapath_core_s_per_mb > 0
+                              ? std::min(r_dp, m.datapath_core_s_per_mb * in_flight_mb)
+                              : r_dp;
     const double r_ciph = in_flight_mb / m.provider_mbs;
-    add("latency", in_flight_mb, r_dp + r_ciph);
+    const double left = m.cores_left > 0 ? m.cores_left : m.cores;
+    const double fill = m.provider_cores > 0 && left > 0 ? std::min(1.0, m.provider_cores / left)
+                                                         : 1.0;
+    add("latency", in_flight_mb, std::max({r_dp, r_ciph, r_busy + fill * r_ciph}));
+    out.cipher_fill = fill;
     if (known_flight > 0) {
       out.datapath_latency_s = r_dp;
+      out.busy_latency_s = r_busy;
       out.cipher_latency_s = r_ciph;
     }
   }

@@ -31,8 +31,9 @@
 //
 //   cores ceiling = cores / (cipher + datapath)
 //
-// where cores is the CPU the machine leaves this process: its CPUs less what other
-// processes used while the together phase ran (/proc/stat). Cipher and datapath add
+// where cores is the machine's CPUs: a ceiling is what the resource could carry. What
+// other processes on a shared machine take shows in every measured phase instead (they run
+// in the same interleaved rounds), and in 'cores left' below. Cipher and datapath add
 // because they run on the same cores. The null-cipher engine's throughput is a ceiling of
 // its own ("datapath": the engine cannot move bytes faster with a cipher than without one),
 // beside the raw storage's.
@@ -41,23 +42,38 @@
 // requests back. The workload does not run open-loop, though: it keeps N = iodepth x jobs
 // requests of B bytes in flight and sends the next only when one completes, so a request's
 // time, not only a resource's capacity, sets the rate. That is the latency term
-// (per-request service-time composition, Little's law X = N*B / R on each phase):
+// (per-request service-time composition; Little's law X = N*B / R on each phase):
 //
-//   R_dp    = N*B / datapath MB/s     time one request spends in the engine and the storage
-//                                     (the cipher_null phase at the same N and B)
-//   R_ciph  = N*B / provider MB/s     time it spends in the cipher (the provider alone at
-//                                     N requests of B bytes in flight)
-//   latency = N*B / (R_dp + R_ciph)   = 1 / (1/datapath + 1/provider)
+//   R_dp    = N*B / datapath MB/s   time a request spends in the engine and the storage
+//                                   (the cipher_null phase at the same N and B)
+//   R_busy  = the core time the datapath needs per request: its process CPU seconds per
+//             MB (the cipher_null phase) times N*B, at most R_dp. The rest, R_dp - R_busy,
+//             is the device working (DMA, a disk's own latency) with the host's cores free.
+//   R_ciph  = N*B / provider MB/s   time it spends in the cipher (the provider alone at
+//                                   N requests of B bytes in flight)
+//   fill    = min(1, cores the provider alone used / cores left): how much of the machine
+//             the cipher holds while it runs (a host-cpu pool: all of it; a card: little);
+//             cores left = CPUs less what other processes took during the together phase
+//             (/proc/stat), or all CPUs where that is unknown
 //
-// A write is encrypted, then written; a read is read, then decrypted: the two stages follow
-// each other in every request, so a request's time is their sum. This is exact when the
-// two stages are held back by the same thing (both CPU-bound on the same shared cores, the
-// tmpfs case; or scheduling delays of the threads that hand a request from one stage to the
-// next, which the phases measure at the same depth) and a lower bound when they overlap
-// on separate resources (a card beside a disk, each far from its ceiling): then the
-// prediction errs low, and the table says how far.
+//   R       = max(R_dp, R_ciph, R_busy + fill x R_ciph)
+//   latency = N*B / R
+//
+// A write is encrypted, then written; a read is read, then decrypted. With N in flight the
+// two stages overlap across requests, so a request costs at least the slower stage
+// (R_dp or R_ciph); but the work both need the host's cores for cannot overlap: while a
+// host cipher fills every core, the threads that feed the storage wait, so their busy
+// times add (R_busy + fill x R_ciph). On tmpfs the datapath is all core time (the page-cache
+// copy), and so is zram's (compression); the sum binds. On a disk with O_DIRECT most of
+// R_dp is the device's, the cipher hides under it and R_dp binds. Unknown R_busy counts as
+// all of R_dp, unknown fill as 1 (no overlap: the lower prediction).
 //
 //   prediction = min(latency, every known ceiling); the limit column names the smallest.
+//
+// Where it does not hold: when other processes take the cores in bursts (a shared
+// machine under load), the handoffs between the submitting thread and the cipher's
+// workers wait on the scheduler, which no phase alone shows; the prediction then errs
+// high, and the per-round error range in the table shows the swing.
 //
 // Every figure is measured separately from the encrypted run the model predicts; nothing is
 // fitted to it.
@@ -73,7 +89,8 @@ namespace ublkcrypt {
 // The machine, in MB/s (10^6 bytes) and cores. A figure <= 0 means unknown: that resource
 // is left out of the prediction and the output says so.
 struct MachineFigures {
-  double cores = 0;                  // cores available to the datapath
+  double cores = 0;                  // cores the machine has for the datapath
+  double cores_left = 0;             // of those, what other processes left (0 = unknown)
   double cipher_mbs_per_core = 0;    // host cipher rate: MB per CPU-second
   double memory_mbs = 0;             // memory traffic (read + write) the machine sustains
   double bus_mbs = 0;                // the I/O bus between host, card and drive
@@ -89,6 +106,7 @@ struct MachineFigures {
   // `request_bytes` each), for the placement it was measured at; the datapath's rate is
   // datapath_mbs above.
   double provider_mbs = 0;
+  double provider_cores = 0;         // cores the provider alone used (CPU / wall); 0 unknown
   Placement provider_placement = Placement::host_cpu;
   double inflight = 0;               // N: requests in flight (iodepth x jobs)
   double request_bytes = 0;          // B
@@ -97,7 +115,7 @@ struct MachineFigures {
 struct ResourceLimit {
   // "latency", "cores", "memory", "bus", "storage", "datapath", "card". For "latency":
   // capacity is the MB in flight (N*B, or 1 when N and B are unknown), per_user_byte the
-  // seconds one request takes (R_dp + R_ciph), ceiling their ratio.
+  // seconds one request takes (R), ceiling their ratio.
   std::string resource;
   double capacity = 0;    // MB/s, or cores for "cores"
   double per_user_byte = 0;  // bytes (or core-seconds per MB) one user byte needs
@@ -111,7 +129,9 @@ struct PlacementPrediction {
   std::vector<ResourceLimit> limits;  // every resource that was known
   // The latency term's parts, seconds per request (0 when not known).
   double datapath_latency_s = 0;  // R_dp
+  double busy_latency_s = 0;      // R_busy
   double cipher_latency_s = 0;    // R_ciph
+  double cipher_fill = 0;         // fill
 };
 
 PlacementPrediction predict_placement(Placement placement, const MachineFigures& m);

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <vector>
 #include <fmt/format.h>
 
 #include "bench/table_report.h"
@@ -33,13 +34,18 @@ std::string extension_of(const std::string& path) {
   return std::filesystem::path(path).extension().string();
 }
 
-// "shm/bench.img software": the last two path parts and the provider, short enough for an
-// axis label.
-std::string cell_label(const std::string& target, const std::string& provider) {
+// A target's name short enough for an axis label under a 1/3-wide panel: its file name
+// ("tmpfs.img", "zram1"), or with its directory ("shm/bench.img") where another target of
+// the run has the same file name.
+std::string target_label(const std::string& target, const std::vector<std::string>& all) {
   std::filesystem::path p(target);
-  std::string tail = p.parent_path().filename().string();
-  tail = (tail.empty() ? "" : tail + "/") + p.filename().string();
-  return provider.empty() ? tail : tail + " " + provider;
+  const std::string name = p.filename().string();
+  for (const std::string& other : all)
+    if (other != target && std::filesystem::path(other).filename() == name) {
+      const std::string dir = p.parent_path().filename().string();
+      return dir.empty() ? name : dir + "/" + name;
+    }
+  return name;
 }
 
 const char* kStyle =
@@ -118,11 +124,13 @@ Status check_plot_path(const std::string& path) {
 
 std::string contention_script(const ContentionReport& r) {
   std::string s = kStyle;
+  std::vector<std::string> targets;
+  for (const ContentionCell& c : r.cells) targets.push_back(c.target);
   // Panel data: one line per cell.
   s += "$cells << EOD\n";
   for (const ContentionCell& c : r.cells)
     s += fmt::format("{} {:.4f} {:.4f} {:.1f} {:.1f} {:.1f} {} {:.1f} {}\n",
-                     quoted(cell_label(c.target, "")), c.storage_ratio(), c.crypto_ratio(),
+                     quoted(target_label(c.target, targets)), c.storage_ratio(), c.crypto_ratio(),
                      c.storage_alone.mbs(), c.encrypted.mbs(), c.prediction.ceiling_mbs,
                      quoted(c.provider), c.datapath.mbs(),
                      quoted(c.prediction.ceiling_mbs > 0
@@ -135,7 +143,7 @@ std::string contention_script(const ContentionReport& r) {
   for (const ContentionCell& c : r.cells) {
     if (c.target == last_target) continue;
     last_target = c.target;
-    s += quoted(cell_label(c.target, ""));
+    s += quoted(target_label(c.target, targets));
     for (const PlacementPrediction& p : predict_all(c.figures))
       s += fmt::format(" {:.1f}", p.ceiling_mbs);
     s += "\n";
@@ -206,7 +214,8 @@ Status plot_storage(const StorageBenchmarkReport& r, const std::string& path) {
   std::string s = kStyle;
   s += "$t << EOD\n";
   auto row = [&](const std::string& target, const WorkloadResult& w) {
-    s += fmt::format("{} {:.1f} {:.1f}\n", quoted(cell_label(target, "")), w.mbs(),
+    s += fmt::format("{} {:.1f} {:.1f}\n",
+                     quoted(target_label(target, {r.options.target, r.options.compare})), w.mbs(),
                      double(w.latency().percentile(99)) / 1e3);
   };
   row(r.options.target, r.target);

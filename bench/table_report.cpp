@@ -140,28 +140,30 @@ std::string format_table(const ContentionReport& r) {
         c.placement == Placement::inline_device ? std::string("drive")
                                                 : fmt::format("{:.0f}", cipher_us),
         c.figures.datapath_core_s_per_mb * 1e6, c.encrypted.cpu_ns_per_byte() * 1e3,
-        c.figures.cores);
+        c.figures.cores_left);
   }
 
   const unsigned inflight = o.storage.iodepth * o.storage.jobs;
   out += fmt::format(
       "\n# Model beside the encrypted phase (bench/placement_model.h). N = {} requests of B = {}\n"
-      "# in flight; each spends R_dp in the engine and storage (cipher_null phase: N*B / its\n"
-      "# MB/s) and then R_ciph in the cipher (the provider alone at N x B: N*B / its MB/s):\n"
-      "#   latency = N*B / (R_dp + R_ciph)\n"
-      "# Ceilings: cores = cores left / (ciph us + dp us per MB), memory = memcpy traffic /\n"
-      "# bytes per user byte, storage alone, datapath. predicted = the smallest of them all.\n"
+      "# in flight. Per request: R_dp in the engine and storage (cipher_null phase: N*B / its\n"
+      "# MB/s), of which 'busy' on the submitting thread's core; R_ciph in the cipher (the\n"
+      "# provider alone at N x B: N*B / its MB/s), holding 'fill' of the cores left. Stages\n"
+      "# overlap across requests, core time does not:\n"
+      "#   latency = N*B / max(R_dp, R_ciph, busy + fill x R_ciph)\n"
+      "# Ceilings: cores = CPUs / (ciph us + dp us per MB), memory = memcpy traffic / bytes\n"
+      "# per user byte, storage alone, datapath. predicted = the smallest of them all.\n"
       "# Each input is its phase's median of {} interleaved round{}; 'rounds' = the range of\n"
       "# the per-round errors. error = measured / predicted - 1; the target is within 20%.\n",
       inflight, size_label(o.storage.block_bytes), std::max(1u, o.rounds),
       o.rounds == 1 ? "" : "s");
   out += fmt::format(
-      "{:<{}} {:<9} | {:>7} {:>6} | {:>9} {:>7} | {:>7} {:>6} {:>6} | {:<8} {:>9} {:>8} {:>6} "
-      "{:>11} {:>4}\n",
-      "target", tw, "provider", "dp MB/s", "R_dp", "ciph MB/s", "R_ciph", "latency", "cores",
-      "memory", "limit", "predicted", "measured", "error", "rounds", "20%");
-  out += fmt::format("{:<{}} {:<9} | {:>7} {:>6} | {:>9} {:>7} |\n", "", tw, "", "", "us", "",
-                     "us");
+      "{:<{}} {:<9} | {:>7} {:>6} {:>6} | {:>9} {:>6} {:>4} | {:>7} {:>6} {:>6} | {:<8} {:>9} "
+      "{:>8} {:>6} {:>11} {:>4}\n",
+      "target", tw, "provider", "dp MB/s", "R_dp", "busy", "ciph MB/s", "R_ciph", "fill",
+      "latency", "cores", "memory", "limit", "predicted", "measured", "error", "rounds", "20%");
+  out += fmt::format("{:<{}} {:<9} | {:>7} {:>6} {:>6} | {:>9} {:>6} {:>4} |\n", "", tw, "", "",
+                     "us", "us", "", "us", "");
   for (const ContentionCell& c : r.cells) {
     double lo = 0, hi = 0;
     bool any = false;
@@ -179,13 +181,15 @@ std::string format_table(const ContentionReport& r) {
       return seconds > 0 ? fmt::format("{:.0f}", seconds * 1e6) : std::string("-");
     };
     out += fmt::format(
-        "{:<{}} {:<9} | {:>7.0f} {:>6} | {:>9.0f} {:>7} | {:>7} {:>6} {:>6} | {:<8} {:>9} "
-        "{:>8.0f} {:>+5.0f}% {:>11} {:>4}\n",
+        "{:<{}} {:<9} | {:>7.0f} {:>6} {:>6} | {:>9.0f} {:>6} {:>4} | {:>7} {:>6} {:>6} | "
+        "{:<8} {:>9} {:>8.0f} {:>+5.0f}% {:>11} {:>4}\n",
         c.target, tw, c.provider, c.figures.datapath_mbs, us(p.datapath_latency_s),
-        c.figures.provider_mbs, us(p.cipher_latency_s), ceiling_text(limit_of(p, "latency")),
-        ceiling_text(limit_of(p, "cores")), ceiling_text(limit_of(p, "memory")),
-        p.bottleneck.empty() ? "-" : p.bottleneck, ceiling_text(p.ceiling_mbs), c.encrypted.mbs(),
-        error, any ? fmt::format("{:+.0f}..{:+.0f}%", lo, hi) : std::string("-"),
+        us(p.busy_latency_s), c.figures.provider_mbs, us(p.cipher_latency_s),
+        p.cipher_fill > 0 ? fmt::format("{:.2f}", p.cipher_fill) : std::string("-"),
+        ceiling_text(limit_of(p, "latency")), ceiling_text(limit_of(p, "cores")),
+        ceiling_text(limit_of(p, "memory")), p.bottleneck.empty() ? "-" : p.bottleneck,
+        ceiling_text(p.ceiling_mbs), c.encrypted.mbs(), error,
+        any ? fmt::format("{:+.0f}..{:+.0f}%", lo, hi) : std::string("-"),
         !predicted ? "-" : std::abs(error) <= 20 ? "ok" : "off");
   }
   for (const ContentionCell& c : r.cells)

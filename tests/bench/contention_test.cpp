@@ -83,8 +83,14 @@ TEST_CASE("a short contention run is complete and self-consistent") {
         doctest::Approx(4 * 65536 / 1e6 / c.datapath.mbs()));
   CHECK(c.prediction.cipher_latency_s ==
         doctest::Approx(4 * 65536 / 1e6 / c.crypto_alone.mbs()));
-  CHECK(c.prediction.ceiling_mbs <=
-        doctest::Approx(1 / (1 / c.datapath.mbs() + 1 / c.crypto_alone.mbs())));
+  // Between full overlap of the two stages and none: min(datapath, provider) at most, the
+  // serial sum 1 / (1/datapath + 1/provider) at least.
+  double latency = 0;
+  for (const ResourceLimit& l : c.prediction.limits)
+    if (l.resource == "latency") latency = l.ceiling_mbs;
+  CHECK(latency <= doctest::Approx(std::min(c.datapath.mbs(), c.crypto_alone.mbs())));
+  CHECK(latency >= doctest::Approx(1 / (1 / c.datapath.mbs() + 1 / c.crypto_alone.mbs())));
+  CHECK(c.prediction.ceiling_mbs <= doctest::Approx(latency));
   // One prediction and one measurement per round; the cell's measurement is one of them.
   REQUIRE(c.round_predicted_mbs.size() == 2);
   REQUIRE(c.round_measured_mbs.size() == 2);

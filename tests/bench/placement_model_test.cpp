@@ -103,64 +103,102 @@ TEST_CASE("inline device: storage DMA only, so the drive's own rate is the ceili
   CHECK(p.bottleneck == "storage");
 }
 
-TEST_CASE("latency term: N requests in flight, each through the datapath then the cipher") {
-  // tmpfs-like: 16 x 128 KiB in flight; the engine with cipher_null 2000 MB/s, the
-  // provider alone at the same depth 6000 MB/s; the cores would carry more.
+// 16 x 128 KiB in flight: N*B = 2.097152 MB.
+MachineFigures pipeline(double datapath_core_s_per_mb) {
   MachineFigures m;
   m.cores = 2;
-  m.cipher_mbs_per_core = 5000;        // 200 us per MB
-  m.datapath_core_s_per_mb = 0.0003;   // 300 us per MB
+  m.cipher_mbs_per_core = 5000;  // 200 us per MB
+  m.datapath_core_s_per_mb = datapath_core_s_per_mb;
   m.storage_mbs = 3000;
   m.datapath_mbs = 2000;
   m.provider_mbs = 6000;
+  m.provider_cores = 2;  // the pool filled both cores
   m.inflight = 16;
   m.request_bytes = 131072;
-  PlacementPrediction p = predict_placement(Placement::host_cpu, m);
-  // By hand: N*B = 2.097152 MB. R_dp = 2.097152 / 2000 = 1048.576 us, R_ciph = 2.097152 /
-  // 6000 = 349.525 us, latency = 2.097152 MB / 1398.101 us = 1500 MB/s (= 1/(1/2000 +
-  // 1/6000)). Cores: 2 / (0.0002 + 0.0003) = 4000. Storage 3000, datapath 2000.
+  return m;
+}
+
+TEST_CASE("latency term, tmpfs-like: the datapath is all core time, so the cipher adds") {
+  PlacementPrediction p = predict_placement(Placement::host_cpu, pipeline(0.0005));
+  // By hand: R_dp = 2.097152 / 2000 = 1048.576 us; R_busy = 0.0005 x 2.097152 = 1048.576
+  // us (all of R_dp); R_ciph = 2.097152 / 6000 = 349.525 us; fill = min(1, 2 / 2) = 1.
+  // R = max(1048.576, 349.525, 1048.576 + 349.525) = 1398.101 us -> 2.097152 MB /
+  // 1398.101 us = 1500 MB/s. Cores: 2 / (0.0002 + 0.0005) = 2857; storage 3000.
   CHECK(p.datapath_latency_s * 1e6 == doctest::Approx(1048.576));
+  CHECK(p.busy_latency_s * 1e6 == doctest::Approx(1048.576));
   CHECK(p.cipher_latency_s * 1e6 == doctest::Approx(349.525).epsilon(1e-5));
+  CHECK(p.cipher_fill == doctest::Approx(1));
   const ResourceLimit* lat = limit(p, "latency");
   REQUIRE(lat != nullptr);
   CHECK(lat->capacity == doctest::Approx(2.097152));
   CHECK(lat->per_user_byte * 1e6 == doctest::Approx(1398.101).epsilon(1e-5));
-  CHECK(lat->ceiling_mbs == doctest::Approx(1500));
-  CHECK(limit(p, "cores")->ceiling_mbs == doctest::Approx(4000));
+  CHECK(limit(p, "cores")->ceiling_mbs == doctest::Approx(2857.14).epsilon(1e-4));
   CHECK(p.bottleneck == "latency");
   CHECK(p.ceiling_mbs == doctest::Approx(1500));
-
-  // Other processes leave a quarter of a core: 0.25 / 0.0005 = 500 < 1500, cores limit.
-  m.cores = 0.25;
-  p = predict_placement(Placement::host_cpu, m);
-  CHECK(p.bottleneck == "cores");
-  CHECK(p.ceiling_mbs == doctest::Approx(500));
 }
 
-TEST_CASE("latency term: only for the provider's own placement; N*B cancels when unknown") {
+TEST_CASE("latency term, disk-like: the device's time hides the cipher") {
+  PlacementPrediction p = predict_placement(Placement::host_cpu, pipeline(0.0001));
+  // R_busy = 0.0001 x 2.097152 = 209.715 us of R_dp 1048.576 us (the rest is the device);
+  // R = max(1048.576, 349.525, 209.715 + 349.525 = 559.241) = R_dp -> 2000 MB/s, the
+  // datapath's own rate: the cipher costs this workload nothing.
+  CHECK(p.busy_latency_s * 1e6 == doctest::Approx(209.715).epsilon(1e-5));
+  CHECK(limit(p, "latency")->per_user_byte * 1e6 == doctest::Approx(1048.576));
+  CHECK(limit(p, "latency")->ceiling_mbs == doctest::Approx(2000));
+  CHECK(p.ceiling_mbs == doctest::Approx(2000));
+}
+
+TEST_CASE("latency term: fill is the share of the cores left the cipher held") {
+  MachineFigures m = pipeline(0.0005);
+  m.provider_cores = 1;  // the provider alone ran on one core
+  m.cores_left = 2;
+  // fill = 1 / 2: R = max(1048.576, 349.525, 1048.576 + 174.763 = 1223.339) -> 1714.29.
+  PlacementPrediction p = predict_placement(Placement::host_cpu, m);
+  CHECK(p.cipher_fill == doctest::Approx(0.5));
+  CHECK(p.ceiling_mbs == doctest::Approx(1714.29).epsilon(1e-5));
+  // Other processes left one core, and the provider held all of it: fill 1, 1500 again.
+  m.cores_left = 1;
+  CHECK(predict_placement(Placement::host_cpu, m).ceiling_mbs == doctest::Approx(1500));
+}
+
+TEST_CASE("latency term beside a cores ceiling that binds") {
+  MachineFigures m = pipeline(0.0005);
+  m.cores = 0.25;  // a machine with a quarter of a core
+  PlacementPrediction p = predict_placement(Placement::host_cpu, m);
+  // fill = min(1, 2 / 0.25) = 1: latency 1500 as above; cores 0.25 / 0.0007 = 357.1.
+  CHECK(p.cipher_fill == 1);
+  CHECK(limit(p, "latency")->ceiling_mbs == doctest::Approx(1500));
+  CHECK(p.bottleneck == "cores");
+  CHECK(p.ceiling_mbs == doctest::Approx(357.14).epsilon(1e-4));
+}
+
+TEST_CASE("latency term: a card holds few host cores; only for the provider's placement") {
   MachineFigures m;
+  m.cores = 2;
   m.datapath_mbs = 2400;
-  m.provider_mbs = 800;   // a card: slower than the datapath
+  m.datapath_core_s_per_mb = 0.0004;
+  m.provider_mbs = 800;  // the card alone: slower than the datapath
+  m.provider_cores = 0.2;
   m.provider_placement = Placement::lookaside_card;
-  // Unknown N and B: 1 / (1/2400 + 1/800) = 600, latencies unknown.
+  // N and B unknown: N*B = 1 MB. R_dp = 416.67 us, R_busy = 400 us, R_ciph = 1250 us,
+  // fill = 0.2 / 2 = 0.1: R = max(416.67, 1250, 400 + 125) = 1250 us -> 800 MB/s, the
+  // card's own rate. Latencies are not reported without N and B.
   PlacementPrediction card = predict_placement(Placement::lookaside_card, m);
+  CHECK(card.cipher_fill == doctest::Approx(0.1));
   CHECK(card.bottleneck == "latency");
-  CHECK(card.ceiling_mbs == doctest::Approx(600));
+  CHECK(card.ceiling_mbs == doctest::Approx(800));
   CHECK(card.datapath_latency_s == 0);
   CHECK(card.cipher_latency_s == 0);
+  // With no fill known the busy times add in full: max(416.67, 1250, 1650) -> 606.06.
+  m.provider_cores = 0;
+  CHECK(predict_placement(Placement::lookaside_card, m).ceiling_mbs ==
+        doctest::Approx(1e6 / 1650).epsilon(1e-4));
   // The host-cpu and inline placements were not measured with this provider.
   CHECK(limit(predict_placement(Placement::host_cpu, m), "latency") == nullptr);
   PlacementPrediction drive = predict_placement(Placement::inline_device, m);
   CHECK(limit(drive, "latency") == nullptr);
   CHECK(drive.bottleneck == "datapath");
   CHECK(drive.ceiling_mbs == doctest::Approx(2400));
-  // Depth 4 of 64 KiB: R_dp = 0.262144 / 2400 = 109.2 us, R_ciph = 0.262144 / 800 = 327.7 us.
-  m.inflight = 4;
-  m.request_bytes = 65536;
-  card = predict_placement(Placement::lookaside_card, m);
-  CHECK(card.datapath_latency_s * 1e6 == doctest::Approx(109.227).epsilon(1e-5));
-  CHECK(card.cipher_latency_s * 1e6 == doctest::Approx(327.68));
-  CHECK(card.ceiling_mbs == doctest::Approx(600));
 }
 
 TEST_CASE("unknown figures are left out, and nothing known means no prediction") {

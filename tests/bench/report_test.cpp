@@ -86,7 +86,8 @@ TEST_CASE("contention JSON keeps its schema") {
 TEST_CASE("model inputs from the alone phases, by hand") {
   ContentionReport r = sample_report();
   const MachineFigures& m = r.cells[0].figures;
-  CHECK(m.cores == doctest::Approx(1.5));               // 2 CPUs, others took 0.5
+  CHECK(m.cores == 2);                                  // the machine's CPUs
+  CHECK(m.cores_left == doctest::Approx(1.5));          // others took 0.5
   CHECK(m.cipher_mbs_per_core == doctest::Approx(2000));  // 4000 MB for 2 CPU-s
   CHECK(m.memory_mbs == doctest::Approx(24000));        // 2 x 12000 MB/s copied
   CHECK(m.storage_mbs == doctest::Approx(2000));
@@ -97,19 +98,23 @@ TEST_CASE("model inputs from the alone phases, by hand") {
   CHECK(m.request_bytes == 131072);
   const PlacementPrediction& p = r.cells[0].prediction;
   // Latency: N*B = 16 x 131072 B = 2.097152 MB in flight; R_dp = 2.097152 / 1800 s =
-  // 1165.1 us, R_ciph = 2.097152 / 4000 s = 524.3 us; 2.097152 MB / 1689.4 us = 1241.4 MB/s.
+  // 1165.08 us, of which busy 0.0005 x 2.097152 = 1048.58 us; R_ciph = 2.097152 / 4000 s =
+  // 524.29 us; fill = min(1, 2 cores used / 1.5 left) = 1. R = max(1165.08, 524.29,
+  // 1048.58 + 524.29 = 1572.86) -> 2.097152 MB / 1572.86 us = 1333.3 MB/s.
   CHECK(p.datapath_latency_s * 1e6 == doctest::Approx(1165.08).epsilon(1e-4));
+  CHECK(p.busy_latency_s * 1e6 == doctest::Approx(1048.576));
   CHECK(p.cipher_latency_s * 1e6 == doctest::Approx(524.288).epsilon(1e-4));
-  // Ceilings: cores 1.5 / (1/2000 + 0.0005) = 1500, memory 8000, storage 2000, datapath
-  // 1800; latency 1241.4 is the smallest.
+  CHECK(p.cipher_fill == 1);
+  // Ceilings: cores 2 / (1/2000 + 0.0005) = 2000, memory 8000, storage 2000, datapath
+  // 1800; latency 1333.3 is the smallest.
   CHECK(p.bottleneck == "latency");
-  CHECK(p.ceiling_mbs == doctest::Approx(1241.38).epsilon(1e-4));
-  CHECK(r.cells[0].model_ratio() == doctest::Approx(1500 / 1241.38).epsilon(1e-4));
-  // Unknown other load: every CPU counts.
+  CHECK(p.ceiling_mbs == doctest::Approx(1333.33).epsilon(1e-4));
+  CHECK(r.cells[0].model_ratio() == doctest::Approx(1.125));
+  // Unknown other load: cores left unknown (fill then relative to all CPUs).
   const ContentionCell& c = r.cells[0];
   CHECK(figures_from(c.placement, r.options.storage, c.storage_alone, c.crypto_alone, c.datapath,
                      -1, r.memory, r.cpus)
-            .cores == 2);
+            .cores_left == 0);
 }
 
 TEST_CASE("CSV: one header and one row per cell, same number of columns") {
@@ -128,17 +133,27 @@ TEST_CASE("table and chart name every cell") {
   CHECK(table.find("/dev/shm/a.img") != std::string::npos);
   CHECK(table.find("memcpy") != std::string::npos);
   CHECK(table.find("-17..-6%") != std::string::npos);  // rounds: 1500/1800, 1600/1700
-  // Model row: latency 1241, cores 1500, memory 8000; limit latency; +21% is "off".
-  CHECK(table.find("1165") != std::string::npos);  // R_dp us
-  CHECK(table.find("524") != std::string::npos);   // R_ciph us
-  CHECK(table.find("latency       1241     1500   +21%") != std::string::npos);
-  CHECK(table.find(" off\n") != std::string::npos);
+  // Model row: R_dp 1165, busy 1049, R_ciph 524, fill 1.00; latency 1333 is the limit,
+  // measured 1500: +12.5%, within 20%.
+  CHECK(table.find("1165   1049 |      4000    524 1.00 |    1333   2000   8000 | latency") !=
+        std::string::npos);
+  CHECK(table.find("latency       1333     1500") != std::string::npos);
+  CHECK(table.find(" ok\n") != std::string::npos);
   const std::string script = contention_script(r);
-  CHECK(script.find("\"shm/a.img\" 0.5000 0.7500 2000.0 1500.0") != std::string::npos);
-  // Datapath, then the model's error: 1500 / 1241.4 - 1 = +21%.
-  CHECK(script.find("\"software\" 1800.0 \"model +21%\"\n") != std::string::npos);
+  CHECK(script.find("\"a.img\" 0.5000 0.7500 2000.0 1500.0") != std::string::npos);
+  // Datapath, then the model's error: 1500 / 1333.3 - 1 = +12.5%.
+  CHECK(script.find("\"software\" 1800.0 \"model +1") != std::string::npos);
   CHECK(count(script, '\n') > 10);
   CHECK(script.find("multiplot layout 1,3") != std::string::npos);
+}
+
+TEST_CASE("chart labels: file names, with the directory where two targets share one") {
+  ContentionReport r = sample_report();
+  r.cells.push_back(r.cells[0]);
+  r.cells[1].target = "/var/tmp/a.img";
+  const std::string script = contention_script(r);
+  CHECK(script.find("\"shm/a.img\" 0.5000") != std::string::npos);
+  CHECK(script.find("\"tmp/a.img\" 0.5000") != std::string::npos);
 }
 
 TEST_CASE("storage and model JSON keep their schema") {
@@ -162,7 +177,7 @@ TEST_CASE("storage and model JSON keep their schema") {
   for (const char* key : {"kind", "figures", "predictions", "measured"})
     CHECK_MESSAGE(m.contains(key), key);
   CHECK(m["predictions"].size() == 3);
-  CHECK(m["measured"][0]["error"].get<double>() == doctest::Approx(1500 / 1241.38 - 1).epsilon(1e-4));
+  CHECK(m["measured"][0]["error"].get<double>() == doctest::Approx(0.125));
 }
 
 }  // namespace ublkcrypt
