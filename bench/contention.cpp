@@ -279,28 +279,9 @@ Status check_contention(const ContentionOptions& o, std::vector<Provider*>* prov
     return Status(Errc::not_found,
                   "bench contention: the software provider (the cipher_null datapath phase) is "
                   "not present in this build");
-  providers->clear();
-  if (o.providers.empty()) {
-    for (Provider* p : builtin_registry().providers()) {
-      if (Status s = check_crypto_options(*p, options_for(*p)); s.ok())
-        providers->push_back(p);
-      else skipped->push_back(s.message());
-    }
-  } else {
-    for (const std::string& name : o.providers) {
-      Provider* p = builtin_registry().find(name);
-      if (p == nullptr)
-        return Status(Errc::not_found,
-                      fmt::format("bench contention: provider {} is not present in this build",
-                                  name));
-      if (Status s = check_crypto_options(*p, options_for(*p)); !s.ok()) return s;
-      providers->push_back(p);
-    }
-  }
-  if (providers->empty())
-    return Status(Errc::unsupported,
-                  fmt::format("bench contention: no provider can run {}", o.crypto.cipher));
-  return Status::Ok();
+  return select_providers("bench contention", o.providers, o.crypto.cipher,
+                          [&](const Provider& p) { return check_crypto_options(p, options_for(p)); },
+                          providers, skipped);
 }
 
 Status run_contention(const ContentionOptions& o, ProgressDisplay& progress,

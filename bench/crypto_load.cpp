@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backends/cipher_spec.h"
+#include "backends/registry.h"
 #include "base/secure_bytes.h"
 #include "bench/cpu_clock.h"
 
@@ -166,6 +167,33 @@ Status check_crypto_options(const Provider& provider, const CryptoLoadOptions& o
   if (Status s = provider.supports(spec, ""); !s.ok())
     return Status(s.code(), fmt::format("bench crypto: provider {} cannot run {}: {}",
                                         provider.info().name, spec.name(), s.message()));
+  return Status::Ok();
+}
+
+Status select_providers(const std::string& verb, const std::vector<std::string>& names,
+                        const std::string& cipher,
+                        const std::function<Status(const Provider&)>& check,
+                        std::vector<Provider*>* providers, std::vector<std::string>* skipped) {
+  providers->clear();
+  if (names.empty()) {
+    for (Provider* p : builtin_registry().providers()) {
+      Status s = check(*p);
+      if (s.code() == Errc::invalid_argument) return s;
+      if (s.ok()) providers->push_back(p);
+      else skipped->push_back(s.message());
+    }
+  } else {
+    for (const std::string& name : names) {
+      Provider* p = builtin_registry().find(name);
+      if (p == nullptr)
+        return Status(Errc::not_found,
+                      fmt::format("{}: provider {} is not present in this build", verb, name));
+      if (Status s = check(*p); !s.ok()) return s;
+      providers->push_back(p);
+    }
+  }
+  if (providers->empty())
+    return Status(Errc::unsupported, fmt::format("{}: no provider can run {}", verb, cipher));
   return Status::Ok();
 }
 

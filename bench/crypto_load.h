@@ -11,7 +11,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "backends/provider.h"
 #include "base/status.h"
@@ -54,6 +56,16 @@ struct CryptoResult {
 
 // ok if `provider` can run the options' cipher; otherwise why not, naming it.
 Status check_crypto_options(const Provider& provider, const CryptoLoadOptions& options);
+
+// The providers a bench verb ("bench crypto") runs: each of `names`, refused outright if it
+// is not present or `check` fails; or, with no names, every built-in provider `check`
+// accepts, the others' reasons added to `skipped`. A check that fails with
+// invalid_argument is the user's mistake whichever provider runs: refused outright too.
+// None left: unsupported, naming `cipher`.
+Status select_providers(const std::string& verb, const std::vector<std::string>& names,
+                        const std::string& cipher,
+                        const std::function<Status(const Provider&)>& check,
+                        std::vector<Provider*>* providers, std::vector<std::string>* skipped);
 
 // Runs the load on a fresh session of `provider` with a random key. Stops at
 // options.seconds or when `stop` becomes true.

@@ -1,16 +1,12 @@
 #include "bench/crypto_sweep.h"
 
-#include <fmt/format.h>
-
-#include "backends/registry.h"
-
 namespace ublkcrypt {
 
 Status check_crypto_sweep(const CryptoSweepOptions& o, std::vector<Provider*>* providers,
                           std::vector<std::string>* skipped) {
   if (o.request_sizes.empty() || o.depths.empty())
     return Status(Errc::invalid_argument, "bench crypto: empty --sizes or --depths");
-  auto check_all = [&](Provider& p) {
+  auto check_all = [&](const Provider& p) {
     for (uint32_t size : o.request_sizes)
       for (unsigned depth : o.depths) {
         CryptoLoadOptions c = o.load;
@@ -20,29 +16,8 @@ Status check_crypto_sweep(const CryptoSweepOptions& o, std::vector<Provider*>* p
       }
     return Status::Ok();
   };
-  providers->clear();
-  if (o.providers.empty()) {
-    for (Provider* p : builtin_registry().providers()) {
-      Status s = check_all(*p);
-      // A bad size is the user's mistake whichever provider runs: refuse it outright.
-      if (s.code() == Errc::invalid_argument) return s;
-      if (s.ok()) providers->push_back(p);
-      else skipped->push_back(s.message());
-    }
-  } else {
-    for (const std::string& name : o.providers) {
-      Provider* p = builtin_registry().find(name);
-      if (p == nullptr)
-        return Status(Errc::not_found,
-                      fmt::format("bench crypto: provider {} is not present in this build", name));
-      if (Status s = check_all(*p); !s.ok()) return s;
-      providers->push_back(p);
-    }
-  }
-  if (providers->empty())
-    return Status(Errc::unsupported, fmt::format("bench crypto: no provider can run {}",
-                                                 o.load.cipher));
-  return Status::Ok();
+  return select_providers("bench crypto", o.providers, o.load.cipher, check_all, providers,
+                          skipped);
 }
 
 Status run_crypto_sweep(const CryptoSweepOptions& o, ProgressDisplay& progress,
