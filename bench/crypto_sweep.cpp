@@ -1,5 +1,7 @@
 #include "bench/crypto_sweep.h"
 
+#include <fmt/format.h>
+
 namespace ublkcrypt {
 
 Status check_crypto_sweep(const CryptoSweepOptions& o, std::vector<Provider*>* providers,
