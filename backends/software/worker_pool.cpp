@@ -1,6 +1,10 @@
 #include "backends/software/worker_pool.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 
 namespace ublkcrypt {
 
@@ -9,6 +13,21 @@ namespace {
 // The pool and worker index of the calling thread, when it is a worker.
 thread_local const WorkerPool* current_pool = nullptr;
 thread_local unsigned current_worker = 0;
+
+// Workers run this much nicer than the thread that made them. They are the datapath's
+// parallel stage; the threads feeding them (an engine or ublk queue thread, one per queue)
+// are serial, and with as many workers as cores a queue thread got only 2/3 of a core on
+// two cores: `engine-bench` encrypted 128 KiB writes at 0.69-0.76x of min(plain, provider),
+// and at 0.87-1.03x with workers at +5 (same runs, alternating). Alone (the provider
+// benchmark) the workers still get every core.
+constexpr int kWorkerNiceIncrement = 5;
+
+void lower_this_thread_priority() {
+  const id_t self = static_cast<id_t>(::gettid());
+  errno = 0;
+  const int nice = ::getpriority(PRIO_PROCESS, self);
+  if (errno == 0) (void)::setpriority(PRIO_PROCESS, self, std::min(19, nice + kWorkerNiceIncrement));
+}
 
 }  // namespace
 
@@ -84,6 +103,7 @@ bool WorkerPool::take_slice(unsigned worker, std::vector<SectorTask>* out) {
 }
 
 void WorkerPool::work(unsigned worker) {
+  lower_this_thread_priority();
   current_pool = this;
   current_worker = worker;
   std::vector<SectorTask> taken;
