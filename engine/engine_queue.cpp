@@ -10,10 +10,11 @@
 // Storage completions arrive on this thread (reap); crypto completions arrive on provider
 // threads and come over through the CompletionInbox. Both signal the same eventfd, so one
 // fd wakes the queue. On a shared ring (the ublk queue thread's) storage I/O rides the
-// owner's ring instead, and only the inbox uses the eventfd, read through that ring. A provider that completes a run inside Session::submit (cipher_null
-// in place) calls back on this thread: those runs advance right after the submit, with no
-// eventfd write and no wakeup. Work started while handling completions is batched: one
-// Session::submit and one io_uring_submit per process().
+// owner's ring instead, and only the inbox uses the eventfd, read through that ring. A
+// provider that completes a run inside Session::submit (cipher_null in place) calls back on
+// this thread: those runs advance right after the submit, with no eventfd write and no
+// wakeup. Work started while handling completions is batched: one Session::submit and one
+// io_uring_submit (none on a shared ring: its owner submits) per process().
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -88,7 +89,7 @@ struct EngineQueue::Impl final : CryptoCompletion, StorageCompletion {
   Engine::Impl* engine;
   Session* session;
   std::unique_ptr<StorageQueue> storage;
-  int event_fd;  // owned; storage completions and the inbox both signal it
+  int event_fd;  // owned; the inbox signals it, and storage completions unless on a ring
   IoRing* ring = nullptr;                 // the thread's shared ring, if any
   std::unique_ptr<EventRead> event_read;  // on the shared ring
   CompletionInbox inbox;
