@@ -62,8 +62,8 @@ class WorkerPool {
   void post(std::span<const SectorTask> tasks);
 
  private:
-  // FIFO of tasks in a ring grown by doubling, never shrunk: a deque allocated and freed a
-  // block every few tasks, which showed in profiles of 4 KiB work.
+  // FIFO of tasks in a ring of 2^k slots grown by doubling, never shrunk: a deque allocated
+  // and freed a block every few tasks, which showed in profiles of 4 KiB work.
   class TaskRing {
    public:
     size_t size() const { return count_; }
