@@ -170,7 +170,7 @@ std::string contention_script(const ContentionReport& r) {
       top, tick);
   // Under each cluster: target, provider and measured / predicted - 1.
   s += "set title 'Encrypted storage: measured vs model (error under each pair)'\n"
-       "set yrange [0:*]\nset ylabel 'MB/s (10^6 B/s)'\n"
+       "set yrange [0:*]\nset ylabel 'MB/s (million bytes/s)'\n"
        "plot $cells using 4:xticlabels(strcol(1).\"\\n\".strcol(7).\"\\n\".strcol(9)) "
        "title 'raw storage', "
        "'' using 8 title 'engine, cipher_null' noenhanced, "
@@ -188,7 +188,7 @@ Status plot_contention(const ContentionReport& r, const std::string& path) {
 
 Status plot_crypto_sweep(const CryptoSweepReport& r, const std::string& path) {
   std::string s = "set grid\nset logscale x 2\nset key top left noenhanced\n"
-                  "set xlabel 'request size (bytes)'\nset ylabel 'MB/s (10^6 B/s)'\n";
+                  "set xlabel 'request size (bytes)'\nset ylabel 'MB/s (million bytes/s)'\n";
   s += fmt::format("set title {}\n",
                    quoted(fmt::format("ublkcrypt bench crypto: {} {}-bit, {} per request size",
                                       r.options.load.cipher, r.options.load.key_bits,
@@ -244,7 +244,7 @@ Status plot_model(const ModelReport& r, const std::string& path) {
   }
   s += "EOD\n";
   s += "set title 'ublkcrypt bench model: throughput ceiling per placement'\n"
-       "set ylabel 'MB/s (10^6 B/s)'\nset yrange [0:*]\n"
+       "set ylabel 'MB/s (million bytes/s)'\nset yrange [0:*]\n"
        "plot $p using 2:xtic(1) title 'model ceiling', '' using 3 title 'measured here'\n";
   return run_gnuplot(s, path, 1000, 560);
 }
