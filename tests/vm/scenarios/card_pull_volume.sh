@@ -2,7 +2,7 @@
 # card_pull_volume.hook): the card is pulled out (QMP device_del) from under two ublk
 # volumes served on it, one of them under fio verify=crc32c.
 #   - fio sees zero errors; each volume reports exactly one failover, to software, whose
-#     reason is the card's missed deadline;
+#     reason names the card's removal, its refused socket or its missed deadline;
 #   - `close` of a volume whose card was pulled succeeds (its daemon may leave kernel
 #     threads stuck on the dead card behind: they must not hold the device, the state, the
 #     symlink or the name), and `open` of the same name works again, data intact;
@@ -101,10 +101,12 @@ step "pull: one failover to software, with the reason"
 ublkcrypt status pull
 test "$(failovers pull)" = 1
 ublkcrypt status pull | grep -q "provider: *software\$"
-# The reason: the card's driver left /proc/crypto (the card watch saw it first), or the
-# operations in flight missed the deadline (they never complete on a pulled card).
+# The reason: the card's driver left /proc/crypto (the card watch saw it first), the
+# kernel refused an operation on the dead card's socket (ESHUTDOWN, when an operation
+# reached it between the unplug and the watch's next read), or the operations in flight
+# missed the deadline (they never complete on a pulled card).
 ublkcrypt status pull | grep "failovers:" |
-    grep -Eq "last: kernel:$driver -> software: kernel:$driver: (driver $driver left /proc/crypto \(card removed\)|no answer within 4000 ms)"
+    grep -Eq "last: kernel:$driver -> software: kernel:$driver: (driver $driver left /proc/crypto \(card removed\)|[a-z]+ of sector [0-9]+: Cannot send after transport endpoint shutdown|no answer within 4000 ms)"
 ublkcrypt status pull | grep -q "errors: 0\$"
 sha_pull=$(head -c 8388608 "$pull" | sha256sum | cut -d' ' -f1)
 
