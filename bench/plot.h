@@ -1,5 +1,6 @@
 // Charts through gnuplot (gnuplot-nox has the svg and pngcairo terminals): the file's
-// extension picks the format. Written to a temporary name and renamed, so a failed plot
+// extension picks the format; .gp writes the script instead (drawing FILE.svg where it is
+// run), for a machine without gnuplot such as the test VM. Written to a temporary name and renamed, so a failed plot
 // leaves nothing half-written at the path.
 #pragma once
 
@@ -12,8 +13,8 @@
 
 namespace ublkcrypt {
 
-// Refuses, before any I/O, a plot path without .svg/.png or in a directory we cannot
-// write, and a machine without gnuplot.
+// Refuses, before any I/O, a plot path without .svg/.png/.gp or in a directory we cannot
+// write, and (for .svg/.png) a machine without gnuplot.
 Status check_plot_path(const std::string& path);
 
 // Three panels: together/alone per cell, encrypted vs raw vs model, ceiling per placement.

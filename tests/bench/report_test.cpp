@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "bench/csv_report.h"
 #include "bench/json_report.h"
@@ -145,6 +148,22 @@ TEST_CASE("table and chart name every cell") {
   CHECK(script.find("\"software\" 1800.0 \"model +1") != std::string::npos);
   CHECK(count(script, '\n') > 10);
   CHECK(script.find("multiplot layout 1,3") != std::string::npos);
+}
+
+TEST_CASE("a .gp plot path writes the whole script, drawing the .svg beside it") {
+  ContentionReport r = sample_report();
+  const std::filesystem::path dir = std::filesystem::temp_directory_path();
+  const std::string path = (dir / "ublkcrypt-report-test.gp").string();
+  REQUIRE(check_plot_path(path).ok());  // no gnuplot needed for a script
+  REQUIRE(plot_contention(r, path).ok());
+  std::ifstream in(path);
+  const std::string script((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(script.starts_with("set terminal svg size 1650,640"));
+  CHECK(script.find("set output \"ublkcrypt-report-test.svg\"\n") != std::string::npos);
+  CHECK(script.find(contention_script(r)) != std::string::npos);
+  CHECK(script.ends_with("unset output\n"));
+  CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
+  std::filesystem::remove(path);
 }
 
 TEST_CASE("chart labels: file names, with the directory where two targets share one") {

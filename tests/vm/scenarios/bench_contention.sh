@@ -10,12 +10,14 @@ step() { echo "== bench: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 # The card offers cbc(aes) only: ESSIV is the cipher both providers can run.
 cipher="--cipher aes-cbc-essiv:sha256 --key-size 256"
 secs=${UBLKCRYPT_BENCH_SECONDS:-1}
-# Charts only where the guest has gnuplot (the initramfs does not carry it).
-plot() { if command -v gnuplot >/dev/null 2>&1; then echo "--plot $1"; fi; }
+# Charts: the initramfs carries no gnuplot (82 libraries), so the guest writes each chart's
+# gnuplot script (FILE.gp, drawing FILE.svg) and copies it to /host/out when the host shares
+# a directory; `gnuplot FILE.gp` there draws it. With gnuplot in the guest, the .svg itself.
+chart() { if command -v gnuplot >/dev/null 2>&1; then echo "$1.svg"; else echo "$1.gp"; fi; }
 
 step "providers alone: request-size sweep (OCF Tables 1-2)"
 ublkcrypt bench crypto $cipher --sizes 512,4k,64k,1m --depths 1,16 --runtime 0.5 \
-    $(plot /tmp/crypto.svg) | tee /tmp/crypto.txt
+    --plot "$(chart /tmp/crypto)" | tee /tmp/crypto.txt
 grep -q '^software' /tmp/crypto.txt
 if grep -q '^driver *: virtio_crypto_aes_cbc' /proc/crypto; then
     grep -q '^kernel' /tmp/crypto.txt
@@ -31,8 +33,11 @@ step "contention: tmpfs file and the NVMe disk, every provider (table)"
 truncate -s 256M /tmp/tmpfs.img
 ublkcrypt bench contention --target /tmp/tmpfs.img --target /dev/nvme0n1 $cipher \
     --rw write --bs 128k --iodepth 16 --size 128M --runtime "$secs" --rounds 1 \
-    $(plot /tmp/contention.svg) | tee /tmp/contention.txt
-if [ -n "$(plot x.svg)" ]; then grep -q '^# chart: /tmp/contention.svg' /tmp/contention.txt; fi
+    --plot "$(chart /tmp/contention)" | tee /tmp/contention.txt
+grep -q "^# chart: $(chart /tmp/contention)" /tmp/contention.txt
+grep -q '^set multiplot layout 1,3' "$(chart /tmp/contention)" 2>/dev/null ||
+    grep -q '<svg' "$(chart /tmp/contention)"
+if mkdir -p /host/out 2>/dev/null; then cp "$(chart /tmp/crypto)" "$(chart /tmp/contention)" /host/out/ || true; fi
 grep -q '^/dev/nvme0n1 *software *host-cpu' /tmp/contention.txt
 if [ $card = yes ]; then grep -q '^/dev/nvme0n1 *kernel *lookaside-card' /tmp/contention.txt; fi
 if [ $opal = yes ]; then grep -q '^/dev/nvme0n1 *opal *inline-device' /tmp/contention.txt; fi
