@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <openssl/rand.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -24,14 +23,6 @@ namespace ublkcrypt {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// User CPU seconds of this process: what openssl speed divides by (times(), tms_utime), so
-// the one-thread figure and openssl's count the same way.
-double user_cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return double(usage.ru_utime.tv_sec) + double(usage.ru_utime.tv_usec) * 1e-6;
-}
 
 // Requests travel in groups; a group is resubmitted as one batch when its last request
 // completes, so the provider always has other groups queued and never idles on a handoff.
