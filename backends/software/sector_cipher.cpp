@@ -1,8 +1,8 @@
 #include "backends/software/sector_cipher.h"
 
+#include <endian.h>
 #include <fmt/format.h>
 #include <openssl/err.h>
-#include <endian.h>
 #include <openssl/evp.h>
 
 #include <cstring>

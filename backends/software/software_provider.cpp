@@ -55,7 +55,7 @@ class SessionCore final : public SectorWork {
   // Completes a request on the submitter's thread (refused, or nothing to do).
   void complete(CryptoRequest* request, ProviderCallback* callback, Status status) {
     const bool ok = status.ok();
-    account(1, ok ? uint64_t{request->run.sector_count} * spec_.sector_size : 0, ok ? 0 : 1);
+    account(1, ok ? payload_of(*request) : 0, ok ? 0 : 1);
     callback->provider_done(request, std::move(status));
   }
 
@@ -84,7 +84,7 @@ class SessionCore final : public SectorWork {
       }
       const bool ok = status.ok();
       if (ok)
-        payload += uint64_t{task.request->run.sector_count} * spec_.sector_size;
+        payload += payload_of(*task.request);
       else
         failures.push_back(std::move(status));
       done[finished++] = Done{task.request, task.callback, ok};
@@ -95,6 +95,10 @@ class SessionCore final : public SectorWork {
       done[i].callback->provider_done(done[i].request,
                                       done[i].ok ? Status::Ok() : std::move(*failure++));
     release(tasks.size());
+  }
+
+  uint64_t payload_of(const CryptoRequest& request) const {
+    return uint64_t{request.run.sector_count} * spec_.sector_size;
   }
 
   void account(uint64_t requests, uint64_t payload, uint64_t errors) {
