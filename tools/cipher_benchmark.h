@@ -29,7 +29,7 @@ struct BenchmarkRow {
   std::string cipher;      // "aes-xts-plain64"
   uint32_t key_bits = 0;
   Direction direction = Direction::encrypt;
-  // Per second of CPU time, as openssl speed counts by default (user time): on a shared
+  // Per second of CPU time, as openssl speed counts by default (its user time): on a shared
   // machine this compares the code, not who else ran.
   double one_thread_mbs = -1;      // < 0: not measurable for this provider
   double all_threads_mbs = -1;
@@ -49,7 +49,9 @@ Status benchmark_specs(const BenchmarkOptions& options, std::vector<CipherSpec>*
 
 struct Throughput {
   double mbs = 0;          // sustained MB/s (10^6 bytes) of wall time
-  double mbs_per_cpu = 0;  // MB per second of user CPU time: what openssl speed reports
+  // MB per CPU second of this process (user + system), the way openssl speed divides by its
+  // user time: what the machine's other load took is not counted against either.
+  double mbs_per_cpu = 0;
   double cores = 0;        // process CPU time over wall time while measuring
 };
 

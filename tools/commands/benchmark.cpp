@@ -22,8 +22,9 @@ void print_table(const BenchmarkOptions& options, const std::vector<BenchmarkRow
   fmt::print("# Tests are approximate, {} s per cell, best of {} interleaved rounds, {}-byte\n"
              "# requests, {}-byte sectors, in place.\n",
              options.seconds, options.rounds, options.request_bytes, options.sector_size);
-  fmt::print("# MB/s = 10^6 bytes/s. \"1 thread\" and openssl speed (same run, one core) count\n"
-             "# per second of user CPU time, as openssl speed does; \"all threads\" per wall second.\n"
+  fmt::print("# MB/s = 10^6 bytes/s. \"1 thread\" per CPU second (user + system) of ublkcrypt,\n"
+             "# openssl speed (same run, one core) per its user CPU second; \"all threads\" per\n"
+             "# wall second.\n"
              "# ratios compare like with like (dm-crypt aes-xts 512b = openssl aes-256-xts).\n"
              "# cores = CPU time / wall time of the all-threads cell (less than the worker\n"
              "# count: other load on the machine capped it). openssl -multi = openssl speed\n"
