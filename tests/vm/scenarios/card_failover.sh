@@ -4,9 +4,10 @@
 # software whose reason is the missed deadline, and no thread hung on the dead card (the
 # test binary finishes and exits). Needs --crypto-card card0, --bin kernel_provider_vmtest.
 step() { echo "== card failover: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
+. vm-lib.sh
 
 step "card present"
-grep -q '^driver *: virtio_crypto_aes_cbc' /proc/crypto
+card_present
 
 step "batches through kernel:virtio_crypto_aes_cbc; the card is pulled after batch 5"
 export UBLKCRYPT_KERNEL_DEADLINE_MS=${UBLKCRYPT_KERNEL_DEADLINE_MS:-2000}
@@ -15,11 +16,8 @@ export UBLKCRYPT_KERNEL_DEADLINE_MS=${UBLKCRYPT_KERNEL_DEADLINE_MS:-2000}
 # must hold is that its datapath went on and its sessions closed; that is what it prints.
 kernel_provider_vmtest failover kernel:virtio_crypto_aes_cbc --signal-after 5 \
     --signal "vm-signal pull-card" --seconds 150 >/tmp/failover.out 2>&1 &
-i=0
-until grep -q '^CARD-FAILOVER' /tmp/failover.out; do
-    i=$((i + 1)); [ $i -le 1800 ] || { cat /tmp/failover.out; echo "no verdict after 180 s"; exit 1; }
-    sleep 0.1
-done
+verdict_printed() { grep -q '^CARD-FAILOVER' /tmp/failover.out; }
+if ! (wait_until 180 "no verdict after 180 s" verdict_printed); then cat /tmp/failover.out; exit 1; fi
 cat /tmp/failover.out
 grep -q '^sessions closed' /tmp/failover.out
 grep -q '^CARD-FAILOVER PASS' /tmp/failover.out
@@ -29,7 +27,7 @@ grep -Eq 'last_failover="kernel:virtio_crypto_aes_cbc -> software: kernel:virtio
 
 step "the card's driver is gone from /proc/crypto"
 vm-wait-host card-pulled 60
-! grep -q '^driver *: virtio_crypto_aes_cbc' /proc/crypto
+wait_until 30 "$card_driver still in /proc/crypto 30 s after device_del" card_absent
 
 step "a new session on the pulled card is refused with the candidates"
 kernel_provider_vmtest check kernel:virtio_crypto_aes_cbc 2>&1 | tee /tmp/refused.out || true

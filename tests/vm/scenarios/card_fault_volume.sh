@@ -8,11 +8,7 @@
 # counts no error; the fault provider counts the requests it failed.
 step() { echo "== card_fault_volume: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 
-counter() {
-    ublkcrypt status "$1" | sed -n "s/^  $2: *\([0-9]*\) requests, \([0-9]*\) payload bytes, \([0-9]*\) bytes to device, [0-9]* from device, \([0-9]*\) errors.*/\1 \2 \3 \4/p" |
-        case $3 in requests) cut -d' ' -f1 ;; payload) cut -d' ' -f2 ;; device) cut -d' ' -f3 ;; errors) cut -d' ' -f4 ;; esac
-}
-failovers() { ublkcrypt status "$1" | sed -n 's/^  failovers: *\([0-9]*\).*/\1/p'; }
+. vm-lib.sh
 
 truncate -s 64M /tmp/backing.img
 printf 'fault-passphrase' >/tmp/pass
@@ -47,14 +43,14 @@ rm -f /tmp/stop /tmp/fio.verdict
     echo ok >/tmp/fio.verdict
 ) &
 fio_loop=$!
+# Ends the scenario, failed, if the fio loop stopped first.
+failed_over_more_than() {
+    [ ! -e /tmp/fio.verdict ] || { echo "fio loop ended early"; exit 1; }
+    [ "$(failovers faulty)" -gt "$1" ]
+}
 moves=0
 while [ $moves -lt 4 ]; do
-    i=0
-    until [ "$(failovers faulty)" -gt $moves ]; do
-        i=$((i + 1)); [ $i -le 600 ] || { echo "no failover $((moves + 1)) within 120 s"; exit 1; }
-        [ ! -e /tmp/fio.verdict ] || { echo "fio loop ended early"; exit 1; }
-        sleep 0.2
-    done
+    wait_until -i 2 120 "no failover $((moves + 1)) within 120 s" failed_over_more_than $moves
     ublkcrypt status faulty | grep failovers
     ublkcrypt migrate faulty --backend fault
     moves=$((moves + 1))
@@ -70,7 +66,7 @@ echo "failovers: $n"
 test "$n" -ge 4
 ublkcrypt status faulty | grep "failovers:" | grep -q "last: fault -> software: "
 ublkcrypt status faulty | grep -q "errors: 0\$"
-test "$(counter faulty fault errors)" -ge 4
-test "$(counter faulty software payload)" -gt 0
+test "$(provider_counter faulty fault errors)" -ge 4
+test "$(provider_counter faulty software payload)" -gt 0
 ublkcrypt close faulty
 step "all good"

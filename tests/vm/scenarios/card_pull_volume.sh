@@ -11,17 +11,8 @@
 #     move; a migrate to a driver that does not exist is refused (exit 4, one line with the
 #     candidates) and changes nothing.
 step() { echo "== card_pull_volume: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
-driver=virtio_crypto_aes_cbc
-has_driver() { grep -q "^driver *: $driver\$" /proc/crypto; }
+. vm-lib.sh
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
-
-# "  NAME:  R requests, P payload bytes, D bytes to device, F from device, E errors (...)"
-# -> the field asked for (requests|payload|device|errors) of provider NAME.
-counter() {
-    ublkcrypt status "$1" | sed -n "s/^  $2: *\([0-9]*\) requests, \([0-9]*\) payload bytes, \([0-9]*\) bytes to device, [0-9]* from device, \([0-9]*\) errors.*/\1 \2 \3 \4/p" |
-        case $3 in requests) cut -d' ' -f1 ;; payload) cut -d' ' -f2 ;; device) cut -d' ' -f3 ;; errors) cut -d' ' -f4 ;; esac
-}
-failovers() { ublkcrypt status "$1" | sed -n 's/^  failovers: *\([0-9]*\).*/\1/p'; }
 
 # One fio pass over the first 8 MiB of $1: random 4k writes, then every block read back and
 # checked (crc32c). Fixed random sequence (randrepeat), so a later --verify_only pass with
@@ -33,11 +24,7 @@ fio_pass() {
     grep -v '^fio:' "$3" | cut -d';' -f5
 }
 
-i=0
-until has_driver; do
-    i=$((i + 1)); [ $i -le 100 ] || { echo "no $driver in /proc/crypto"; exit 1; }
-    sleep 0.1
-done
+wait_until 10 "no $card_driver in /proc/crypto" card_present
 
 step "two LUKS2 aes-cbc-essiv:sha256 volumes on the card"
 printf 'card-pull-passphrase' >/tmp/pass
@@ -49,13 +36,13 @@ done
 # The deadline is what declares the pulled card dead. On a loaded host a live TCG card
 # can be slow too; 4 s keeps a slow answer from counting as a dead card.
 export UBLKCRYPT_KERNEL_DEADLINE_MS=4000
-pull=$(ublkcrypt open --key-file /tmp/pass --backend kernel:$driver /tmp/pull.img pull)
-stay=$(ublkcrypt open --key-file /tmp/pass --backend kernel:$driver /tmp/stay.img stay)
+pull=$(ublkcrypt open --key-file /tmp/pass --backend kernel:$card_driver /tmp/pull.img pull)
+stay=$(ublkcrypt open --key-file /tmp/pass --backend kernel:$card_driver /tmp/stay.img stay)
 echo "pull=$pull stay=$stay"
 # stay: 4 MiB written through the card before the pull, read back after it.
 head -c 4194304 /dev/urandom >/tmp/before
 dd if=/tmp/before of="$stay" bs=1M oflag=direct status=none
-test "$(counter stay kernel payload)" -gt 0
+test "$(provider_counter stay kernel payload)" -gt 0
 
 step "fio verify on pull, in passes until one has started after the card is gone"
 rm -f /tmp/stop /tmp/pulled-at
@@ -78,19 +65,12 @@ rm -f /tmp/stop /tmp/pulled-at
 ) &
 fio_loop=$!
 # Pull once fio is well under way on the card.
-i=0
-until [ "$(counter pull kernel payload)" -gt 2097152 ]; do
-    i=$((i + 1)); [ $i -le 600 ] || { echo "fio moved no data through the card"; exit 1; }
-    sleep 0.2
-done
-echo "card payload on pull before the pull: $(counter pull kernel payload)"
+moved_2mib_through_card() { [ "$(provider_counter pull kernel payload)" -gt 2097152 ]; }
+wait_until -i 2 120 "fio moved no data through the card" moved_2mib_through_card
+echo "card payload on pull before the pull: $(provider_counter pull kernel payload)"
 vm-signal pull-card
 vm-wait-host card-pulled 120
-i=0
-while has_driver; do
-    i=$((i + 1)); [ $i -le 300 ] || { echo "$driver still in /proc/crypto after device_del"; exit 1; }
-    sleep 0.1
-done
+wait_until 30 "$card_driver still in /proc/crypto after device_del" card_absent
 uptime_s >/tmp/pulled-at
 echo "card gone at $(cat /tmp/pulled-at)"
 wait $fio_loop
@@ -106,7 +86,7 @@ ublkcrypt status pull | grep -q "provider: *software\$"
 # reached it between the unplug and the watch's next read), or the operations in flight
 # missed the deadline (they never complete on a pulled card).
 ublkcrypt status pull | grep "failovers:" |
-    grep -Eq "last: kernel:$driver -> software: kernel:$driver: (driver $driver left /proc/crypto \(card removed\)|[a-z]+ of sector [0-9]+: Cannot send after transport endpoint shutdown|no answer within 4000 ms)"
+    grep -Eq "last: kernel:$card_driver -> software: kernel:$card_driver: (driver $card_driver left /proc/crypto \(card removed\)|[a-z]+ of sector [0-9]+: Cannot send after transport endpoint shutdown|no answer within 4000 ms)"
 ublkcrypt status pull | grep -q "errors: 0\$"
 sha_pull=$(head -c 8388608 "$pull" | sha256sum | cut -d' ' -f1)
 
@@ -120,7 +100,7 @@ test "$(failovers stay)" = 1
 ublkcrypt status stay | grep -q "provider: *software\$"
 # stay was idle when the card went: the watch failed its session before anything was sent
 # to the dead card (an operation started there oopses the 6.12 kernel, see card_watch.h).
-ublkcrypt status stay | grep "failovers:" | grep -q "driver $driver left /proc/crypto (card removed)"
+ublkcrypt status stay | grep "failovers:" | grep -q "driver $card_driver left /proc/crypto (card removed)"
 # The kernel must stay healthy: no oops, and no CPU stuck (freeing a removed card's
 # transform would stall one, see fd_graveyard.h).
 no_oops() {
@@ -142,11 +122,11 @@ test ! -e "/sys/class/ublk-char/ublkc$id"
 # What the old daemon left behind (threads stuck on the dead card, if any): informational.
 echo "old daemon $pid: $(grep -E '^(State|Threads)' /proc/$pid/status 2>/dev/null | tr '\n' ' ' || echo gone)"
 # The pulled card's driver is gone: asking for it names the candidates, exit 4.
-rc=0; ublkcrypt open --key-file /tmp/pass --backend kernel:$driver /tmp/pull.img pull \
+rc=0; ublkcrypt open --key-file /tmp/pass --backend kernel:$card_driver /tmp/pull.img pull \
     2>/tmp/refused || rc=$?
 cat /tmp/refused
 test $rc = 4
-grep -q "kernel:$driver: no such driver in /proc/crypto (candidates for" /tmp/refused
+grep -q "kernel:$card_driver: no such driver in /proc/crypto (candidates for" /tmp/refused
 pull=$(ublkcrypt open --key-file /tmp/pass /tmp/pull.img pull)
 echo "reopened pull as $pull"
 test "$(head -c 8388608 "$pull" | sha256sum | cut -d' ' -f1)" = "$sha_pull"
@@ -157,52 +137,48 @@ test "$errs" = 0
 step "the card comes back"
 vm-signal plug-card
 vm-wait-host card-plugged 120
-i=0
-until has_driver; do
-    i=$((i + 1)); [ $i -le 600 ] || { echo "$driver not back in /proc/crypto 60 s after device_add"; exit 1; }
-    sleep 0.1
-done
-grep -B3 -A6 "^driver *: $driver\$" /proc/crypto | grep -E '^(name|driver|module|priority)'
+wait_until 60 "$card_driver not back in /proc/crypto 60 s after device_add" card_present
+grep -B3 -A6 "^driver *: $card_driver\$" /proc/crypto | grep -E '^(name|driver|module|priority)'
 
 step "migrate stay back to the card"
-ublkcrypt migrate stay --backend kernel:$driver
+ublkcrypt migrate stay --backend kernel:$card_driver
 ublkcrypt status stay
-ublkcrypt status stay | grep -q "provider: *kernel:$driver\$"
+ublkcrypt status stay | grep -q "provider: *kernel:$card_driver\$"
 test "$(failovers stay)" = 1  # a migrate is not a failover
-card_before=$(counter stay kernel payload)
-dev_before=$(counter stay kernel device)
-sw_before=$(counter stay software payload)
+card_before=$(provider_counter stay kernel payload)
+dev_before=$(provider_counter stay kernel device)
+sw_before=$(provider_counter stay software payload)
 head -c 2097152 /dev/urandom >/tmp/back
 dd if=/tmp/back of="$stay" bs=1M seek=5 oflag=direct status=none
 # Direct reads: the page cache must not answer for the card.
 dd if="$stay" bs=1M count=4 iflag=direct status=none | cmp - /tmp/before
 dd if="$stay" bs=1M skip=4 count=1 iflag=direct status=none | cmp - /tmp/after
 dd if="$stay" bs=1M skip=5 count=2 iflag=direct status=none | cmp - /tmp/back
-echo "stay card payload $card_before -> $(counter stay kernel payload)," \
-     "bytes to card $dev_before -> $(counter stay kernel device)," \
-     "software payload $sw_before -> $(counter stay software payload)"
-test "$(counter stay kernel payload)" -ge $((card_before + 2097152 + 7340032))
-test "$(counter stay kernel device)" -gt "$dev_before"
-test "$(counter stay software payload)" = "$sw_before"
+echo "stay card payload $card_before -> $(provider_counter stay kernel payload)," \
+     "bytes to card $dev_before -> $(provider_counter stay kernel device)," \
+     "software payload $sw_before -> $(provider_counter stay software payload)"
+test "$(provider_counter stay kernel payload)" -ge $((card_before + 2097152 + 7340032))
+test "$(provider_counter stay kernel device)" -gt "$dev_before"
+test "$(provider_counter stay software payload)" = "$sw_before"
 
 step "migrate the reopened pull onto the card too"
-ublkcrypt migrate pull --backend kernel:$driver
+ublkcrypt migrate pull --backend kernel:$card_driver
 errs=$(fio_pass "$pull" --verify_only /tmp/fio.verify2.out) || { cat /tmp/fio.verify2.out; exit 1; }
 test "$errs" = 0
-test "$(counter pull kernel payload)" -gt 0
-ublkcrypt status pull | grep -q "provider: *kernel:$driver\$"
+test "$(provider_counter pull kernel payload)" -gt 0
+ublkcrypt status pull | grep -q "provider: *kernel:$card_driver\$"
 
 step "bad input: migrate to a driver or provider that does not exist"
 rc=0; ublkcrypt migrate stay --backend kernel:no_such_driver 2>/tmp/bad || rc=$?
 cat /tmp/bad
 test $rc = 4
 test "$(wc -l </tmp/bad)" = 1
-grep -q "kernel:no_such_driver: no such driver in /proc/crypto (candidates for .*$driver" /tmp/bad
+grep -q "kernel:no_such_driver: no such driver in /proc/crypto (candidates for .*$card_driver" /tmp/bad
 rc=0; ublkcrypt migrate stay --backend nosuch 2>/tmp/bad || rc=$?
 cat /tmp/bad
 test $rc = 4
 grep -q "no such provider (available: " /tmp/bad
-ublkcrypt status stay | grep -q "provider: *kernel:$driver\$"
+ublkcrypt status stay | grep -q "provider: *kernel:$card_driver\$"
 test "$(failovers stay)" = 1
 dd if="$stay" bs=1M count=4 iflag=direct status=none | cmp - /tmp/before
 

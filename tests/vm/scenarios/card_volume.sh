@@ -5,21 +5,11 @@
 # ciphertext the card wrote is read back through software (ublkcrypt --backend software)
 # and through dm-crypt, with the same checksums: the card's output is dm-crypt's format.
 step() { echo "== card_volume: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
-driver=virtio_crypto_aes_cbc
+. vm-lib.sh
 
-# "  NAME:  R requests, P payload bytes, D bytes to device, F from device, E errors (...)"
-# -> the field asked for (requests|payload|device|errors) of provider NAME.
-counter() {
-    ublkcrypt status "$1" | sed -n "s/^  $2: *\([0-9]*\) requests, \([0-9]*\) payload bytes, \([0-9]*\) bytes to device, [0-9]* from device, \([0-9]*\) errors.*/\1 \2 \3 \4/p" |
-        case $3 in requests) cut -d' ' -f1 ;; payload) cut -d' ' -f2 ;; device) cut -d' ' -f3 ;; errors) cut -d' ' -f4 ;; esac
-}
 
 step "card present"
-i=0
-until grep -q "^driver *: $driver\$" /proc/crypto; do
-    i=$((i + 1)); [ $i -le 100 ] || { echo "no $driver in /proc/crypto"; exit 1; }
-    sleep 0.1
-done
+wait_until 10 "no $card_driver in /proc/crypto" card_present
 
 step "LUKS2 aes-cbc-essiv:sha256 volume, opened on the card"
 truncate -s 64M /tmp/backing.img
@@ -29,14 +19,14 @@ cryptsetup luksFormat -q --type luks2 --cipher aes-cbc-essiv:sha256 --key-size 2
 # A loaded host slows the TCG guest's card: give it room before a slow answer counts as a
 # dead card (a spurious failover here would hide what this scenario checks).
 export UBLKCRYPT_KERNEL_DEADLINE_MS=10000
-dev=$(ublkcrypt open --key-file /tmp/pass --backend kernel:$driver /tmp/backing.img cardvol)
+dev=$(ublkcrypt open --key-file /tmp/pass --backend kernel:$card_driver /tmp/backing.img cardvol)
 echo "opened $dev"
 ublkcrypt status cardvol
-ublkcrypt status cardvol | grep -q "provider: *kernel:$driver\$"
+ublkcrypt status cardvol | grep -q "provider: *kernel:$card_driver\$"
 
 step "mkfs, mount, files"
 mkfs.ext4 -q -F "$dev"
-after_mkfs=$(counter cardvol kernel payload)
+after_mkfs=$(provider_counter cardvol kernel payload)
 echo "card payload bytes after mkfs: $after_mkfs"
 test "$after_mkfs" -gt 0
 mkdir -p /mnt/vol
@@ -50,14 +40,14 @@ e2fsck -fn "$dev"
 
 step "the card's counters moved, software's did not"
 ublkcrypt status cardvol
-after_files=$(counter cardvol kernel payload)
-to_card=$(counter cardvol kernel device)
-sw=$(counter cardvol software payload)
+after_files=$(provider_counter cardvol kernel payload)
+to_card=$(provider_counter cardvol kernel device)
+sw=$(provider_counter cardvol software payload)
 echo "card payload $after_mkfs -> $after_files, bytes to card $to_card, software payload $sw"
 test "$after_files" -gt "$after_mkfs"
 test "$to_card" -gt 0
 test "$sw" = 0
-test "$(counter cardvol kernel errors)" = 0
+test "$(provider_counter cardvol kernel errors)" = 0
 ublkcrypt status cardvol | grep -q "failovers: *0\$"
 ublkcrypt close cardvol
 
@@ -68,8 +58,8 @@ mount -t ext4 -o ro "$dev" /mnt/vol
 umount /mnt/vol
 e2fsck -fn "$dev"
 ublkcrypt status swvol
-test "$(counter swvol software payload)" -gt 0
-test "$(counter swvol kernel payload)" = 0
+test "$(provider_counter swvol software payload)" -gt 0
+test "$(provider_counter swvol kernel payload)" = 0
 ublkcrypt close swvol
 
 step "the card's ciphertext through dm-crypt"

@@ -21,7 +21,9 @@ ublkcrypt status smoke
 ublkcrypt status --json smoke | grep -q '"writes"'
 
 step "ciphertext on the backing"
-! head -c 4194304 /tmp/backing.img | cmp -s - /tmp/payload
+if head -c 4194304 /tmp/backing.img | cmp -s - /tmp/payload; then
+    echo "the backing holds the plaintext"; exit 1
+fi
 
 step "close"
 ublkcrypt close smoke

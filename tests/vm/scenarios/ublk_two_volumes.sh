@@ -58,7 +58,9 @@ test "$(devices)" = 0
 test ! -e /run/ublkcrypt/x.json
 db=$(ublkcrypt open --key-file /tmp/b.pass /tmp/b.img vb)
 dd if="$db" bs=1M count=8 iflag=direct 2>/dev/null | cmp - /tmp/b.data
-! dd if="$db" bs=1M count=8 iflag=direct 2>/dev/null | cmp -s - /tmp/a.data
+if dd if="$db" bs=1M count=8 iflag=direct 2>/dev/null | cmp -s - /tmp/a.data; then
+    echo "volume b reads volume a's data"; exit 1
+fi
 ublkcrypt close vb
 test "$(devices)" = 0
 step "all good"

@@ -1,0 +1,38 @@
+# vm-lib.sh: shell functions the guest scenarios share. A scenario sources it with
+# `. vm-lib.sh` (found on PATH); it runs under dash with -e, like the scenarios.
+
+# wait_until [-i TENTHS] SECONDS MESSAGE COMMAND [ARG...]: runs COMMAND (a program or one
+# of the scenario's functions) every TENTHS tenths of a second (default 1) until it
+# succeeds. If it has not after SECONDS worth of tries, prints MESSAGE and ends the
+# scenario with status 1. Tries are counted, not the clock read: under TCG a slow COMMAND
+# then stretches the wait instead of eating it.
+wait_until() {
+    _wait_tenths=1
+    if [ "$1" = -i ]; then _wait_tenths=$2; shift 2; fi
+    _wait_tries=$(($1 * 10 / _wait_tenths))
+    _wait_message=$2
+    shift 2
+    while ! "$@"; do
+        _wait_tries=$((_wait_tries - 1))
+        [ "$_wait_tries" -gt 0 ] || { echo "$_wait_message"; exit 1; }
+        sleep "$((_wait_tenths / 10)).$((_wait_tenths % 10))"
+    done
+}
+
+# The driver the virtio-crypto card (run-vm.sh --crypto-card) registers for cbc(aes), and
+# whether it is in /proc/crypto now: it leaves when the host pulls the card (device_del).
+card_driver=virtio_crypto_aes_cbc
+card_present() { grep -q "^driver *: $card_driver\$" /proc/crypto; }
+card_absent() { ! card_present; }
+
+# provider_counter VOLUME PROVIDER FIELD: one of PROVIDER's counters in `ublkcrypt status
+# VOLUME`, whose line reads
+#   "  NAME:  R requests, P payload bytes, D bytes to device, F from device, E errors (...)";
+# FIELD is requests, payload, device or errors.
+provider_counter() {
+    ublkcrypt status "$1" | sed -n "s/^  $2: *\([0-9]*\) requests, \([0-9]*\) payload bytes, \([0-9]*\) bytes to device, [0-9]* from device, \([0-9]*\) errors.*/\1 \2 \3 \4/p" |
+        case $3 in requests) cut -d' ' -f1 ;; payload) cut -d' ' -f2 ;; device) cut -d' ' -f3 ;; errors) cut -d' ' -f4 ;; esac
+}
+
+# failovers VOLUME: how many times VOLUME's session failed over, from `ublkcrypt status`.
+failovers() { ublkcrypt status "$1" | sed -n 's/^  failovers: *\([0-9]*\).*/\1/p'; }
