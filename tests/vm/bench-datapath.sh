@@ -9,7 +9,8 @@
 #   --env UBLKCRYPT_BENCH_RUNTIME=6 --env UBLKCRYPT_BENCH_ROUNDS=2
 #   --env UBLKCRYPT_BENCH_AES_RUNTIME=0 --env "UBLKCRYPT_BENCH_UBLK_ARGS=--queues 1"
 #   --env "UBLKCRYPT_BENCH_TARGETS=dm dm-nowq ublk-loop ublk-file"
-#   --env UBLKCRYPT_BENCH_STATS=1   (per run: guest CPU us, context switches, IPIs per I/O)
+#   --env UBLKCRYPT_BENCH_STATS=1   (per run: guest CPU us, context switches, IPIs, fio's CPU
+#                                    per I/O; the busiest threads and their share of a CPU)
 # A/B in one boot: --bin OTHER/ublkcrypt-base --env UBLKCRYPT_BENCH_ALT_BIN=ublkcrypt-base,
 # or one binary with different options: --env UBLKCRYPT_BENCH_ALT_BIN=ublkcrypt
 #   --env "UBLKCRYPT_BENCH_ALT_ARGS=--queues 1". On a loaded host compare rounds, not only

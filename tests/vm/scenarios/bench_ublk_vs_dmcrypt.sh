@@ -29,7 +29,9 @@
 #                                (ublkcrypt itself: A/B of options with ALT_ARGS)
 #   UBLKCRYPT_BENCH_ALT_ARGS     extra `open` options for alt-loop only (e.g. "--queues 1")
 #   UBLKCRYPT_BENCH_STATS=1      per run also whole-guest CPU microseconds, context switches
-#                                and IPIs per I/O (where a datapath spends; no perf here)
+#                                and IPIs per I/O, fio's own CPU per I/O, and the five
+#                                busiest threads with their share of a CPU (where a datapath
+#                                spends, and which thread is the limit; no perf here)
 step() { echo "== bench: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 
 RT=${UBLKCRYPT_BENCH_RUNTIME:-6}
@@ -45,6 +47,9 @@ RESULTS=/tmp/bench.results
 
 echo "guest: $(nproc) CPUs, $(uname -r); host load seen by the guest is invisible: compare" \
      "ratios, not absolute figures"
+# Page-table isolation makes every system call switch address spaces, which TCG pays for
+# with a flush of its software TLB: it weighs on a datapath in user space.
+echo "guest meltdown mitigation: $(cat /sys/devices/system/cpu/vulnerabilities/meltdown 2>/dev/null)"
 
 step "backing: ${SIZE_MB} MiB tmpfs file + loop device"
 # fallocate gives tmpfs real (zeroed) pages without copying 256 MiB through TCG's memcpy.
@@ -123,6 +128,25 @@ counters() {
         /proc/interrupts
 }
 
+# thread_times: "tid ns comm" for every thread (time on a CPU, from schedstat), in one awk
+# so the snapshot forks nothing per thread.
+thread_times() {
+    awk 'FILENAME ~ /schedstat$/ { split(FILENAME, p, "/"); ns[p[5]] = $1 }
+         FILENAME ~ /comm$/ { split(FILENAME, p, "/"); comm[p[5]] = $1 }
+         END { for (t in ns) print t, ns[t], comm[t] }' \
+        /proc/[0-9]*/task/[0-9]*/schedstat /proc/[0-9]*/task/[0-9]*/comm 2>/dev/null
+}
+
+# busiest_threads BEFORE AFTER IOS SECONDS: the threads that ran most over a run, each with
+# its share of the wall time (100% = one CPU all along: that thread is the limit) and its
+# microseconds per I/O.
+busiest_threads() {
+    awk -v ios="$3" -v secs="$4" 'NR == FNR { before[$1] = $2; next }
+        { d = $2 - before[$1]; if (d > 0) print d, $3 }' "$1" "$2" |
+        sort -rn | head -n 5 | awk -v ios="$3" -v secs="$4" \
+        '{ printf "      %-16s %5.1f%% %7.1f us/io\n", $2, $1 / 1e7 / secs, $1 / 1e3 / ios }'
+}
+
 # run_fio DEV WORKLOAD RUNTIME: prints "IOPS MB/s".
 run_fio() {
     case $2 in
@@ -138,18 +162,28 @@ run_fio() {
         *) grep -v '^fio:' /tmp/fio.out | awk -F';' '{printf "%d %.1f", $49, $48 / 1024}' ;;
     esac
     echo
+    # fio's own user and system CPU, percent of its run (fields 88 and 89): fio has exited
+    # by the second thread snapshot, so STATS takes its share from here.
+    grep -v '^fio:' /tmp/fio.out | awk -F';' '{print $88 + 0, $89 + 0}' >/tmp/fio.cpu
 }
 
-# run_fio_stats DEV WORKLOAD RUNTIME: run_fio, plus per-I/O costs when UBLKCRYPT_BENCH_STATS=1.
+# run_fio_stats DEV WORKLOAD RUNTIME: run_fio, plus per-I/O costs when
+# UBLKCRYPT_BENCH_STATS=1: the whole guest's CPU microseconds, context switches and IPIs,
+# and below, the five threads that ran most.
 run_fio_stats() {
     [ "${UBLKCRYPT_BENCH_STATS:-0}" = 1 ] || { run_fio "$@"; return; }
+    thread_times >/tmp/threads.0
     c0=$(counters)
     res=$(run_fio "$@")
     c1=$(counters)
+    thread_times >/tmp/threads.1
     # Ticks are USER_HZ (100/s); I/Os over runtime + ramp at the measured rate.
-    echo "$res $c0 $c1" | awk -v t="$3" '{ ios = $1 * (t + 1); if (ios < 1) ios = 1
-        printf "%s %s cpu-us/io=%.1f ctxsw/io=%.2f ipi/io=%.2f\n", $1, $2,
-            ($6 - $3) * 10000 / ios, ($7 - $4) / ios, ($8 - $5) / ios }'
+    echo "$res $c0 $c1 $(cat /tmp/fio.cpu)" | awk -v t="$3" '{ ios = $1 * (t + 1); if (ios < 1) ios = 1
+        printf "%s %s cpu-us/io=%.1f ctxsw/io=%.2f ipi/io=%.2f fio-us/io=%.1f\n", $1, $2,
+            ($6 - $3) * 10000 / ios, ($7 - $4) / ios, ($8 - $5) / ios,
+            ($9 + $10) / 100 * (t + 1) * 1e6 / ios }'
+    busiest_threads /tmp/threads.0 /tmp/threads.1 \
+        "$(echo "$res" | awk -v t="$3" '{ print $1 * (t + 1) }')" "$(($3 + 1))"
 }
 
 # matrix CIPHER RUNTIME ROUNDS
@@ -166,8 +200,10 @@ matrix() {
             for td in $devs; do
                 t=${td%%=*} d=${td#*=}
                 res=$(run_fio_stats "$d" "$w" "$2")
-                echo "$1 $w $t $(echo "$res" | cut -d' ' -f1-2) $r" >>"$RESULTS"
-                echo "  round $r $1 $w $t: $res (IOPS MB/s)"
+                # The first line is the figures; STATS adds the busiest threads below it.
+                echo "$1 $w $t $(echo "$res" | head -n 1 | cut -d' ' -f1-2) $r" >>"$RESULTS"
+                echo "  round $r $1 $w $t: $(echo "$res" | head -n 1) (IOPS MB/s)"
+                echo "$res" | tail -n +2
             done
         done
         r=$((r + 1))
