@@ -14,6 +14,9 @@
 namespace ublkcrypt {
 namespace {
 
+// How long a queue with requests in its target spins for their completions before it sleeps.
+constexpr unsigned kSpinMicros = 30;
+
 size_t page_round(size_t n) {
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   return (n + page - 1) / page * page;
@@ -138,6 +141,7 @@ void QueueThread::arm_poll(int fd, PollDone* poll) {
 }
 
 void QueueThread::io_done(unsigned tag, int result) {
+  --in_target_;
   if (result < 0) counters_.errors.fetch_add(1, std::memory_order_relaxed);
   // COMMIT_AND_FETCH_REQ hands the result back and, in the same command, waits for the
   // tag's next request.
@@ -163,6 +167,7 @@ void QueueThread::handle_command(unsigned tag, int res) {
     return;
   }
   tags_[tag] = TagState::in_target;
+  ++in_target_;
   const ublksrv_io_desc& iod = descs_[tag];
   const uint64_t bytes = static_cast<uint64_t>(iod.nr_sectors) << 9;
   switch (iod.op_flags & 0xff) {
@@ -193,7 +198,23 @@ bool QueueThread::finished() const {
 
 void QueueThread::run() {
   while (!finished()) {
-    int r = ring_.submit(1);
+    int r;
+    if (in_target_ > 0) {
+      // Requests wait on storage or crypto, so completions are due within microseconds:
+      // send what is queued, then spin briefly before sleeping. A sleep costs a wakeup
+      // per completion; on the 2-CPU TCG guest ublkcrypt matched dm-crypt's CPU per 4k
+      // read (54 vs 53 us) but left the guest 21% idle against 7% (bench-datapath.sh
+      // STATS). A/B in one boot, 4k randread QD32 on the loop device, median of the
+      // same-round ratios to dm-crypt: 0.95x with the spin vs 0.80x without (6 rounds),
+      // 0.74x vs 0.68x (4 rounds, a busier host); the other rows within noise.
+      r = ring_.submit(0);
+      if (r >= 0 && io_uring_cq_ready(ring_.raw()) == 0) {
+        ring_.spin_for_work(kSpinMicros);
+        r = ring_.submit(1);
+      }
+    } else {
+      r = ring_.submit(1);  // nothing in the target: wait for new requests asleep
+    }
     if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
       result_ = errno_status("ublk queue io_uring_enter", -r);
       break;
