@@ -4,11 +4,13 @@
 //   crypto alone    the provider kept busy at the workload's block size
 //   together        both at once, independent of each other (the OCF paper's setting:
 //                   crypto and storage traffic sharing cores, memory and bus)
-//   datapath        the workload through the engine with cipher_null (software provider,
-//                   in place: no cipher work at all): the engine's own cost and ceiling
+//   datapath        the workload through the engine with cipher_null, passed through on
+//                   the queue thread (no cipher work and no handoff to a worker at all):
+//                   the engine's own cost and ceiling
 //   encrypted       the workload through the engine with this provider: the placement's
 //                   real throughput, which the model predicts from the phases above
-// plus a memcpy measurement of memory bandwidth, once per run. The provider alone runs at
+// plus a memcpy measurement of memory bandwidth, once per run, and an untimed pass of the
+// workload over each target's region before its first phase (first writes allocate). The provider alone runs at
 // the workload's depth and block size unless told otherwise (crypto.depth 0): N requests of
 // B bytes in flight, as the cipher stage of the encrypted datapath holds them, so the
 // model's latency term (placement_model.h) reads the cipher's per-request time from it.
