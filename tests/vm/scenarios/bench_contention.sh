@@ -10,6 +10,14 @@ step() { echo "== bench: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 # The card offers cbc(aes) only: ESSIV is the cipher both providers can run.
 cipher="--cipher aes-cbc-essiv:sha256 --key-size 256"
 secs=${UBLKCRYPT_BENCH_SECONDS:-1}
+# The contention run's model rows compare phases measured seconds apart, and TCG's speed
+# follows the host's load (shared with other work) from one second to the next: with one
+# round of 4 s phases the rows erred -46..+26%, and two identical pass-through phases of
+# one round differed by 8-21%. Many short interleaved rounds, each phase's median taken,
+# put every input and the measurement in the same stretch of time: 6 rounds of 0.5 s kept
+# every row within 20% in two runs (the contention step takes about 135 s).
+contention_secs=${UBLKCRYPT_CONTENTION_SECONDS:-3}
+contention_rounds=${UBLKCRYPT_CONTENTION_ROUNDS:-6}
 # Charts: the initramfs carries no gnuplot (82 libraries), so the guest writes each chart's
 # gnuplot script (FILE.gp, drawing FILE.svg) and copies it to /host/out when the host shares
 # a directory; `gnuplot FILE.gp` there draws it. With gnuplot in the guest, the .svg itself.
@@ -32,8 +40,8 @@ echo "virtio-crypto card: $card; opal provider: $opal"
 step "contention: tmpfs file and the NVMe disk, every provider (table)"
 truncate -s 256M /tmp/tmpfs.img
 ublkcrypt bench contention --target /tmp/tmpfs.img --target /dev/nvme0n1 $cipher \
-    --rw write --bs 128k --iodepth 16 --size 128M --runtime "$secs" --rounds 1 \
-    --plot "$(chart /tmp/contention)" | tee /tmp/contention.txt
+    --rw write --bs 128k --iodepth 16 --size 128M --runtime "$contention_secs" \
+    --rounds "$contention_rounds" --plot "$(chart /tmp/contention)" | tee /tmp/contention.txt
 grep -q "^# chart: $(chart /tmp/contention)" /tmp/contention.txt
 grep -q '^set multiplot layout 1,3' "$(chart /tmp/contention)" 2>/dev/null ||
     grep -q '<svg' "$(chart /tmp/contention)"
