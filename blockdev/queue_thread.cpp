@@ -14,7 +14,7 @@
 namespace ublkcrypt {
 namespace {
 
-// How long a queue with requests in its target spins for their completions before it sleeps.
+// How long a queue waiting on storage I/O spins for its completions before it sleeps.
 constexpr unsigned kSpinMicros = 30;
 
 size_t page_round(size_t n) {
@@ -141,7 +141,6 @@ void QueueThread::arm_poll(int fd, PollDone* poll) {
 }
 
 void QueueThread::io_done(unsigned tag, int result) {
-  --in_target_;
   if (result < 0) counters_.errors.fetch_add(1, std::memory_order_relaxed);
   // COMMIT_AND_FETCH_REQ hands the result back and, in the same command, waits for the
   // tag's next request.
@@ -167,7 +166,6 @@ void QueueThread::handle_command(unsigned tag, int res) {
     return;
   }
   tags_[tag] = TagState::in_target;
-  ++in_target_;
   const ublksrv_io_desc& iod = descs_[tag];
   const uint64_t bytes = static_cast<uint64_t>(iod.nr_sectors) << 9;
   switch (iod.op_flags & 0xff) {
@@ -199,21 +197,22 @@ bool QueueThread::finished() const {
 void QueueThread::run() {
   while (!finished()) {
     int r;
-    if (in_target_ > 0) {
-      // Requests wait on storage or crypto, so completions are due within microseconds:
-      // send what is queued, then spin briefly before sleeping. A sleep costs a wakeup
-      // per completion; on the 2-CPU TCG guest ublkcrypt matched dm-crypt's CPU per 4k
-      // read (54 vs 53 us) but left the guest 21% idle against 7% (bench-datapath.sh
-      // STATS). A/B in one boot, 4k randread QD32 on the loop device, median of the
-      // same-round ratios to dm-crypt: 0.95x with the spin vs 0.80x without (6 rounds),
-      // 0.74x vs 0.68x (4 rounds, a busier host); the other rows within noise.
+    if (target_->storage_in_flight() > 0) {
+      // Requests wait on storage, so completions are due within microseconds: send what
+      // is queued, then spin briefly before sleeping. A sleep costs a wakeup per
+      // completion; on the 2-CPU TCG guest ublkcrypt matched dm-crypt's CPU per 4k read
+      // (54 vs 53 us) but left the guest 21% idle against 7% (bench-datapath.sh STATS).
+      // A/B in one boot, 4k randread QD32 on the loop device, median of the same-round
+      // ratios to dm-crypt: 0.95x with the spin vs 0.80x without (6 rounds), 0.74x vs
+      // 0.68x (4 rounds, a busier host). Not while only crypto is pending: the
+      // provider's workers may need the very CPU a spin would hold.
       r = ring_.submit(0);
       if (r >= 0 && io_uring_cq_ready(ring_.raw()) == 0) {
         ring_.spin_for_work(kSpinMicros);
         r = ring_.submit(1);
       }
     } else {
-      r = ring_.submit(1);  // nothing in the target: wait for new requests asleep
+      r = ring_.submit(1);  // nothing on storage: wait asleep
     }
     if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
       result_ = errno_status("ublk queue io_uring_enter", -r);

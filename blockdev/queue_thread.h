@@ -6,8 +6,8 @@
 // completions and new requests wake one loop, and one io_uring_enter per pass sends
 // commits and storage I/O together. The ring runs with DEFER_TASKRUN where the kernel has
 // it: the kernel's work for this thread (new requests, completions) waits for the loop's
-// next enter instead of interrupting it. While the target holds requests, the loop spins
-// a few microseconds for their completions before it sleeps (see run()). Per-tag state
+// next enter instead of interrupting it. While the target waits on storage I/O, the loop
+// spins a few microseconds for its completions before it sleeps (see run()). Per-tag state
 // lives in arrays sized once; nothing is allocated per request.
 #pragma once
 
@@ -93,7 +93,6 @@ class QueueThread final : private QueueIoDone {
   size_t buffers_bytes_ = 0;
   std::vector<TagState> tags_;
   unsigned aborted_ = 0;
-  unsigned in_target_ = 0;  // tags whose request the target holds
   std::unique_ptr<QueueTarget> target_;
   int stop_fd_ = -1;  // eventfd: abandon()
   bool abandoned_ = false;
