@@ -59,7 +59,6 @@ class EngineTarget final : public QueueTarget, private BlockCompletion {
   int event_fd() const override { return -1; }  // the engine queue reads it on the ring
   void process() override { queue_->process(); }
   unsigned in_flight() const override { return queue_->in_flight(); }
-  unsigned storage_in_flight() const override { return queue_->storage_in_flight(); }
 
   Status drain() override {
     if (read_only_) return Status::Ok();

@@ -40,9 +40,6 @@ class QueueTarget {
   // ring's completions.
   virtual void process() = 0;
   virtual unsigned in_flight() const = 0;
-  // Requests waiting on storage I/O: completions worth spinning for (see QueueThread::run).
-  // Not those waiting on crypto, whose workers may need the very CPU a spin would hold.
-  virtual unsigned storage_in_flight() const = 0;
   // The queue is stopping and nothing is in flight: make accepted writes durable.
   virtual Status drain() = 0;
 };

@@ -14,9 +14,6 @@
 namespace ublkcrypt {
 namespace {
 
-// How long a queue waiting on storage I/O spins for its completions before it sleeps.
-constexpr unsigned kSpinMicros = 30;
-
 size_t page_round(size_t n) {
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   return (n + page - 1) / page * page;
@@ -196,24 +193,7 @@ bool QueueThread::finished() const {
 
 void QueueThread::run() {
   while (!finished()) {
-    int r;
-    if (target_->storage_in_flight() > 0) {
-      // Requests wait on storage, so completions are due within microseconds: send what
-      // is queued, then spin briefly before sleeping. A sleep costs a wakeup per
-      // completion; on the 2-CPU TCG guest ublkcrypt matched dm-crypt's CPU per 4k read
-      // (54 vs 53 us) but left the guest 21% idle against 7% (bench-datapath.sh STATS).
-      // A/B in one boot, 4k randread QD32 on the loop device, median of the same-round
-      // ratios to dm-crypt: 0.95x with the spin vs 0.80x without (6 rounds), 0.74x vs
-      // 0.68x (4 rounds, a busier host). Not while only crypto is pending: the
-      // provider's workers may need the very CPU a spin would hold.
-      r = ring_.submit(0);
-      if (r >= 0 && io_uring_cq_ready(ring_.raw()) == 0) {
-        ring_.spin_for_work(kSpinMicros);
-        r = ring_.submit(1);
-      }
-    } else {
-      r = ring_.submit(1);  // nothing on storage: wait asleep
-    }
+    int r = ring_.submit(1);
     if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
       result_ = errno_status("ublk queue io_uring_enter", -r);
       break;

@@ -6,9 +6,8 @@
 // completions and new requests wake one loop, and one io_uring_enter per pass sends
 // commits and storage I/O together. The ring runs with DEFER_TASKRUN where the kernel has
 // it: the kernel's work for this thread (new requests, completions) waits for the loop's
-// next enter instead of interrupting it. While the target waits on storage I/O, the loop
-// spins a few microseconds for its completions before it sleeps (see run()). Per-tag state
-// lives in arrays sized once; nothing is allocated per request.
+// next enter instead of interrupting it. Per-tag state lives in arrays sized once; nothing
+// is allocated per request.
 #pragma once
 
 #include <atomic>

@@ -117,9 +117,6 @@ class EngineQueue {
   void wait_and_process();
   // Requests submitted and not yet completed.
   unsigned in_flight() const;
-  // Of those, the ones whose storage I/O is under way (not waiting on crypto): what a
-  // caller may spin for, since no thread of this machine is working on them.
-  unsigned storage_in_flight() const;
 
  private:
   friend class Engine;

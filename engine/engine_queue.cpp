@@ -98,7 +98,6 @@ struct EngineQueue::Impl final : CryptoCompletion, StorageCompletion {
   bool storage_queued = false;
   bool in_process = false;
   unsigned in_flight = 0;
-  unsigned in_storage = 0;  // storage I/Os submitted and not yet done
   unsigned completed = 0;  // steps finished, to tell whether a round of process() moved
   // Crypto runs the provider completed inside our own Session::submit, oldest first.
   Internal* inline_done = nullptr;
@@ -204,7 +203,6 @@ void EngineQueue::Impl::start_storage(Internal* in, StorageOp op, uint8_t* buffe
   in->io.offset = offset;
   in->io.length = length;
   in->io.buffer = buffer;
-  ++in_storage;
   storage->submit(&in->io);
   storage_queued = true;
 }
@@ -338,7 +336,6 @@ void EngineQueue::Impl::crypto_finished(Internal* in) {
 void EngineQueue::Impl::storage_done(StorageIo* io, Status status, uint32_t bytes) {
   Internal* in = static_cast<Internal::Io*>(io)->owner;
   ++completed;
-  --in_storage;
   const BlockRequest& request = *in->request;
   if (!status.ok()) {
     finish(in, std::move(status));
@@ -478,7 +475,5 @@ void EngineQueue::wait_and_process() {
 }
 
 unsigned EngineQueue::in_flight() const { return impl_->in_flight; }
-
-unsigned EngineQueue::storage_in_flight() const { return impl_->in_storage; }
 
 }  // namespace ublkcrypt

@@ -1,21 +1,8 @@
 #include "engine/io_ring.h"
 
 #include <cerrno>
-#include <chrono>
 
 namespace ublkcrypt {
-namespace {
-
-// A spin-wait hint: the sibling hardware thread (or, under TCG, the host) gets the core.
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
-
-}  // namespace
 
 IoRing::~IoRing() { close(); }
 
@@ -30,7 +17,7 @@ Status IoRing::init(unsigned entries, unsigned flags, bool cooperative) {
     // Kernels before 6.1 refuse DEFER_TASKRUN with EINVAL; the plain ring still works.
     r = io_uring_queue_init(entries, &ring_,
                             flags | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER |
-                                IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG);
+                                IORING_SETUP_DEFER_TASKRUN);
   }
   if (r == -EINVAL) r = io_uring_queue_init(entries, &ring_, flags);
   if (r < 0) return errno_status("io_uring_queue_init", -r);
@@ -51,18 +38,6 @@ io_uring_sqe* IoRing::get_sqe(Completion* completion) {
 int IoRing::submit(unsigned wait) {
   return wait == 0 ? io_uring_submit_and_get_events(&ring_)
                    : io_uring_submit_and_wait(&ring_, wait);
-}
-
-bool IoRing::spin_for_work(unsigned us) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
-  for (unsigned i = 1;; ++i) {
-    if (io_uring_cq_ready(&ring_) != 0 ||
-        (IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_TASKRUN) != 0)
-      return true;
-    cpu_relax();
-    // The clock (vDSO) every 16 looks: cheap beside the pause, fine-grained enough.
-    if (i % 16 == 0 && std::chrono::steady_clock::now() >= deadline) return false;
-  }
 }
 
 unsigned IoRing::dispatch() {

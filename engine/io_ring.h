@@ -32,8 +32,7 @@ class IoRing {
 
   // `entries` SQEs; `flags` as io_uring_queue_init's. With `cooperative`, also asks for
   // COOP_TASKRUN, SINGLE_ISSUER and DEFER_TASKRUN (completions posted when this thread
-  // waits, not by interrupting it) and TASKRUN_FLAG (so spin_for_work can see them
-  // coming), falling back to `flags` alone on kernels without them.
+  // waits, not by interrupting it), falling back to `flags` alone on kernels without them.
   Status init(unsigned entries, unsigned flags, bool cooperative);
 
   io_uring* raw() { return &ring_; }
@@ -42,10 +41,6 @@ class IoRing {
   // Sends what is queued; waits for `wait` completions (0: none). Returns as
   // io_uring_submit_and_wait (-EINTR and -EBUSY are the caller's to retry).
   int submit(unsigned wait);
-  // Spins for up to `us` microseconds until a completion is ready or the kernel holds work
-  // for this thread (IORING_SQ_TASKRUN: on a DEFER_TASKRUN ring, completions are posted
-  // only when the thread enters). True if something came; submit(1) then returns at once.
-  bool spin_for_work(unsigned us);
   // Runs ring_done for every completion ready now; returns how many ran. A ring_done may
   // queue SQEs (sent at the next submit).
   unsigned dispatch();
