@@ -11,7 +11,8 @@
 #             A/B in one boot: pass it with --bin as e.g. ublkcrypt-base and
 #             UBLKCRYPT_BENCH_ALT_BIN=ublkcrypt-base; ublkcrypt refuses one backing twice)
 # All are open at once and idle while another is measured; each workload runs on every
-# target in turn, so load drifting on the shared host hits all of them alike.
+# target in turn (in reverse on even rounds), so load drifting on the shared host hits
+# all of them alike.
 # Ciphers: cipher_null-ecb (the datapath alone: TCG emulates AES at tens of MB/s), then
 # aes-xts-plain64 (shorter). Output: a table with IOPS and MB/s per target and the ratio
 # ublkcrypt / dm-crypt; also in /host/out/bench_ublk_vs_dmcrypt.txt.
@@ -194,10 +195,18 @@ matrix() {
         echo "$t: $d"
         devs="$devs $t=$d"
     done
+    # Even rounds run the targets in reverse. Pooled over four A/B boots, alt-loop (last
+    # in the round, alone on its loop device) beat ublk-loop by ~8% whichever build it
+    # ran; alternating the order cancels the place's share of that in the median over
+    # rounds (the loop device is the other suspect).
+    rdevs=""
+    for td in $devs; do rdevs="$td $rdevs"; done
     r=1
     while [ "$r" -le "$3" ]; do
+        order=$devs
+        [ $((r % 2)) = 1 ] || order=$rdevs
         for w in $WORKLOADS; do
-            for td in $devs; do
+            for td in $order; do
                 t=${td%%=*} d=${td#*=}
                 res=$(run_fio_stats "$d" "$w" "$2")
                 # The first line is the figures; STATS adds the busiest threads below it.
