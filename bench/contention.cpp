@@ -83,7 +83,8 @@ struct Round {
 
 Status run_round(const std::string& target, Provider& provider,
                  Provider& null_provider, const CryptoLoadOptions& c, const Workload& w,
-                 const std::string& where, ProgressDisplay& progress, Round* r) {
+                 const std::string& where, bool encrypted_first, ProgressDisplay& progress,
+                 Round* r) {
   const double seconds = w.runtime_seconds;
   std::unique_ptr<Storage> storage;
   FileStorageOptions storage_options;
@@ -114,17 +115,29 @@ Status run_round(const std::string& target, Provider& provider,
         0.0, (busy_after - busy_before - together.cpu_seconds()) / together.wall_seconds());
   storage.reset();
 
-  progress.phase(where + ": datapath (engine, cipher_null)", seconds);
   CryptoLoadOptions null_cipher = c;
   null_cipher.cipher = kNullCipher;
   null_cipher.key_bits = 0;
-  if (Status s = run_engine_phase(target, null_provider, null_cipher, w, region, &r->datapath,
-                                  nullptr);
-      !s.ok())
-    return s;
-
-  progress.phase(where + ": encrypted (engine)", seconds);
-  return run_engine_phase(target, provider, c, w, region, &r->encrypted, &r->encrypted_counters);
+  auto datapath = [&] {
+    progress.phase(where + ": datapath (engine, cipher_null)", seconds);
+    return run_engine_phase(target, null_provider, null_cipher, w, region, &r->datapath,
+                            nullptr);
+  };
+  auto encrypted = [&] {
+    progress.phase(where + ": encrypted (engine)", seconds);
+    return run_engine_phase(target, provider, c, w, region, &r->encrypted,
+                            &r->encrypted_counters);
+  };
+  // The engine phases take turns at going first. The first follows the heavy "together"
+  // phase (in a VM the host may still be writing QEMU's disk file back), and in a fixed
+  // order that lands on the same one every round: the opal row's encrypted phase, the same
+  // pass-through as its cipher_null phase, came out 2-24% faster in five VM runs.
+  if (encrypted_first) {
+    if (Status s = encrypted(); !s.ok()) return s;
+    return datapath();
+  }
+  if (Status s = datapath(); !s.ok()) return s;
+  return encrypted();
 }
 
 // One untimed pass of the workload over its region on the raw target, before the target's
@@ -163,7 +176,8 @@ Status run_cell(const ContentionOptions& o, const std::string& target, Provider&
     const std::string where =
         rounds > 1 ? fmt::format("{} / {} (round {}/{})", target, cell->provider, i + 1, rounds)
                    : fmt::format("{} / {}", target, cell->provider);
-    if (Status s = run_round(target, provider, null_provider, c, w, where, progress, &all[i]);
+    if (Status s = run_round(target, provider, null_provider, c, w, where,
+                             /*encrypted_first=*/i % 2 == 1, progress, &all[i]);
         !s.ok())
       return s;
     const MachineFigures f =
