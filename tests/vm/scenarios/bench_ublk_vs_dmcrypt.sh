@@ -10,6 +10,8 @@
 #   alt-loop  another ublkcrypt build on a second loop device over the same file (optional,
 #             A/B in one boot: pass it with --bin as e.g. ublkcrypt-base and
 #             UBLKCRYPT_BENCH_ALT_BIN=ublkcrypt-base; ublkcrypt refuses one backing twice)
+#   alt-file  the alt build on a second tmpfs file of the same size (optional, A/B of the
+#             file setup: UBLKCRYPT_BENCH_TARGETS="dm ublk-file alt-file")
 # All are open at once and idle while another is measured; each workload runs on every
 # target in turn (in reverse on even rounds), so load drifting on the shared host hits
 # all of them alike.
@@ -26,9 +28,10 @@
 #   UBLKCRYPT_BENCH_TARGETS      default "dm ublk-loop ublk-file"
 #   UBLKCRYPT_BENCH_UBLK_ARGS    extra `ublkcrypt open` options (e.g. "--queues 1")
 #   UBLKCRYPT_BENCH_WORKLOADS    default "randread randwrite read write"
-#   UBLKCRYPT_BENCH_ALT_BIN      the alt-loop binary; adds alt-loop to the default targets
+#   UBLKCRYPT_BENCH_ALT_BIN      the alt-loop/alt-file binary; adds alt-loop to the default
+#                                targets
 #                                (ublkcrypt itself: A/B of options with ALT_ARGS)
-#   UBLKCRYPT_BENCH_ALT_ARGS     extra `open` options for alt-loop only (e.g. "--queues 1")
+#   UBLKCRYPT_BENCH_ALT_ARGS     extra `open` options for alt-* only (e.g. "--queues 1")
 #   UBLKCRYPT_BENCH_STATS=1      per run also whole-guest CPU microseconds, context switches
 #                                and IPIs per I/O, fio's own CPU per I/O, and the five
 #                                busiest threads with their share of a CPU (where a datapath
@@ -64,6 +67,10 @@ loop2=""
 case " $TARGETS " in *" alt-loop "*)
     loop2=$(losetup -f --show /tmp/backing.img)
     echo "loop: $loop2 -> /tmp/backing.img (alt-loop)" ;;
+esac
+case " $TARGETS " in *" alt-file "*)
+    fallocate -l "${SIZE_MB}M" /tmp/backing-alt.img 2>/dev/null ||
+        dd if=/dev/zero of=/tmp/backing-alt.img bs=1M count="$SIZE_MB" status=none ;;
 esac
 head -c 64 /dev/urandom >/tmp/aes.key
 
@@ -107,6 +114,10 @@ open_target() {
             # shellcheck disable=SC2086
             "$ALT_BIN" open --type plain $ucipher $UBLK_ARGS ${UBLKCRYPT_BENCH_ALT_ARGS:-} \
                 "$loop2" "$name" ;;
+        alt-file)
+            # shellcheck disable=SC2086
+            "$ALT_BIN" open --type plain $ucipher $UBLK_ARGS ${UBLKCRYPT_BENCH_ALT_ARGS:-} \
+                /tmp/backing-alt.img "$name" ;;
         *) echo "unknown target $1" >&2; exit 2 ;;
     esac
 }
@@ -115,7 +126,7 @@ close_target() {
     name=b$(echo "$1" | tr -d -)
     case $1 in
         dm*) cryptsetup close "$name" 2>/dev/null || dmsetup remove "$name" ;;
-        alt-loop) "$ALT_BIN" close "$name" ;;
+        alt-*) "$ALT_BIN" close "$name" ;;
         *) ublkcrypt close "$name" ;;
     esac
 }
