@@ -149,12 +149,13 @@ class SoftwareSession final : public ProviderSession {
         core_->complete(request, callback, std::move(s));
         continue;
       }
-      // cipher_null in place has nothing to do, at any size: handing the run to a worker
-      // (a wakeup, and a wakeup back) would be the whole cost of the request, so it
-      // completes here, on the caller's thread, which the interface allows. Large runs
-      // once kept the worker path; in the VM that made 128 KiB pass-through 1.5-1.7x
-      // slower than the inline provider's identical pass-through (85455a5).
-      if (core_->spec().mode == CipherMode::null && run.src == run.dst) {
+      // cipher_null in place has nothing to do: handing a small run to a worker (a wakeup,
+      // and a wakeup back) would be the whole cost of the request, so it is done here, on
+      // the caller's thread, which the interface allows. Large runs keep the worker path
+      // (same bound as the split): only small runs were measured to gain
+      // (tests/vm/bench-datapath.sh).
+      if (core_->spec().mode == CipherMode::null && run.src == run.dst &&
+          size_t{run.sector_count} * sector_size < kSplitBytes) {
         core_->complete(request, callback, Status::Ok());
         continue;
       }

@@ -1,7 +1,6 @@
 // The software provider's behaviour beyond known answers: every cipher and sector size
 // round-trips, in place equals out of place, iv_offset moves the IV, runs cut across
-// workers equal one worker's output, concurrent submitters, counters, bad runs, cipher_null
-// in place completing inline.
+// workers equal one worker's output, concurrent submitters, counters, bad runs.
 #include <doctest/doctest.h>
 
 #include <array>
@@ -243,38 +242,4 @@ TEST_CASE("batches resubmitted from callbacks on workers all complete, exactly")
     for (const auto& buffer : chain->buffers) CHECK(buffer == plain);
   }
   CHECK(provider->counters().requests.load() == 1 + kChains * kBatch * kPasses);
-}
-
-TEST_CASE("cipher_null in place completes on the submitter's thread, at any size") {
-  // Nothing to compute, so no worker handoff: the callback runs inside submit().
-  struct CallerThread final : ProviderCallback {
-    std::thread::id ran_on;
-    int calls = 0;
-    void provider_done(CryptoRequest*, Status status) override {
-      CHECK(status.ok());
-      ran_on = std::this_thread::get_id();
-      ++calls;
-    }
-  };
-  auto provider = make_software_provider(2);
-  CipherSpec spec = spec_of("cipher_null-ecb", 0, 4096);
-  auto session = open(*provider, spec, {});
-  for (uint32_t sectors : {1u, 32u, 256u}) {  // 4 KiB, 128 KiB, 1 MiB
-    CAPTURE(sectors);
-    auto buffer = pattern(size_t{sectors} * 4096, 7, 1);
-    const auto before = buffer;
-    CallerThread callback;
-    CryptoRequest request;
-    request.run = {Direction::decrypt, buffer.data(), buffer.data(), 0, sectors};
-    CryptoRequest* one[] = {&request};
-    session->submit(one, &callback);
-    CHECK(callback.calls == 1);
-    CHECK(callback.ran_on == std::this_thread::get_id());
-    CHECK(buffer == before);
-  }
-  // Out of place it still copies, on a worker (a 1 MiB memcpy is work worth handing over).
-  auto src = pattern(256 * 4096, 3, 5);
-  std::vector<uint8_t> dst(src.size());
-  REQUIRE(run_once(*session, {Direction::encrypt, src.data(), dst.data(), 0, 256}).ok());
-  CHECK(dst == src);
 }
