@@ -26,14 +26,6 @@ inline double process_cpu_seconds() {
   return seconds_of(usage.ru_utime) + seconds_of(usage.ru_stime);
 }
 
-// User CPU seconds of this process so far: what openssl speed divides by (times(),
-// tms_utime), so a figure compared with it counts the same clock.
-inline double user_cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return seconds_of(usage.ru_utime);
-}
-
 // CPU seconds every process on the machine has run so far (/proc/stat: user, nice, system,
 // irq, softirq, steal; not idle or iowait), or a negative number where /proc/stat cannot
 // be read. Its movement less this process's shows what the rest of a shared machine took.

@@ -22,8 +22,6 @@ namespace ublkcrypt {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 // Requests travel in groups; a group is resubmitted as one batch when its last request
 // completes, so the provider always has other groups queued and never idles on a handoff.
 constexpr size_t kGroups = 4;
@@ -181,14 +179,13 @@ Status measure_provider(Provider& provider, const CipherSpec& spec, Direction di
   const auto total = std::chrono::duration<double>(options.seconds);
   std::this_thread::sleep_for(total / 10);
   const uint64_t before = load.completed();
-  const double cpu0 = process_cpu_seconds();
-  const auto t0 = Clock::now();
+  const Stopwatch window;
   std::this_thread::sleep_for(total * 9 / 10);
   const uint64_t after = load.completed();
-  const double cpu = process_cpu_seconds() - cpu0;
-  const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double cpu = window.cpu_seconds();
+  const double elapsed = window.wall_seconds();
   if (Status s = load.drain(); !s.ok()) return s.in(provider.info().name);
-  out->mbs = static_cast<double>(after - before) * options.request_bytes / elapsed / 1e6;
+  out->mbs = mb_per_second((after - before) * options.request_bytes, elapsed);
   out->cores = cpu / elapsed;
   // User + system together: the kernel splits a process's exact CPU time into the two by
   // tick samples, so the user part alone of a one-second window drifts with that estimate
