@@ -87,9 +87,7 @@ Status run_round(const std::string& target, Provider& provider,
                  Round* r) {
   const double seconds = w.runtime_seconds;
   std::unique_ptr<Storage> storage;
-  FileStorageOptions storage_options;
-  storage_options.read_only = !w.writes();
-  if (Status s = open_file_storage(target, storage_options, &storage); !s.ok()) return s;
+  if (Status s = open_workload_storage(target, w, &storage); !s.ok()) return s;
   const uint64_t region = workload_region(w, storage->info().size_bytes);
   const PortFactory raw = storage_ports(*storage);
 
@@ -147,9 +145,7 @@ Status run_round(const std::string& target, Provider& provider,
 // measures the allocation and the phases after it do not.
 Status warm_up(const Workload& workload, const std::string& target, ProgressDisplay& progress) {
   std::unique_ptr<Storage> storage;
-  FileStorageOptions storage_options;
-  storage_options.read_only = !workload.writes();
-  if (Status s = open_file_storage(target, storage_options, &storage); !s.ok()) return s;
+  if (Status s = open_workload_storage(target, workload, &storage); !s.ok()) return s;
   Workload pass = workload;
   pass.runtime_seconds = 0;  // one pass of the region
   const uint64_t region = workload_region(pass, storage->info().size_bytes);

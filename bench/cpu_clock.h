@@ -19,6 +19,12 @@ using BenchClock = std::chrono::steady_clock;
 
 inline double seconds_of(const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) * 1e-6; }
 
+// The moment `seconds` from now.
+inline BenchClock::time_point deadline_after(double seconds) {
+  return BenchClock::now() + std::chrono::duration_cast<BenchClock::duration>(
+                                 std::chrono::duration<double>(seconds));
+}
+
 // User + system CPU seconds of this process so far.
 inline double process_cpu_seconds() {
   rusage usage{};

@@ -227,9 +227,7 @@ Status run_crypto_load(Provider& provider, const CryptoLoadOptions& options,
   Load load(*session, spec, options, stop);  // its working set resident before the clock
   const CounterDelta before = CounterDelta::read(provider.counters());
   const Stopwatch clock;
-  const auto deadline = BenchClock::now() + std::chrono::duration_cast<BenchClock::duration>(
-                                                std::chrono::duration<double>(options.seconds));
-  if (Status s = load.run(deadline); !s.ok()) return s.in("bench crypto: " + provider.info().name);
+  if (Status s = load.run(deadline_after(options.seconds)); !s.ok()) return s.in("bench crypto: " + provider.info().name);
   out->seconds = clock.wall_seconds();
   out->cpu_seconds = clock.cpu_seconds();
   out->requests = load.completed();

@@ -10,9 +10,7 @@ namespace {
 Status run_one(const std::string& path, const Workload& w, ProgressDisplay& progress,
                WorkloadResult* out) {
   std::unique_ptr<Storage> storage;
-  FileStorageOptions options;
-  options.read_only = !w.writes();
-  if (Status s = open_file_storage(path, options, &storage); !s.ok()) return s.in("bench");
+  if (Status s = open_workload_storage(path, w, &storage); !s.ok()) return s.in("bench");
   progress.phase("bench " + path + " " + w.rw, w.runtime_seconds);
   return run_workload(storage_ports(*storage), w,
                       workload_region(w, storage->info().size_bytes), nullptr, out);

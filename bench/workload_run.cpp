@@ -133,6 +133,13 @@ class Job final : private PortCompletion {
 
 }  // namespace
 
+Status open_workload_storage(const std::string& target, const Workload& w,
+                             std::unique_ptr<Storage>* out) {
+  FileStorageOptions options;
+  options.read_only = !w.writes();
+  return open_file_storage(target, options, out);
+}
+
 Status run_workload(const PortFactory& ports, const Workload& w, uint64_t region_bytes,
                     const std::atomic<bool>* stop, WorkloadResult* out) {
   std::vector<std::unique_ptr<Job>> jobs;
@@ -154,8 +161,7 @@ Status run_workload(const PortFactory& ports, const Workload& w, uint64_t region
     });
   ready.wait();
   const Stopwatch clock;
-  deadline = BenchClock::now() + std::chrono::duration_cast<BenchClock::duration>(
-                                     std::chrono::duration<double>(w.runtime_seconds));
+  deadline = deadline_after(w.runtime_seconds);
   go.count_down();
   for (std::thread& t : threads) t.join();
   WorkloadResult total;

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <string>
 
 #include "bench/io_port.h"
 #include "bench/latency_histogram.h"
@@ -29,6 +31,10 @@ struct WorkloadResult {
   double cpu_ns_per_byte() const;  // process CPU nanoseconds per byte moved
   LatencyHistogram latency() const;  // reads and writes together
 };
+
+// Opens `target` as the raw storage `w` runs on: read-only unless the workload writes.
+Status open_workload_storage(const std::string& target, const Workload& w,
+                             std::unique_ptr<Storage>* out);
 
 // Runs `w` over the first `region_bytes` of the target the ports lead to. Stops at the
 // workload's runtime (or after one pass), or early when `stop` becomes true. The first
