@@ -56,9 +56,13 @@ echo "guest: $(nproc) CPUs, $(uname -r); host load seen by the guest is invisibl
 echo "guest meltdown mitigation: $(cat /sys/devices/system/cpu/vulnerabilities/meltdown 2>/dev/null)"
 
 step "backing: ${SIZE_MB} MiB tmpfs file + loop device"
-# fallocate gives tmpfs real (zeroed) pages without copying 256 MiB through TCG's memcpy.
-fallocate -l "${SIZE_MB}M" /tmp/backing.img 2>/dev/null ||
-    dd if=/dev/zero of=/tmp/backing.img bs=1M count="$SIZE_MB" status=none
+# make_backing FILE: SIZE_MB of tmpfs. fallocate gives it real (zeroed) pages without
+# copying 256 MiB through TCG's memcpy.
+make_backing() {
+    fallocate -l "${SIZE_MB}M" "$1" 2>/dev/null ||
+        dd if=/dev/zero of="$1" bs=1M count="$SIZE_MB" status=none
+}
+make_backing /tmp/backing.img
 # dm-crypt's cipher_null-ecb: crypto_null is in the initramfs (build-initramfs.sh).
 grep -q '^name *: ecb(cipher_null)' /proc/crypto || modprobe crypto_null || true
 loop=$(losetup -f --show /tmp/backing.img)
@@ -68,10 +72,7 @@ case " $TARGETS " in *" alt-loop "*)
     loop2=$(losetup -f --show /tmp/backing.img)
     echo "loop: $loop2 -> /tmp/backing.img (alt-loop)" ;;
 esac
-case " $TARGETS " in *" alt-file "*)
-    fallocate -l "${SIZE_MB}M" /tmp/backing-alt.img 2>/dev/null ||
-        dd if=/dev/zero of=/tmp/backing-alt.img bs=1M count="$SIZE_MB" status=none ;;
-esac
+case " $TARGETS " in *" alt-file "*) make_backing /tmp/backing-alt.img ;; esac
 head -c 64 /dev/urandom >/tmp/aes.key
 
 # open_target TARGET CIPHER: prints the device path.
@@ -153,7 +154,7 @@ thread_times() {
 # its share of the wall time (100% = one CPU all along: that thread is the limit) and its
 # microseconds per I/O.
 busiest_threads() {
-    awk -v ios="$3" -v secs="$4" 'NR == FNR { before[$1] = $2; next }
+    awk 'NR == FNR { before[$1] = $2; next }
         { d = $2 - before[$1]; if (d > 0) print d, $3 }' "$1" "$2" |
         sort -rn | head -n 5 | awk -v ios="$3" -v secs="$4" \
         '{ printf "      %-16s %5.1f%% %7.1f us/io\n", $2, $1 / 1e7 / secs, $1 / 1e3 / ios }'
