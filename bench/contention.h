@@ -10,10 +10,11 @@
 //   encrypted       the workload through the engine with this provider: the placement's
 //                   real throughput, which the model predicts from the phases above
 // plus a memcpy measurement of memory bandwidth, once per run, and an untimed pass of the
-// workload over each target's region before its first phase (first writes allocate). The provider alone runs at
-// the workload's depth and block size unless told otherwise (crypto.depth 0): N requests of
-// B bytes in flight, as the cipher stage of the encrypted datapath holds them, so the
-// model's latency term (placement_model.h) reads the cipher's per-request time from it.
+// workload over each target's region before its first phase (first writes allocate). The
+// provider alone runs at the workload's depth and block size unless told otherwise
+// (crypto.depth 0): N requests of B bytes in flight, as the cipher stage of the encrypted
+// datapath holds them, so the model's latency term (placement_model.h) reads the cipher's
+// per-request time from it.
 //
 // The CPU share a process gets on a shared machine swings from second to second, so the
 // phases run interleaved: `rounds` rounds of all five, each phase phase_seconds / rounds

@@ -1,7 +1,7 @@
 // Charts through gnuplot (gnuplot-nox has the svg and pngcairo terminals): the file's
 // extension picks the format; .gp writes the script instead (drawing FILE.svg where it is
-// run), for a machine without gnuplot such as the test VM. Written to a temporary name and renamed, so a failed plot
-// leaves nothing half-written at the path.
+// run), for a machine without gnuplot such as the test VM. Written to a temporary name and
+// renamed, so a failed plot leaves nothing half-written at the path.
 #pragma once
 
 #include <string>
