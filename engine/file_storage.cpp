@@ -6,6 +6,7 @@
 #include <liburing.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <fmt/format.h>
 #include <vector>
 
+#include "base/guarded_copy.h"
 #include "engine/io_ring.h"
 #include "engine/storage.h"
 
@@ -127,7 +129,10 @@ class FileStorageQueue final : public StorageQueue {
 class FileStorage final : public Storage {
  public:
   FileStorage(int fd, StorageInfo info) : fd_(fd), info_(std::move(info)) {}
-  ~FileStorage() override { ::close(fd_); }
+  ~FileStorage() override {
+    if (map_ != nullptr) ::munmap(map_, info_.size_bytes);
+    ::close(fd_);
+  }
 
   const StorageInfo& info() const override { return info_; }
 
@@ -149,10 +154,36 @@ class FileStorage final : public Storage {
   int fd() const { return fd_; }
   void set_sync_io(bool on) { sync_io_ = on; }
 
+  // A tmpfs backing is memory: a shared mapping of it turns each read or write into one
+  // memcpy. Under QEMU's TCG that moved 2.9 GB/s where pread/pwrite moved 0.4 (per-page
+  // work in shmem's read and write paths), and it spares small I/O its system call.
+  // Without a mapping (mmap refused) the system calls serve.
+  void map_backing() {
+    const int prot = PROT_READ | (info_.read_only ? 0 : PROT_WRITE);
+    void* p = ::mmap(nullptr, info_.size_bytes, prot, MAP_SHARED, fd_, 0);
+    if (p == MAP_FAILED) return;
+    // Ciphertext, but the whole volume: no place in a core dump.
+    (void)::madvise(p, info_.size_bytes, MADV_DONTDUMP);
+    map_ = static_cast<uint8_t*>(p);
+  }
+
+  // Copies through the mapping; false if it cannot (outside the mapping, or a SIGBUS: the
+  // file shrank, or tmpfs is out of room for a hole's page), and the caller falls back
+  // to the system call, which reports those conditions precisely. Reading a hole through
+  // the mapping gives it a page, as a write would.
+  bool copy_mapped(const StorageIo& io, uint8_t* buffer, uint64_t offset,
+                   uint32_t length) const {
+    if (map_ == nullptr || offset > info_.size_bytes || length > info_.size_bytes - offset)
+      return false;
+    return io.op == StorageOp::read ? guarded_copy(buffer, map_ + offset, length)
+                                    : guarded_copy(map_ + offset, buffer, length);
+  }
+
  private:
   int fd_;
   StorageInfo info_;
   bool sync_io_ = false;
+  uint8_t* map_ = nullptr;  // the whole backing, for sync I/O (tmpfs)
 };
 
 io_uring_sqe* FileStorageQueue::next_sqe(StorageIo* io) {
@@ -188,6 +219,12 @@ void FileStorageQueue::done_now(StorageIo* io, int result) {
 // A read or write on this thread, now (tmpfs: a memory copy).
 void FileStorageQueue::transfer_now(StorageIo* io) {
   const uint32_t remaining = io->length - io->transferred;
+  if (storage_.copy_mapped(*io, io->buffer + io->transferred, io->offset + io->transferred,
+                           remaining)) {
+    // Durable as tmpfs gets: FUA's RWF_DSYNC is a no-op there too.
+    done_now(io, int(remaining));
+    return;
+  }
   iovec iov{io->buffer + io->transferred, remaining};
   const off_t offset = off_t(io->offset + io->transferred);
   const ssize_t n = io->op == StorageOp::read
@@ -360,6 +397,7 @@ Status open_file_storage(const std::string& path, const FileStorageOptions& opti
   const bool sync_io = !info.direct_io && file_on_tmpfs(path);
   auto storage = std::make_unique<FileStorage>(fd, std::move(info));
   storage->set_sync_io(sync_io);
+  if (sync_io) storage->map_backing();
   *out = std::move(storage);
   return Status::Ok();
 }
