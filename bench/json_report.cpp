@@ -9,6 +9,7 @@ json to_json(const Workload& w) {
           {"rwmixread", w.reads_percent()},
           {"bs", w.block_bytes},
           {"iodepth", w.iodepth},
+          {"iodepth_batch", w.iodepth_batch},
           {"numjobs", w.jobs},
           {"runtime_s", w.runtime_seconds},
           {"size", w.size_bytes},

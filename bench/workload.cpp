@@ -41,6 +41,9 @@ Status validate_workload(const Workload& w, const std::string& target, uint64_t 
   if (w.block_bytes > 16u << 20) return bad(fmt::format("block size {} is over 16 MiB", w.block_bytes));
   if (w.iodepth == 0 || w.iodepth > 1024)
     return bad(fmt::format("iodepth {} is outside 1..1024", w.iodepth));
+  if (w.iodepth_batch > w.iodepth)
+    return bad(fmt::format("iodepth_batch {} is over the iodepth {}", w.iodepth_batch,
+                           w.iodepth));
   if (w.jobs == 0 || w.jobs > 64) return bad(fmt::format("numjobs {} is outside 1..64", w.jobs));
   if (!(w.runtime_seconds >= 0)) return bad("runtime is negative");
   if (w.runtime_seconds == 0 && w.size_bytes == 0)

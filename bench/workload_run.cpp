@@ -38,7 +38,11 @@ void fill_random(uint8_t* buffer, uint32_t bytes, uint64_t seed) {
 class Job final : private PortCompletion {
  public:
   Job(const Workload& w, unsigned index, uint64_t region, const std::atomic<bool>* stop)
-      : w_(w), index_(index), stream_(w, index, region), stop_(stop) {}
+      : w_(w),
+        index_(index),
+        batch_(w.iodepth_batch == 0 ? w.iodepth : w.iodepth_batch),
+        stream_(w, index, region),
+        stop_(stop) {}
 
   ~Job() {
     for (uint8_t* b : buffers_) std::free(b);
@@ -69,10 +73,10 @@ class Job final : private PortCompletion {
   Status run(BenchClock::time_point deadline) {
     deadline_ = deadline;
     for (unsigned i = 0; i < w_.iodepth; ++i) start(i);
-    port_->kick();
+    send();
     while (in_flight_ > 0) {
       port_->wait(50, this);
-      port_->kick();
+      send();  // a partial batch waits no longer than the completions that made it
     }
     port_.reset();
     return status_;
@@ -93,7 +97,13 @@ class Job final : private PortCompletion {
     slots_[slot] = {step.write, BenchClock::now()};
     port_->submit(slot, step.write, step.offset, w_.block_bytes, buffers_[slot]);
     ++in_flight_;
+    if (++unsent_ >= batch_) send();
     return true;
+  }
+
+  void send() {
+    unsent_ = 0;
+    port_->kick();
   }
 
   void io_done(unsigned slot, Status status) override {
@@ -121,6 +131,7 @@ class Job final : private PortCompletion {
 
   const Workload& w_;
   unsigned index_;
+  unsigned batch_;  // I/Os per kick (see Workload::iodepth_batch)
   OperationStream stream_;
   BenchClock::time_point deadline_;
   const std::atomic<bool>* stop_;
@@ -128,6 +139,7 @@ class Job final : private PortCompletion {
   std::vector<uint8_t*> buffers_;
   std::vector<Slot> slots_;
   unsigned in_flight_ = 0;
+  unsigned unsent_ = 0;  // submitted to the port since its last kick
   Status status_;
 };
 

@@ -188,7 +188,8 @@ TEST_CASE("storage and model JSON keep their schema") {
                           "compare_ratio"})
     CHECK_MESSAGE(j.contains(key), key);
   CHECK(j["compare_ratio"].get<double>() == doctest::Approx(0.8));
-  for (const char* key : {"rw", "rwmixread", "bs", "iodepth", "numjobs", "runtime_s", "size"})
+  for (const char* key :
+       {"rw", "rwmixread", "bs", "iodepth", "iodepth_batch", "numjobs", "runtime_s", "size"})
     CHECK_MESSAGE(j["workload"].contains(key), key);
 
   ContentionReport measured = sample_report();

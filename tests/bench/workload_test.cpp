@@ -1,8 +1,10 @@
 #include <doctest/doctest.h>
 
 #include <set>
+#include <vector>
 
 #include "bench/workload.h"
+#include "bench/workload_run.h"
 
 namespace ublkcrypt {
 
@@ -17,7 +19,63 @@ Workload make(const char* rw, uint32_t bs, unsigned jobs = 1) {
   return w;
 }
 
+// Completes every sent I/O at the next wait, and records how many each kick sent.
+class CountingPort final : public IoPort {
+ public:
+  explicit CountingPort(std::vector<unsigned>* kicks) : kicks_(kicks) {}
+  void submit(unsigned slot, bool, uint64_t, uint32_t, uint8_t*) override {
+    queued_.push_back(slot);
+  }
+  void kick() override {
+    if (queued_.empty()) return;
+    kicks_->push_back(unsigned(queued_.size()));
+    sent_.insert(sent_.end(), queued_.begin(), queued_.end());
+    queued_.clear();
+  }
+  void wait(int, PortCompletion* sink) override {
+    const std::vector<unsigned> done = std::move(sent_);
+    sent_.clear();
+    for (unsigned slot : done) sink->io_done(slot, Status::Ok());  // may submit and kick
+  }
+
+ private:
+  std::vector<unsigned>* kicks_;
+  std::vector<unsigned> queued_, sent_;
+};
+
+// The sizes of the kicks a one-pass randread of 64 blocks at iodepth 4 makes.
+std::vector<unsigned> kick_sizes(unsigned iodepth_batch) {
+  Workload w = make("randread", 4096);
+  w.runtime_seconds = 0;
+  w.size_bytes = 64 * 4096;
+  w.iodepth = 4;
+  w.iodepth_batch = iodepth_batch;
+  std::vector<unsigned> kicks;
+  PortFactory ports = [&kicks](unsigned, std::unique_ptr<IoPort>* out) {
+    *out = std::make_unique<CountingPort>(&kicks);
+    return Status::Ok();
+  };
+  WorkloadResult r;
+  REQUIRE(run_workload(ports, w, w.size_bytes, nullptr, &r).ok());
+  CHECK(r.read_ops == 64);
+  return kicks;
+}
+
 }  // namespace
+
+TEST_CASE("each I/O is submitted on its own by default, as fio's iodepth_batch_submit=1") {
+  for (unsigned n : kick_sizes(1)) CHECK(n == 1);
+  // 0 = iodepth: the first fill goes in one submission, so does each full round after it.
+  const std::vector<unsigned> all = kick_sizes(0);
+  REQUIRE_FALSE(all.empty());
+  CHECK(all.front() == 4);
+  for (unsigned n : kick_sizes(2)) CHECK(n <= 2);
+  CHECK(validate_workload([] {
+          Workload w = make("randread", 4096);
+          w.iodepth_batch = w.iodepth + 1;
+          return w;
+        }(), "/tmp/img", 1 << 20, 512).message().find("iodepth_batch") != std::string::npos);
+}
 
 TEST_CASE("random offsets stay inside the region and are block-aligned") {
   Workload w = make("randread", 4096);

@@ -62,6 +62,9 @@ void add_workload_options(CLI::App* cmd, Workload& w) {
       ->transform(CLI::AsSizeValue(false))
       ->capture_default_str();
   cmd->add_option("--iodepth", w.iodepth, "I/Os in flight per job")->capture_default_str();
+  cmd->add_option("--iodepth_batch", w.iodepth_batch,
+                  "I/Os per submission, as fio's iodepth_batch_submit; 0 = iodepth")
+      ->capture_default_str();
   cmd->add_option("--numjobs", w.jobs, "Threads, each with its own io_uring")
       ->capture_default_str();
   cmd->add_option("--size", w.size_bytes, "Region (and one pass without --runtime); 0 = all")
