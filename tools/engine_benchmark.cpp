@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -14,15 +13,11 @@
 #include <mutex>
 #include <vector>
 
+#include "bench/cpu_clock.h"
+
 namespace ublkcrypt {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // Request buffers for one pass, 4096-aligned for O_DIRECT, allocated once per pass.
 class BufferSet {
@@ -264,15 +259,17 @@ Status run_sequential(Engine& engine, const SequentialOptions& options, PassTime
     return Status(Errc::no_memory, "engine pass: request buffers");
   const uint64_t size = engine.size_bytes();
 
-  auto start = Clock::now();
+  const Stopwatch writes;
   if (Status s = SequentialPass(*queue, BlockOp::write, size, options, buffers).run(); !s.ok())
     return s;
   if (Status s = flush(*queue); !s.ok()) return s;
-  out->write_seconds = seconds_since(start);
-  start = Clock::now();
+  out->write_seconds = writes.wall_seconds();
+  out->write_cpu_seconds = writes.cpu_seconds();
+  const Stopwatch reads;
   if (Status s = SequentialPass(*queue, BlockOp::read, size, options, buffers).run(); !s.ok())
     return s;
-  out->read_seconds = seconds_since(start);
+  out->read_seconds = reads.wall_seconds();
+  out->read_cpu_seconds = reads.cpu_seconds();
   out->bytes = size;
   return Status::Ok();
 }
@@ -284,14 +281,16 @@ Status run_provider(Session& session, uint64_t bytes, const SequentialOptions& o
   if (!buffers.complete(options.depth))
     return Status(Errc::no_memory, "provider pass: request buffers");
   bytes -= bytes % options.block_bytes;
-  auto start = Clock::now();
+  const Stopwatch encrypts;
   if (Status s = CryptoPass(session, Direction::encrypt, bytes, options, buffers).run(); !s.ok())
     return s;
-  out->encrypt_seconds = seconds_since(start);
-  start = Clock::now();
+  out->encrypt_seconds = encrypts.wall_seconds();
+  out->encrypt_cpu_seconds = encrypts.cpu_seconds();
+  const Stopwatch decrypts;
   if (Status s = CryptoPass(session, Direction::decrypt, bytes, options, buffers).run(); !s.ok())
     return s;
-  out->decrypt_seconds = seconds_since(start);
+  out->decrypt_seconds = decrypts.wall_seconds();
+  out->decrypt_cpu_seconds = decrypts.cpu_seconds();
   out->bytes = bytes;
   return Status::Ok();
 }

@@ -41,6 +41,8 @@ struct PassTimes {
   uint64_t bytes = 0;
   double write_seconds = 0;  // every write, then one flush
   double read_seconds = 0;
+  double write_cpu_seconds = 0;  // the process's, user + system, over the same interval
+  double read_cpu_seconds = 0;
 };
 
 // Writes the whole volume sequentially, flushes, then reads it back, `depth` requests in
@@ -52,6 +54,8 @@ struct CryptoTimes {
   uint64_t bytes = 0;
   double encrypt_seconds = 0;
   double decrypt_seconds = 0;
+  double encrypt_cpu_seconds = 0;  // the process's, user + system, over the same interval
+  double decrypt_cpu_seconds = 0;
 };
 
 // The session alone: `bytes` encrypted, then decrypted, in place, in runs of

@@ -102,7 +102,8 @@ TEST_CASE("ublkcrypt engine-bench prints every cell and the ratio, and leaves no
                image + " 2>&1");
   REQUIRE_MESSAGE(r.exit_code == 0, r.output);
   for (const char* row : {"plain engine (cipher_null)", "provider alone (encrypt / decrypt)",
-                          "encrypted engine", "encrypted / min(plain, provider)"}) {
+                          "encrypted engine", "encrypted / min(plain, provider)",
+                          "both parts' CPU)", "encrypted / core ceiling"}) {
     CAPTURE(row);
     const size_t at = r.output.find(row);
     REQUIRE(at != std::string::npos);

@@ -4,7 +4,8 @@
 //   - the provider alone (the cipher alone, every provider thread busy),
 //   - the engine with the real cipher,
 // rounds interleaved in one run, and the ratio encrypted / min(plain, provider): how much
-// of the slower of the two parts the whole pipeline keeps (target >= 0.8).
+// of the slower of the two parts the whole pipeline keeps (target >= 0.8); beside it, what
+// the cores allow when both parts need them (core_ceiling).
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,9 +31,14 @@ struct EngineBenchArgs : ScratchImageArgs {
 // Medians over the rounds: one figure per cell, robust to one noisy round.
 struct Samples {
   std::vector<double> write, read;
-  void add(uint64_t bytes, double write_seconds, double read_seconds) {
+  std::vector<double> write_cpu, read_cpu;  // CPU seconds per MB
+  void add(uint64_t bytes, double write_seconds, double read_seconds, double write_cpu_seconds,
+           double read_cpu_seconds) {
     write.push_back(megabytes_per_second(bytes, write_seconds));
     read.push_back(megabytes_per_second(bytes, read_seconds));
+    const double mb = double(bytes) / 1e6;
+    write_cpu.push_back(mb > 0 ? write_cpu_seconds / mb : 0);
+    read_cpu.push_back(mb > 0 ? read_cpu_seconds / mb : 0);
   }
   static double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
@@ -40,7 +46,17 @@ struct Samples {
   }
   double write_mbs() const { return median(write); }
   double read_mbs() const { return median(read); }
+  double write_cpu_per_mb() const { return median(write_cpu); }
+  double read_cpu_per_mb() const { return median(read_cpu); }
 };
+
+// What the machine's cores allow the encrypted engine: it does the plain engine's work and
+// the provider's, and min(plain, provider) assumes the two overlap for free. On a machine
+// with few cores they share them: each MB costs the CPU of both.
+double core_ceiling(double cores, double plain_cpu_per_mb, double provider_cpu_per_mb) {
+  const double per_mb = plain_cpu_per_mb + provider_cpu_per_mb;
+  return per_mb > 0 ? cores / per_mb : 0;
+}
 
 Status engine_bench(const EngineBenchArgs& args) {
   CipherSpec spec, null_spec;
@@ -77,11 +93,14 @@ Status engine_bench(const EngineBenchArgs& args) {
     PassTimes t;
     CryptoTimes c;
     if (s = run_sequential(*plain, args.pass, &t); !s.ok()) break;
-    plain_mbs.add(t.bytes, t.write_seconds, t.read_seconds);
+    plain_mbs.add(t.bytes, t.write_seconds, t.read_seconds, t.write_cpu_seconds,
+                  t.read_cpu_seconds);
     if (s = run_provider(*provider_session, args.size, args.pass, &c); !s.ok()) break;
-    provider_mbs.add(c.bytes, c.encrypt_seconds, c.decrypt_seconds);
+    provider_mbs.add(c.bytes, c.encrypt_seconds, c.decrypt_seconds, c.encrypt_cpu_seconds,
+                     c.decrypt_cpu_seconds);
     if (s = run_sequential(*encrypted, args.pass, &t); !s.ok()) break;
-    encrypted_mbs.add(t.bytes, t.write_seconds, t.read_seconds);
+    encrypted_mbs.add(t.bytes, t.write_seconds, t.read_seconds, t.write_cpu_seconds,
+                      t.read_cpu_seconds);
   }
   plain.reset();
   encrypted.reset();
@@ -101,6 +120,16 @@ Status engine_bench(const EngineBenchArgs& args) {
       encrypted_mbs.read_mbs() / std::min(plain_mbs.read_mbs(), provider_mbs.read_mbs());
   fmt::print("{:<38} {:>10.2f} {:>10.2f}   (target >= 0.80)\n",
              "encrypted / min(plain, provider)", write_ratio, read_ratio);
+  const double cores = double(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+  const double write_ceiling =
+      core_ceiling(cores, plain_mbs.write_cpu_per_mb(), provider_mbs.write_cpu_per_mb());
+  const double read_ceiling =
+      core_ceiling(cores, plain_mbs.read_cpu_per_mb(), provider_mbs.read_cpu_per_mb());
+  row(fmt::format("core ceiling ({:.0f} CPUs, both parts' CPU)", cores).c_str(),
+      write_ceiling, read_ceiling);
+  fmt::print("{:<38} {:>10.2f} {:>10.2f}\n", "encrypted / core ceiling",
+             write_ceiling > 0 ? encrypted_mbs.write_mbs() / write_ceiling : 0,
+             read_ceiling > 0 ? encrypted_mbs.read_mbs() / read_ceiling : 0);
   return Status::Ok();
 }
 
