@@ -284,6 +284,7 @@ MachineFigures figures_from(Placement placement, const Workload& w,
   m.storage_core_s_per_mb = core_s_per_mb(storage_alone.cpu_seconds, storage_alone.bytes());
   m.datapath_mbs = datapath.mbs();
   m.datapath_core_s_per_mb = core_s_per_mb(datapath.cpu_seconds, datapath.bytes());
+  m.datapath_serial_core_s_per_mb = core_s_per_mb(datapath.serial_cpu_seconds, datapath.bytes());
   return m;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstdint>
 #include <cstdio>
 
@@ -30,6 +31,13 @@ inline double process_cpu_seconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return seconds_of(usage.ru_utime) + seconds_of(usage.ru_stime);
+}
+
+// CPU seconds of the calling thread alone so far.
+inline double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return double(t.tv_sec) + double(t.tv_nsec) * 1e-9;
 }
 
 // CPU seconds every process on the machine has run so far (/proc/stat: user, nice, system,

@@ -86,6 +86,7 @@ json to_json(const MachineFigures& m) {
           {"storage_core_s_per_mb", m.storage_core_s_per_mb},
           {"datapath_mbs", m.datapath_mbs},
           {"datapath_core_s_per_mb", m.datapath_core_s_per_mb},
+          {"datapath_serial_core_s_per_mb", m.datapath_serial_core_s_per_mb},
           {"card_mbs", m.card_mbs},
           {"card_core_s_per_mb", m.card_core_s_per_mb},
           {"card_copies_per_byte", m.card_copies_per_byte},

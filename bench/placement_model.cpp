@@ -49,9 +49,10 @@ PlacementPrediction predict_placement(Placement placement, const MachineFigures&
     const double known_flight = m.inflight * m.request_bytes / 1e6;
     const double in_flight_mb = known_flight > 0 ? known_flight : 1;
     const double r_dp = in_flight_mb / m.datapath_mbs;
-    const double r_busy = m.datapath_core_s_per_mb > 0
-                              ? std::min(r_dp, m.datapath_core_s_per_mb * in_flight_mb)
-                              : r_dp;
+    const double busy_per_mb = m.datapath_serial_core_s_per_mb > 0
+                                   ? m.datapath_serial_core_s_per_mb
+                                   : m.datapath_core_s_per_mb;
+    const double r_busy = busy_per_mb > 0 ? std::min(r_dp, busy_per_mb * in_flight_mb) : r_dp;
     const double r_ciph = in_flight_mb / m.provider_mbs;
     const double left = m.cores_left > 0 ? m.cores_left : m.cores;
     const double fill = m.provider_cores > 0 && left > 0 ? std::min(1.0, m.provider_cores / left)

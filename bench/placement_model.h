@@ -46,9 +46,11 @@
 //
 //   R_dp    = N*B / datapath MB/s   time a request spends in the engine and the storage
 //                                   (the cipher_null phase at the same N and B)
-//   R_busy  = the core time the datapath needs per request: its process CPU seconds per
-//             MB (the cipher_null phase) times N*B, at most R_dp. The rest, R_dp - R_busy,
-//             is the device working (DMA, a disk's own latency) with the host's cores free.
+//   R_busy  = the core time the datapath's serial part needs per request: its queue
+//             thread's CPU seconds per MB (the cipher_null phase) times N*B, at most R_dp
+//             (the process's, where the thread's is unknown). The rest, R_dp - R_busy, is
+//             the device working (DMA, a disk's own latency) or threads beside the queue
+//             (io-wq running zram's compression) with that thread free.
 //   R_ciph  = N*B / provider MB/s   time it spends in the cipher (the provider alone at
 //                                   N requests of B bytes in flight)
 //   fill    = min(1, cores the provider alone used / cores left): how much of the machine
@@ -63,10 +65,12 @@
 // two stages overlap across requests, so a request costs at least the slower stage
 // (R_dp or R_ciph); but the work both need the host's cores for cannot overlap: while a
 // host cipher fills every core, the threads that feed the storage wait, so their busy
-// times add (R_busy + fill x R_ciph). On tmpfs the datapath is all core time (the page-cache
-// copy), and so is zram's (compression); the sum binds. On a disk with O_DIRECT most of
-// R_dp is the device's, the cipher hides under it and R_dp binds. Unknown R_busy counts as
-// all of R_dp, unknown fill as 1 (no overlap: the lower prediction).
+// times add (R_busy + fill x R_ciph). On tmpfs the datapath is all queue-thread time (the
+// page-cache copy); the sum binds. zram compresses in io-wq workers beside the queue
+// thread: their work is core time but not the serial part, and the cipher hides under it.
+// On a disk with O_DIRECT most of R_dp is the device's, the cipher hides under it and R_dp
+// binds. Unknown R_busy counts as all of R_dp, unknown fill as 1 (no overlap: the lower
+// prediction).
 //
 //   prediction = min(latency, every known ceiling); the limit column names the smallest.
 //
@@ -99,6 +103,7 @@ struct MachineFigures {
   double storage_core_s_per_mb = 0;  // host CPU seconds per MB of storage I/O
   double datapath_mbs = 0;           // the engine with cipher_null over this storage
   double datapath_core_s_per_mb = 0; // its host CPU seconds per MB (replaces storage's)
+  double datapath_serial_core_s_per_mb = 0;  // of those, its queue thread's; 0 unknown
   double card_core_s_per_mb = 0;     // host CPU seconds per MB the card path costs
   double card_mbs = 0;               // the card's cipher rate
   double card_copies_per_byte = 2;   // host copies per byte on the card path (AF_ALG)

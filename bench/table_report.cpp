@@ -147,9 +147,9 @@ std::string format_table(const ContentionReport& r) {
   out += fmt::format(
       "\n# Model beside the encrypted phase (bench/placement_model.h). N = {} requests of B = {}\n"
       "# in flight. Per request: R_dp in the engine and storage (cipher_null phase: N*B / its\n"
-      "# MB/s), of which 'busy' is core time (its CPU per MB x N*B); R_ciph in the cipher (the\n"
-      "# provider alone at N x B: N*B / its MB/s), holding 'fill' of the cores left. Stages\n"
-      "# overlap across requests, core time does not:\n"
+      "# MB/s), of which 'busy' is its queue thread's core time (that thread's CPU per MB x\n"
+      "# N*B); R_ciph in the cipher (the provider alone at N x B: N*B / its MB/s), holding\n"
+      "# 'fill' of the cores left. Stages overlap across requests, core time does not:\n"
       "#   latency = N*B / max(R_dp, R_ciph, busy + fill x R_ciph)\n"
       "# Ceilings: cores = CPUs / (ciph us + dp us per MB), memory = memcpy traffic / bytes\n"
       "# per user byte, storage alone, datapath. predicted = the smallest of them all.\n"

@@ -83,6 +83,7 @@ class Job final : private PortCompletion {
   }
 
   WorkloadResult result;
+  double thread_cpu = 0;  // this job's thread, over run()
 
  private:
   struct Slot {
@@ -169,7 +170,9 @@ Status run_workload(const PortFactory& ports, const Workload& w, uint64_t region
       statuses[j] = jobs[j]->prepare(ports);
       ready.count_down();
       go.wait();
+      const double cpu0 = thread_cpu_seconds();
       if (statuses[j].ok()) statuses[j] = jobs[j]->run(deadline);
+      jobs[j]->thread_cpu = thread_cpu_seconds() - cpu0;
     });
   ready.wait();
   const Stopwatch clock;
@@ -184,6 +187,7 @@ Status run_workload(const PortFactory& ports, const Workload& w, uint64_t region
     const WorkloadResult& r = jobs[j]->result;
     total.read_ops += r.read_ops;
     total.write_ops += r.write_ops;
+    total.serial_cpu_seconds = std::max(total.serial_cpu_seconds, jobs[j]->thread_cpu);
     total.read_bytes += r.read_bytes;
     total.write_bytes += r.write_bytes;
     total.read_latency.merge(r.read_latency);

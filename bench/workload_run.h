@@ -21,6 +21,9 @@ struct WorkloadResult {
   uint64_t write_bytes = 0;
   double seconds = 0;      // wall time from the first submission to the last completion
   double cpu_seconds = 0;  // process CPU time over the same interval
+  // The busiest job thread's own CPU time: the serial part (a job's thread is its engine
+  // queue), which cannot spread over cores the way io-wq or provider workers do.
+  double serial_cpu_seconds = 0;
   LatencyHistogram read_latency;
   LatencyHistogram write_latency;
 

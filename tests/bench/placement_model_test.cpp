@@ -148,6 +148,19 @@ TEST_CASE("latency term, disk-like: the device's time hides the cipher") {
   CHECK(p.ceiling_mbs == doctest::Approx(2000));
 }
 
+TEST_CASE("latency term, zram-like: work beside the queue thread is not its busy time") {
+  // The process's CPU says the datapath is all core time (0.0005 s/MB, as tmpfs), but its
+  // queue thread ran only 0.0001 s/MB of it (io-wq workers compressed the rest): busy is
+  // the thread's, 209.715 us, and R = max(1048.576, 349.525, 559.241) = R_dp -> 2000 MB/s.
+  MachineFigures m = pipeline(0.0005);
+  m.datapath_serial_core_s_per_mb = 0.0001;
+  PlacementPrediction p = predict_placement(Placement::host_cpu, m);
+  CHECK(p.busy_latency_s * 1e6 == doctest::Approx(209.715).epsilon(1e-5));
+  CHECK(limit(p, "latency")->ceiling_mbs == doctest::Approx(2000));
+  // The cores ceiling still counts all of the process's CPU: 2 / (0.0002 + 0.0005).
+  CHECK(limit(p, "cores")->ceiling_mbs == doctest::Approx(2857.14).epsilon(1e-4));
+}
+
 TEST_CASE("latency term: fill is the share of the cores left the cipher held") {
   MachineFigures m = pipeline(0.0005);
   m.provider_cores = 1;  // the provider alone ran on one core

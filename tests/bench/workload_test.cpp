@@ -1,8 +1,11 @@
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <set>
+#include <thread>
 #include <vector>
 
+#include "bench/cpu_clock.h"
 #include "bench/workload.h"
 #include "bench/workload_run.h"
 
@@ -75,6 +78,52 @@ TEST_CASE("each I/O is submitted on its own by default, as fio's iodepth_batch_s
           w.iodepth_batch = w.iodepth + 1;
           return w;
         }(), "/tmp/img", 1 << 20, 512).message().find("iodepth_batch") != std::string::npos);
+}
+
+TEST_CASE("serial CPU is the job thread's own, not the process's") {
+  // Each wait burns 1 ms of the job thread's CPU; another thread of the process spins all
+  // along, as io-wq or provider workers would.
+  class BurningPort final : public IoPort {
+   public:
+    void submit(unsigned slot, bool, uint64_t, uint32_t, uint8_t*) override {
+      sent_.push_back(slot);
+    }
+    void kick() override {}
+    void wait(int, PortCompletion* sink) override {
+      const double until = thread_cpu_seconds() + 0.001;
+      while (thread_cpu_seconds() < until) {
+      }
+      const std::vector<unsigned> done = std::move(sent_);
+      sent_.clear();
+      for (unsigned slot : done) sink->io_done(slot, Status::Ok());
+    }
+
+   private:
+    std::vector<unsigned> sent_;
+  };
+  std::atomic<bool> stop{false};
+  std::thread beside([&] {
+    while (!stop.load()) {
+    }
+  });
+  Workload w = make("randread", 4096);
+  w.runtime_seconds = 0;
+  w.size_bytes = 64 * 4096;
+  w.iodepth = 4;
+  PortFactory ports = [](unsigned, std::unique_ptr<IoPort>* out) {
+    *out = std::make_unique<BurningPort>();
+    return Status::Ok();
+  };
+  WorkloadResult r;
+  const Status s = run_workload(ports, w, w.size_bytes, nullptr, &r);
+  stop = true;
+  beside.join();
+  REQUIRE(s.ok());
+  // 64 I/Os, 4 per wait: at least 16 waits of 1 ms on the job's thread.
+  CHECK(r.serial_cpu_seconds >= 0.016);
+  CHECK(r.serial_cpu_seconds <= r.cpu_seconds);
+  if (std::thread::hardware_concurrency() >= 2)
+    CHECK(r.cpu_seconds - r.serial_cpu_seconds > 0.005);  // the spinner's, not the job's
 }
 
 TEST_CASE("random offsets stay inside the region and are block-aligned") {
