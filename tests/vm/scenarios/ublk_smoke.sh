@@ -1,6 +1,7 @@
 # ublk_smoke.sh (guest, sh -e): the smallest proof of the real device — a plain-mode volume
 # over a tmpfs file: open prints /dev/ublkbN, data round-trips, the backing holds no
-# plaintext, status answers, close removes everything.
+# plaintext, status answers, close removes everything, a backing that shrinks gives I/O
+# errors and nothing worse.
 step() { echo "== ublk_smoke: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 
 step "open a plain aes-xts volume"
@@ -37,8 +38,19 @@ step "reopen: the data is still there"
 dev=$(ublkcrypt open --type plain --key-file /tmp/raw.key /tmp/backing.img smoke)
 dd if="$dev" bs=1M count=4 iflag=direct 2>/dev/null | cmp - /tmp/payload
 
-step "SIGTERM is a clean stop: device, state and symlink go away"
 pid=$(sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' /run/ublkcrypt/smoke.json)
+step "the backing shrinks under the open device: I/O errors past its end, the server lives"
+# tmpfs is read through a shared mapping: past the new end that is SIGBUS, which must
+# become the engine's short-read error, not the server's death.
+truncate -s 2M /tmp/backing.img
+if dd if="$dev" of=/dev/null bs=1M skip=8 count=1 iflag=direct 2>/dev/null; then
+    echo "a read past the shrunken backing succeeded"; exit 1
+fi
+dd if="$dev" bs=1M count=1 iflag=direct 2>/dev/null | cmp - /tmp/payload -n 1048576
+kill -0 "$pid"
+ublkcrypt status smoke | grep -Eq 'errors: [1-9]'
+
+step "SIGTERM is a clean stop: device, state and symlink go away"
 kill -TERM "$pid"
 t=0
 while [ -e /run/ublkcrypt/smoke.json ] || [ -e "$dev" ]; do
