@@ -63,8 +63,4 @@ struct CryptoTimes {
 Status run_provider(Session& session, uint64_t bytes, const SequentialOptions& options,
                     CryptoTimes* out);
 
-inline double megabytes_per_second(uint64_t bytes, double seconds) {
-  return seconds > 0 ? double(bytes) / 1e6 / seconds : 0;
-}
-
 }  // namespace ublkcrypt

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <vector>
 
+#include "bench/cpu_clock.h"
 #include "tools/command.h"
 #include "tools/engine_benchmark.h"
 #include "tools/scratch_image_args.h"
@@ -34,8 +35,8 @@ struct Samples {
   std::vector<double> write_cpu, read_cpu;  // CPU seconds per MB
   void add(uint64_t bytes, double write_seconds, double read_seconds, double write_cpu_seconds,
            double read_cpu_seconds) {
-    write.push_back(megabytes_per_second(bytes, write_seconds));
-    read.push_back(megabytes_per_second(bytes, read_seconds));
+    write.push_back(mb_per_second(bytes, write_seconds));
+    read.push_back(mb_per_second(bytes, read_seconds));
     const double mb = double(bytes) / 1e6;
     write_cpu.push_back(mb > 0 ? write_cpu_seconds / mb : 0);
     read_cpu.push_back(mb > 0 ? read_cpu_seconds / mb : 0);

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/cpu_clock.h"
 #include "tools/command.h"
 #include "tools/engine_benchmark.h"
 #include "tools/scratch_image_args.h"
@@ -51,9 +52,9 @@ Status roundtrip(const RoundtripArgs& args) {
   if (!args.keep) ::unlink(args.path.c_str());
   if (!s.ok()) return s;
   fmt::print("write     {:.0f} MB/s (including the final flush)\n",
-             megabytes_per_second(times.bytes, times.write_seconds));
+             mb_per_second(times.bytes, times.write_seconds));
   fmt::print("read      {:.0f} MB/s, every byte verified\n",
-             megabytes_per_second(times.bytes, times.read_seconds));
+             mb_per_second(times.bytes, times.read_seconds));
   return Status::Ok();
 }
 
