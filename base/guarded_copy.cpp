@@ -14,16 +14,14 @@ namespace {
 thread_local sigjmp_buf* volatile tls_recover = nullptr;
 struct sigaction previous_handler {};
 
-void on_sigbus(int signal, siginfo_t* info, void* context) {
+void on_sigbus(int, siginfo_t*, void*) {
   if (sigjmp_buf* recover = tls_recover) {
     tls_recover = nullptr;
     siglongjmp(*recover, 1);
   }
   // Not ours: hand it to whoever had it before. Returning re-runs the faulting access,
-  // which raises SIGBUS again under the restored disposition.
+  // which raises SIGBUS again under the restored disposition (its handler, or death).
   sigaction(SIGBUS, &previous_handler, nullptr);
-  if ((previous_handler.sa_flags & SA_SIGINFO) && previous_handler.sa_sigaction != nullptr)
-    previous_handler.sa_sigaction(signal, info, context);
 }
 
 void install_handler() {
