@@ -171,12 +171,11 @@ class FileStorage final : public Storage {
   // file shrank, or tmpfs is out of room for a hole's page), and the caller falls back
   // to the system call, which reports those conditions precisely. Reading a hole through
   // the mapping gives it a page, as a write would.
-  bool copy_mapped(const StorageIo& io, uint8_t* buffer, uint64_t offset,
-                   uint32_t length) const {
+  bool copy_mapped(StorageOp op, uint8_t* buffer, uint64_t offset, uint32_t length) const {
     if (map_ == nullptr || offset > info_.size_bytes || length > info_.size_bytes - offset)
       return false;
-    return io.op == StorageOp::read ? guarded_copy(buffer, map_ + offset, length)
-                                    : guarded_copy(map_ + offset, buffer, length);
+    return op == StorageOp::read ? guarded_copy(buffer, map_ + offset, length)
+                                 : guarded_copy(map_ + offset, buffer, length);
   }
 
  private:
@@ -219,17 +218,17 @@ void FileStorageQueue::done_now(StorageIo* io, int result) {
 // A read or write on this thread, now (tmpfs: a memory copy).
 void FileStorageQueue::transfer_now(StorageIo* io) {
   const uint32_t remaining = io->length - io->transferred;
-  if (storage_.copy_mapped(*io, io->buffer + io->transferred, io->offset + io->transferred,
-                           remaining)) {
+  uint8_t* buffer = io->buffer + io->transferred;
+  const uint64_t offset = io->offset + io->transferred;
+  if (storage_.copy_mapped(io->op, buffer, offset, remaining)) {
     // Durable as tmpfs gets: FUA's RWF_DSYNC is a no-op there too.
     done_now(io, int(remaining));
     return;
   }
-  iovec iov{io->buffer + io->transferred, remaining};
-  const off_t offset = off_t(io->offset + io->transferred);
+  iovec iov{buffer, remaining};
   const ssize_t n = io->op == StorageOp::read
-                        ? ::preadv2(fd_, &iov, 1, offset, 0)
-                        : ::pwritev2(fd_, &iov, 1, offset, io->fua ? RWF_DSYNC : 0);
+                        ? ::preadv2(fd_, &iov, 1, off_t(offset), 0)
+                        : ::pwritev2(fd_, &iov, 1, off_t(offset), io->fua ? RWF_DSYNC : 0);
   done_now(io, n < 0 ? -errno : int(n));
 }
 
