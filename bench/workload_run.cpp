@@ -71,6 +71,7 @@ class Job final : private PortCompletion {
 
   // Runs until `deadline` (or one pass); the port is closed on return, on this thread.
   Status run(BenchClock::time_point deadline) {
+    const double cpu0 = thread_cpu_seconds();
     deadline_ = deadline;
     for (unsigned i = 0; i < w_.iodepth; ++i) start(i);
     send();
@@ -79,11 +80,11 @@ class Job final : private PortCompletion {
       send();  // a partial batch waits no longer than the completions that made it
     }
     port_.reset();
+    result.serial_cpu_seconds = thread_cpu_seconds() - cpu0;
     return status_;
   }
 
   WorkloadResult result;
-  double thread_cpu = 0;  // this job's thread, over run()
 
  private:
   struct Slot {
@@ -170,9 +171,7 @@ Status run_workload(const PortFactory& ports, const Workload& w, uint64_t region
       statuses[j] = jobs[j]->prepare(ports);
       ready.count_down();
       go.wait();
-      const double cpu0 = thread_cpu_seconds();
       if (statuses[j].ok()) statuses[j] = jobs[j]->run(deadline);
-      jobs[j]->thread_cpu = thread_cpu_seconds() - cpu0;
     });
   ready.wait();
   const Stopwatch clock;
@@ -187,7 +186,7 @@ Status run_workload(const PortFactory& ports, const Workload& w, uint64_t region
     const WorkloadResult& r = jobs[j]->result;
     total.read_ops += r.read_ops;
     total.write_ops += r.write_ops;
-    total.serial_cpu_seconds = std::max(total.serial_cpu_seconds, jobs[j]->thread_cpu);
+    total.serial_cpu_seconds = std::max(total.serial_cpu_seconds, r.serial_cpu_seconds);
     total.read_bytes += r.read_bytes;
     total.write_bytes += r.write_bytes;
     total.read_latency.merge(r.read_latency);
