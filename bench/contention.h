@@ -4,9 +4,11 @@
 //   crypto alone    the provider kept busy at the workload's block size
 //   together        both at once, independent of each other (the OCF paper's setting:
 //                   crypto and storage traffic sharing cores, memory and bus)
-//   datapath        the workload through the engine with cipher_null, passed through on
-//                   the queue thread (no cipher work and no handoff to a worker at all):
-//                   the engine's own cost and ceiling
+//   datapath        the workload through the engine with cipher_null: the engine's own
+//                   cost and ceiling. For a host-cpu provider, that provider's cipher_null
+//                   (its hand-off to the workers and back included, which the encrypted
+//                   engine pays too); for a card or a drive, passed through on the queue
+//                   thread (their hand-off is the cipher stage)
 //   encrypted       the workload through the engine with this provider: the placement's
 //                   real throughput, which the model predicts from the phases above
 // plus a memcpy measurement of memory bandwidth, once per run, and an untimed pass of the

@@ -227,7 +227,8 @@ Status run_crypto_load(Provider& provider, const CryptoLoadOptions& options,
   Load load(*session, spec, options, stop);  // its working set resident before the clock
   const CounterDelta before = CounterDelta::read(provider.counters());
   const Stopwatch clock;
-  if (Status s = load.run(deadline_after(options.seconds)); !s.ok()) return s.in("bench crypto: " + provider.info().name);
+  if (Status s = load.run(deadline_after(options.seconds)); !s.ok())
+    return s.in("bench crypto: " + provider.info().name);
   out->seconds = clock.wall_seconds();
   out->cpu_seconds = clock.cpu_seconds();
   out->requests = load.completed();

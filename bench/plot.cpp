@@ -215,7 +215,8 @@ std::string contention_script(const ContentionReport& r) {
        "'' using 8 title 'engine, cipher_null' noenhanced, "
        "'' using 5 title 'encrypted (measured)', '' using 6 title 'model prediction'\n";
   if (logarithmic) s += "unset logscale y\n";
-  s += "set title 'Model ceiling per placement (resources known on this machine)'\nset yrange [0:*]\n"
+  s += "set title 'Model ceiling per placement (resources known on this machine)'\n"
+       "set yrange [0:*]\n"
        "plot $placements using 2:xtic(1) title 'host-cpu', '' using 3 title 'lookaside-card', "
        "'' using 4 title 'inline-device'\n";
   s += "unset multiplot\n";
