@@ -19,6 +19,7 @@
 #include "backends/software/software_provider.h"
 #include "base/secure_bytes.h"
 #include "engine/engine.h"
+#include "engine/ring_queue.h"
 
 namespace ublkcrypt::testing {
 
@@ -150,12 +151,16 @@ struct CompletionLog final : BlockCompletion {
   }
 };
 
-inline void drain(EngineQueue& queue) {
-  while (queue.in_flight() > 0) queue.wait_and_process();
+// The engine's queue on a ring, as the ublk queue thread runs it.
+inline std::unique_ptr<RingQueue> open_queue(Engine& engine, unsigned depth) {
+  std::unique_ptr<RingQueue> queue;
+  Status s = RingQueue::open(engine, depth, &queue);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  return queue;
 }
 
 // Runs one request to completion and returns its status.
-inline Status run_one(EngineQueue& queue, BlockOp op, uint64_t offset, uint32_t length,
+inline Status run_one(RingQueue& queue, BlockOp op, uint64_t offset, uint32_t length,
                       uint8_t* buffer, bool fua = false) {
   CompletionLog log;
   BlockRequest request;
@@ -166,7 +171,7 @@ inline Status run_one(EngineQueue& queue, BlockOp op, uint64_t offset, uint32_t 
   request.fua = fua;
   request.completion = &log;
   queue.submit(&request);
-  drain(queue);
+  queue.drain();
   REQUIRE(log.entries.size() == 1);
   return log.entries[0].status;
 }

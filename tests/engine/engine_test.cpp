@@ -1,6 +1,5 @@
 // The engine against real files, real io_uring and real OpenSSL (software provider).
 #include <doctest/doctest.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,10 +34,10 @@ std::vector<uint8_t> decrypt_from_disk(const std::string& path, const TestKey& k
 // Random reads, writes and flushes, several in flight, against a plaintext model. Requests
 // in flight never overlap a write in flight, so the model is exact. With cipher_null the
 // software provider completes runs inside Session::submit, on this thread: the engine's
-// inline path. With `shared_ring` the queue runs on a ring of the test's own, as on a ublk
-// queue thread: storage I/O rides that ring and wait_and_process() waits on it.
+// inline path. The queue runs on a ring, as on a ublk queue thread: storage I/O rides that
+// ring and wait_and_process() waits on it.
 void random_workload(const std::string& base_dir, uint32_t sector_size, uint64_t data_offset,
-                     CipherMode mode = CipherMode::aes_xts_plain64, bool shared_ring = false) {
+                     CipherMode mode = CipherMode::aes_xts_plain64) {
   TempDir dir(base_dir);
   const std::string path = dir.file("image");
   make_image(path, data_offset + kImageBytes);
@@ -48,14 +47,7 @@ void random_workload(const std::string& base_dir, uint32_t sector_size, uint64_t
   config.max_io_bytes = 256 * 1024;
   auto engine = open_engine(open_file(path), key, config);
   REQUIRE(engine->size_bytes() == kImageBytes);
-  IoRing ring;  // outlives the queue
-  std::unique_ptr<EngineQueue> queue;
-  if (shared_ring) {
-    REQUIRE(ring.init(64, 0, /*cooperative=*/true).ok());
-    REQUIRE(engine->open_queue(16, &ring, &queue).ok());
-  } else {
-    REQUIRE(engine->open_queue(16, &queue).ok());
-  }
+  auto queue = open_queue(*engine, 16);
 
   // The model starts as what the pattern-filled image decrypts to.
   std::vector<uint8_t> model = decrypt_from_disk(path, key, data_offset, 0, kImageBytes);
@@ -141,7 +133,7 @@ void random_workload(const std::string& base_dir, uint32_t sector_size, uint64_t
     }
     queue->wait_and_process();
   }
-  drain(*queue);
+  queue->drain();
   CHECK(checker.reads > 500);
   CHECK(checker.writes > 500);
   CHECK(checker.flushes > 10);
@@ -172,14 +164,14 @@ struct WatchedVolume {
     engine = open_engine(
         std::make_unique<FaultInjectingStorage>(open_file(path, read_only_backing), &probe),
         key, config);
-    REQUIRE(engine->open_queue(8, &queue).ok());
+    queue = open_queue(*engine, 8);
   }
   TempDir dir;
   std::string path;
   TestKey key;
   StorageProbe probe;
   std::unique_ptr<Engine> engine;
-  std::unique_ptr<EngineQueue> queue;
+  std::unique_ptr<RingQueue> queue;
 };
 
 }  // namespace
@@ -198,18 +190,6 @@ TEST_CASE("random reads, writes and flushes match a plaintext model; disk holds 
   SUBCASE("cipher_null, tmpfs file") {
     random_workload("/dev/shm", 4096, 0, CipherMode::null);
   }
-  SUBCASE("on a shared ring: O_DIRECT file") {
-    random_workload("/var/tmp", 512, 16384, CipherMode::aes_xts_plain64, true);
-  }
-  SUBCASE("on a shared ring: tmpfs file (synchronous writes)") {
-    random_workload("/dev/shm", 4096, 1 << 20, CipherMode::aes_xts_plain64, true);
-  }
-  SUBCASE("on a shared ring: cipher_null, tmpfs file") {
-    random_workload("/dev/shm", 4096, 0, CipherMode::null, true);
-  }
-  SUBCASE("on a shared ring: cipher_null, O_DIRECT file") {
-    random_workload("/var/tmp", 512, 0, CipherMode::null, true);
-  }
 }
 
 TEST_CASE("a sector written by the engine is the provider's encryption of it at its number") {
@@ -224,8 +204,7 @@ TEST_CASE("a sector written by the engine is the provider's encryption of it at 
     config.data_offset = data_offset;
     auto engine = open_engine(open_file(path), key, config);
     REQUIRE(engine->storage_info().direct_io);
-    std::unique_ptr<EngineQueue> queue;
-    REQUIRE(engine->open_queue(4, &queue).ok());
+    auto queue = open_queue(*engine, 4);
 
     const uint64_t sector = 37;
     AlignedBuffer plain(sector_size), buffer(sector_size);
@@ -238,8 +217,8 @@ TEST_CASE("a sector written by the engine is the provider's encryption of it at 
     auto reference = open_session(key);
     REQUIRE(reference->run({Direction::encrypt, plain.data, expected.data(), sector, 1}).ok());
     CHECK(read_file(path, data_offset + sector * sector_size, sector_size) == expected);
-    // A write is encrypted in place: the caller's buffer now holds the ciphertext.
-    CHECK(std::memcmp(buffer.data, expected.data(), sector_size) == 0);
+    // A write is encrypted out of place: the caller's buffer still holds the plaintext.
+    CHECK(std::memcmp(buffer.data, plain.data, sector_size) == 0);
     // The same plaintext one sector later encrypts differently (the IV is the position).
     std::vector<uint8_t> next(sector_size);
     REQUIRE(reference->run({Direction::encrypt, plain.data, next.data(), sector + 1, 1}).ok());
@@ -280,7 +259,7 @@ TEST_CASE("a flush completes after the writes before it, and their data is then 
     for (unsigned i = 0; i < kWrites; ++i) batch[i] = &writes[i];
     batch[kWrites] = &flush;
     v.queue->submit(batch);
-    drain(*v.queue);
+    v.queue->drain();
     REQUIRE(log.entries.size() == kWrites + 1);
     CHECK(log.entries.back().request == &flush);
   }
@@ -297,15 +276,13 @@ TEST_CASE("a flush completes after the writes before it, and their data is then 
     auto held = v.probe.held;
     v.probe.held = {held[1]};  // keep the first write held, release the later one
     v.probe.hold_writes = false;
-    eventfd_write(v.queue->event_fd(), 1);
     while (log.entries.empty()) v.queue->wait_and_process();
     CHECK(log.entries[0].request == &later);
     v.queue->process();
     CHECK(log.find(&flush) == nullptr);
     CHECK(v.probe.count(StorageOp::flush) == 0);
     v.probe.held = {held[0]};
-    eventfd_write(v.queue->event_fd(), 1);
-    drain(*v.queue);
+    v.queue->drain();
     REQUIRE(log.entries.size() == 3);
     CHECK(log.position(&writes[0]) < log.position(&flush));
     CHECK(v.probe.count(StorageOp::flush) == 1);
@@ -332,7 +309,7 @@ TEST_CASE("write_zeroes reads back zeros and writes encrypted zeros") {
   for (const char* base : {"/var/tmp", "/dev/shm"}) {
     CAPTURE(base);
     WatchedVolume v(base);
-    // More requests than scratch buffers, each longer than one scratch chunk.
+    // More requests than the queue's bounce buffers, each longer than max_io_bytes.
     constexpr unsigned kRequests = 6;
     constexpr uint32_t kLength = 300 * 1024;
     CompletionLog log;
@@ -344,7 +321,7 @@ TEST_CASE("write_zeroes reads back zeros and writes encrypted zeros") {
       requests[i].completion = &log;
       v.queue->submit(&requests[i]);
     }
-    drain(*v.queue);
+    v.queue->drain();
     REQUIRE(log.entries.size() == kRequests);
     for (const auto& e : log.entries) CHECK_MESSAGE(e.status.ok(), e.status.message());
     AlignedBuffer back(kLength);
@@ -432,8 +409,7 @@ TEST_CASE("a read-only volume refuses changes and still reads") {
   config.allow_discards = true;
   auto engine = open_engine(
       std::make_unique<FaultInjectingStorage>(open_file(path, true), &probe), make_key(), config);
-  std::unique_ptr<EngineQueue> queue;
-  REQUIRE(engine->open_queue(4, &queue).ok());
+  auto queue = open_queue(*engine, 4);
   AlignedBuffer buffer(4096);
   for (BlockOp op : {BlockOp::write, BlockOp::write_zeroes, BlockOp::discard}) {
     Status s = run_one(*queue, op, 0, 4096, buffer.data);
@@ -478,7 +454,7 @@ TEST_CASE("a failing write fails only its own request") {
     writes[i].buffer = buffers[i]->data;
     writes[i].completion = &log;
     v.queue->submit(&writes[i]);
-    drain(*v.queue);  // one at a time, so "the third write" is writes[2]
+    v.queue->drain();  // one at a time, so "the third write" is writes[2]
   }
   REQUIRE(log.entries.size() == kWrites);
   for (unsigned i = 0; i < kWrites; ++i) {
