@@ -1,6 +1,7 @@
-// The engine's random workload: reads, writes and flushes, several in flight, checked
-// against a plaintext model; then the whole device read back through the engine, and the
-// backing decrypted independently. What the engine tests and the failover tests share.
+// The engine's random workload: reads, writes, write_zeroes and flushes, several in
+// flight, checked against a plaintext model; then the whole device read back through the
+// engine, and the backing decrypted independently. What the engine tests and the failover
+// tests share.
 #pragma once
 
 #include <algorithm>
@@ -80,7 +81,7 @@ inline void random_workload(const Workload& w) {
   struct Checker final : BlockCompletion {
     std::vector<uint8_t>* model;
     std::vector<std::unique_ptr<Slot>>* slots;
-    unsigned completed = 0, reads = 0, writes = 0, flushes = 0, wrong_reads = 0;
+    unsigned completed = 0, reads = 0, writes = 0, zeroes = 0, flushes = 0, wrong_reads = 0;
     std::string first_wrong;
     void block_done(BlockRequest* request, Status status) override {
       REQUIRE_MESSAGE(status.ok(), status.message());
@@ -98,6 +99,9 @@ inline void random_workload(const Workload& w) {
       } else if (request->op == BlockOp::write) {
         ++writes;
         std::memcpy(model->data() + request->offset, slot->written.data(), request->length);
+      } else if (request->op == BlockOp::write_zeroes) {
+        ++zeroes;
+        std::memset(model->data() + request->offset, 0, request->length);
       } else {
         ++flushes;
       }
@@ -142,9 +146,10 @@ inline void random_workload(const Workload& w) {
         const uint32_t max_sectors = config.max_io_bytes / w.sector_size;
         r.length = uint32_t(1 + rng() % max_sectors) * w.sector_size;
         r.offset = (rng() % ((kImageBytes - r.length) / w.sector_size + 1)) * w.sector_size;
-        r.op = dice < 50 ? BlockOp::read : BlockOp::write;
+        r.op = dice < 8 ? BlockOp::write_zeroes : dice < 50 ? BlockOp::read : BlockOp::write;
         r.fua = r.op == BlockOp::write && dice % 10 == 0;
-        if (overlaps_write_in_flight(r.offset, r.length, r.op == BlockOp::write)) continue;
+        if (r.op == BlockOp::write_zeroes) r.buffer = nullptr;
+        if (overlaps_write_in_flight(r.offset, r.length, r.op != BlockOp::read)) continue;
         if (r.op == BlockOp::write) {
           slot->written.resize(r.length);
           fill_random(slot->written.data(), r.length, rng);
@@ -162,6 +167,7 @@ inline void random_workload(const Workload& w) {
   drain(*queue);
   CHECK(checker.reads > w.ops / 6);
   CHECK(checker.writes > w.ops / 6);
+  CHECK(checker.zeroes > w.ops / 300);
   CHECK(checker.flushes > w.ops / 300);
   CHECK_MESSAGE(checker.wrong_reads == 0, checker.wrong_reads, " of ", checker.reads,
                 " reads differ from the model, the first at ", checker.first_wrong);
