@@ -57,13 +57,14 @@ Status open_engine(const std::string& target, Provider& provider, const CryptoLo
 // The workload through the engine with `provider` and `c`'s cipher.
 Status run_engine_phase(const std::string& target, Provider& provider, const CryptoLoadOptions& c,
                         const Workload& w, uint64_t region, WorkloadResult* out,
-                        CounterDelta* counters) {
+                        CounterDelta* counters, uint64_t* storage_bytes = nullptr) {
   std::unique_ptr<Engine> engine;
   if (Status s = open_engine(target, provider, c, &engine); !s.ok())
     return s.in("bench " + target);
   const CounterDelta before = CounterDelta::read(provider.counters());
   if (Status s = run_workload(engine_ports(*engine), w, region, nullptr, out); !s.ok()) return s;
   if (counters) *counters = CounterDelta::between(before, CounterDelta::read(provider.counters()));
+  if (storage_bytes) *storage_bytes = engine->storage_bytes();
   return Status::Ok();
 }
 
@@ -86,6 +87,7 @@ struct Round {
   WorkloadResult datapath;
   WorkloadResult encrypted;
   CounterDelta encrypted_counters;
+  uint64_t encrypted_storage_bytes = 0;
 };
 
 Status run_round(const std::string& target, Provider& provider,
@@ -131,7 +133,7 @@ Status run_round(const std::string& target, Provider& provider,
   auto encrypted = [&] {
     progress.phase(where + ": encrypted (engine)", seconds);
     return run_engine_phase(target, provider, c, w, region, &r->encrypted,
-                            &r->encrypted_counters);
+                            &r->encrypted_counters, &r->encrypted_storage_bytes);
   };
   // The engine phases take turns at going first. The first follows the heavy "together"
   // phase (in a VM the host may still be writing QEMU's disk file back), and in a fixed
@@ -201,6 +203,7 @@ Status run_cell(const ContentionOptions& o, const std::string& target, Provider&
   const Round& median_encrypted = all[median_index(all, wmbs(&Round::encrypted))];
   cell->encrypted = median_encrypted.encrypted;
   cell->encrypted_counters = median_encrypted.encrypted_counters;
+  cell->encrypted_storage_bytes = median_encrypted.encrypted_storage_bytes;
 
   cell->other_cores = all[median_index(all, [](const Round& r) { return r.other_cores; })]
                           .other_cores;
@@ -232,8 +235,7 @@ double ContentionCell::bus_per_byte() const {
                double(encrypted_counters.payload_bytes));
 }
 double ContentionCell::storage_dma_per_byte() const {
-  // The engine writes (or reads) exactly the user's bytes, as ciphertext, to the backing.
-  return encrypted.bytes() ? 1.0 : 0.0;
+  return ratio(double(encrypted_storage_bytes), double(encrypted.bytes()));
 }
 double ContentionCell::memory_per_byte() const {
   for (const ResourceLimit& l : prediction.limits)

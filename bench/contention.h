@@ -65,6 +65,7 @@ struct ContentionCell {
   WorkloadResult datapath;          // engine, cipher_null
   WorkloadResult encrypted;
   CounterDelta encrypted_counters;  // the provider's counters over the encrypted phase
+  uint64_t encrypted_storage_bytes = 0;  // what the backing moved in it (Engine::storage_bytes)
   double other_cores = -1;          // CPU other processes took in the together phase (-1: unknown)
   MachineFigures figures;           // the model's inputs, from the phases above
   PlacementPrediction prediction;   // for this provider's placement

@@ -120,7 +120,8 @@ std::string format_table(const ContentionReport& r) {
         c.crypto_together.mbs(), c.crypto_ratio(), c.encrypted.mbs(), c.encrypted_ratio());
 
   out += "\n# Bytes moved per user byte in the encrypted phase: memory from the model's byte\n"
-         "# flow; copies and bus from the provider's counters; storage DMA from the engine.\n"
+         "# flow; copies and bus from the provider's counters; storage DMA: the bytes the\n"
+         "# engine counted its backing move, over the user bytes.\n"
          "# CPU: us per MB of the cipher alone, of the engine with cipher_null, and of the\n"
          "# encrypted phase; cores left = CPUs less what other processes took (together phase).\n";
   out += fmt::format("{:<{}} {:<9} {:>7} {:>7} {:>7} {:>12} | {:>8} {:>8} {:>8} {:>11}\n",

@@ -77,5 +77,8 @@ uint32_t Engine::sector_size() const { return impl_->geometry.sector_size; }
 const EngineConfig& Engine::config() const { return impl_->config; }
 const StorageInfo& Engine::storage_info() const { return impl_->storage->info(); }
 Session& Engine::session() { return *impl_->session; }
+uint64_t Engine::storage_bytes() const {
+  return impl_->storage_bytes.load(std::memory_order_relaxed);
+}
 
 }  // namespace ublkcrypt

@@ -81,6 +81,9 @@ class Engine {
   const EngineConfig& config() const;
   const StorageInfo& storage_info() const;
   Session& session();
+  // Bytes the backing transferred for reads and writes, over every queue: what the bench
+  // counts as storage traffic per user byte (any thread; a statistic, read relaxed).
+  uint64_t storage_bytes() const;
 
   // A queue for the calling thread on its ring; all calls on the queue come from that
   // thread. Storage I/O goes out with the ring owner's next submit, and the queue's own

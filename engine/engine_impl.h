@@ -2,6 +2,7 @@
 // requests against it).
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "backends/registry.h"
@@ -16,6 +17,7 @@ struct Engine::Impl {
   VolumeGeometry geometry;
   std::unique_ptr<Storage> storage;
   std::unique_ptr<Session> session;
+  std::atomic<uint64_t> storage_bytes{0};  // see Engine::storage_bytes()
 };
 
 }  // namespace ublkcrypt

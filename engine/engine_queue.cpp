@@ -353,6 +353,8 @@ void EngineQueue::Impl::crypto_finished(Internal* in) {
 void EngineQueue::Impl::storage_done(StorageIo* io, Status status, uint32_t bytes) {
   Internal* in = static_cast<Internal::Io*>(io)->owner;
   ++completed;
+  if (io->op == StorageOp::read || io->op == StorageOp::write)
+    engine->storage_bytes.fetch_add(bytes, std::memory_order_relaxed);
   const BlockRequest& request = *in->request;
   if (!status.ok()) {
     finish(in, std::move(status));

@@ -51,19 +51,21 @@ TEST_CASE("a short contention run is complete and self-consistent") {
   CHECK(c.crypto_together.bytes > 0);
   CHECK(c.crypto_alone.bytes == c.crypto_alone.requests * 64 * 1024);
 
-  // Ratios are together / alone of the figures reported beside them.
-  CHECK(c.storage_ratio() == doctest::Approx(c.storage_together.mbs() / c.storage_alone.mbs()));
-  CHECK(c.crypto_ratio() == doctest::Approx(c.crypto_together.mbs() / c.crypto_alone.mbs()));
-  CHECK(c.encrypted_ratio() == doctest::Approx(c.encrypted.mbs() / c.storage_alone.mbs()));
+  // Every ratio was measured (the formulas themselves: "a cell's ratios" below).
+  CHECK(c.storage_ratio() > 0);
+  CHECK(c.crypto_ratio() > 0);
+  CHECK(c.encrypted_ratio() > 0);
 
   // The provider's counters: the crypto phase's payload is what the load counted, and in
   // the encrypted phase every user byte went through the cipher exactly once.
   CHECK(c.crypto_alone.counters.payload_bytes == c.crypto_alone.bytes);
   CHECK(c.encrypted_counters.payload_bytes == c.encrypted.bytes());
   CHECK(c.encrypted_counters.errors == 0);
-  // Software: no card, no extra copies; memory 3 bytes per user byte; storage DMA once.
+  // Software: no card, no extra copies; memory 3 bytes per user byte; the backing moved
+  // each user byte once (the engine's count of storage bytes against the workload's).
   CHECK(c.copies_per_byte() == 0);
   CHECK(c.bus_per_byte() == 0);
+  CHECK(c.encrypted_storage_bytes == c.encrypted.bytes());
   CHECK(c.storage_dma_per_byte() == 1);
   CHECK(c.memory_per_byte() == 3);
 
@@ -98,6 +100,34 @@ TEST_CASE("a short contention run is complete and self-consistent") {
                    c.encrypted.mbs()) >= 1);
 }
 
+TEST_CASE("a cell's ratios and per-byte figures, by hand") {
+  ContentionCell c;
+  c.storage_alone.write_bytes = 400'000'000;
+  c.storage_alone.seconds = 2;  // 200 MB/s
+  c.storage_together.write_bytes = 300'000'000;
+  c.storage_together.seconds = 2;  // 150 MB/s
+  c.crypto_alone.bytes = 900'000'000;
+  c.crypto_alone.seconds = 1;  // 900 MB/s
+  c.crypto_together.bytes = 600'000'000;
+  c.crypto_together.seconds = 1;  // 600 MB/s
+  c.encrypted.write_bytes = 100'000'000;
+  c.encrypted.seconds = 1;  // 100 MB/s
+  c.encrypted_counters.payload_bytes = 100'000'000;
+  c.encrypted_counters.copy_bytes = 50'000'000;
+  c.encrypted_counters.bytes_to_device = 100'000'000;
+  c.encrypted_counters.bytes_from_device = 100'000'000;
+  c.encrypted_storage_bytes = 200'000'000;  // written twice
+  CHECK(c.storage_ratio() == doctest::Approx(0.75));
+  CHECK(c.crypto_ratio() == doctest::Approx(2.0 / 3));
+  CHECK(c.encrypted_ratio() == doctest::Approx(0.5));
+  CHECK(c.copies_per_byte() == doctest::Approx(0.5));
+  CHECK(c.bus_per_byte() == doctest::Approx(2.0));
+  CHECK(c.storage_dma_per_byte() == doctest::Approx(2.0));
+  // Nothing measured: no ratio rather than a division by zero.
+  CHECK(ContentionCell{}.storage_ratio() == 0);
+  CHECK(ContentionCell{}.storage_dma_per_byte() == 0);
+}
+
 TEST_CASE("an inline device runs with cipher_null: the drive encrypts") {
   TempFile file(16 << 20);
   ProgressDisplay quiet(false);
@@ -113,6 +143,7 @@ TEST_CASE("an inline device runs with cipher_null: the drive encrypts") {
   CHECK(c.cipher == "cipher_null-ecb");
   CHECK(c.encrypted_counters.payload_bytes == c.encrypted.bytes());
   CHECK(c.copies_per_byte() == 0);
+  CHECK(c.storage_dma_per_byte() == 1);
   CHECK(c.memory_per_byte() == 1);
   CHECK(c.prediction.ceiling_mbs > 0);
 }
