@@ -24,7 +24,8 @@ for i in $(seq "$count"); do
     rc=$?
     [ $rc = 0 ] && passed=$((passed + 1))
     echo "repeat: run $i/$count: exit $rc, $(( $(date +%s) - t0 )) s wall"
-    grep '^run-vm: .*\(boot [12]): kernel\|^run-vm: guest never reached' "$dir/run$i.out" | sed 's/^/    /'
+    grep -E '^run-vm: .*\(boot [12]\): kernel|^run-vm: guest never reached' "$dir/run$i.out" |
+        awk '!seen[$0]++' | sed 's/^/    /'
     [ -z "$show" ] || tr -d '\r' <"$dir/run$i.console.log" | grep -E "$show" | sed 's/^/    /'
 done
 echo "repeat: $count runs, $passed passed, $((count - passed)) failed"
