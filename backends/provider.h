@@ -8,6 +8,19 @@
 //
 // Work is a CryptoRequest: one contiguous run of sectors. Requests are submitted in batches
 // and complete asynchronously through a callback that may run on any thread.
+//
+// The contract that makes failover safe: a request either completes whole, or its input is
+// exactly as it was, so the retry on the next provider transforms every sector once.
+//   - Runs are out of place: a provider reads src and writes dst, and never writes src.
+//     What a failed request left in dst is undefined; the retry rewrites all of it, and
+//     the consumer reads dst only after success. The engine keeps it with per-request
+//     bounce buffers (engine/bounce_buffers.h).
+//   - In place (src == dst) is kept for the identity cipher (cipher_null: a run applied to
+//     k of its n sectors, twice, or once is the same) and for runs whose session does not
+//     fail over (a benchmark of one provider). A Session never retries a failed in-place
+//     run of any other cipher: it may be partly transformed, so it fails for real.
+// A provider may complete sectors in any order and copy each into dst as it finishes:
+// nothing about a partial dst is promised.
 #pragma once
 
 #include <atomic>
@@ -32,8 +45,8 @@ const char* placement_name(Placement p);
 
 enum class Direction { encrypt, decrypt };
 
-// One contiguous run of sectors. src and dst may be the same buffer (in place) or must not
-// overlap at all. Length is sector_count * session sector size.
+// One contiguous run of sectors. src and dst must not overlap at all, or be the same buffer
+// (in place: see the contract above). Length is sector_count * session sector size.
 struct SectorRun {
   Direction direction = Direction::encrypt;
   const uint8_t* src = nullptr;

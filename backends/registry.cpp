@@ -130,7 +130,10 @@ void Session::submit(std::span<CryptoRequest* const> requests) {
 }
 
 void Session::provider_done(CryptoRequest* request, Status status) {
-  if (status.ok() || !failover_ || !is_provider_failure(status.code())) {
+  // A failed in-place run may be partly transformed: a retry would transform those sectors
+  // twice (provider.h's contract), so only the identity cipher retries in place.
+  const bool retry_safe = request->run.src != request->run.dst || spec_.mode == CipherMode::null;
+  if (status.ok() || !failover_ || !retry_safe || !is_provider_failure(status.code())) {
     request->attempts = 0;
     request->completion->crypto_done(request, std::move(status));
     return;

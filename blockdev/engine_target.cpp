@@ -29,34 +29,17 @@ class EngineTarget final : public QueueTarget, private BlockCompletion {
                bool read_only)
       : queue_(std::move(queue)), requests_(depth + 1), done_(done), read_only_(read_only) {}
 
-  void queue_io(unsigned tag, const ublksrv_io_desc& iod, uint8_t* buffer) override {
+  void queue_io(unsigned tag, const BlockRequest& io) override {
     BlockRequest& r = requests_[tag];
-    r.fua = false;
-    r.offset = iod.start_sector << 9;  // ublk counts 512-byte sectors whatever the block size
-    r.length = iod.nr_sectors << 9;
-    r.buffer = buffer;
+    r.op = io.op;
+    r.fua = io.fua;
+    r.offset = io.offset;
+    r.length = io.length;
+    r.buffer = io.buffer;
     r.completion = this;
-    switch (iod.op_flags & 0xff) {
-      case UBLK_IO_OP_READ: r.op = BlockOp::read; break;
-      case UBLK_IO_OP_WRITE:
-        r.op = BlockOp::write;
-        r.fua = (iod.op_flags >> 8) & (UBLK_IO_F_FUA >> 8);
-        break;
-      case UBLK_IO_OP_FLUSH:
-        r.op = BlockOp::flush;
-        r.offset = 0;
-        r.length = 0;
-        break;
-      case UBLK_IO_OP_DISCARD: r.op = BlockOp::discard; break;
-      case UBLK_IO_OP_WRITE_ZEROES: r.op = BlockOp::write_zeroes; break;
-      default:
-        done_->io_done(tag, -EOPNOTSUPP);
-        return;
-    }
     queue_->submit(&r);
   }
 
-  int event_fd() const override { return -1; }  // the engine queue reads it on the ring
   void process() override { queue_->process(); }
   unsigned in_flight() const override { return queue_->in_flight(); }
 

@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "base/status.h"
-#include "blockdev/ublk_uapi.h"
+#include "engine/engine.h"
 #include "engine/io_ring.h"
 
 namespace ublkcrypt {
@@ -28,14 +28,13 @@ class QueueTarget {
  public:
   virtual ~QueueTarget() = default;
 
-  // Starts request `tag`. `buffer` (max io size, 4096-aligned, owned by the queue) holds a
-  // write's data (copy mode: the kernel copied it in) and receives a read's data. The
-  // target ends the request with QueueIoDone::io_done(tag, ...), now or later in process().
-  virtual void queue_io(unsigned tag, const ublksrv_io_desc& iod, uint8_t* buffer) = 0;
+  // Starts request `tag`, which the queue decoded from its ublk descriptor into `io`'s op,
+  // fua, offset and length (in bytes). `io.buffer` (max io size, 4096-aligned, owned by
+  // the queue) holds a write's data (copy mode: the kernel copied it in) and receives a
+  // read's data. The target ends the request with QueueIoDone::io_done(tag, ...), later,
+  // in process(). The target hears its own wakeups on the queue's ring.
+  virtual void queue_io(unsigned tag, const BlockRequest& io) = 0;
 
-  // Readable when process() has work; -1 if the target needs no poll (it completes
-  // everything inline, or hears its own wakeups on the queue's ring).
-  virtual int event_fd() const = 0;
   // Runs ready completions. Never blocks. The queue calls it after every pass over the
   // ring's completions.
   virtual void process() = 0;

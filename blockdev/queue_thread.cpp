@@ -101,14 +101,12 @@ Status QueueThread::setup(const QueueTargetFactory& factory) {
     commands_[tag].queue = this;
     commands_[tag].tag = tag;
   }
-  target_poll_.fired = &target_ready_;
   stop_poll_.fired = &abandoned_;
 
   Status s = factory(config_.queue_id, depth, &ring_, this, &target_);
   if (!s.ok()) return s;
 
   for (unsigned tag = 0; tag < depth; ++tag) queue_command(tag, UBLK_IO_FETCH_REQ, -1);
-  if (target_->event_fd() >= 0) arm_poll(target_->event_fd(), &target_poll_);
   arm_poll(stop_fd_, &stop_poll_);
   const int r = ring_.submit(0);
   if (r < 0) return errno_status("submit FETCH_REQ", -r);
@@ -163,25 +161,43 @@ void QueueThread::handle_command(unsigned tag, int res) {
     return;
   }
   tags_[tag] = TagState::in_target;
+  // The one decode of the ublk descriptor: the counters and the target both use `io`.
   const ublksrv_io_desc& iod = descs_[tag];
-  const uint64_t bytes = static_cast<uint64_t>(iod.nr_sectors) << 9;
+  BlockRequest io;
+  io.offset = iod.start_sector << 9;  // ublk counts 512-byte sectors whatever the block size
+  io.length = iod.nr_sectors << 9;
+  io.buffer = buffers_ + static_cast<size_t>(tag) * config_.max_io_bytes;
   switch (iod.op_flags & 0xff) {
     case UBLK_IO_OP_READ:
+      io.op = BlockOp::read;
       counters_.reads.fetch_add(1, std::memory_order_relaxed);
-      counters_.read_bytes.fetch_add(bytes, std::memory_order_relaxed);
+      counters_.read_bytes.fetch_add(io.length, std::memory_order_relaxed);
       break;
     case UBLK_IO_OP_WRITE:
+      io.op = BlockOp::write;
+      io.fua = (iod.op_flags >> 8) & (UBLK_IO_F_FUA >> 8);
       counters_.writes.fetch_add(1, std::memory_order_relaxed);
-      counters_.write_bytes.fetch_add(bytes, std::memory_order_relaxed);
+      counters_.write_bytes.fetch_add(io.length, std::memory_order_relaxed);
       break;
-    case UBLK_IO_OP_FLUSH: counters_.flushes.fetch_add(1, std::memory_order_relaxed); break;
-    case UBLK_IO_OP_DISCARD: counters_.discards.fetch_add(1, std::memory_order_relaxed); break;
+    case UBLK_IO_OP_FLUSH:
+      io.op = BlockOp::flush;
+      io.offset = 0;
+      io.length = 0;
+      counters_.flushes.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case UBLK_IO_OP_DISCARD:
+      io.op = BlockOp::discard;
+      counters_.discards.fetch_add(1, std::memory_order_relaxed);
+      break;
     case UBLK_IO_OP_WRITE_ZEROES:
+      io.op = BlockOp::write_zeroes;
       counters_.write_zeroes.fetch_add(1, std::memory_order_relaxed);
       break;
-    default: break;
+    default:
+      io_done(tag, -EOPNOTSUPP);
+      return;
   }
-  target_->queue_io(tag, iod, buffers_ + static_cast<size_t>(tag) * config_.max_io_bytes);
+  target_->queue_io(tag, io);
 }
 
 bool QueueThread::finished() const {
@@ -203,10 +219,6 @@ void QueueThread::run() {
     ring_.dispatch();
     // Also after new requests: a target may finish some work inline and signal late.
     target_->process();
-    if (target_ready_) {
-      target_ready_ = false;
-      arm_poll(target_->event_fd(), &target_poll_);
-    }
   }
   // Hand the last commits to the kernel before leaving (they may be its final answers).
   ring_.submit(0);

@@ -60,7 +60,7 @@ class QueueThread final : private QueueIoDone {
  private:
   enum class TagState : uint8_t { with_kernel, in_target, aborted };
 
-  // Where each ring completion of ours goes: a tag's command, or one of the two polls.
+  // Where each ring completion of ours goes: a tag's command, or the stop poll.
   struct TagCommand final : IoRing::Completion {
     QueueThread* queue = nullptr;
     unsigned tag = 0;
@@ -84,8 +84,7 @@ class QueueThread final : private QueueIoDone {
   QueueConfig config_;
   IoRing ring_;
   std::vector<TagCommand> commands_;  // by tag
-  PollDone target_poll_, stop_poll_;
-  bool target_ready_ = false;
+  PollDone stop_poll_;
   const ublksrv_io_desc* descs_ = nullptr;  // kernel-written, read-only mapping
   size_t descs_bytes_ = 0;
   uint8_t* buffers_ = nullptr;  // depth * max_io_bytes

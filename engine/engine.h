@@ -5,6 +5,13 @@
 // before it, then make the backing durable. Many requests are in flight at once, so crypto
 // of one overlaps storage I/O of others. The engine never knows which provider runs, and
 // knows nothing of ublk: the block device (blockdev/) drives it through EngineQueue.
+//
+// One execution model: a queue runs on its thread's io_uring (io_ring.h), the ring the
+// ublk queue thread also sends its commands on. Tests and benchmarks drive the same path
+// through RingQueue (ring_queue.h).
+//
+// Crypto never transforms the caller's buffer in place (bounce_buffers.h): a crypto step
+// that fails part-way can then be retried whole on another provider.
 #pragma once
 
 #include <cstdint>
@@ -39,8 +46,9 @@ class BlockCompletion {
 };
 
 // Owned by the caller (per-queue arrays indexed by tag). The buffer belongs to the engine
-// while the request is in flight: a write is encrypted in place, so on completion the
-// buffer holds ciphertext. Buffers must be 4096-byte aligned.
+// while the request is in flight: a read fills it with plaintext; a write only reads it,
+// so it still holds the plaintext when the write completes. Buffers must be 4096-byte
+// aligned.
 class BlockRequest {
  public:
   BlockOp op = BlockOp::read;
@@ -74,12 +82,12 @@ class Engine {
   const StorageInfo& storage_info() const;
   Session& session();
 
-  // One queue per thread; all calls on a queue come from the thread that uses it.
-  Status open_queue(unsigned depth, std::unique_ptr<EngineQueue>* out);
-  // The same on the thread's shared ring (see io_ring.h): storage I/O goes out with the
-  // owner's next submit, and the queue's own wakeups (crypto completions from provider
-  // threads) arrive as a read of its eventfd on the ring, so event_fd() needs no poll. The
-  // owner calls process() after every dispatch() of the ring; the ring outlives the queue.
+  // A queue for the calling thread on its ring; all calls on the queue come from that
+  // thread. Storage I/O goes out with the ring owner's next submit, and the queue's own
+  // wakeups (crypto completions from provider threads) arrive as a read of an eventfd on
+  // the ring. The owner calls process() after every dispatch() of the ring; the ring
+  // outlives the queue. `depth` requests in flight have bounce buffers of their own; more
+  // are accepted and wait for one.
   Status open_queue(unsigned depth, IoRing* ring, std::unique_ptr<EngineQueue>* out);
 
  private:
@@ -106,15 +114,13 @@ class EngineQueue {
   // Starts several requests with one crypto batch and one storage system call.
   void submit(std::span<BlockRequest* const> requests);
 
-  // Readable (an eventfd) when process() has work to do: poll it from an event loop.
-  // On a shared ring the queue watches it itself (do not read it).
-  int event_fd() const;
   // Advances every request whose crypto or storage step finished; runs completions.
   // Never blocks.
   void process();
-  // Blocks until at least one event arrives, then process(). For simple loops and tests.
-  // On a shared ring: submits and waits on the ring and dispatches what arrives.
-  void wait_and_process();
+  // process(); if that moved nothing, submits and waits on the ring for one completion
+  // (at most `timeout_ms`; -1: no limit), dispatches what arrived and process()es again.
+  // For loops that own the ring.
+  void wait_and_process(int timeout_ms = -1);
   // Requests submitted and not yet completed.
   unsigned in_flight() const;
 

@@ -1,30 +1,32 @@
 // EngineQueue: the per-thread request pipeline.
 //
-//   read:          storage read -> decrypt in place -> complete
-//   write:         encrypt in place -> storage write (FUA as RWF_DSYNC) -> complete
-//   write_zeroes:  per chunk: zeros encrypted in a scratch buffer -> storage write
+//   read:          storage read into a bounce buffer -> decrypt into the caller's buffer
+//   write:         encrypt the caller's buffer into a bounce buffer -> storage write from
+//                  it (FUA as RWF_DSYNC) -> complete
+//   write_zeroes:  per chunk: zeros encrypted into a bounce buffer -> storage write
 //                  (zeros on disk would decrypt to garbage)
 //   discard:       punch a hole / BLKDISCARD -> complete
 //   flush:         wait for the writes accepted before it -> fdatasync -> complete
 //
-// Storage completions arrive on this thread (reap); crypto completions arrive on provider
-// threads and come over through the CompletionInbox. Both signal the same eventfd, so one
-// fd wakes the queue. On a shared ring (the ublk queue thread's) storage I/O rides the
-// owner's ring instead, and only the inbox uses the eventfd, read through that ring. A
-// provider that completes a run inside Session::submit (cipher_null in place) calls back on
-// this thread: those runs advance right after the submit, with no eventfd write and no
-// wakeup. Work started while handling completions is batched: one Session::submit and one
-// io_uring_submit (none on a shared ring: its owner submits) per process().
-#include <poll.h>
+// With cipher_null, reads and writes need no bounce buffer: the identity run in place is
+// the same whether it runs once, twice or fails part-way.
+//
+// Storage I/O rides the thread's ring, and its completions come through the ring's
+// dispatch(); crypto completions arrive on provider threads and come over through the
+// CompletionInbox, which signals an eventfd whose read stays armed on the ring. A provider
+// that completes a run inside Session::submit (cipher_null in place) calls back on this
+// thread: those runs advance right after the submit, with no eventfd write and no wakeup.
+// Work started while handling completions is batched: one Session::submit per process(),
+// and the ring's owner sends the storage I/O with its next submit.
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <fmt/format.h>
 #include <vector>
 
+#include "engine/bounce_buffers.h"
 #include "engine/completion_inbox.h"
 #include "engine/engine.h"
 #include "engine/engine_impl.h"
@@ -36,10 +38,6 @@ namespace ublkcrypt {
 namespace {
 
 using Internal = BlockRequest::Internal;
-
-// write_zeroes encrypts zeros in buffers of this size; a few per queue, shared in turn.
-constexpr uint32_t kScratchBytes = 128 * 1024;
-constexpr unsigned kScratchBuffers = 4;
 
 bool is_write(BlockOp op) {
   return op == BlockOp::write || op == BlockOp::write_zeroes || op == BlockOp::discard;
@@ -54,8 +52,8 @@ thread_local const void* tls_dispatching = nullptr;
 
 namespace {
 
-// On a shared ring: a read of the queue's eventfd stays armed there, and its completion is
-// the queue's wakeup (the ring's owner calls process() after dispatching it). The eventfd
+// A read of the queue's eventfd stays armed on the ring, and its completion is the queue's
+// wakeup (the ring's owner calls process() after dispatching it). The eventfd
 // is blocking, so the read waits in the kernel's poll, never in a worker; it also empties
 // the counter, so process() makes no eventfd_read call. Heap-held: if the read cannot be
 // cancelled its buffer must outlive the queue.
@@ -83,15 +81,21 @@ struct IgnoredCompletion final : IoRing::Completion {
 }  // namespace
 
 struct EngineQueue::Impl final : CryptoCompletion, StorageCompletion {
-  Impl(Engine::Impl* owner, int fd)
-      : engine(owner), session(owner->session.get()), event_fd(fd), inbox(fd) {}
+  Impl(Engine::Impl* owner, int fd, IoRing* r)
+      : engine(owner),
+        session(owner->session.get()),
+        bounce_reads_and_writes(owner->session->spec().mode != CipherMode::null),
+        event_fd(fd),
+        ring(r),
+        inbox(fd) {}
 
   Engine::Impl* engine;
   Session* session;
+  const bool bounce_reads_and_writes;  // false only for the identity cipher
   std::unique_ptr<StorageQueue> storage;
-  int event_fd;  // owned; the inbox signals it, and storage completions unless on a ring
-  IoRing* ring = nullptr;                 // the thread's shared ring, if any
-  std::unique_ptr<EventRead> event_read;  // on the shared ring
+  int event_fd;  // owned; the inbox signals it, its read is armed on the ring
+  IoRing* ring;
+  std::unique_ptr<EventRead> event_read;
   CompletionInbox inbox;
   FlushTracker flushes;
   std::vector<CryptoRequest*> crypto_batch;  // started at the next dispatch()
@@ -103,13 +107,12 @@ struct EngineQueue::Impl final : CryptoCompletion, StorageCompletion {
   Internal* inline_done = nullptr;
   Internal** inline_done_tail = &inline_done;
 
-  std::vector<uint8_t*> free_scratch;
-  std::vector<uint8_t*> all_scratch;
-  Internal* scratch_waiting = nullptr;  // FIFO of write_zeroes waiting for a buffer
-  Internal** scratch_waiting_tail = &scratch_waiting;
+  BounceBuffers bounce;
+  const uint8_t* zeros = nullptr;  // write_zeroes' source: max_io_bytes of zeros, read-only
+  Internal* bounce_waiting = nullptr;  // FIFO of requests waiting for a bounce buffer
+  Internal** bounce_waiting_tail = &bounce_waiting;
 
   ~Impl() {
-    for (uint8_t* buffer : all_scratch) std::free(buffer);
     if (event_fd >= 0) ::close(event_fd);
   }
 
@@ -117,12 +120,21 @@ struct EngineQueue::Impl final : CryptoCompletion, StorageCompletion {
   uint64_t backing_offset(uint64_t offset) const { return engine->config.data_offset + offset; }
 
   void start(BlockRequest* request);
+  bool needs_bounce(BlockOp op) const {
+    return op == BlockOp::write_zeroes ||
+           (bounce_reads_and_writes && (op == BlockOp::read || op == BlockOp::write));
+  }
+  void start_data(Internal* in);
   void dispatch();
   void advance_inline_done();
   void process();
 
-  void start_crypto(Internal* in, Direction direction, uint8_t* buffer, uint64_t offset,
-                    uint32_t length);
+  void start_crypto(Internal* in, Direction direction, const uint8_t* src, uint8_t* dst,
+                    uint64_t offset, uint32_t length);
+  // Where a read's ciphertext lands and a write's ciphertext is written from.
+  uint8_t* ciphertext_buffer(Internal* in) const {
+    return in->bounce != nullptr ? in->bounce : in->request->buffer;
+  }
   void start_storage(Internal* in, StorageOp op, uint8_t* buffer, uint64_t offset,
                      uint32_t length, bool fua);
   void next_zero_chunk(Internal* in);
@@ -154,26 +166,19 @@ void EngineQueue::Impl::start(BlockRequest* request) {
   if (is_write(request->op)) flushes.write_accepted(in);
   switch (request->op) {
     case BlockOp::read:
-      start_storage(in, StorageOp::read, request->buffer, backing_offset(request->offset),
-                    request->length, false);
-      break;
     case BlockOp::write:
-      start_crypto(in, Direction::encrypt, request->buffer, request->offset, request->length);
+    case BlockOp::write_zeroes:
+      if (needs_bounce(request->op) && (in->bounce = bounce.take()) == nullptr) {
+        in->stage = Internal::Stage::waiting_bounce;
+        *bounce_waiting_tail = in;
+        bounce_waiting_tail = &in->next;
+        break;
+      }
+      start_data(in);
       break;
     case BlockOp::discard:
       start_storage(in, StorageOp::discard, nullptr, backing_offset(request->offset),
                     request->length, false);
-      break;
-    case BlockOp::write_zeroes:
-      if (free_scratch.empty()) {
-        in->stage = Internal::Stage::waiting_scratch;
-        *scratch_waiting_tail = in;
-        scratch_waiting_tail = &in->next;
-        break;
-      }
-      in->scratch = free_scratch.back();
-      free_scratch.pop_back();
-      next_zero_chunk(in);
       break;
     case BlockOp::flush:
       if (volume().read_only) {  // nothing was written; nothing to make durable
@@ -186,12 +191,28 @@ void EngineQueue::Impl::start(BlockRequest* request) {
   }
 }
 
-void EngineQueue::Impl::start_crypto(Internal* in, Direction direction, uint8_t* buffer,
-                                     uint64_t offset, uint32_t length) {
+// A read, write or write_zeroes with its bounce buffer (if it needs one): its first step.
+void EngineQueue::Impl::start_data(Internal* in) {
+  const BlockRequest& request = *in->request;
+  switch (request.op) {
+    case BlockOp::read:
+      start_storage(in, StorageOp::read, ciphertext_buffer(in), backing_offset(request.offset),
+                    request.length, false);
+      break;
+    case BlockOp::write:
+      start_crypto(in, Direction::encrypt, request.buffer, ciphertext_buffer(in), request.offset,
+                   request.length);
+      break;
+    default:
+      next_zero_chunk(in);
+  }
+}
+
+void EngineQueue::Impl::start_crypto(Internal* in, Direction direction, const uint8_t* src,
+                                     uint8_t* dst, uint64_t offset, uint32_t length) {
   const uint32_t sector_size = volume().sector_size;
   in->stage = Internal::Stage::crypting;
-  in->crypto.run = SectorRun{direction, buffer, buffer, offset / sector_size,
-                             length / sector_size};
+  in->crypto.run = SectorRun{direction, src, dst, offset / sector_size, length / sector_size};
   crypto_batch.push_back(&in->crypto);
 }
 
@@ -207,12 +228,12 @@ void EngineQueue::Impl::start_storage(Internal* in, StorageOp op, uint8_t* buffe
   storage_queued = true;
 }
 
-// write_zeroes, one chunk: zeros, encrypted for their sectors, then written.
+// write_zeroes, one chunk of up to max_io_bytes: zeros, encrypted for their sectors into
+// the bounce buffer, then written.
 void EngineQueue::Impl::next_zero_chunk(Internal* in) {
   const BlockRequest& request = *in->request;
-  const uint32_t chunk = std::min(kScratchBytes, request.length - in->zeroed);
-  std::memset(in->scratch, 0, chunk);
-  start_crypto(in, Direction::encrypt, in->scratch, request.offset + in->zeroed, chunk);
+  const uint32_t chunk = std::min(volume().max_io_bytes, request.length - in->zeroed);
+  start_crypto(in, Direction::encrypt, zeros, in->bounce, request.offset + in->zeroed, chunk);
 }
 
 // Sends what the last steps started: one crypto batch, one storage system call.
@@ -234,7 +255,7 @@ void EngineQueue::Impl::dispatch() {
     storage->kick();
   }
   // Runs left over would complete a request: outside process() that must wait for the
-  // next process(), which the eventfd then announces.
+  // next process(), which the eventfd's read on the ring then announces.
   if (inline_done != nullptr) eventfd_write(event_fd, 1);
 }
 
@@ -264,12 +285,8 @@ void EngineQueue::Impl::advance_inline_done() {
 // ---- Advancing requests --------------------------------------------------------------------
 
 void EngineQueue::Impl::process() {
-  // Drain the eventfd before looking at the sources, so a signal racing with this pass
-  // stays pending for the next one. (On a shared ring its read already did.)
-  if (ring == nullptr) {
-    eventfd_t ignored;
-    (void)eventfd_read(event_fd, &ignored);
-  }
+  // The eventfd's read on the ring emptied its counter before this pass, so a signal
+  // racing with it stays pending for the next one.
   // While completions keep arriving (tmpfs I/O completes inside the submit call; the
   // provider finishes runs while we work), go round again rather than through poll():
   // a sleep and a wakeup cost more than a look at two queues. Bounded, so a busy queue
@@ -292,9 +309,9 @@ void EngineQueue::Impl::process() {
     in_process = false;
     if (!sent && completed == before) break;
   }
-  // Still moving at the bound: on a shared ring nothing else would call us back for work
-  // already reaped into the storage queue, so wake ourselves.
-  if (round == 8 && ring != nullptr) eventfd_write(event_fd, 1);
+  // Still moving at the bound: nothing else would call us back for work already reaped
+  // into the storage queue, so wake ourselves.
+  if (round == 8) eventfd_write(event_fd, 1);
 }
 
 void EngineQueue::Impl::crypto_done(CryptoRequest* request, Status status) {
@@ -320,11 +337,11 @@ void EngineQueue::Impl::crypto_finished(Internal* in) {
       finish(in, Status::Ok());
       break;
     case BlockOp::write:
-      start_storage(in, StorageOp::write, request.buffer, backing_offset(request.offset),
+      start_storage(in, StorageOp::write, ciphertext_buffer(in), backing_offset(request.offset),
                     request.length, request.fua);
       break;
     case BlockOp::write_zeroes:
-      start_storage(in, StorageOp::write, in->scratch,
+      start_storage(in, StorageOp::write, in->bounce,
                     backing_offset(request.offset + in->zeroed), in->crypto.run.sector_count *
                     volume().sector_size, request.fua);
       break;
@@ -350,7 +367,8 @@ void EngineQueue::Impl::storage_done(StorageIo* io, Status status, uint32_t byte
                                       volume().name, io->offset, bytes, io->length)));
         return;
       }
-      start_crypto(in, Direction::decrypt, request.buffer, request.offset, request.length);
+      start_crypto(in, Direction::decrypt, ciphertext_buffer(in), request.buffer, request.offset,
+                   request.length);
       break;
     case BlockOp::write_zeroes:
       in->zeroed += io->length;
@@ -364,16 +382,16 @@ void EngineQueue::Impl::storage_done(StorageIo* io, Status status, uint32_t byte
 
 void EngineQueue::Impl::finish(Internal* in, Status status) {
   BlockRequest* request = in->request;
-  if (in->scratch != nullptr) {  // hand the buffer to the next write_zeroes in line
-    uint8_t* scratch = in->scratch;
-    in->scratch = nullptr;
-    if (Internal* waiter = scratch_waiting) {
-      scratch_waiting = waiter->next;
-      if (scratch_waiting == nullptr) scratch_waiting_tail = &scratch_waiting;
-      waiter->scratch = scratch;
-      next_zero_chunk(waiter);
+  if (in->bounce != nullptr) {  // hand the buffer to the next request in line
+    uint8_t* buffer = in->bounce;
+    in->bounce = nullptr;
+    if (Internal* waiter = bounce_waiting) {
+      bounce_waiting = waiter->next;
+      if (bounce_waiting == nullptr) bounce_waiting_tail = &bounce_waiting;
+      waiter->bounce = buffer;
+      start_data(waiter);
     } else {
-      free_scratch.push_back(scratch);
+      bounce.give_back(buffer);
     }
   }
   // Rejected requests were never counted as writes.
@@ -387,38 +405,24 @@ void EngineQueue::Impl::finish(Internal* in, Status status) {
 
 // ---- EngineQueue -----------------------------------------------------------------------------
 
-Status Engine::open_queue(unsigned depth, std::unique_ptr<EngineQueue>* out) {
-  return open_queue(depth, nullptr, out);
-}
-
 Status Engine::open_queue(unsigned depth, IoRing* ring, std::unique_ptr<EngineQueue>* out) {
+  const std::string& name = impl_->geometry.name;
   if (depth == 0)
-    return Status(Errc::invalid_argument,
-                  fmt::format("queue on {}: depth must be at least 1", impl_->geometry.name));
+    return Status(Errc::invalid_argument, fmt::format("queue on {}: depth must be at least 1", name));
   std::unique_ptr<EngineQueue> queue(new EngineQueue);
-  // Blocking on a shared ring: the ring's read of it must wait rather than fail.
-  const int event_fd = ::eventfd(0, (ring != nullptr ? 0 : EFD_NONBLOCK) | EFD_CLOEXEC);
+  // Blocking: the ring's read of it must wait rather than fail.
+  const int event_fd = ::eventfd(0, EFD_CLOEXEC);
   if (event_fd < 0) return errno_status("eventfd", errno);
-  auto impl = std::make_unique<EngineQueue::Impl>(impl_.get(), event_fd);
-  impl->ring = ring;
-  Status s = ring != nullptr
-                 ? impl_->storage->open_queue_on_ring(depth, impl->event_fd, ring, &impl->storage)
-                 : impl_->storage->open_queue(depth, impl->event_fd, &impl->storage);
-  if (!s.ok()) return s;
+  auto impl = std::make_unique<EngineQueue::Impl>(impl_.get(), event_fd, ring);
+  if (Status s = impl_->storage->open_queue(depth, ring, &impl->storage); !s.ok()) return s;
   impl->crypto_batch.reserve(depth);
-  const unsigned scratch_count = std::min(depth, kScratchBuffers);
-  for (unsigned i = 0; i < scratch_count; ++i) {
-    auto* buffer = static_cast<uint8_t*>(std::aligned_alloc(4096, kScratchBytes));
-    if (buffer == nullptr)
-      return Status(Errc::no_memory, fmt::format("queue on {}: write_zeroes buffers",
-                                                 impl_->geometry.name));
-    impl->all_scratch.push_back(buffer);
-    impl->free_scratch.push_back(buffer);
-  }
-  if (ring != nullptr) {
-    impl->event_read = std::make_unique<EventRead>(ring, impl->event_fd);
-    impl->event_read->arm();
-  }
+  const uint32_t max_io = impl_->geometry.max_io_bytes;
+  // One more buffer than bounced requests, for write_zeroes' source of zeros.
+  if (Status s = impl->bounce.init(depth + 1, max_io); !s.ok()) return s.in("queue on " + name);
+  uint8_t* zeros = impl->bounce.take();  // fresh anonymous memory: already zeros
+  impl->zeros = zeros;
+  impl->event_read = std::make_unique<EventRead>(ring, impl->event_fd);
+  impl->event_read->arm();
   queue->impl_ = std::move(impl);
   *out = std::move(queue);
   return Status::Ok();
@@ -427,7 +431,6 @@ Status Engine::open_queue(unsigned depth, IoRing* ring, std::unique_ptr<EngineQu
 EngineQueue::~EngineQueue() {
   while (impl_->in_flight > 0) wait_and_process();
   EventRead* read = impl_->event_read.get();
-  if (read == nullptr) return;
   // The eventfd read must leave the ring before its buffer and descriptor go.
   read->closing = true;
   static IgnoredCompletion cancel_done;
@@ -450,25 +453,16 @@ void EngineQueue::submit(std::span<BlockRequest* const> requests) {
   if (!impl_->in_process) impl_->dispatch();
 }
 
-int EngineQueue::event_fd() const { return impl_->event_fd; }
-
 void EngineQueue::process() { impl_->process(); }
 
-void EngineQueue::wait_and_process() {
-  if (impl_->ring == nullptr) {
-    pollfd fd{impl_->event_fd, POLLIN, 0};
-    while (::poll(&fd, 1, -1) < 0 && errno == EINTR) {
-    }
-    impl_->process();
-    return;
-  }
+void EngineQueue::wait_and_process(int timeout_ms) {
   // Work may be ready with nothing on the ring to announce it (a synchronous storage step):
   // wait only when a pass moved nothing.
   const unsigned before = impl_->completed;
   impl_->process();
   if (impl_->completed != before) return;
   int r;
-  do r = impl_->ring->submit(1);
+  do r = impl_->ring->submit(1, timeout_ms);
   while (r == -EINTR);
   impl_->ring->dispatch();
   impl_->process();

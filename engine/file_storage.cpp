@@ -1,10 +1,9 @@
-// FileStorage: a regular file or a block device through io_uring, one ring per queue thread.
+// FileStorage: a regular file or a block device through io_uring, on the queue thread's ring.
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
 #include <liburing.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -45,56 +44,21 @@ class FileStorage;
 
 class FileStorageQueue final : public StorageQueue {
  public:
-  FileStorageQueue(const FileStorage& storage, int fd, bool sync_io)
-      : storage_(storage), fd_(fd), sync_io_(sync_io) {}
-  ~FileStorageQueue() override {
-    if (ring_ready_) io_uring_queue_exit(&ring_);
-  }
-
-  // On the owner's shared ring: no ring, eventfd or registered file of our own (the ring
-  // has one file table, and it is not ours).
-  Status init_on_ring(int notify_fd, IoRing* shared) {
-    notify_fd_ = notify_fd;
-    shared_ = shared;
-    return Status::Ok();
-  }
-
-  Status init(unsigned depth, int notify_fd) {
-    notify_fd_ = notify_fd;
-    // Default setup flags on purpose: COOP_TASKRUN/DEFER_TASKRUN would post completions only
-    // when this thread enters the kernel, so the eventfd an idle queue thread sleeps on
-    // would never fire.
-    int err = io_uring_queue_init(depth, &ring_, 0);
-    if (err < 0) return errno_status("io_uring_queue_init", -err);
-    ring_ready_ = true;
-    err = io_uring_register_eventfd(&ring_, notify_fd);
-    if (err < 0) return errno_status("io_uring_register_eventfd", -err);
-    // Files registered once: the kernel skips the per-I/O file reference counting.
-    err = io_uring_register_files(&ring_, &fd_, 1);
-    if (err < 0) return errno_status("io_uring_register_files", -err);
-    return Status::Ok();
-  }
+  // No registered file: the ring has one file table, and it is its owner's.
+  FileStorageQueue(const FileStorage& storage, int fd, bool sync_io, IoRing* ring)
+      : storage_(storage), fd_(fd), sync_io_(sync_io), ring_(ring) {}
 
   void submit(StorageIo* io) override {
     io->transferred = 0;
     prepare(io);
   }
 
-  void kick() override {
-    if (queued_ == 0) return;
-    queued_ = 0;
-    if (shared_ != nullptr) return;  // the ring's owner submits
-    int ret;
-    do ret = io_uring_submit(&ring_);
-    while (ret == -EINTR);
-    // Other errors leave the SQEs in the ring; the next kick retries them.
-    if (ret < 0) queued_ = 1;
-  }
+  void kick() override {}  // the ring's owner submits
 
   void reap() override;
 
  private:
-  // On a shared ring, an I/O's SQE points here; the CQE's result waits in done_ for reap().
+  // An I/O's SQE points here; the CQE's result waits in done_ for reap().
   struct Slot final : IoRing::Completion {
     FileStorageQueue* queue = nullptr;
     StorageIo* io = nullptr;
@@ -108,21 +72,16 @@ class FileStorageQueue final : public StorageQueue {
   io_uring_sqe* next_sqe(StorageIo* io);
   void discard_block_device(StorageIo* io);
   void transfer_now(StorageIo* io);
-  void done_now(StorageIo* io, int result);
   void finish(StorageIo* io, int result);
 
   const FileStorage& storage_;
   int fd_;
   bool sync_io_;
-  int notify_fd_ = -1;
-  io_uring ring_{};
-  bool ring_ready_ = false;
-  IoRing* shared_ = nullptr;
+  IoRing* ring_;
   std::deque<Slot> slots_;  // grows, never shrinks: SQEs in flight point into it
   std::vector<Slot*> free_slots_;
-  unsigned queued_ = 0;
-  // Results that wait for reap(): synchronous writes and block-device discards (no
-  // io_uring opcode for BLKDISCARD in the kernels we target), and shared-ring CQEs.
+  // Results that wait for reap(): the ring's CQEs, synchronous transfers and block-device
+  // discards (no io_uring opcode for BLKDISCARD in the kernels we target).
   std::vector<std::pair<StorageIo*, int>> done_;
 };
 
@@ -136,18 +95,9 @@ class FileStorage final : public Storage {
 
   const StorageInfo& info() const override { return info_; }
 
-  Status open_queue(unsigned depth, int notify_fd, std::unique_ptr<StorageQueue>* out) override {
-    auto queue = std::make_unique<FileStorageQueue>(*this, fd_, sync_io_);
-    if (Status s = queue->init(depth, notify_fd); !s.ok()) return s.in(info_.name);
-    *out = std::move(queue);
-    return Status::Ok();
-  }
-
-  Status open_queue_on_ring(unsigned /*depth*/, int notify_fd, IoRing* ring,
-                            std::unique_ptr<StorageQueue>* out) override {
-    auto queue = std::make_unique<FileStorageQueue>(*this, fd_, sync_io_);
-    if (Status s = queue->init_on_ring(notify_fd, ring); !s.ok()) return s.in(info_.name);
-    *out = std::move(queue);
+  Status open_queue(unsigned /*depth*/, IoRing* ring,
+                    std::unique_ptr<StorageQueue>* out) override {
+    *out = std::make_unique<FileStorageQueue>(*this, fd_, sync_io_, ring);
     return Status::Ok();
   }
 
@@ -186,33 +136,15 @@ class FileStorage final : public Storage {
 };
 
 io_uring_sqe* FileStorageQueue::next_sqe(StorageIo* io) {
-  if (shared_ != nullptr) {
-    if (free_slots_.empty()) {
-      slots_.emplace_back();
-      slots_.back().queue = this;
-      free_slots_.push_back(&slots_.back());
-    }
-    Slot* slot = free_slots_.back();
-    free_slots_.pop_back();
-    slot->io = io;
-    return shared_->get_sqe(slot);
+  if (free_slots_.empty()) {
+    slots_.emplace_back();
+    slots_.back().queue = this;
+    free_slots_.push_back(&slots_.back());
   }
-  io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-  if (sqe == nullptr) {  // more queued than the ring holds: send what we have first
-    kick();
-    sqe = io_uring_get_sqe(&ring_);
-  }
-  if (sqe != nullptr) io_uring_sqe_set_data(sqe, io);
-  return sqe;
-}
-
-// A result known now: it waits in done_ for reap(). Without a shared ring (whose owner
-// reaps after every step) the eventfd tells the engine; one signal covers a burst, since
-// reap takes them all.
-void FileStorageQueue::done_now(StorageIo* io, int result) {
-  const bool first = done_.empty();
-  done_.emplace_back(io, result);
-  if (shared_ == nullptr && first) eventfd_write(notify_fd_, 1);
+  Slot* slot = free_slots_.back();
+  free_slots_.pop_back();
+  slot->io = io;
+  return ring_->get_sqe(slot);
 }
 
 // A read or write on this thread, now (tmpfs: a memory copy).
@@ -222,14 +154,14 @@ void FileStorageQueue::transfer_now(StorageIo* io) {
   const uint64_t offset = io->offset + io->transferred;
   if (storage_.copy_mapped(io->op, buffer, offset, remaining)) {
     // Durable as tmpfs gets: FUA's RWF_DSYNC is a no-op there too.
-    done_now(io, int(remaining));
+    done_.emplace_back(io, int(remaining));
     return;
   }
   iovec iov{buffer, remaining};
   const ssize_t n = io->op == StorageOp::read
                         ? ::preadv2(fd_, &iov, 1, off_t(offset), 0)
                         : ::pwritev2(fd_, &iov, 1, off_t(offset), io->fua ? RWF_DSYNC : 0);
-  done_now(io, n < 0 ? -errno : int(n));
+  done_.emplace_back(io, n < 0 ? -errno : int(n));
 }
 
 void FileStorageQueue::prepare(StorageIo* io) {
@@ -242,10 +174,6 @@ void FileStorageQueue::prepare(StorageIo* io) {
     return;
   }
   io_uring_sqe* sqe = next_sqe(io);
-  if (sqe == nullptr) {
-    done_now(io, -EBUSY);
-    return;
-  }
   const uint32_t remaining = io->length - io->transferred;
   const uint64_t offset = io->offset + io->transferred;
   uint8_t* buffer = io->buffer + io->transferred;
@@ -266,35 +194,23 @@ void FileStorageQueue::prepare(StorageIo* io) {
                               remaining);
       break;
   }
-  if (shared_ != nullptr) sqe->fd = fd_;  // no registered file on a shared ring
-  else sqe->flags |= IOSQE_FIXED_FILE;
-  ++queued_;
+  sqe->fd = fd_;
 }
 
 void FileStorageQueue::discard_block_device(StorageIo* io) {
   uint64_t range[2] = {io->offset, io->length};
   int result = ::ioctl(storage_.fd(), BLKDISCARD, range) < 0 ? -errno : int(io->length);
-  done_now(io, result);
+  done_.emplace_back(io, result);
 }
 
 void FileStorageQueue::reap() {
-  // Completions may submit new I/O (the engine's next step), so each CQE is consumed
-  // before its completion runs.
-  // On a shared ring the CQEs came through the ring's dispatch into done_.
-  while (shared_ == nullptr) {
-    io_uring_cqe* cqe = nullptr;
-    if (io_uring_peek_cqe(&ring_, &cqe) != 0 || cqe == nullptr) break;
-    auto* io = static_cast<StorageIo*>(io_uring_cqe_get_data(cqe));
-    int result = cqe->res;
-    io_uring_cqe_seen(&ring_, cqe);
-    finish(io, result);
-  }
+  // Completions may submit new I/O (the engine's next step, a resumed short transfer),
+  // which may complete at once: take the list first, and go round until it stays empty.
   while (!done_.empty()) {
     auto batch = std::move(done_);
     done_.clear();
     for (auto [io, result] : batch) finish(io, result);
   }
-  kick();  // resumed short transfers
 }
 
 void FileStorageQueue::finish(StorageIo* io, int result) {

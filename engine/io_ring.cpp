@@ -35,9 +35,14 @@ io_uring_sqe* IoRing::get_sqe(Completion* completion) {
   return sqe;
 }
 
-int IoRing::submit(unsigned wait) {
-  return wait == 0 ? io_uring_submit_and_get_events(&ring_)
-                   : io_uring_submit_and_wait(&ring_, wait);
+int IoRing::submit(unsigned wait, int timeout_ms) {
+  if (wait == 0) return io_uring_submit_and_get_events(&ring_);
+  if (timeout_ms < 0) return io_uring_submit_and_wait(&ring_, wait);
+  // The kernels we run on have IORING_FEAT_EXT_ARG: the timeout travels with the enter
+  // call, and no timeout SQE (whose CQE dispatch() could not route) is queued.
+  __kernel_timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1000000LL};
+  io_uring_cqe* cqe = nullptr;
+  return io_uring_submit_and_wait_timeout(&ring_, &cqe, wait, &ts, nullptr);
 }
 
 unsigned IoRing::dispatch() {

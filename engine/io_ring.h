@@ -38,9 +38,10 @@ class IoRing {
   io_uring* raw() { return &ring_; }
   // A free SQE, user_data set to `completion`; submits what is queued when the ring is full.
   io_uring_sqe* get_sqe(Completion* completion);
-  // Sends what is queued; waits for `wait` completions (0: none). Returns as
-  // io_uring_submit_and_wait (-EINTR and -EBUSY are the caller's to retry).
-  int submit(unsigned wait);
+  // Sends what is queued; waits for `wait` completions (0: none), for at most `timeout_ms`
+  // (-1: no limit). Returns as io_uring_submit_and_wait (-ETIME when the time ran out;
+  // -EINTR and -EBUSY are the caller's to retry).
+  int submit(unsigned wait, int timeout_ms = -1);
   // Runs ring_done for every completion ready now; returns how many ran. A ring_done may
   // queue SQEs (sent at the next submit).
   unsigned dispatch();

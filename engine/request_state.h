@@ -29,20 +29,20 @@ struct BlockRequest::Internal {
     crypting,         // in the provider
     storage,          // in the backing
     waiting_writes,   // flush: earlier writes still running
-    waiting_scratch,  // write_zeroes: no zero buffer free yet
+    waiting_bounce,   // read, write or write_zeroes: no bounce buffer free yet
   };
 
   BlockRequest* request = nullptr;
   Crypto crypto;
   Io io;
   Status status;             // result of the crypto step (or of validation)
-  Internal* next = nullptr;  // inbox, flush waiters or scratch waiters
+  Internal* next = nullptr;  // inbox, flush waiters or bounce waiters
   // Writes: position in the queue's order of accepted writes. Flushes: the first write
   // accepted after it (every write numbered below must finish first).
   uint64_t write_sequence = 0;
   uint32_t earlier_writes = 0;  // flush: writes it still waits for
   uint32_t zeroed = 0;          // write_zeroes: bytes already written
-  uint8_t* scratch = nullptr;   // write_zeroes: the buffer it encrypts zeros in
+  uint8_t* bounce = nullptr;    // where its crypto writes (bounce_buffers.h), if it has one
   Stage stage = Stage::rejected;
 
   static Internal* of(BlockRequest* request) {

@@ -61,7 +61,8 @@ class StorageQueue {
 
   // Queues `io`; it reaches the backing at the next kick().
   virtual void submit(StorageIo* io) = 0;
-  // Sends everything queued since the last kick in one system call.
+  // Ends a batch: everything queued since the last kick goes out with the ring owner's
+  // next submit (one system call for the batch and the ublk commits beside it).
   virtual void kick() = 0;
   // Runs the completions of finished I/Os on this thread. Never blocks.
   virtual void reap() = 0;
@@ -78,21 +79,13 @@ class Storage {
 
   virtual const StorageInfo& info() const = 0;
 
-  // A queue for one thread with room for `depth` I/Os in flight. `notify_fd` (an eventfd)
-  // is signalled whenever completions are ready to reap.
-  virtual Status open_queue(unsigned depth, int notify_fd,
+  // A queue for the calling thread on that thread's ring (see io_ring.h), with room for
+  // `depth` I/Os in flight. I/O goes out as SQEs on `ring` when the ring's owner submits;
+  // completions come in through the ring's dispatch() and run at the next reap(). A
+  // backing that completes I/O at once (a memory copy) keeps the result for reap() too:
+  // the owner reaps after every dispatch of the ring and after every kick().
+  virtual Status open_queue(unsigned depth, IoRing* ring,
                             std::unique_ptr<StorageQueue>* out) = 0;
-
-  // The same on the calling thread's shared ring: I/O goes out as SQEs on `ring`, kick()
-  // makes no system call (the ring's owner submits), and completions arrive through the
-  // ring's dispatch(), then run at the next reap(). The owner reaps after every dispatch
-  // (the engine's process() does), so nothing signals `notify_fd` for them. A storage
-  // without io_uring ignores the ring and keeps signalling `notify_fd`.
-  virtual Status open_queue_on_ring(unsigned depth, int notify_fd, IoRing* ring,
-                                    std::unique_ptr<StorageQueue>* out) {
-    (void)ring;
-    return open_queue(depth, notify_fd, out);
-  }
 
  protected:
   Storage() = default;
@@ -103,7 +96,7 @@ struct FileStorageOptions {
   bool direct_io = true;  // O_DIRECT when the backing accepts it and it helps (not tmpfs)
 };
 
-// A regular file or block device through io_uring. Refuses (one line naming the path) a
+// A regular file or block device through io_uring, on the queue thread's ring. Refuses (one line naming the path) a
 // missing or unreadable path and a backing shorter than 512 bytes. With direct_io, falls
 // back to buffered I/O when the filesystem refuses O_DIRECT or is tmpfs (info().direct_io
 // says which). Reads and writes of a tmpfs file run synchronously on the queue's thread:

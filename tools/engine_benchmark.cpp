@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bench/cpu_clock.h"
+#include "engine/ring_queue.h"
 
 namespace ublkcrypt {
 
@@ -65,7 +66,7 @@ int64_t check_pattern(const uint8_t* buffer, uint64_t offset, uint32_t length) {
 // slot resubmitted from its own completion so `depth` requests stay in flight.
 class SequentialPass final : BlockCompletion {
  public:
-  SequentialPass(EngineQueue& queue, BlockOp op, uint64_t size, const SequentialOptions& options,
+  SequentialPass(RingQueue& queue, BlockOp op, uint64_t size, const SequentialOptions& options,
                  const BufferSet& buffers)
       : queue_(queue), op_(op), size_(size), options_(options) {
     requests_.resize(options.depth);
@@ -111,7 +112,7 @@ class SequentialPass final : BlockCompletion {
     if (prepare(r)) queue_.submit(r);
   }
 
-  EngineQueue& queue_;
+  RingQueue& queue_;
   BlockOp op_;
   uint64_t size_;
   SequentialOptions options_;
@@ -120,7 +121,7 @@ class SequentialPass final : BlockCompletion {
   Status status_;
 };
 
-Status flush(EngineQueue& queue) {
+Status flush(RingQueue& queue) {
   struct Done final : BlockCompletion {
     Status status;
     void block_done(BlockRequest*, Status s) override { status = std::move(s); }
@@ -137,14 +138,19 @@ Status flush(EngineQueue& queue) {
 // until the budget is spent.
 class CryptoPass final : CryptoCompletion {
  public:
+  // Out of place from `sources` into `targets`, as the engine runs a cipher (in place
+  // for cipher_null, as the engine does too).
   CryptoPass(Session& session, Direction direction, uint64_t bytes,
-             const SequentialOptions& options, const BufferSet& buffers)
+             const SequentialOptions& options, const BufferSet& sources,
+             const BufferSet& targets)
       : session_(session),
         sectors_per_run_(options.block_bytes / session.spec().sector_size),
         runs_total_(bytes / options.block_bytes) {
+    const bool in_place = session.spec().mode == CipherMode::null;
     requests_.resize(options.depth);
     for (unsigned i = 0; i < options.depth; ++i) {
-      requests_[i].run = SectorRun{direction, buffers[i], buffers[i], 0, sectors_per_run_};
+      requests_[i].run = SectorRun{direction, sources[i], in_place ? sources[i] : targets[i], 0,
+                                   sectors_per_run_};
       requests_[i].completion = this;
     }
   }
@@ -252,8 +258,8 @@ Status open_image_engine(const std::string& path, const CipherSpec& spec,
 
 Status run_sequential(Engine& engine, const SequentialOptions& options, PassTimes* out) {
   if (Status s = check_options(options, engine.sector_size()); !s.ok()) return s;
-  std::unique_ptr<EngineQueue> queue;
-  if (Status s = engine.open_queue(options.depth, &queue); !s.ok()) return s;
+  std::unique_ptr<RingQueue> queue;
+  if (Status s = RingQueue::open(engine, options.depth, &queue); !s.ok()) return s;
   BufferSet buffers(options.depth, options.block_bytes);
   if (!buffers.complete(options.depth))
     return Status(Errc::no_memory, "engine pass: request buffers");
@@ -277,17 +283,17 @@ Status run_sequential(Engine& engine, const SequentialOptions& options, PassTime
 Status run_provider(Session& session, uint64_t bytes, const SequentialOptions& options,
                     CryptoTimes* out) {
   if (Status s = check_options(options, session.spec().sector_size); !s.ok()) return s;
-  BufferSet buffers(options.depth, options.block_bytes);
-  if (!buffers.complete(options.depth))
+  BufferSet sources(options.depth, options.block_bytes), targets(options.depth, options.block_bytes);
+  if (!sources.complete(options.depth) || !targets.complete(options.depth))
     return Status(Errc::no_memory, "provider pass: request buffers");
   bytes -= bytes % options.block_bytes;
   const Stopwatch encrypts;
-  if (Status s = CryptoPass(session, Direction::encrypt, bytes, options, buffers).run(); !s.ok())
+  if (Status s = CryptoPass(session, Direction::encrypt, bytes, options, sources, targets).run(); !s.ok())
     return s;
   out->encrypt_seconds = encrypts.wall_seconds();
   out->encrypt_cpu_seconds = encrypts.cpu_seconds();
   const Stopwatch decrypts;
-  if (Status s = CryptoPass(session, Direction::decrypt, bytes, options, buffers).run(); !s.ok())
+  if (Status s = CryptoPass(session, Direction::decrypt, bytes, options, targets, sources).run(); !s.ok())
     return s;
   out->decrypt_seconds = decrypts.wall_seconds();
   out->decrypt_cpu_seconds = decrypts.cpu_seconds();

@@ -13,6 +13,30 @@ namespace ublkcrypt {
 
 namespace {
 
+// The part of a failing request the wrapped provider still does: its first sectors, in the
+// caller's buffers. When they are done the request fails with the fault; if the wrapped
+// provider failed them itself, that failure is what happened and is reported instead.
+class PartialRun final : public ProviderCallback {
+ public:
+  PartialRun(CryptoRequest* request, ProviderCallback* callback, Fault fault)
+      : request_(request), callback_(callback), status_(std::move(fault.status)) {
+    head.run = request->run;
+    head.run.sector_count = fault.done_sectors;
+  }
+
+  CryptoRequest head;
+
+  void provider_done(CryptoRequest*, Status status) override {
+    std::unique_ptr<PartialRun> self(this);
+    callback_->provider_done(request_, status.ok() ? std::move(status_) : std::move(status));
+  }
+
+ private:
+  CryptoRequest* request_;
+  ProviderCallback* callback_;
+  Status status_;
+};
+
 class FaultSession final : public ProviderSession {
  public:
   FaultSession(FaultInjectingProvider* provider, std::unique_ptr<ProviderSession> wrapped)
@@ -21,16 +45,23 @@ class FaultSession final : public ProviderSession {
   void submit(std::span<CryptoRequest* const> requests, ProviderCallback* callback) override {
     std::vector<CryptoRequest*> forward;
     forward.reserve(requests.size());
+    std::vector<PartialRun*> partial;
     std::vector<std::pair<CryptoRequest*, Status>> failed;
     for (CryptoRequest* r : requests) {
-      Status fault = provider_->next_fault();
-      if (fault.ok()) {
+      Fault fault = provider_->next_fault(r->run);
+      if (fault.status.ok()) {
         forward.push_back(r);
+      } else if (fault.done_sectors > 0) {
+        partial.push_back(new PartialRun(r, callback, std::move(fault)));
       } else {
-        failed.emplace_back(r, std::move(fault));
+        failed.emplace_back(r, std::move(fault.status));
       }
     }
     if (!forward.empty()) wrapped_->submit(forward, callback);
+    for (PartialRun* p : partial) {
+      CryptoRequest* head[] = {&p->head};
+      wrapped_->submit(head, p);
+    }
     // Failed ones complete after the rest started, as a card's errors arrive late.
     for (auto& [r, status] : failed) callback->provider_done(r, std::move(status));
   }
@@ -43,14 +74,15 @@ class FaultSession final : public ProviderSession {
 }  // namespace
 
 FaultInjectingProvider::FaultInjectingProvider(std::unique_ptr<Provider> wrapped, FaultPlan plan)
-    : wrapped_(std::move(wrapped)), plan_(std::move(plan)) {
+    : wrapped_(std::move(wrapped)), plan_(std::move(plan)), rng_(plan_.seed) {
   info_ = wrapped_->info();
   info_.name = plan_.name;
   info_.priority = plan_.priority;
   info_.placement = plan_.placement;
-  info_.description = fmt::format("fault injection around {} (fail every {} with {})",
+  info_.description = fmt::format("fault injection around {} (fail every {} with {}{})",
                                   wrapped_->info().name, plan_.fail_every,
-                                  errc_name(plan_.error));
+                                  errc_name(plan_.error),
+                                  plan_.partial ? " after some of its sectors" : "");
 }
 
 Status FaultInjectingProvider::supports(const CipherSpec& spec, std::string_view variant) const {
@@ -75,20 +107,46 @@ void FaultInjectingProvider::unplug(Errc error) {
 
 void FaultInjectingProvider::replug() { unplugged_.store(false); }
 
-Status FaultInjectingProvider::next_fault() {
+Fault FaultInjectingProvider::next_fault(const SectorRun& run) {
   const uint64_t n = seen_.fetch_add(1) + 1;
-  Status fault;
+  Fault fault;
   if (unplugged_.load()) {
-    fault = Status(unplug_error_.load(), fmt::format("{}: unplugged", info_.name));
+    fault.status = Status(unplug_error_.load(), fmt::format("{}: unplugged", info_.name));
   } else if (plan_.fail_every != 0 && n % plan_.fail_every == 0) {
-    fault = Status(plan_.error, fmt::format("{}: injected {} on request {}", info_.name,
-                                            errc_name(plan_.error), n));
+    std::string where;
+    if (plan_.partial) {
+      fault.done_sectors = draw_done_sectors(run);
+      where = fmt::format(" after {} of {} sectors", fault.done_sectors, run.sector_count);
+    }
+    fault.status = Status(plan_.error, fmt::format("{}: injected {} on request {}{}", info_.name,
+                                                   errc_name(plan_.error), n, where));
   } else {
-    return Status::Ok();
+    return fault;
   }
   failed_.fetch_add(1);
   counters().errors.fetch_add(1);
   return fault;
+}
+
+uint32_t FaultInjectingProvider::draw_done_sectors(const SectorRun& run) {
+  const uint32_t n = run.sector_count;
+  uint32_t done = 0;
+  if (n > 1) {
+    std::lock_guard lock(rng_mutex_);
+    switch (rng_() % 3) {
+      case 0: done = 0; break;
+      case 1: done = n - 1; break;
+      default: done = n > 2 ? uint32_t(1 + rng_() % (n - 2)) : uint32_t(rng_() % n); break;
+    }
+  }
+  const size_t kind = done == 0 ? 0 : done == n - 1 ? 2 : 1;
+  partial_[run.direction == Direction::encrypt ? 0 : 1][kind].fetch_add(1);
+  return done;
+}
+
+PartialFailures FaultInjectingProvider::partial_failures(Direction direction) const {
+  const auto& counts = partial_[direction == Direction::encrypt ? 0 : 1];
+  return PartialFailures{counts[0].load(), counts[1].load(), counts[2].load()};
 }
 
 std::unique_ptr<Provider> make_fault_provider_from_env() {

@@ -3,12 +3,19 @@
 // "unplugged". What the failover tests, and the card's tests later, use to make a provider
 // fail on cue without a mocking framework (LevelDB's EnvWrapper idea).
 //
+// A chosen request fails before any work, or, with FaultPlan::partial, after the wrapped
+// provider transformed its first k of n sectors in the caller's buffers: what a card that
+// dies mid-request leaves behind, and what a retry must not transform a second time.
+//
 // Payload counters stay on the wrapped provider (it did the work); this wrapper counts in
 // its own counters only the requests it failed.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <random>
 #include <string>
 
 #include "backends/provider.h"
@@ -21,6 +28,26 @@ struct FaultPlan {
   Placement placement = Placement::lookaside_card;
   uint64_t fail_every = 0;     // fail request N, 2N, 3N ... (counted from 1); 0 = never
   Errc error = Errc::io_error; // what a failed request completes with
+  // A failed request first has its first k of n sectors done by the wrapped provider, k
+  // drawn per request from `seed`: 0, n-1 and the values between, a third of the time each
+  // (n == 1: only 0). Off: it fails before any work, as an unplugged card always does.
+  bool partial = false;
+  uint64_t seed = 1;
+};
+
+// Partial failures by how far the request got before it failed, so a test can show it
+// met every case: k == 0, 0 < k < n-1, k == n-1 (with n > 1).
+struct PartialFailures {
+  uint64_t before_any = 0;
+  uint64_t in_between = 0;
+  uint64_t before_last = 0;
+};
+
+// One request's fate: ok status means forward it whole; otherwise it fails with `status`
+// after the wrapped provider did its first `done_sectors` sectors.
+struct Fault {
+  Status status;
+  uint32_t done_sectors = 0;
 };
 
 class FaultInjectingProvider final : public Provider {
@@ -40,12 +67,17 @@ class FaultInjectingProvider final : public Provider {
 
   // Requests this wrapper failed on purpose.
   uint64_t failed() const { return failed_.load(); }
+  // Of those, the ones failed part-way (FaultPlan::partial) in `direction`.
+  PartialFailures partial_failures(Direction direction) const;
   Provider& wrapped() { return *wrapped_; }
 
-  // Decides one request's fate; ok means forward it. Used by the wrapper's sessions.
-  Status next_fault();
+  // Decides one request's fate. Used by the wrapper's sessions; safe for concurrent use.
+  Fault next_fault(const SectorRun& run);
 
  private:
+  // k for a partial failure of `run`, counted in partial_.
+  uint32_t draw_done_sectors(const SectorRun& run);
+
   std::unique_ptr<Provider> wrapped_;
   FaultPlan plan_;
   ProviderInfo info_;
@@ -53,6 +85,10 @@ class FaultInjectingProvider final : public Provider {
   std::atomic<uint64_t> failed_{0};
   std::atomic<bool> unplugged_{false};
   std::atomic<Errc> unplug_error_{Errc::device_gone};
+  std::mutex rng_mutex_;
+  std::mt19937_64 rng_;
+  // [direction][before_any, in_between, before_last]
+  std::array<std::array<std::atomic<uint64_t>, 3>, 2> partial_{};
 };
 
 // For test runs of the whole binary: with UBLKCRYPT_FAULT_EVERY=N in the environment, a

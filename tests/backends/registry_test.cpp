@@ -101,6 +101,33 @@ TEST_CASE("the registry picks by priority, by name, and says what exists") {
   CHECK(unsupported.message().starts_with("cipher aes-xts-plain64: no provider supports it ("));
 }
 
+TEST_CASE("a failed in-place run is not retried: it may be partly transformed") {
+  Bench bench;
+  auto session = bench.open(kSpec, kKey);
+  auto plain = pattern(4096 * 2, 9, 2);
+  bench.card->unplug(Errc::device_gone);
+  std::vector<uint8_t> buffer = plain;
+  Status s = session->run({Direction::encrypt, buffer.data(), buffer.data(), 3, 2});
+  CHECK(s.code() == Errc::device_gone);
+  CHECK(session->state().failovers == 0);
+  CHECK(session->state().provider == "card");
+  // The same run out of place fails over and completes, bit-identical.
+  std::vector<uint8_t> out(plain.size());
+  s = session->run({Direction::encrypt, plain.data(), out.data(), 3, 2});
+  CHECK_MESSAGE(s.ok(), s.message());
+  CHECK(out == reference(plain, 3));
+  CHECK(session->state().failovers == 1);
+  // cipher_null is the identity: in place, a retry is harmless, and it fails over.
+  bench.card->replug();
+  auto null_session = bench.open(spec_of("cipher_null-ecb", 0, 4096), {});
+  bench.card->unplug(Errc::device_gone);
+  buffer = plain;
+  s = null_session->run({Direction::encrypt, buffer.data(), buffer.data(), 3, 2});
+  CHECK_MESSAGE(s.ok(), s.message());
+  CHECK(buffer == plain);
+  CHECK(null_session->state().failovers == 1);
+}
+
 TEST_CASE("an unplugged card fails over once, and the result is bit-identical") {
   Bench bench;
   auto session = bench.open(kSpec, kKey);

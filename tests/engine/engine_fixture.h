@@ -1,5 +1,6 @@
 // What the engine tests share: real image files in a temp dir, a real software-provider
-// session, aligned buffers, and a recorder of block completions in the order they ran.
+// session (or one from a registry of the test's own), an independent decryption of the
+// backing, aligned buffers, and a recorder of block completions in the order they ran.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -19,6 +20,7 @@
 #include "backends/software/software_provider.h"
 #include "base/secure_bytes.h"
 #include "engine/engine.h"
+#include "engine/ring_queue.h"
 
 namespace ublkcrypt::testing {
 
@@ -106,19 +108,36 @@ inline TestKey make_key(CipherMode mode = CipherMode::aes_xts_plain64, uint32_t 
   return k;
 }
 
-inline std::unique_ptr<Session> open_session(const TestKey& k) {
+inline std::unique_ptr<Session> open_session(const TestKey& k,
+                                             Registry& registry = software_registry()) {
   std::unique_ptr<Session> session;
-  Status s = software_registry().open_session(k.spec, k.key.view(), {}, &session);
+  Status s = registry.open_session(k.spec, k.key.view(), {}, &session);
   REQUIRE_MESSAGE(s.ok(), s.message());
   return session;
 }
 
 inline std::unique_ptr<Engine> open_engine(std::unique_ptr<Storage> storage, const TestKey& k,
-                                           const EngineConfig& config = {}) {
+                                           const EngineConfig& config = {},
+                                           Registry& registry = software_registry()) {
   std::unique_ptr<Engine> engine;
-  Status s = Engine::create(config, std::move(storage), open_session(k), &engine);
+  Status s = Engine::create(config, std::move(storage), open_session(k, registry), &engine);
   REQUIRE_MESSAGE(s.ok(), s.message());
   return engine;
+}
+
+// Decrypts what is on disk with a software session of its own, as another process opening
+// the volume would.
+inline std::vector<uint8_t> decrypt_from_disk(const std::string& path, const TestKey& key,
+                                              uint64_t data_offset, uint64_t offset,
+                                              size_t length) {
+  std::vector<uint8_t> cipher = read_file(path, data_offset + offset, length);
+  std::vector<uint8_t> plain(length);
+  auto session = open_session(key);
+  Status s = session->run({Direction::decrypt, cipher.data(), plain.data(),
+                           offset / key.spec.sector_size,
+                           uint32_t(length / key.spec.sector_size)});
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  return plain;
 }
 
 inline std::unique_ptr<Storage> open_file(const std::string& path, bool read_only = false) {
@@ -150,12 +169,16 @@ struct CompletionLog final : BlockCompletion {
   }
 };
 
-inline void drain(EngineQueue& queue) {
-  while (queue.in_flight() > 0) queue.wait_and_process();
+// The engine's queue on a ring, as the ublk queue thread runs it.
+inline std::unique_ptr<RingQueue> open_queue(Engine& engine, unsigned depth) {
+  std::unique_ptr<RingQueue> queue;
+  Status s = RingQueue::open(engine, depth, &queue);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  return queue;
 }
 
 // Runs one request to completion and returns its status.
-inline Status run_one(EngineQueue& queue, BlockOp op, uint64_t offset, uint32_t length,
+inline Status run_one(RingQueue& queue, BlockOp op, uint64_t offset, uint32_t length,
                       uint8_t* buffer, bool fua = false) {
   CompletionLog log;
   BlockRequest request;
@@ -166,13 +189,20 @@ inline Status run_one(EngineQueue& queue, BlockOp op, uint64_t offset, uint32_t 
   request.fua = fua;
   request.completion = &log;
   queue.submit(&request);
-  drain(queue);
+  queue.drain();
   REQUIRE(log.entries.size() == 1);
   return log.entries[0].status;
 }
 
+// Eight bytes a draw: the workloads fill hundreds of megabytes, and the ASan build pays for
+// every call.
 inline void fill_random(uint8_t* data, size_t size, std::mt19937_64& rng) {
-  for (size_t i = 0; i < size; ++i) data[i] = uint8_t(rng());
+  size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    const uint64_t word = rng();
+    std::memcpy(data + i, &word, 8);
+  }
+  for (; i < size; ++i) data[i] = uint8_t(rng());
 }
 
 }  // namespace ublkcrypt::testing

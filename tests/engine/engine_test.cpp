@@ -1,6 +1,5 @@
 // The engine against real files, real io_uring and real OpenSSL (software provider).
 #include <doctest/doctest.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 #include "engine/storage.h"
 #include "tests/engine/engine_fixture.h"
 #include "tests/engine/fault_injecting_storage.h"
+#include "tests/engine/random_workload.h"
 
 using namespace ublkcrypt;
 using namespace ublkcrypt::testing;
@@ -17,150 +17,6 @@ using namespace ublkcrypt::testing;
 namespace {
 
 constexpr uint64_t kImageBytes = 8 << 20;
-
-// Decrypts what is on disk with a session of its own, as another process opening the
-// volume would.
-std::vector<uint8_t> decrypt_from_disk(const std::string& path, const TestKey& key,
-                                       uint64_t data_offset, uint64_t offset, size_t length) {
-  std::vector<uint8_t> cipher = read_file(path, data_offset + offset, length);
-  std::vector<uint8_t> plain(length);
-  auto session = open_session(key);
-  Status s = session->run({Direction::decrypt, cipher.data(), plain.data(),
-                           offset / key.spec.sector_size,
-                           uint32_t(length / key.spec.sector_size)});
-  REQUIRE_MESSAGE(s.ok(), s.message());
-  return plain;
-}
-
-// Random reads, writes and flushes, several in flight, against a plaintext model. Requests
-// in flight never overlap a write in flight, so the model is exact. With cipher_null the
-// software provider completes runs inside Session::submit, on this thread: the engine's
-// inline path. With `shared_ring` the queue runs on a ring of the test's own, as on a ublk
-// queue thread: storage I/O rides that ring and wait_and_process() waits on it.
-void random_workload(const std::string& base_dir, uint32_t sector_size, uint64_t data_offset,
-                     CipherMode mode = CipherMode::aes_xts_plain64, bool shared_ring = false) {
-  TempDir dir(base_dir);
-  const std::string path = dir.file("image");
-  make_image(path, data_offset + kImageBytes);
-  TestKey key = make_key(mode, mode == CipherMode::null ? 0 : 64, sector_size, 7);
-  EngineConfig config;
-  config.data_offset = data_offset;
-  config.max_io_bytes = 256 * 1024;
-  auto engine = open_engine(open_file(path), key, config);
-  REQUIRE(engine->size_bytes() == kImageBytes);
-  IoRing ring;  // outlives the queue
-  std::unique_ptr<EngineQueue> queue;
-  if (shared_ring) {
-    REQUIRE(ring.init(64, 0, /*cooperative=*/true).ok());
-    REQUIRE(engine->open_queue(16, &ring, &queue).ok());
-  } else {
-    REQUIRE(engine->open_queue(16, &queue).ok());
-  }
-
-  // The model starts as what the pattern-filled image decrypts to.
-  std::vector<uint8_t> model = decrypt_from_disk(path, key, data_offset, 0, kImageBytes);
-
-  constexpr unsigned kSlots = 12;
-  constexpr unsigned kOps = 3000;
-  struct Slot {
-    explicit Slot(uint32_t bytes) : buffer(bytes) {}
-    BlockRequest request;
-    AlignedBuffer buffer;
-    std::vector<uint8_t> written;  // plaintext of a write in flight
-    bool busy = false;
-  };
-  std::vector<std::unique_ptr<Slot>> slots;
-  for (unsigned i = 0; i < kSlots; ++i) slots.push_back(std::make_unique<Slot>(config.max_io_bytes));
-
-  struct Checker final : BlockCompletion {
-    std::vector<uint8_t>* model;
-    std::vector<std::unique_ptr<Slot>>* slots;
-    unsigned completed = 0, reads = 0, writes = 0, flushes = 0;
-    void block_done(BlockRequest* request, Status status) override {
-      REQUIRE_MESSAGE(status.ok(), status.message());
-      Slot* slot = nullptr;
-      for (auto& s : *slots)
-        if (&s->request == request) slot = s.get();
-      REQUIRE(slot != nullptr);
-      if (request->op == BlockOp::read) {
-        ++reads;
-        CHECK(std::memcmp(slot->buffer.data, model->data() + request->offset,
-                          request->length) == 0);
-      } else if (request->op == BlockOp::write) {
-        ++writes;
-        std::memcpy(model->data() + request->offset, slot->written.data(), request->length);
-      } else {
-        ++flushes;
-      }
-      slot->busy = false;
-      ++completed;
-    }
-  } checker;
-  checker.model = &model;
-  checker.slots = &slots;
-
-  std::mt19937_64 rng(sector_size + data_offset);
-  auto overlaps_write_in_flight = [&](uint64_t offset, uint32_t length, bool is_write) {
-    for (auto& s : slots) {
-      if (!s->busy || s->request.op == BlockOp::flush) continue;
-      if (!is_write && s->request.op == BlockOp::read) continue;
-      if (offset < s->request.offset + s->request.length && s->request.offset < offset + length)
-        return true;
-    }
-    return false;
-  };
-  unsigned issued = 0;
-  while (checker.completed < kOps) {
-    for (auto& slot : slots) {
-      if (slot->busy || issued >= kOps) continue;
-      const unsigned dice = unsigned(rng() % 100);
-      BlockRequest& r = slot->request;
-      r = BlockRequest{};
-      r.completion = &checker;
-      r.buffer = slot->buffer.data;
-      if (dice < 3) {
-        r.op = BlockOp::flush;
-      } else {
-        const uint32_t max_sectors = config.max_io_bytes / sector_size;
-        r.length = uint32_t(1 + rng() % max_sectors) * sector_size;
-        r.offset = (rng() % ((kImageBytes - r.length) / sector_size + 1)) * sector_size;
-        r.op = dice < 50 ? BlockOp::read : BlockOp::write;
-        r.fua = r.op == BlockOp::write && dice % 10 == 0;
-        if (overlaps_write_in_flight(r.offset, r.length, r.op == BlockOp::write)) continue;
-        if (r.op == BlockOp::write) {
-          slot->written.resize(r.length);
-          fill_random(slot->written.data(), r.length, rng);
-          std::memcpy(slot->buffer.data, slot->written.data(), r.length);
-        }
-      }
-      slot->busy = true;
-      ++issued;
-      const unsigned completed_before = checker.completed;
-      queue->submit(&r);
-      CHECK(checker.completed == completed_before);  // completions never inside submit()
-    }
-    queue->wait_and_process();
-  }
-  drain(*queue);
-  CHECK(checker.reads > 500);
-  CHECK(checker.writes > 500);
-  CHECK(checker.flushes > 10);
-  queue.reset();
-  engine.reset();
-
-  // On disk: ciphertext, not the plaintext (cipher_null: the plaintext), and it decrypts
-  // to the model.
-  std::vector<uint8_t> on_disk = read_file(path, data_offset, kImageBytes);
-  CHECK((std::memcmp(on_disk.data(), model.data(), kImageBytes) != 0) ==
-        (mode != CipherMode::null));
-  std::vector<uint8_t> decrypted = decrypt_from_disk(path, key, data_offset, 0, kImageBytes);
-  CHECK(decrypted == model);
-  // Nothing before the data offset was touched.
-  if (data_offset > 0) {
-    std::vector<uint8_t> header = read_file(path, 0, data_offset);
-    CHECK(std::all_of(header.begin(), header.end(), [](uint8_t b) { return b == 0xA5; }));
-  }
-}
 
 // An engine on a fresh image whose storage the test watches.
 struct WatchedVolume {
@@ -172,43 +28,33 @@ struct WatchedVolume {
     engine = open_engine(
         std::make_unique<FaultInjectingStorage>(open_file(path, read_only_backing), &probe),
         key, config);
-    REQUIRE(engine->open_queue(8, &queue).ok());
+    queue = open_queue(*engine, 8);
   }
   TempDir dir;
   std::string path;
   TestKey key;
   StorageProbe probe;
   std::unique_ptr<Engine> engine;
-  std::unique_ptr<EngineQueue> queue;
+  std::unique_ptr<RingQueue> queue;
 };
 
 }  // namespace
 
 TEST_CASE("random reads, writes and flushes match a plaintext model; disk holds ciphertext") {
   SUBCASE("O_DIRECT file on disk, 512-byte sectors, data offset") {
-    random_workload("/var/tmp", 512, 16384);
+    random_workload({.sector_size = 512, .data_offset = 16384});
   }
-  SUBCASE("O_DIRECT file on disk, 4096-byte sectors") { random_workload("/var/tmp", 4096, 0); }
+  SUBCASE("O_DIRECT file on disk, 4096-byte sectors") {
+    random_workload({.sector_size = 4096});
+  }
   SUBCASE("tmpfs file, 4096-byte sectors, data offset") {
-    random_workload("/dev/shm", 4096, 1 << 20);
+    random_workload({.base_dir = "/dev/shm", .sector_size = 4096, .data_offset = 1 << 20});
   }
   SUBCASE("cipher_null (runs complete inline, on the queue's thread), O_DIRECT file") {
-    random_workload("/var/tmp", 512, 16384, CipherMode::null);
+    random_workload({.sector_size = 512, .data_offset = 16384, .mode = CipherMode::null});
   }
   SUBCASE("cipher_null, tmpfs file") {
-    random_workload("/dev/shm", 4096, 0, CipherMode::null);
-  }
-  SUBCASE("on a shared ring: O_DIRECT file") {
-    random_workload("/var/tmp", 512, 16384, CipherMode::aes_xts_plain64, true);
-  }
-  SUBCASE("on a shared ring: tmpfs file (synchronous writes)") {
-    random_workload("/dev/shm", 4096, 1 << 20, CipherMode::aes_xts_plain64, true);
-  }
-  SUBCASE("on a shared ring: cipher_null, tmpfs file") {
-    random_workload("/dev/shm", 4096, 0, CipherMode::null, true);
-  }
-  SUBCASE("on a shared ring: cipher_null, O_DIRECT file") {
-    random_workload("/var/tmp", 512, 0, CipherMode::null, true);
+    random_workload({.base_dir = "/dev/shm", .sector_size = 4096, .mode = CipherMode::null});
   }
 }
 
@@ -224,8 +70,7 @@ TEST_CASE("a sector written by the engine is the provider's encryption of it at 
     config.data_offset = data_offset;
     auto engine = open_engine(open_file(path), key, config);
     REQUIRE(engine->storage_info().direct_io);
-    std::unique_ptr<EngineQueue> queue;
-    REQUIRE(engine->open_queue(4, &queue).ok());
+    auto queue = open_queue(*engine, 4);
 
     const uint64_t sector = 37;
     AlignedBuffer plain(sector_size), buffer(sector_size);
@@ -238,8 +83,8 @@ TEST_CASE("a sector written by the engine is the provider's encryption of it at 
     auto reference = open_session(key);
     REQUIRE(reference->run({Direction::encrypt, plain.data, expected.data(), sector, 1}).ok());
     CHECK(read_file(path, data_offset + sector * sector_size, sector_size) == expected);
-    // A write is encrypted in place: the caller's buffer now holds the ciphertext.
-    CHECK(std::memcmp(buffer.data, expected.data(), sector_size) == 0);
+    // A write is encrypted out of place: the caller's buffer still holds the plaintext.
+    CHECK(std::memcmp(buffer.data, plain.data, sector_size) == 0);
     // The same plaintext one sector later encrypts differently (the IV is the position).
     std::vector<uint8_t> next(sector_size);
     REQUIRE(reference->run({Direction::encrypt, plain.data, next.data(), sector + 1, 1}).ok());
@@ -280,7 +125,7 @@ TEST_CASE("a flush completes after the writes before it, and their data is then 
     for (unsigned i = 0; i < kWrites; ++i) batch[i] = &writes[i];
     batch[kWrites] = &flush;
     v.queue->submit(batch);
-    drain(*v.queue);
+    v.queue->drain();
     REQUIRE(log.entries.size() == kWrites + 1);
     CHECK(log.entries.back().request == &flush);
   }
@@ -297,15 +142,13 @@ TEST_CASE("a flush completes after the writes before it, and their data is then 
     auto held = v.probe.held;
     v.probe.held = {held[1]};  // keep the first write held, release the later one
     v.probe.hold_writes = false;
-    eventfd_write(v.queue->event_fd(), 1);
     while (log.entries.empty()) v.queue->wait_and_process();
     CHECK(log.entries[0].request == &later);
     v.queue->process();
     CHECK(log.find(&flush) == nullptr);
     CHECK(v.probe.count(StorageOp::flush) == 0);
     v.probe.held = {held[0]};
-    eventfd_write(v.queue->event_fd(), 1);
-    drain(*v.queue);
+    v.queue->drain();
     REQUIRE(log.entries.size() == 3);
     CHECK(log.position(&writes[0]) < log.position(&flush));
     CHECK(v.probe.count(StorageOp::flush) == 1);
@@ -332,7 +175,7 @@ TEST_CASE("write_zeroes reads back zeros and writes encrypted zeros") {
   for (const char* base : {"/var/tmp", "/dev/shm"}) {
     CAPTURE(base);
     WatchedVolume v(base);
-    // More requests than scratch buffers, each longer than one scratch chunk.
+    // More requests than the queue's bounce buffers, each longer than max_io_bytes.
     constexpr unsigned kRequests = 6;
     constexpr uint32_t kLength = 300 * 1024;
     CompletionLog log;
@@ -344,7 +187,7 @@ TEST_CASE("write_zeroes reads back zeros and writes encrypted zeros") {
       requests[i].completion = &log;
       v.queue->submit(&requests[i]);
     }
-    drain(*v.queue);
+    v.queue->drain();
     REQUIRE(log.entries.size() == kRequests);
     for (const auto& e : log.entries) CHECK_MESSAGE(e.status.ok(), e.status.message());
     AlignedBuffer back(kLength);
@@ -432,8 +275,7 @@ TEST_CASE("a read-only volume refuses changes and still reads") {
   config.allow_discards = true;
   auto engine = open_engine(
       std::make_unique<FaultInjectingStorage>(open_file(path, true), &probe), make_key(), config);
-  std::unique_ptr<EngineQueue> queue;
-  REQUIRE(engine->open_queue(4, &queue).ok());
+  auto queue = open_queue(*engine, 4);
   AlignedBuffer buffer(4096);
   for (BlockOp op : {BlockOp::write, BlockOp::write_zeroes, BlockOp::discard}) {
     Status s = run_one(*queue, op, 0, 4096, buffer.data);
@@ -478,7 +320,7 @@ TEST_CASE("a failing write fails only its own request") {
     writes[i].buffer = buffers[i]->data;
     writes[i].completion = &log;
     v.queue->submit(&writes[i]);
-    drain(*v.queue);  // one at a time, so "the third write" is writes[2]
+    v.queue->drain();  // one at a time, so "the third write" is writes[2]
   }
   REQUIRE(log.entries.size() == kWrites);
   for (unsigned i = 0; i < kWrites; ++i) {

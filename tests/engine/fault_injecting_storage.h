@@ -4,8 +4,6 @@
 // make an ordering observable without timing.
 #pragma once
 
-#include <sys/eventfd.h>
-
 #include <memory>
 #include <vector>
 
@@ -36,14 +34,13 @@ struct StorageProbe {
 
 class FaultInjectingQueue final : public StorageQueue, private StorageCompletion {
  public:
-  FaultInjectingQueue(std::unique_ptr<StorageQueue> inner, StorageProbe* probe, int notify_fd)
-      : inner_(std::move(inner)), probe_(probe), notify_fd_(notify_fd) {}
+  FaultInjectingQueue(std::unique_ptr<StorageQueue> inner, StorageProbe* probe)
+      : inner_(std::move(inner)), probe_(probe) {}
 
   void submit(StorageIo* io) override {
     probe_->issued.push_back({io->op, io->offset, io->length, io->fua});
     if (io->op == StorageOp::write && ++probe_->writes_seen == probe_->fail_write_number) {
-      failed_.push_back(io);
-      eventfd_write(notify_fd_, 1);
+      failed_.push_back(io);  // completes at the next reap(), as a ring completion would
       return;
     }
     owners_.push_back({io, io->completion});
@@ -59,9 +56,6 @@ class FaultInjectingQueue final : public StorageQueue, private StorageCompletion
     }
     inner_->reap();
   }
-
-  // Wakes the engine so it reaps released completions.
-  void notify() { eventfd_write(notify_fd_, 1); }
 
  private:
   void storage_done(StorageIo* io, Status status, uint32_t bytes) override {
@@ -83,7 +77,6 @@ class FaultInjectingQueue final : public StorageQueue, private StorageCompletion
 
   std::unique_ptr<StorageQueue> inner_;
   StorageProbe* probe_;
-  int notify_fd_;
   std::vector<StorageIo*> failed_;
   std::vector<std::pair<StorageIo*, StorageCompletion*>> owners_;
 };
@@ -94,10 +87,10 @@ class FaultInjectingStorage final : public Storage {
       : inner_(std::move(inner)), probe_(probe) {}
 
   const StorageInfo& info() const override { return inner_->info(); }
-  Status open_queue(unsigned depth, int notify_fd, std::unique_ptr<StorageQueue>* out) override {
+  Status open_queue(unsigned depth, IoRing* ring, std::unique_ptr<StorageQueue>* out) override {
     std::unique_ptr<StorageQueue> inner;
-    if (Status s = inner_->open_queue(depth, notify_fd, &inner); !s.ok()) return s;
-    *out = std::make_unique<FaultInjectingQueue>(std::move(inner), probe_, notify_fd);
+    if (Status s = inner_->open_queue(depth, ring, &inner); !s.ok()) return s;
+    *out = std::make_unique<FaultInjectingQueue>(std::move(inner), probe_);
     return Status::Ok();
   }
 

@@ -1,8 +1,8 @@
 // FileStorage on real files: what it refuses, what it reports, and a round trip.
 #include <doctest/doctest.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "engine/io_ring.h"
 #include "engine/storage.h"
 #include "tests/engine/engine_fixture.h"
 
@@ -22,15 +22,20 @@ struct Done final : StorageCompletion {
   }
 };
 
-// Submits one I/O and waits on the eventfd, as a queue thread would.
-Done run_io(StorageQueue& queue, int event_fd, StorageIo& io) {
+// Submits one I/O and waits on the ring, as a queue thread would: reap after the kick
+// (an I/O done at once) and after every dispatch.
+Done run_io(IoRing& ring, StorageQueue& queue, StorageIo& io) {
   Done done;
   io.completion = &done;
   queue.submit(&io);
   queue.kick();
+  queue.reap();
   while (!done.done) {
-    eventfd_t value;
-    REQUIRE(eventfd_read(event_fd, &value) == 0);
+    int r;
+    do r = ring.submit(1);
+    while (r == -EINTR);
+    REQUIRE(r >= 0);
+    ring.dispatch();
     queue.reap();
   }
   return done;
@@ -87,9 +92,10 @@ TEST_CASE("file storage writes, reads, flushes and reports a read past the end a
     make_image(path, 1 << 20);
     std::unique_ptr<Storage> storage;
     REQUIRE(open_file_storage(path, {}, &storage).ok());
-    const int event_fd = ::eventfd(0, EFD_CLOEXEC);
+    IoRing ring;
+    REQUIRE(ring.init(16, 0, /*cooperative=*/true).ok());
     std::unique_ptr<StorageQueue> queue;
-    REQUIRE(storage->open_queue(4, event_fd, &queue).ok());
+    REQUIRE(storage->open_queue(4, &ring, &queue).ok());
 
     AlignedBuffer buffer(65536);
     std::memset(buffer.data, 0x3C, 65536);
@@ -98,12 +104,12 @@ TEST_CASE("file storage writes, reads, flushes and reports a read past the end a
     write.offset = 4096;
     write.length = 65536;
     write.buffer = buffer.data;
-    Done d = run_io(*queue, event_fd, write);
+    Done d = run_io(ring, *queue, write);
     CHECK(d.status.ok());
     CHECK(d.bytes == 65536);
     StorageIo flush;
     flush.op = StorageOp::flush;
-    CHECK(run_io(*queue, event_fd, flush).status.ok());
+    CHECK(run_io(ring, *queue, flush).status.ok());
     CHECK(read_file(path, 4096, 65536) == std::vector<uint8_t>(65536, 0x3C));
 
     StorageIo read;
@@ -111,7 +117,7 @@ TEST_CASE("file storage writes, reads, flushes and reports a read past the end a
     read.offset = (1 << 20) - 8192;
     read.length = 65536;
     read.buffer = buffer.data;
-    d = run_io(*queue, event_fd, read);
+    d = run_io(ring, *queue, read);
     CHECK(d.status.ok());
     CHECK(d.bytes == 8192);  // what exists, reported as such; the caller decides
 
@@ -120,16 +126,15 @@ TEST_CASE("file storage writes, reads, flushes and reports a read past the end a
     REQUIRE(::truncate(path.c_str(), 36864) == 0);
     read.offset = 4096;
     std::memset(buffer.data, 0, 65536);
-    d = run_io(*queue, event_fd, read);
+    d = run_io(ring, *queue, read);
     CHECK(d.status.ok());
     CHECK(d.bytes == 32768);
     CHECK(std::vector<uint8_t>(buffer.data, buffer.data + 32768) ==
           std::vector<uint8_t>(32768, 0x3C));
     read.length = 4096;
-    d = run_io(*queue, event_fd, read);
+    d = run_io(ring, *queue, read);
     CHECK(d.bytes == 4096);
 
     queue.reset();
-    ::close(event_fd);
   }
 }

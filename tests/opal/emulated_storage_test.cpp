@@ -14,6 +14,7 @@
 #include "backends/opal/inline_provider.h"
 #include "backends/registry.h"
 #include "engine/engine.h"
+#include "engine/ring_queue.h"
 #include "fixtures/opal/emulated_drive.h"
 #include "fixtures/opal/emulated_storage.h"
 
@@ -41,7 +42,7 @@ struct Fixture {
   std::unique_ptr<Drive> drive;
   Registry registry;
   std::unique_ptr<Engine> engine;
-  std::unique_ptr<EngineQueue> queue;
+  std::unique_ptr<RingQueue> queue;
 
   Fixture() {
     char tmpl[] = "/tmp/opal-storage-XXXXXX";
@@ -70,7 +71,7 @@ struct Fixture {
     std::unique_ptr<ublkcrypt::Session> session;
     REQUIRE_OK(registry.open_session(spec, {}, so, &session));
     REQUIRE_OK(Engine::create(EngineConfig{}, std::move(storage), std::move(session), &engine));
-    REQUIRE_OK(engine->open_queue(8, &queue));
+    REQUIRE_OK(RingQueue::open(*engine, 8, &queue));
   }
 
   struct Done final : BlockCompletion {

@@ -1,0 +1,47 @@
+// BounceBuffers: the per-queue buffers a request's crypto writes into, so that the
+// caller's buffer is never transformed in place. A write is encrypted from the caller's
+// plaintext into a bounce buffer and written from there; a read lands its ciphertext in a
+// bounce buffer and is decrypted from there into the caller's buffer. A crypto step that
+// fails part-way (a card dying after k of n sectors) therefore leaves its input as it was,
+// and the retry on the next provider transforms it whole, once (see backends/provider.h).
+//
+// One buffer per request the queue can hold, of the largest I/O, mapped once: pages are
+// given memory when first touched, and the most recently freed buffer is handed out first,
+// so a shallow workload keeps using the same few (cache-warm) buffers. Kept out of core
+// dumps: they hold plaintext. Only the queue thread uses them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "base/status.h"
+
+namespace ublkcrypt {
+
+class BounceBuffers {
+ public:
+  BounceBuffers() = default;
+  ~BounceBuffers();
+  BounceBuffers(const BounceBuffers&) = delete;
+  BounceBuffers& operator=(const BounceBuffers&) = delete;
+
+  // `count` buffers of `bytes` each (a multiple of 4096, so each is 4096-aligned).
+  Status init(unsigned count, size_t bytes);
+
+  // A free buffer, or nullptr when all are taken.
+  uint8_t* take() {
+    if (free_.empty()) return nullptr;
+    uint8_t* buffer = free_.back();
+    free_.pop_back();
+    return buffer;
+  }
+  void give_back(uint8_t* buffer) { free_.push_back(buffer); }
+
+ private:
+  uint8_t* base_ = nullptr;
+  size_t mapped_ = 0;
+  std::vector<uint8_t*> free_;
+};
+
+}  // namespace ublkcrypt
