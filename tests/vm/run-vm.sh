@@ -9,6 +9,13 @@
 #
 # Exit: the scenario's status; 124 timeout; 125 harness/boot failure (no exit marker);
 # 126 host hook failed (the scenario itself passed or was stopped because of it).
+#
+# A guest that never reached the end of its scenario gets one second boot: no exit marker
+# (boot panic, guest died), no boot before the timeout, or a kernel oops/panic on the
+# console before a scenario that did not pass ended. TCG under load has shown rare boot
+# panics, and a card pulled mid-I/O can hurt the 6.12 guest kernel itself. A scenario's own
+# failure is reported as it is, after one boot: a scenario that caught wrong data once must
+# not get a second chance to pass.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -16,6 +23,9 @@ die() { echo "run-vm: $*" >&2; exit 125; }
 now() { date +%s.%N; }
 secs() { awk "BEGIN{printf \"%.1f\", $2 - $1}"; }
 
+# Which boot this is (1, or 2 for the second boot after a guest that never reached the end).
+ATTEMPT=${UBLKCRYPT_VM_ATTEMPT:-1}
+ARGS=("$@")
 SCENARIO="" TIMEOUT=${UBLKCRYPT_VM_TIMEOUT:-300} HOOK="" MEM=3G SMP=2 SHARE="" LOGOUT=""
 VERBOSE=${UBLKCRYPT_VM_VERBOSE:-}
 IRFS_ARGS=() QEMU_EXTRA=() NVME=() VIRTIO=() CARDS=()
@@ -42,6 +52,8 @@ done
 [ -f "$SCENARIO" ] || die "scenario '$SCENARIO' not found"
 [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "--timeout '$TIMEOUT' is not a number of seconds"
 [ -z "$HOOK" ] || [ -x "$HOOK" ] || die "host hook '$HOOK' is missing or not executable"
+# The scenario can tell a second boot from the first (the harness check does).
+IRFS_ARGS+=(--env "UBLKCRYPT_VM_BOOT=$ATTEMPT")
 
 if ! "$HERE/deps.sh" --check 2>/dev/null; then
     [ "$(id -u)" = 0 ] && [ -z "${UBLKCRYPT_VM_NO_INSTALL:-}" ] || "$HERE/deps.sh" --check || exit 125
@@ -173,7 +185,7 @@ fi
 BOOT_TXT=n/a SCEN_TXT=n/a
 [ -z "$T_BOOTED" ] || BOOT_TXT="$(secs "$T_BOOT" "$T_BOOTED")s (guest uptime ${GUEST_BOOT}s)"
 [ -z "$SCEN" ] || SCEN_TXT="${SCEN}s"
-SUMMARY="run-vm: $(basename "$SCENARIO"): kernel $KVER; prep $(secs "$T_START" "$T_BOOT")s"
+SUMMARY="run-vm: $(basename "$SCENARIO") (boot $ATTEMPT): kernel $KVER; prep $(secs "$T_START" "$T_BOOT")s"
 SUMMARY+=" (kernel $(secs "$T_START" "$T_KERNEL")s, initramfs $(secs "$T_KERNEL" "$T_INITRD")s);"
 SUMMARY+=" boot $BOOT_TXT; scenario $SCEN_TXT; VM wall $(secs "$T_BOOT" "$T_END")s"
 echo "$SUMMARY" >&2
@@ -191,6 +203,19 @@ if [ "$EXIT" = 0 ] && [ -n "$HOOK_RC" ] && [ "$HOOK_RC" != 0 ]; then
     echo "run-vm: host hook $(basename "$HOOK") failed ($HOOK_RC)" >&2; EXIT=126
 fi
 
+# Did the guest reach the end of the scenario? A kernel line (with its printk timestamp) that
+# says oops, BUG or panic before the exit marker means the guest broke under the scenario.
+OOPS=$(tr -d '\r' <"$LOG" | awk '/^UBLKCRYPT-VM-EXIT=/ { exit }
+    /^\[ *[0-9]+\.[0-9]+\] (Kernel panic - not syncing|Oops|BUG: |general protection fault|watchdog: BUG: soft lockup)/ { print; exit }')
+NOT_AT_END=""
+if [ "$STATUS" = nomarker ]; then
+    NOT_AT_END="no UBLKCRYPT-VM-EXIT marker${OOPS:+; $OOPS}"
+elif [ "$STATUS" = timeout ] && [ -z "$T_BOOTED" ]; then
+    NOT_AT_END="not booted within ${TIMEOUT}s"
+elif [ "$EXIT" != 0 ] && [ -n "$OOPS" ]; then
+    NOT_AT_END="guest kernel: $OOPS"
+fi
+
 if [ "$EXIT" != 0 ] && [ -z "$VERBOSE" ]; then
     lines=$(wc -l <"$LOG")
     if [ "$lines" -le 400 ]; then
@@ -203,5 +228,15 @@ fi
 if [ "$EXIT" != 0 ] && [ -s "$RUN/hook.log" ]; then
     echo "run-vm: ---- host hook output ----" >&2; tail -n 100 "$RUN/hook.log" >&2
 fi
+if [ -n "$NOT_AT_END" ] && [ "$ATTEMPT" = 1 ]; then
+    echo "run-vm: result of boot 1: $STATUS, exit $EXIT" >&2
+    echo "run-vm: guest never reached the end ($NOT_AT_END); second boot" >&2
+    # The first boot's console stays beside the second's.
+    if [ -n "$LOGOUT" ] && [ -f "$LOG" ]; then cp "$LOG" "$LOGOUT.boot1" 2>/dev/null || true; fi
+    cleanup
+    trap - EXIT
+    UBLKCRYPT_VM_ATTEMPT=2 exec "$BASH" "$0" "${ARGS[@]}"
+fi
+[ -z "$NOT_AT_END" ] || echo "run-vm: guest never reached the end on the second boot either ($NOT_AT_END)" >&2
 echo "run-vm: result: $STATUS, exit $EXIT" >&2
 exit "$EXIT"

@@ -36,3 +36,17 @@ provider_counter() {
 
 # failovers VOLUME: how many times VOLUME's session failed over, from `ublkcrypt status`.
 failovers() { ublkcrypt status "$1" | sed -n 's/^  failovers: *\([0-9]*\).*/\1/p'; }
+
+# uptime_s: seconds since the guest booted (the guest's clock; under TCG the host's runs on).
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+# no_oops: ends the scenario with status 1 if the kernel log shows an oops, a BUG or a CPU
+# stuck. Pulling a card out can hurt the 6.12 kernel (an operation started on a removed
+# card oopses it, freeing a removed card's transform stalls a CPU: see card_watch.h and
+# fd_graveyard.h); a scenario that pulls one checks the kernel is whole afterwards.
+no_oops() {
+    if dmesg | grep -E 'BUG:|Oops:|detected stalls|soft lockup'; then echo "the kernel is hurt"; exit 1; fi
+}
+
+# io_errors VOLUME: the I/O errors VOLUME's block device returned, from `ublkcrypt status`.
+io_errors() { ublkcrypt status "$1" | sed -n 's/^  flushes:.*, errors: *\([0-9]*\)$/\1/p'; }

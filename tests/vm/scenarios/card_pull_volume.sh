@@ -12,7 +12,6 @@
 #     candidates) and changes nothing.
 step() { echo "== card_pull_volume: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 . vm-lib.sh
-uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
 # One fio pass over the first 8 MiB of $1: random 4k writes, then every block read back and
 # checked (crc32c). Fixed random sequence (randrepeat), so a later --verify_only pass with
@@ -101,11 +100,7 @@ ublkcrypt status stay | grep -q "provider: *software\$"
 # stay was idle when the card went: the watch failed its session before anything was sent
 # to the dead card (an operation started there oopses the 6.12 kernel, see card_watch.h).
 ublkcrypt status stay | grep "failovers:" | grep -q "driver $card_driver left /proc/crypto (card removed)"
-# The kernel must stay healthy: no oops, and no CPU stuck (freeing a removed card's
-# transform would stall one, see fd_graveyard.h).
-no_oops() {
-    if dmesg | grep -E 'BUG:|Oops:|detected stalls|soft lockup'; then echo "the kernel is hurt"; exit 1; fi
-}
+# The kernel must stay healthy: no oops, and no CPU stuck.
 no_oops
 
 step "close a volume whose card was pulled, then open the same name again"

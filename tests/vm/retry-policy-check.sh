@@ -1,0 +1,32 @@
+#!/bin/bash
+# retry-policy-check.sh: proves run-vm.sh's retry policy with two tiny scenarios (three boots).
+#   - harness_fails.sh exits 1 on its own: run-vm.sh exits 1 after ONE boot;
+#   - harness_oops_once.sh oopses on boot 1 and passes on boot 2: run-vm.sh says the guest
+#     never reached the end, boots a second time, and exits 0.
+# Exit 0 when both hold. Run as root, one VM at a time (ctest: vm_retry_policy, label vm).
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+bad=0
+boots() { grep -o '^run-vm: .* (boot [12]): kernel' "$out" | sort -u | wc -l; }
+
+"$HERE/run-vm.sh" "$HERE/scenarios/harness_fails.sh" --timeout "${1:-200}" >"$out" 2>&1
+rc=$?
+grep '^run-vm: .*\(boot\|result\|second\)' "$out" | awk '!seen[$0]++'
+if [ $rc = 1 ] && [ "$(boots)" = 1 ] && ! grep -q 'second boot' "$out"; then
+    echo "ok: a scenario's own failure: exit 1, one boot"
+else
+    echo "FAILED: a scenario's own failure gave exit $rc after $(boots) boot(s)"; cat "$out"; bad=1
+fi
+
+"$HERE/run-vm.sh" "$HERE/scenarios/harness_oops_once.sh" --timeout "${1:-200}" >"$out" 2>&1
+rc=$?
+grep '^run-vm: .*\(boot\|result\|second\)' "$out" | awk '!seen[$0]++'
+if [ $rc = 0 ] && [ "$(boots)" = 2 ] &&
+   grep -q '^run-vm: guest never reached the end (guest kernel: .*Oops: harness_oops_once.*); second boot$' "$out"; then
+    echo "ok: an oops before the end: second boot, which passes"
+else
+    echo "FAILED: an oops before the end gave exit $rc after $(boots) boot(s)"; cat "$out"; bad=1
+fi
+exit $bad

@@ -1,0 +1,11 @@
+# harness_oops_once.sh (guest; run by retry-policy-check.sh): the guest kernel "oopses" on
+# the first boot and the scenario then fails; the second boot passes. run-vm.sh must count
+# the first boot as a guest that never reached the end and boot a second time. The oops is
+# a line written to /dev/kmsg: the kernel prints it on the console with its timestamp,
+# exactly as it prints a real one, and the guest stays whole.
+if [ "${UBLKCRYPT_VM_BOOT:-1}" = 1 ]; then
+    echo "<1>Oops: harness_oops_once: a pretend oops on boot 1" >/dev/kmsg
+    echo "harness_oops_once: failing after the oops"
+    exit 1
+fi
+echo "harness_oops_once: boot $UBLKCRYPT_VM_BOOT passes"
