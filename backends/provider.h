@@ -121,6 +121,12 @@ class ProviderSession {
   // dead device. Safe for concurrent use by multiple threads.
   virtual void submit(std::span<CryptoRequest* const> requests, ProviderCallback* callback) = 0;
 
+  // Runs some of the provider's queued work on the calling thread, for a thread that would
+  // otherwise sleep until its requests complete; false at once if there is none it may
+  // run. Completions it runs call back on this thread. A provider whose work runs on a
+  // device has none: the default. Safe for concurrent use by multiple threads.
+  virtual bool help() { return false; }
+
  protected:
   ProviderSession() = default;
 };

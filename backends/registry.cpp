@@ -1,5 +1,7 @@
 #include "backends/registry.h"
 
+#include "backends/helping_wait.h"
+
 #include <algorithm>
 #include <condition_variable>
 #include <fmt/format.h>
@@ -195,9 +197,22 @@ Status Session::run(const SectorRun& run) {
   request.completion = &waiter;
   CryptoRequest* one[] = {&request};
   submit(one);
-  std::unique_lock lock(waiter.m);
-  waiter.cv.wait(lock, [&] { return waiter.done; });
+  wait_helping(waiter.m, waiter.cv, [&] { return waiter.done; });
   return waiter.result;
+}
+
+bool Session::help() {
+  std::shared_ptr<ProviderSession> target;
+  {
+    std::lock_guard lock(mutex_);
+    target = current_;
+  }
+  return target->help();
+}
+
+void Session::wait_helping(std::mutex& mutex, std::condition_variable& cv,
+                           const std::function<bool()>& done) {
+  helping_wait([this] { return help(); }, mutex, cv, done);
 }
 
 SessionState Session::state() const {

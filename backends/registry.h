@@ -8,6 +8,8 @@
 // consumer sees only the final result.
 #pragma once
 
+#include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -48,6 +50,15 @@ class Session final : private ProviderCallback {
   // Starts every request; each completes through its own CryptoCompletion, on any thread.
   // Safe for concurrent use by multiple threads.
   void submit(std::span<CryptoRequest* const> requests);
+
+  // Runs some of the current provider's queued work on the calling thread (see
+  // ProviderSession::help): for a thread with requests in flight and nothing else to do.
+  bool help();
+
+  // helping_wait() (helping_wait.h) with this session's help(): for threads that submit
+  // and then only wait (tools, tests, benchmarks).
+  void wait_helping(std::mutex& mutex, std::condition_variable& cv,
+                    const std::function<bool()>& done);
 
   // Convenience for tools and tests: runs one run and waits for it.
   Status run(const SectorRun& run);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backends/cipher_spec.h"
+#include "backends/helping_wait.h"
 #include "backends/registry.h"
 #include "base/secure_bytes.h"
 #include "bench/cpu_clock.h"
@@ -59,7 +60,7 @@ class Load final : private ProviderCallback {
  public:
   Load(ProviderSession& session, const CipherSpec& spec, const CryptoLoadOptions& o,
        const std::atomic<bool>* stop)
-      : session_(session), o_(o), stop_(stop) {
+      : session_(session), o_(o), stop_(stop), out_of_place_(spec.mode != CipherMode::null) {
     sectors_ = o.request_bytes / spec.sector_size;
     // Each slot owns `per_slot` bytes of the arena, at least one request's worth.
     const uint64_t per_slot =
@@ -80,17 +81,28 @@ class Load final : private ProviderCallback {
       for (uint64_t at = seed_bytes; at < arena_bytes; at += seed_bytes)
         std::memcpy(arena_ + at, arena_, std::min(seed_bytes, arena_bytes - at));
     }
+    // Out of place into a buffer per slot, as the engine encrypts into its bounce buffers
+    // (cipher_null in place, as there too).
+    if (out_of_place_) {
+      targets_ = static_cast<uint8_t*>(std::aligned_alloc(4096, o.request_bytes * o.depth));
+      if (targets_ != nullptr) std::memset(targets_, 0, o.request_bytes * o.depth);
+    }
     slots_.resize(o.depth);
     for (unsigned i = 0; i < o.depth; ++i) {
       slots_[i].base = arena_ == nullptr ? nullptr : arena_ + i * per_slot;
+      slots_[i].target = targets_ == nullptr ? nullptr : targets_ + i * o.request_bytes;
       slots_[i].index = i;
     }
   }
-  ~Load() { std::free(arena_); }
+  ~Load() {
+    std::free(arena_);
+    std::free(targets_);
+  }
 
   Status run(BenchClock::time_point deadline) {
     deadline_ = deadline;
-    if (arena_ == nullptr) return Status(Errc::no_memory, "bench crypto: working set");
+    if (arena_ == nullptr || (targets_ == nullptr && out_of_place_))
+      return Status(Errc::no_memory, "bench crypto: working set");
     std::vector<CryptoRequest*> first;
     for (Slot& s : slots_) {
       prepare(s);
@@ -98,8 +110,8 @@ class Load final : private ProviderCallback {
     }
     outstanding_ = first.size();
     submit(first);
-    std::unique_lock lock(mutex_);
-    idle_.wait(lock, [&] { return outstanding_ == 0; });
+    helping_wait([this] { return session_.help(); }, mutex_, idle_,
+                 [this] { return outstanding_ == 0; });
     return error_;
   }
 
@@ -109,6 +121,7 @@ class Load final : private ProviderCallback {
   struct Slot {
     CryptoRequest request;
     uint8_t* base = nullptr;
+    uint8_t* target = nullptr;  // out of place: where the cipher writes
     uint64_t step = 0;
     unsigned index = 0;
   };
@@ -135,8 +148,8 @@ class Load final : private ProviderCallback {
 
   void prepare(Slot& s) {
     uint8_t* at = s.base + (s.step % steps_) * o_.request_bytes;
-    // In place, as the engine's write path; sector numbers distinct per slot and step.
-    s.request.run = SectorRun{o_.direction, at, at,
+    // Sector numbers distinct per slot and step.
+    s.request.run = SectorRun{o_.direction, at, s.target != nullptr ? s.target : at,
                               (s.step * o_.depth + s.index) * sectors_, sectors_};
     ++s.step;
   }
@@ -161,9 +174,11 @@ class Load final : private ProviderCallback {
   const CryptoLoadOptions& o_;
   BenchClock::time_point deadline_;
   const std::atomic<bool>* stop_;
+  const bool out_of_place_;
   uint32_t sectors_ = 0;
   uint64_t steps_ = 1;
   uint8_t* arena_ = nullptr;
+  uint8_t* targets_ = nullptr;
   std::vector<Slot> slots_;
   std::atomic<uint64_t> completed_{0};
   std::mutex mutex_;

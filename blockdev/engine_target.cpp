@@ -40,6 +40,7 @@ class EngineTarget final : public QueueTarget, private BlockCompletion {
     queue_->submit(&r);
   }
 
+  bool help() override { return queue_->help(); }
   void process() override { queue_->process(); }
   unsigned in_flight() const override { return queue_->in_flight(); }
 

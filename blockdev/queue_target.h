@@ -35,6 +35,9 @@ class QueueTarget {
   // in process(). The target hears its own wakeups on the queue's ring.
   virtual void queue_io(unsigned tag, const BlockRequest& io) = 0;
 
+  // Runs some of the target's crypto on the queue thread instead of sleeping; false at once
+  // if there is none (EngineQueue::help).
+  virtual bool help() = 0;
   // Runs ready completions. Never blocks. The queue calls it after every pass over the
   // ring's completions.
   virtual void process() = 0;

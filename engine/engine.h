@@ -120,9 +120,14 @@ class EngineQueue {
   // Advances every request whose crypto or storage step finished; runs completions.
   // Never blocks.
   void process();
-  // process(); if that moved nothing, submits and waits on the ring for one completion
-  // (at most `timeout_ms`; -1: no limit), dispatches what arrived and process()es again.
-  // For loops that own the ring.
+  // Runs some crypto that waits for a provider thread here, on the queue's thread, then
+  // process()es; false at once if there is none (see ProviderSession::help). The ring's
+  // owner calls it instead of sleeping when no completion waits on the ring: on a machine
+  // with few cores the queue thread is the core the provider lacks.
+  bool help();
+  // process(); if that moved nothing, help(); if there was nothing to help with, submits and
+  // waits on the ring for one completion (at most `timeout_ms`; -1: no limit), dispatches
+  // what arrived and process()es again. For loops that own the ring.
   void wait_and_process(int timeout_ms = -1);
   // Requests submitted and not yet completed.
   unsigned in_flight() const;

@@ -125,6 +125,7 @@ struct EngineQueue::Impl final : CryptoCompletion, StorageCompletion {
            (bounce_reads_and_writes && (op == BlockOp::read || op == BlockOp::write));
   }
   void start_data(Internal* in);
+  void send_crypto();
   void dispatch();
   void advance_inline_done();
   void process();
@@ -237,19 +238,22 @@ void EngineQueue::Impl::next_zero_chunk(Internal* in) {
 }
 
 // Sends what the last steps started: one crypto batch, one storage system call.
+void EngineQueue::Impl::send_crypto() {
+  if (crypto_batch.empty()) return;
+  // A provider completing inline only queues to inline_done, so the batch cannot grow
+  // while it is being submitted. Saved and restored: queues may nest on one thread.
+  const void* outer = tls_dispatching;
+  tls_dispatching = this;
+  session->submit(crypto_batch);
+  tls_dispatching = outer;
+  crypto_batch.clear();
+  // Their next step (storage I/O) joins this dispatch's system call. Crypto never
+  // follows crypto, so the batch stays empty.
+  advance_inline_done();
+}
+
 void EngineQueue::Impl::dispatch() {
-  if (!crypto_batch.empty()) {
-    // A provider completing inline only queues to inline_done, so the batch cannot grow
-    // while it is being submitted. Saved and restored: queues may nest on one thread.
-    const void* outer = tls_dispatching;
-    tls_dispatching = this;
-    session->submit(crypto_batch);
-    tls_dispatching = outer;
-    crypto_batch.clear();
-    // Their next step (storage I/O) joins this dispatch's system call. Crypto never
-    // follows crypto, so the batch stays empty.
-    advance_inline_done();
-  }
+  send_crypto();
   if (storage_queued) {
     storage_queued = false;
     storage->kick();
@@ -297,6 +301,11 @@ void EngineQueue::Impl::process() {
     const unsigned before = completed;
     storage->reap();
     advance_inline_done();  // left over from a submit() (they would have completed there)
+    // The crypto the completions started goes to the provider before this thread turns to
+    // the inbox's storage steps (a tmpfs write is a copy on this thread): its workers
+    // would otherwise wait for a whole pass of copies.
+    const bool sent_crypto = !crypto_batch.empty();
+    send_crypto();
     for (Internal* in = inbox.take_all(); in != nullptr;) {
       Internal* next = in->next;
       if (in->stage == Internal::Stage::rejected) finish(in, std::move(in->status));
@@ -304,7 +313,7 @@ void EngineQueue::Impl::process() {
       in = next;
       ++completed;
     }
-    const bool sent = !crypto_batch.empty() || storage_queued;
+    const bool sent = sent_crypto || !crypto_batch.empty() || storage_queued;
     dispatch();  // still in_process: the runs it completes inline advance inside it
     in_process = false;
     if (!sent && completed == before) break;
@@ -457,12 +466,28 @@ void EngineQueue::submit(std::span<BlockRequest* const> requests) {
 
 void EngineQueue::process() { impl_->process(); }
 
+bool EngineQueue::help() {
+  // Our own runs it completes come back as inline ones (no eventfd write, no wakeup) and
+  // advance in the process() after it; other queues' go to their inboxes as usual.
+  const void* outer = tls_dispatching;
+  tls_dispatching = impl_.get();
+  const bool ran = impl_->session->help();
+  tls_dispatching = outer;
+  if (ran) impl_->process();
+  return ran;
+}
+
 void EngineQueue::wait_and_process(int timeout_ms) {
   // Work may be ready with nothing on the ring to announce it (a synchronous storage step):
-  // wait only when a pass moved nothing.
+  // wait only when a pass moved nothing, and nothing could be helped with. What the pass
+  // queued on the ring goes out before the thread turns to crypto.
   const unsigned before = impl_->completed;
   impl_->process();
   if (impl_->completed != before) return;
+  if (io_uring_cq_ready(impl_->ring->raw()) == 0) {
+    if (io_uring_sq_ready(impl_->ring->raw()) > 0) (void)impl_->ring->submit(0);
+    if (help()) return;
+  }
   int r;
   do r = impl_->ring->submit(1, timeout_ms);
   while (r == -EINTR);

@@ -164,8 +164,7 @@ class CryptoPass final : CryptoCompletion {
       outstanding_ = unsigned(first.size());
     }
     session_.submit(first);
-    std::unique_lock lock(mutex_);
-    done_.wait(lock, [&] { return outstanding_ == 0; });
+    session_.wait_helping(mutex_, done_, [&] { return outstanding_ == 0; });
     return status_;
   }
 

@@ -66,6 +66,8 @@ class FaultSession final : public ProviderSession {
     for (auto& [r, status] : failed) callback->provider_done(r, std::move(status));
   }
 
+  bool help() override { return wrapped_->help(); }
+
  private:
   FaultInjectingProvider* provider_;
   std::unique_ptr<ProviderSession> wrapped_;

@@ -142,7 +142,7 @@ class SoftwareSession final : public ProviderSession {
       queued = 0;
     };
     const uint32_t sector_size = core_->spec().sector_size;
-    const unsigned workers = pool_->size();
+    const unsigned workers = pool_->parallelism();
     for (CryptoRequest* request : requests) {
       const SectorRun& run = request->run;
       if (Status s = check_run(run, sector_size); !s.ok()) {
@@ -181,6 +181,8 @@ class SoftwareSession final : public ProviderSession {
     if (queued > 0) flush();
   }
 
+  bool help() override { return pool_->help(); }
+
  private:
   SessionCore* core_;
   WorkerPool* pool_;
@@ -188,10 +190,11 @@ class SoftwareSession final : public ProviderSession {
 
 class SoftwareProvider final : public Provider {
  public:
-  explicit SoftwareProvider(unsigned threads) : pool_(threads) {
+  SoftwareProvider(unsigned threads, unsigned helper_slots) : pool_(threads, helper_slots) {
     info_.name = "software";
-    info_.description = fmt::format("OpenSSL EVP (AES-NI/VAES), {} worker thread{}",
-                                    pool_.size(), pool_.size() == 1 ? "" : "s");
+    info_.description =
+        fmt::format("OpenSSL EVP (AES-NI/VAES), {} worker thread{} and the submitting thread",
+                    pool_.workers(), pool_.workers() == 1 ? "" : "s");
     info_.placement = Placement::host_cpu;
     info_.asynchronous = true;
     info_.priority = 100;
@@ -222,7 +225,7 @@ class SoftwareProvider final : public Provider {
                       std::unique_ptr<ProviderSession>* out) override {
     if (Status s = supports(spec, variant); !s.ok()) return s;
     auto* core = new SessionCore(spec, &counters());
-    for (unsigned i = 0; i < pool_.size(); ++i) {
+    for (unsigned i = 0; i < pool_.lanes(); ++i) {
       std::unique_ptr<SectorCipher> cipher;
       if (Status s = SectorCipher::make(spec, key, &cipher); !s.ok()) {
         core->release();
@@ -242,8 +245,11 @@ class SoftwareProvider final : public Provider {
 }  // namespace
 
 std::unique_ptr<Provider> make_software_provider(unsigned threads) {
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  return std::make_unique<SoftwareProvider>(threads);
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  // One worker fewer than the cores: the thread that submits and waits is the last lane.
+  if (threads == 0) threads = std::max(1u, cores - 1);
+  // Every queue thread, and a benchmark's submitter, may help at once.
+  return std::make_unique<SoftwareProvider>(threads, std::max(4u, cores));
 }
 
 }  // namespace ublkcrypt

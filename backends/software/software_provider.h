@@ -1,5 +1,6 @@
 // The software provider: OpenSSL EVP on the host CPU (AES-NI / VAES), with a worker pool
-// sized to the cores. Placement host-cpu, priority 100.
+// of one thread fewer than the cores, which the submitting threads join while they wait
+// (worker_pool.h). Placement host-cpu, priority 100.
 #pragma once
 
 #include <memory>
@@ -8,7 +9,7 @@
 
 namespace ublkcrypt {
 
-// `threads` = 0 sizes the pool to the online cores.
+// `threads` workers; 0: one fewer than the online cores (at least one).
 std::unique_ptr<Provider> make_software_provider(unsigned threads = 0);
 
 }  // namespace ublkcrypt

@@ -16,10 +16,7 @@ thread_local unsigned current_worker = 0;
 
 // Workers run this much nicer than the thread that made them. They are the datapath's
 // parallel stage; the threads feeding them (an engine or ublk queue thread, one per queue)
-// are serial, and with as many workers as cores a queue thread got only 2/3 of a core on
-// two cores: `engine-bench` encrypted 128 KiB writes at 0.69-0.76x of min(plain, provider),
-// and at 0.87-1.03x with workers at +5 (same runs, alternating). Alone (the provider
-// benchmark) the workers still get every core.
+// are serial, and must not wait behind a worker for a core.
 constexpr int kWorkerNiceIncrement = 5;
 
 void lower_this_thread_priority() {
@@ -52,7 +49,8 @@ void WorkerPool::TaskRing::take(size_t n, std::vector<SectorTask>* out) {
   count_ -= n;
 }
 
-WorkerPool::WorkerPool(unsigned threads) {
+WorkerPool::WorkerPool(unsigned threads, unsigned helper_slots)
+    : helper_slots_(std::min(helper_slots, 64u)) {
   threads = std::max(1u, threads);
   own_.resize(threads);
   threads_.reserve(threads);
@@ -78,26 +76,27 @@ void WorkerPool::post(std::span<const SectorTask> tasks) {
     wake = std::min<size_t>(sleeping_, tasks.size());
   }
   if (wake == 0) return;
-  if (wake >= size()) {
+  if (wake >= workers()) {
     wake_.notify_all();
   } else {
     for (unsigned i = 0; i < wake; ++i) wake_.notify_one();
   }
 }
 
-bool WorkerPool::take_slice(unsigned worker, std::vector<SectorTask>* out) {
+bool WorkerPool::take_slice(unsigned lane, std::vector<SectorTask>* out) {
   out->clear();
   size_t n = 0;
+  const bool worker = lane < workers();
   if (shared_.size() > 0) {
     // Leave a fair share for the others: a slice of the queue, not all of it.
-    n = std::clamp<size_t>(shared_.size() / size(), 1, kMaxSlice);
+    n = std::clamp<size_t>(shared_.size() / parallelism(), 1, kMaxSlice);
     shared_.take(n, out);
-  } else if (own_[worker].size() > 0) {
+  } else if (worker && own_[lane].size() > 0) {
     // A fair share here too: the slices of a large run, posted by this worker, must leave
     // some for the worker that post() woke to steal (under TCG the poster always got back
     // to the lock first and ran every slice alone: 64 KiB-1 MiB at QD1 lost 25-40%).
-    n = std::clamp<size_t>(own_[worker].size() / size(), 1, kMaxSlice);
-    own_[worker].take(n, out);
+    n = std::clamp<size_t>(own_[lane].size() / parallelism(), 1, kMaxSlice);
+    own_[lane].take(n, out);
   } else {
     auto victim = std::max_element(own_.begin(), own_.end(), [](const auto& a, const auto& b) {
       return a.size() < b.size();
@@ -126,13 +125,40 @@ void WorkerPool::work(unsigned worker) {
         --sleeping_;
       }
     }
-    for (size_t begin = 0; begin < taken.size();) {
-      size_t end = begin + 1;
-      while (end < taken.size() && taken[end].work == taken[begin].work) ++end;
-      taken[begin].work->run(std::span(taken).subspan(begin, end - begin), worker);
-      begin = end;
-    }
+    run(taken, worker);
   }
+}
+
+void WorkerPool::run(std::vector<SectorTask>& tasks, unsigned lane) {
+  for (size_t begin = 0; begin < tasks.size();) {
+    size_t end = begin + 1;
+    while (end < tasks.size() && tasks[end].work == tasks[begin].work) ++end;
+    tasks[begin].work->run(std::span(tasks).subspan(begin, end - begin), lane);
+    begin = end;
+  }
+}
+
+bool WorkerPool::help() {
+  // A relaxed look first: an idle queue thread asks often, and mostly finds nothing.
+  if (queued_.load(std::memory_order_relaxed) == 0) return false;
+  uint64_t busy = helpers_busy_.load(std::memory_order_relaxed);
+  unsigned slot = 0;
+  do {
+    while (slot < helper_slots_ && (busy >> slot) & 1) ++slot;
+    if (slot == helper_slots_) return false;
+  } while (!helpers_busy_.compare_exchange_weak(busy, busy | (uint64_t{1} << slot),
+                                                std::memory_order_acquire));
+  const unsigned lane = workers() + slot;
+  // Per thread: helpers come and go, and a slice is at most kMaxSlice tasks.
+  thread_local std::vector<SectorTask> taken;
+  bool ran = false;
+  {
+    std::lock_guard lock(mutex_);
+    ran = take_slice(lane, &taken);
+  }
+  if (ran) run(taken, lane);
+  helpers_busy_.fetch_and(~(uint64_t{1} << slot), std::memory_order_release);
+  return ran;
 }
 
 }  // namespace ublkcrypt

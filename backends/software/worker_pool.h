@@ -1,11 +1,20 @@
-// WorkerPool: the software provider's threads, one per core by default, sharing one queue
-// of sector tasks.
+// WorkerPool: the software provider's threads, sharing one queue of sector tasks, and the
+// threads that wait for them.
+//
+// A thread that submits work and would otherwise sleep until it completes (an engine or
+// ublk queue thread, a benchmark) runs queued tasks itself through help(): it is one of
+// the pool's lanes while it waits. So the pool starts one worker fewer than the cores, and
+// the submitting thread makes up the last core's share: a queue thread has a core to
+// itself when it has its own work (its storage I/O, its completions), and crypto gets that
+// core whenever the queue thread would idle. With as many workers as cores, three threads
+// contended for two cores and the encrypted engine used about 1.6 of them.
 //
 // Workers take several tasks per lock when the queue is deep, so the lock is not paid per
 // 4 KiB sector; a worker sleeps only when the queue is empty, and submitters wake only as
 // many sleepers as they queued tasks.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -29,7 +38,8 @@ struct SectorTask {
   uint32_t count = 0;
 };
 
-// What tasks run on; `worker` indexes per-worker state (keyed contexts). A worker hands
+// What tasks run on; `worker` indexes per-lane state (keyed contexts): workers first, then
+// the helper slots (see WorkerPool::lanes()). A worker hands
 // over consecutive tasks of the same SectorWork together, so per-request bookkeeping
 // (counters, references) is paid once per slice rather than once per 4 KiB task.
 class SectorWork {
@@ -42,7 +52,8 @@ class SectorWork {
 
 class WorkerPool {
  public:
-  explicit WorkerPool(unsigned threads);
+  // `threads` workers (at least 1) and `helper_slots` threads that may help() at once.
+  WorkerPool(unsigned threads, unsigned helper_slots);
   // Runs every queued task, then joins the workers.
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
@@ -52,7 +63,11 @@ class WorkerPool {
   // enough that a deep queue still spreads over every worker.
   static constexpr size_t kMaxSlice = 16;
 
-  unsigned size() const { return static_cast<unsigned>(threads_.size()); }
+  unsigned workers() const { return static_cast<unsigned>(threads_.size()); }
+  // Index space of the per-lane state a SectorWork keeps: workers, then helper slots.
+  unsigned lanes() const { return workers() + helper_slots_; }
+  // How many threads run tasks at once when a submitter helps: what a run is cut for.
+  unsigned parallelism() const { return workers() + 1; }
 
   // Queues the tasks. Safe from any thread. Tasks from outside the pool start in order,
   // before any worker's own. Tasks a worker posts (work that completing work made, such as
@@ -60,6 +75,11 @@ class WorkerPool {
   // cache, and moving them to the other core cost a quarter of two-worker throughput. An
   // idle worker steals half of the longest such queue, so no core idles while work waits.
   void post(std::span<const SectorTask> tasks);
+
+  // Runs one slice of queued tasks on the calling thread, in a free helper slot. False
+  // (at once) when nothing waits for a worker or every helper slot is taken. Safe from any
+  // thread but a worker's.
+  bool help();
 
  private:
   // FIFO of tasks in a ring of 2^k slots grown by doubling, never shrunk: a deque allocated
@@ -77,16 +97,22 @@ class WorkerPool {
   };
 
   void work(unsigned worker);
-  // Moves the next slice for `worker` into `out`; false when every queue is empty.
-  bool take_slice(unsigned worker, std::vector<SectorTask>* out);
+  // Moves the next slice for `lane` into `out`; false when every queue is empty. A helper
+  // lane has no queue of its own: it takes from the shared queue or steals.
+  bool take_slice(unsigned lane, std::vector<SectorTask>* out);
+  // Runs `tasks` on `lane`, consecutive tasks of one SectorWork together.
+  static void run(std::vector<SectorTask>& tasks, unsigned lane);
 
   std::mutex mutex_;
   std::condition_variable wake_;
   TaskRing shared_;               // posted from outside the pool
   std::vector<TaskRing> own_;     // posted by worker i, run by it unless stolen
-  size_t queued_ = 0;             // tasks in all the rings
+  // Tasks in all the rings: changed under mutex_, read without it by help().
+  std::atomic<size_t> queued_{0};
   unsigned sleeping_ = 0;
   bool stopping_ = false;
+  unsigned helper_slots_;
+  std::atomic<uint64_t> helpers_busy_{0};  // bit i: helper slot i is taken
   std::vector<std::thread> threads_;
 };
 

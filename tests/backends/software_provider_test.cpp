@@ -7,10 +7,12 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "backends/software/sector_cipher.h"
 #include "backends/software/software_provider.h"
+#include "backends/software/worker_pool.h"
 #include "tests/backends/provider_harness.h"
 
 using namespace ublkcrypt;
@@ -242,4 +244,49 @@ TEST_CASE("batches resubmitted from callbacks on workers all complete, exactly")
     for (const auto& buffer : chain->buffers) CHECK(buffer == plain);
   }
   CHECK(provider->counters().requests.load() == 1 + kChains * kBatch * kPasses);
+}
+
+TEST_CASE("a waiting thread runs queued tasks through help(), in a helper lane") {
+  // One worker, held inside a task until released: what is queued behind it is the
+  // waiting thread's to run.
+  struct Work final : SectorWork {
+    std::promise<void> entered;
+    std::shared_future<void> release;
+    std::mutex mutex;
+    std::vector<std::pair<unsigned, std::thread::id>> ran;  // (lane, thread) per task
+    void run(std::span<const SectorTask> tasks, unsigned lane) override {
+      for (const SectorTask& t : tasks) {
+        if (t.count == 0) {  // the blocker
+          entered.set_value();
+          release.wait();
+        }
+        std::lock_guard lock(mutex);
+        ran.emplace_back(lane, std::this_thread::get_id());
+      }
+    }
+  } work;
+  std::promise<void> release;
+  work.release = release.get_future().share();
+  WorkerPool pool(1, 2);
+  CHECK(pool.workers() == 1);
+  CHECK(pool.lanes() == 3);
+  CHECK_FALSE(pool.help());  // nothing queued
+  SectorTask blocker{&work, nullptr, nullptr, nullptr, 0, 0};
+  pool.post(std::span(&blocker, 1));
+  work.entered.get_future().wait();
+  std::vector<SectorTask> queued(5, SectorTask{&work, nullptr, nullptr, nullptr, 0, 1});
+  pool.post(queued);
+  unsigned helped = 0;
+  while (pool.help()) ++helped;
+  CHECK(helped > 0);
+  {
+    std::lock_guard lock(work.mutex);
+    CHECK(work.ran.size() == 5);  // all of them, here, while the worker was held
+    for (auto [lane, thread] : work.ran) {
+      CHECK(lane >= pool.workers());
+      CHECK(lane < pool.lanes());
+      CHECK(thread == std::this_thread::get_id());
+    }
+  }
+  release.set_value();
 }
