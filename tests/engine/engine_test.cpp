@@ -336,6 +336,33 @@ TEST_CASE("a failing write fails only its own request") {
   }
 }
 
+TEST_CASE("a failed flush sticks: every later flush fails until the engine is closed") {
+  WatchedVolume v("/var/tmp");
+  v.probe.fail_flush_number = 1;
+  AlignedBuffer buffer(4096);
+  std::memset(buffer.data, 0x42, 4096);
+  REQUIRE(run_one(*v.queue, BlockOp::write, 0, 4096, buffer.data).ok());
+  Status first = run_one(*v.queue, BlockOp::flush, 0, 0, nullptr);
+  CHECK(first.code() == Errc::io_error);
+  CHECK(first.message() == "injected flush failure");
+  // The backing's next fdatasync succeeds; the flush still fails, naming the first cause.
+  REQUIRE(run_one(*v.queue, BlockOp::write, 4096, 4096, buffer.data).ok());
+  for (int i = 0; i < 2; ++i) {
+    Status later = run_one(*v.queue, BlockOp::flush, 0, 0, nullptr);
+    CHECK(later.code() == Errc::io_error);
+    CHECK(later.message() == "flush " + v.path + ": an earlier flush failed (injected flush "
+                             "failure); writes before it may be lost, and every flush fails "
+                             "until the volume is closed");
+  }
+  CHECK(v.probe.count(StorageOp::flush) == 3);  // each still reached the backing
+  // Reads and writes go on; a new engine on the backing (the volume reopened) flushes.
+  CHECK(run_one(*v.queue, BlockOp::read, 0, 4096, buffer.data).ok());
+  v.queue.reset();
+  v.engine = open_engine(open_file(v.path), v.key);
+  auto queue = open_queue(*v.engine, 4);
+  CHECK(run_one(*queue, BlockOp::flush, 0, 0, nullptr).ok());
+}
+
 TEST_CASE("engine geometry is checked against the backing") {
   TempDir dir("/var/tmp");
   const std::string path = dir.file("image");

@@ -22,6 +22,8 @@ struct StorageProbe {
   std::vector<Issued> issued;  // every I/O submitted, in order
   unsigned fail_write_number = 0;  // 1-based; 0 = never
   unsigned writes_seen = 0;
+  unsigned fail_flush_number = 0;  // 1-based; 0 = never
+  unsigned flushes_seen = 0;
   bool hold_writes = false;  // completions of writes wait until release_held()
   std::vector<std::pair<StorageIo*, uint32_t>> held;
 
@@ -39,7 +41,10 @@ class FaultInjectingQueue final : public StorageQueue, private StorageCompletion
 
   void submit(StorageIo* io) override {
     probe_->issued.push_back({io->op, io->offset, io->length, io->fua});
-    if (io->op == StorageOp::write && ++probe_->writes_seen == probe_->fail_write_number) {
+    const bool fail =
+        (io->op == StorageOp::write && ++probe_->writes_seen == probe_->fail_write_number) ||
+        (io->op == StorageOp::flush && ++probe_->flushes_seen == probe_->fail_flush_number);
+    if (fail) {
       failed_.push_back(io);  // completes at the next reap(), as a ring completion would
       return;
     }
@@ -50,7 +55,10 @@ class FaultInjectingQueue final : public StorageQueue, private StorageCompletion
   void kick() override { inner_->kick(); }
   void reap() override {
     for (StorageIo* io : std::exchange(failed_, {}))
-      io->completion->storage_done(io, Status(Errc::io_error, "injected write failure"), 0);
+      io->completion->storage_done(
+          io, Status(Errc::io_error, io->op == StorageOp::flush ? "injected flush failure"
+                                                                : "injected write failure"),
+          0);
     if (!probe_->hold_writes) {
       for (auto [io, bytes] : std::exchange(probe_->held, {})) forward(io, Status::Ok(), bytes);
     }
