@@ -8,6 +8,7 @@
 
 #include "backends/fault/fault_injecting_provider.h"
 #include "backends/software/software_provider.h"
+#include "tests/backends/partial_failure_checks.h"
 #include "tests/engine/random_workload.h"
 
 using namespace ublkcrypt;
@@ -47,14 +48,7 @@ void workload_with_partial_failures(const std::string& base_dir, uint32_t sector
 
   CHECK(failovers > 50);
   CHECK(fault.failed() > 50);
-  for (Direction direction : {Direction::encrypt, Direction::decrypt}) {
-    const std::string requests = direction == Direction::encrypt ? "writes" : "reads";
-    CAPTURE(requests);
-    PartialFailures partial = fault.partial_failures(direction);
-    CHECK(partial.before_any > 5);
-    CHECK(partial.in_between > 5);
-    CHECK(partial.before_last > 5);
-  }
+  test::check_every_case_met(fault, 5);
 }
 
 }  // namespace

@@ -81,6 +81,23 @@ pull_card_midpass() {
     echo "$_vol: $_card gone at t=$(uptime_s), card payload then: $(provider_counter "$_vol" kernel payload) bytes"
 }
 
+# pass_with_pull VOLUME DEVICE CARD OUT WHAT [FIO-OPTION...]: one seq_fio pass over
+# VOLUME's DEVICE into OUT, with CARD pulled part-way (pull_card_midpass); then fio's and
+# the volume's figures, for quoting.
+pass_with_pull() {
+    _pvol=$1 _pdev=$2 _pcard=$3 _pout=$4 _pwhat=$5; shift 5
+    rm -f "$_pout.rc"
+    _t0=$(uptime_s)
+    seq_fio "$_pdev" "$_pout" "$@" &
+    _fio_pid=$!
+    pull_card_midpass "$_pvol" "$_pcard" "$_pout.rc"
+    wait $_fio_pid
+    _t1=$(uptime_s)
+    fio_report "$_pout" "$_pwhat"
+    echo "$_pwhat: $(mib_per_s "$size_mib" "$_t0" "$_t1") MiB/s over the whole pass"
+    volume_report "$_pvol"
+}
+
 # volume_report VOLUME: the figures the checks below use, for quoting.
 volume_report() {
     ublkcrypt status "$1"
@@ -117,16 +134,7 @@ ublkcrypt close r
 step "WRITE pass: w on card0, written end to end, card0 pulled part-way"
 w=$(ublkcrypt open --key-file /tmp/pass --backend kernel:$card_driver /tmp/w.img w)
 ublkcrypt status w | grep -q "provider: *kernel:$card_driver\$"
-rm -f /tmp/fio.w-write.rc
-t0=$(uptime_s)
-seq_fio "$w" /tmp/fio.w-write --do_verify=0 &
-fio_pid=$!
-pull_card_midpass w card0 /tmp/fio.w-write.rc
-wait $fio_pid
-t1=$(uptime_s)
-fio_report /tmp/fio.w-write "w write pass"
-echo "w write pass: $(mib_per_s "$size_mib" "$t0" "$t1") MiB/s over the whole pass"
-volume_report w
+pass_with_pull w "$w" card0 /tmp/fio.w-write "w write pass" --do_verify=0
 check "w write pass: fio saw no error" test "$(cat /tmp/fio.w-write.rc)/$(fio_field /tmp/fio.w-write 5)" = 0/0
 check "w write pass: fio wrote all $size_mib MiB" test "$(fio_field /tmp/fio.w-write 47)" = $((size_mib * 1024))
 # The pull landed inside the pass: software did part of it.
@@ -160,16 +168,7 @@ vm-wait-host card1-plugged 120
 wait_until 60 "$card_driver not in /proc/crypto 60 s after card1's device_add" card_present
 r=$(ublkcrypt open --key-file /tmp/pass --backend kernel:$card_driver /tmp/r.img r)
 ublkcrypt status r | grep -q "provider: *kernel:$card_driver\$"
-rm -f /tmp/fio.r-verify.rc
-t0=$(uptime_s)
-seq_fio "$r" /tmp/fio.r-verify --verify_only &
-fio_pid=$!
-pull_card_midpass r card1 /tmp/fio.r-verify.rc
-wait $fio_pid
-t1=$(uptime_s)
-fio_report /tmp/fio.r-verify "r read verify pass"
-echo "r read verify pass: $(mib_per_s "$size_mib" "$t0" "$t1") MiB/s over the whole pass"
-volume_report r
+pass_with_pull r "$r" card1 /tmp/fio.r-verify "r read verify pass" --verify_only
 check "r read pass: all $size_mib MiB verified" test "$(fio_field /tmp/fio.r-verify 6)" = $((size_mib * 1024))
 check "r read pass: no verify mismatch" test "$(bad_blocks /tmp/fio.r-verify)" = 0
 check "r read pass: fio saw no error" test "$(cat /tmp/fio.r-verify.rc)/$(fio_field /tmp/fio.r-verify 5)" = 0/0
