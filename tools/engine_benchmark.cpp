@@ -263,6 +263,20 @@ Status run_sequential(Engine& engine, const SequentialOptions& options, PassTime
   if (!buffers.complete(options.depth))
     return Status(Errc::no_memory, "engine pass: request buffers");
   const uint64_t size = engine.size_bytes();
+  const ProviderCounters& counters = engine.session().provider()->counters();
+  const bool host_copies_storage = !engine.storage_info().direct_io;
+  // Passes over memory per user byte since the last call (see PassTimes).
+  auto passes = [&, payload = counters.payload_bytes.load(), copies = counters.copy_bytes.load(),
+                 stored = engine.storage_bytes()]() mutable {
+    const uint64_t now_payload = counters.payload_bytes.load(), now_copies = counters.copy_bytes.load(),
+                   now_stored = engine.storage_bytes();
+    const double moved = double(now_payload - payload) + double(now_copies - copies) +
+                         (host_copies_storage ? double(now_stored - stored) : 0);
+    payload = now_payload;
+    copies = now_copies;
+    stored = now_stored;
+    return size > 0 ? moved / double(size) : 0;
+  };
 
   const Stopwatch writes;
   if (Status s = SequentialPass(*queue, BlockOp::write, size, options, buffers).run(); !s.ok())
@@ -270,11 +284,13 @@ Status run_sequential(Engine& engine, const SequentialOptions& options, PassTime
   if (Status s = flush(*queue); !s.ok()) return s;
   out->write_seconds = writes.wall_seconds();
   out->write_cpu_seconds = writes.cpu_seconds();
+  out->write_memory_passes = passes();
   const Stopwatch reads;
   if (Status s = SequentialPass(*queue, BlockOp::read, size, options, buffers).run(); !s.ok())
     return s;
   out->read_seconds = reads.wall_seconds();
   out->read_cpu_seconds = reads.cpu_seconds();
+  out->read_memory_passes = passes();
   out->bytes = size;
   return Status::Ok();
 }

@@ -43,6 +43,11 @@ struct PassTimes {
   double read_seconds = 0;
   double write_cpu_seconds = 0;  // the process's, user + system, over the same interval
   double read_cpu_seconds = 0;
+  // Times the host's memory was passed over per user byte (a pass reads a byte and writes
+  // one): the provider's payload and extra copies, and the backing's bytes when a host copy
+  // moved them (buffered or mapped I/O; O_DIRECT is the device's DMA).
+  double write_memory_passes = 0;
+  double read_memory_passes = 0;
 };
 
 // Writes the whole volume sequentially, flushes, then reads it back, `depth` requests in
