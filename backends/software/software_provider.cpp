@@ -246,8 +246,7 @@ class SoftwareProvider final : public Provider {
 
 std::unique_ptr<Provider> make_software_provider(unsigned threads) {
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  // One worker fewer than the cores: the thread that submits and waits is the last lane.
-  if (threads == 0) threads = std::max(1u, cores - 1);
+  if (threads == 0) threads = cores;
   // Every queue thread, and a benchmark's submitter, may help at once.
   return std::make_unique<SoftwareProvider>(threads, std::max(4u, cores));
 }
