@@ -14,16 +14,18 @@
 // T_{j+1} = T_j * x in GF(2^128) (the little-endian convention: shift left one bit,
 // fold the bit leaving bit 127 back as 0x87). A register of n lanes holds T_j .. T_{j+n-1};
 // each step moves every lane on by x^(blocks per step) with a byte shift and one carry-less
-// multiply (VPCLMULQDQ) of the bits shifted out by 0x87. The tweak's xor is folded into the
-// first round key (one three-way xor) and into the last round key (AESENCLAST xors it).
-// Sixteen blocks (zmm) or eight (ymm) are in flight at each round, enough to keep the AES
-// units busy behind their latency.
+// multiply (VPCLMULQDQ) of the bits shifted out by 0x87. The tweak's first xor and the first
+// round key's are one three-way xor (VPTERNLOGD on AVX-512). Sixteen blocks (zmm) or eight
+// (ymm) are in flight at each round, enough to keep the AES units busy behind their
+// latency.
 //
 // CBC encryption is a chain inside a sector, but sectors are independent: lane i of a
 // register carries sector i's chain, so one VAES instruction advances up to 16 sectors
-// (four zmm or eight ymm registers) by one round. Decryption has no chain to wait for: each
-// block's xor with the previous ciphertext block is folded into the last round key, and
-// 16 (or 8) blocks of one sector run side by side. ESSIV IVs are E_{SHA256(key)}(le64(IV)).
+// (four zmm or eight ymm registers) by one round; the sectors' bytes are staged a cache
+// line at a time (see cbc_encrypt_chains). Decryption has no chain to wait for: each
+// block's xor with the previous ciphertext block rides in the last round key (AESDECLAST
+// xors its key last), and 16 (or 8) blocks of one sector run side by side. ESSIV IVs are
+// E_{SHA256(key)}(le64(IV)), computed for all of a call's sectors together.
 //
 // Constant time: the data path uses only AES instructions, xors, shifts, shuffles and
 // carry-less multiplies on the keys, tweaks and data. There are no table lookups, and no
@@ -32,10 +34,13 @@
 // public. Key expansion uses AESKEYGENASSIST and AESIMC, not an S-box table.
 //
 // Round keys and the sectors' tweaks and IVs: the key schedules live in SectorKeys, which
-// the caller keeps in locked memory; the few tweak/IV blocks a call computes sit in a
-// stack array that is wiped before the call returns. The AVX-512 kernels hold the round
-// keys in registers (32 zmm registers are enough); the AVX2 kernels read them from
-// SectorKeys at each use, so the compiler has no reason to spill them to the stack.
+// the caller keeps in locked memory; the tweak/IV blocks a call computes, and CBC's
+// staged lines, sit in stack arrays wiped before the call returns. The AVX-512 kernels
+// hold the round keys in registers (32 zmm registers are enough); the AVX2 kernels read
+// them from SectorKeys at each use, so the compiler has no reason to spill them to the
+// stack. In what GCC 12 generates here no AES instruction takes a key from the stack; the
+// AVX2 CBC encryption does spill some data blocks (plaintext, ciphertext), which no wipe
+// covers.
 #pragma once
 
 #include <cstddef>
