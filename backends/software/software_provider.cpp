@@ -198,7 +198,7 @@ class SoftwareProvider final : public Provider {
  public:
   explicit SoftwareProvider(unsigned threads) : pool_(threads) {
     info_.name = "software";
-    info_.description = fmt::format("AES by {} (OpenSSL EVP the reference), {} worker thread{}",
+    info_.description = fmt::format("AES by {}, {} worker thread{}",
                                     aes_implementation_name(default_aes_implementation()),
                                     pool_.size(), pool_.size() == 1 ? "" : "s");
     info_.placement = Placement::host_cpu;
