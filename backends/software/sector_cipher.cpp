@@ -167,6 +167,11 @@ Status SectorCipher::make(const CipherSpec& spec, std::span<const uint8_t> key,
   if (!cpu_runs(impl))
     return Status(Errc::unsupported, fmt::format("AES implementation {}: this CPU cannot run it",
                                                  aes_implementation_name(impl)));
+  // CipherSpec::parse admits 512..4096-byte powers of two; the kernels need whole
+  // 256-byte steps, so a hand-made spec outside that is refused rather than overrun.
+  if (impl != AesImplementation::openssl && spec.sector_size % 256 != 0)
+    return Status(Errc::invalid_argument,
+                  fmt::format("sector size {}: not a multiple of 256 bytes", spec.sector_size));
   std::unique_ptr<SectorCipher> cipher(new SectorCipher(spec, impl));
   if (impl != AesImplementation::openssl && spec.mode != CipherMode::null) {
     if (Status s = cipher->key_vaes(key); !s.ok()) return s;

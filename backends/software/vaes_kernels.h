@@ -2,9 +2,11 @@
 // sectors, on ymm (VAES-AVX2) or zmm (AVX-512) registers.
 //
 // Why the tree has its own AES code: Debian 12's OpenSSL 3.0 runs XTS on 128-bit AES-NI
-// (one or two blocks per instruction) and CBC encryption one block at a time, and no
-// Debian package offers VAES XTS (isa-l_crypto, which has it, is not packaged; libgcrypt
-// and nettle have no VAES XTS either). These kernels are written from the algorithms:
+// and CBC encryption one block at a time (its libcrypto has no ymm/zmm VAES code at all);
+// isa-l_crypto, which has AVX-512 VAES XTS, is not packaged; nettle has no VAES. Debian
+// 12's libgcrypt 1.10 does have VAES XTS, on ymm only, and its one-stream API cannot run
+// independent CBC chains side by side, which is all CBC encryption can gain from VAES.
+// These kernels add zmm XTS and multi-sector CBC. They are written from the algorithms:
 // FIPS-197 for the cipher (through the AES instructions) and its key expansion
 // (aes_round_keys.h), IEEE 1619-2007 for XTS, dm-crypt's plain64 and essiv for the IVs.
 // OpenSSL EVP stays the reference: the tests compare every kernel with it.
