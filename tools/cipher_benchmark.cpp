@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "backends/registry.h"
+#include "backends/software/aes_implementation.h"
 #include "backends/software/software_provider.h"
 #include "base/secure_bytes.h"
 #include "bench/cpu_clock.h"
@@ -123,12 +124,18 @@ std::unique_ptr<Provider> one_thread_instance(const Provider& provider) {
 }
 
 // Spends `d` running the provider's queued work on this thread, as the engine's threads do
-// while they wait for it (the software pool counts on it for its last core); sleeps a
-// moment when there is none.
+// while they wait for it; sleeps a moment when there is none.
 void help_for(ProviderSession& session, std::chrono::duration<double> d) {
   const auto until = std::chrono::steady_clock::now() + d;
   while (std::chrono::steady_clock::now() < until)
     if (!session.help()) std::this_thread::sleep_for(std::chrono::microseconds(50));
+}
+
+// What the software provider's SectorCiphers run `spec` with (UBLKCRYPT_AES_IMPL, or the
+// fastest this CPU runs); other providers do not say.
+std::string implementation_of(const Provider& provider, const CipherSpec& spec) {
+  if (provider.info().name != "software" || spec.mode == CipherMode::null) return "";
+  return aes_implementation_name(default_aes_implementation());
 }
 
 }  // namespace
@@ -247,6 +254,7 @@ Status run_cipher_benchmark(const BenchmarkOptions& options, std::vector<Benchma
         measured.push_back(provider);
         BenchmarkRow row;
         row.provider = provider->info().name;
+        row.implementation = implementation_of(*provider, spec);
         row.cipher = spec.name();
         row.key_bits = spec.key_bytes * 8;
         row.direction = direction;

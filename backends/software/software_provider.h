@@ -1,6 +1,7 @@
-// The software provider: OpenSSL EVP on the host CPU (AES-NI / VAES), with a worker pool
-// sized to the cores, which the submitting threads join while they wait (worker_pool.h).
-// Placement host-cpu, priority 100.
+// The software provider: AES on the host CPU, by the tree's VAES kernels where the CPU has
+// VAES and by OpenSSL EVP otherwise (sector_cipher.h, aes_implementation.h), with a worker
+// pool sized to the cores, which the submitting threads join while they wait
+// (worker_pool.h). Placement host-cpu, priority 100.
 #pragma once
 
 #include <memory>
