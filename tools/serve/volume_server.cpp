@@ -16,6 +16,7 @@
 #include <optional>
 
 #include "backends/registry.h"
+#include "base/key_process.h"
 #include "blockdev/block_device.h"
 #include "blockdev/engine_target.h"
 #include "engine/engine.h"
@@ -248,7 +249,11 @@ Status serve_volume(const OpenOptions& o, ReadyReport* report, bool detach) {
     report->failed(s);
     return s;
   };
-  Status s = check_name(o.name);
+  // Before the passphrase is read: no core dumps, all memory locked (base/key_process.h).
+  KeyProcessProtection protection;
+  Status s = protect_key_process(&protection);
+  if (!s.ok()) return fail(s);
+  s = check_name(o.name);
   if (!s.ok()) return fail(s);
   s = make_dirs();
   if (!s.ok()) return fail(s);
@@ -328,6 +333,7 @@ Status serve_volume(const OpenOptions& o, ReadyReport* report, bool detach) {
 
   report->ready(st.device);
   if (detach) detach_from_caller(o.name);
+  if (!protection.note.empty()) std::fprintf(stderr, "ublkcrypt: %s: %s\n", o.name.c_str(), protection.note.c_str());
 
   // Serve until close or a signal.
   bool wait_delete = true;
