@@ -20,6 +20,7 @@
 #include "blockdev/block_device.h"
 #include "blockdev/engine_target.h"
 #include "engine/engine.h"
+#include "tools/serve/control_request.h"
 #include "tools/serve/control_socket.h"
 #include "tools/opal/opal_volume.h"
 #include "tools/serve/run_state.h"
@@ -203,11 +204,9 @@ nlohmann::json status_json(const Volume& v) {
 // {"cmd":"move","backend":"kernel:DRIVER"}: moves the session (e.g. back to a card that
 // returned). A refused move leaves the session where it was (Session::move_to binds the new
 // provider before letting go of the old one).
-nlohmann::json move_session(Volume& v, const nlohmann::json& req) {
-  const std::string backend = req.value("backend", "");
+nlohmann::json move_session(Volume& v, const std::string& backend) {
   Session& session = v.engine->session();
-  Status s = backend.empty() ? Status(Errc::invalid_argument, "move: no backend given")
-                             : session.move_to(backend);
+  Status s = session.move_to(backend);
   SessionState ss = session.state();
   if (!s.ok()) {
     std::fprintf(stderr, "ublkcrypt: %s: move to %s refused: %s\n", v.state.name.c_str(),
@@ -229,6 +228,36 @@ Status check_not_in_use(const std::string& name, const std::string& disk) {
   return Status::Ok();
 }
 
+
+// What the serving loop does with one request line: an answer now, or, for an accepted
+// close, stop serving (the answer follows once the disk is gone).
+struct Answer {
+  std::string line;
+  bool stop = false;
+};
+
+Answer answer_request(Volume& v, const std::string& line) {
+  ControlRequest req;
+  if (Status s = parse_control_request(line, &req); !s.ok()) {
+    std::fprintf(stderr, "ublkcrypt: %s: %s\n", v.state.name.c_str(), s.message().c_str());
+    return {control_error_reply(s)};
+  }
+  const auto dump = [](const nlohmann::json& j) {
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  switch (req.command) {
+    case ControlRequest::Command::status:
+      return {dump(status_json(v))};
+    case ControlRequest::Command::move:
+      return {dump(move_session(v, req.backend))};
+    case ControlRequest::Command::close:
+      if (Status busy = req.force ? Status::Ok() : check_not_in_use(v.state.name, v.state.device); !busy.ok()) {
+        return {control_error_reply(busy)};
+      }
+      return {"", true};
+  }
+  return {control_error_reply(Status(Errc::invalid_argument, "control request: unhandled command"))};
+}
 }  // namespace
 
 bool clean_stale_name(const std::string& name) {
@@ -338,9 +367,9 @@ Status serve_volume(const OpenOptions& o, ReadyReport* report, bool detach) {
   // Serve until close or a signal.
   bool wait_delete = true;
   int close_client = -1;
-  for (;;) {
+  while (close_client < 0) {
     pollfd fds[2] = {{listener.fd(), POLLIN, 0}, {sig_fd, POLLIN, 0}};
-    int r = ::poll(fds, 2, -1);
+    int r = ::poll(fds, 2, listener.timeout_ms());
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) break;
     if (fds[1].revents & POLLIN) {
@@ -352,33 +381,20 @@ Status serve_volume(const OpenOptions& o, ReadyReport* report, bool detach) {
       wait_delete = false;
       break;
     }
-    if (fds[0].revents & POLLIN) {
-      std::string line;
-      int client = listener.accept_request(&line);
-      if (client < 0) continue;
-      nlohmann::json req = nlohmann::json::parse(line, nullptr, false);
-      std::string cmd = req.is_object() ? req.value("cmd", "") : "";
-      if (cmd == "status") {
-        ControlListener::reply(client, status_json(v).dump());
-      } else if (cmd == "move") {
-        ControlListener::reply(client, move_session(v, req).dump());
-      } else if (cmd == "close") {
-        Status busy = req.value("force", false) ? Status::Ok()
-                                                : check_not_in_use(o.name, st.device);
-        if (!busy.ok()) {
-          ControlListener::reply(client, nlohmann::json{{"ok", false},
-                                                        {"code", static_cast<int>(busy.code())},
-                                                        {"error", busy.message()}}
-                                             .dump());
-          continue;
-        }
-        close_client = client;  // answered once the device is gone
-        break;
+    for (ControlConnection& c : listener.take()) {
+      Answer a;
+      try {
+        a = close_client < 0 ? answer_request(v, c.line)
+                             : Answer{control_error_reply(Status(Errc::busy, "control request: closing"))};
+      } catch (const std::exception& e) {
+        // Nothing above should throw; if something does, the request fails, not the disk.
+        a = Answer{control_error_reply(Status(Errc::io_error, std::string("control request: ") + e.what()))};
+        std::fprintf(stderr, "ublkcrypt: %s: control request failed: %s\n", o.name.c_str(), e.what());
+      }
+      if (a.stop) {
+        close_client = c.client;  // answered once the device is gone
       } else {
-        ControlListener::reply(client, nlohmann::json{{"ok", false},
-                                                      {"code", static_cast<int>(Errc::invalid_argument)},
-                                                      {"error", "unknown request '" + cmd + "'"}}
-                                           .dump());
+        ControlListener::reply(c.client, a.line);
       }
     }
   }
