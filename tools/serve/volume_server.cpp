@@ -120,6 +120,17 @@ Status unlock(const OpenOptions& o, Volume* v) {
   if (o.key_slot >= 0) slot = o.key_slot;
   s = unlock_backing_volume(o.device, passphrase.view(), slot, &v->unlocked, &v->opal);
   if (!s.ok()) return s;
+  // A cipher_null data segment stores the data in the clear. Served only when asked for, as
+  // with --type plain, unless a self-encrypting drive does the encrypting (--hw-opal-only:
+  // its range was unlocked above and the key already dropped).
+  const bool drive_encrypts = v->opal && v->opal->backend() == "opal";
+  if (v->unlocked.spec.mode == CipherMode::null && !drive_encrypts) {
+    if (!o.allow_null_cipher)
+      return {Errc::invalid_argument,
+              "device " + o.device + ": its LUKS data segment is " + v->unlocked.spec.name() +
+                  ", which does not encrypt: add --allow-null-cipher to open it anyway"};
+    v->unlocked.key.reset();  // the null cipher takes no key
+  }
   v->type = "LUKS";  // the header's version is in the state's cipher/uuid; enough here
   return Status::Ok();
 }

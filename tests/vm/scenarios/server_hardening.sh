@@ -7,6 +7,9 @@
 #  2. Key hygiene: the server's VmLck covers its memory; with core dumps switched on and
 #     core_pattern pointing to a file, a SIGSEGV of the server leaves no core, where the
 #     same SIGSEGV of a shell does (the negative control).
+#  3. A header with a keyslot stored in the clear (cipher_null, made by cryptsetup here:
+#     LUKS1 cipher_null converted to LUKS2): cryptsetup 2.6.1 takes any passphrase for it,
+#     ublkcrypt refuses a non-empty one (exit 2).
 step() { echo "== server_hardening: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 
 . vm-lib.sh
@@ -64,4 +67,22 @@ ls -l /tmp/cores
 test "$(ls /tmp/cores | wc -l)" = 0
 # Its disk went with it: the next open of the name cleans up.
 ublkcrypt close vol 2>&1 || true
+
+step "a keyslot stored in the clear takes no passphrase"
+truncate -s 32M /tmp/null.img
+: >/tmp/empty
+printf 'any passphrase' >/tmp/wrong
+cryptsetup luksFormat -q --type luks1 --cipher cipher_null-ecb --key-size 256 \
+    --pbkdf-force-iterations 1000 --key-file /tmp/empty /tmp/null.img
+cryptsetup convert -q --type luks2 /tmp/null.img
+cryptsetup luksDump /tmp/null.img | grep -E 'Cipher:|cipher:'
+rc=0
+cryptsetup open --test-passphrase --key-file /tmp/wrong /tmp/null.img || rc=$?
+echo "cryptsetup $(cryptsetup --version | cut -d' ' -f2) with a wrong passphrase: exit $rc"
+rc=0
+ublkcrypt open --allow-null-cipher --key-file /tmp/wrong /tmp/null.img nul 2>/tmp/null.err || rc=$?
+cat /tmp/null.err
+test "$rc" = 2
+test "$(wc -l </tmp/null.err)" = 1
+grep -q 'stored unencrypted\|no key slot matches' /tmp/null.err
 step "all good"
