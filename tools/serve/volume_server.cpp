@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -20,6 +21,7 @@
 #include "blockdev/block_device.h"
 #include "blockdev/engine_target.h"
 #include "engine/engine.h"
+#include "tools/serve/backing_claim.h"
 #include "tools/serve/control_request.h"
 #include "tools/serve/control_socket.h"
 #include "tools/opal/opal_volume.h"
@@ -28,26 +30,6 @@
 
 namespace ublkcrypt {
 namespace {
-
-// The backing's identity, so the same file opened by two names is caught even through
-// different paths or a symlink.
-Status backing_identity(const std::string& device, std::string* path, uint64_t* dev,
-                        uint64_t* ino) {
-  char resolved[PATH_MAX];
-  if (::realpath(device.c_str(), resolved) == nullptr)
-    return errno_status("open " + device, errno);
-  struct stat st;
-  if (::stat(resolved, &st) != 0) return errno_status("stat " + device, errno);
-  *path = resolved;
-  if (S_ISBLK(st.st_mode)) {
-    *dev = st.st_rdev;
-    *ino = 0;
-  } else {
-    *dev = st.st_dev;
-    *ino = st.st_ino;
-  }
-  return Status::Ok();
-}
 
 // Daemon mode: leave the caller's session and terminal; stderr goes to the name's log.
 void detach_from_caller(const std::string& name) {
@@ -64,6 +46,29 @@ void detach_from_caller(const std::string& name) {
   if (log_fd >= 0) ::close(log_fd);
 }
 
+// Claims the backing (tools/serve/backing_claim.h) before the passphrase is asked for. When
+// it is held, by another ublkcrypt server the message names it; the kernel's claimants
+// (mounts, device-mapper) the claim names itself.
+Status claim_backing(const OpenOptions& o, std::unique_ptr<BackingClaim>* out) {
+  const std::string file = backing_file(o.device);
+  Status s = BackingClaim::acquire(file, o.read_only, out);
+  if (s.code() == Errc::not_found) return Status(Errc::not_found, "open " + s.message());
+  if (s.code() != Errc::busy) return s;
+  struct stat st;
+  if (::stat(file.c_str(), &st) != 0) return s;
+  const uint64_t dev = S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev;
+  const uint64_t ino = S_ISBLK(st.st_mode) ? 0 : st.st_ino;
+  for (const std::string& other : state_names()) {
+    RunState os;
+    if (other == o.name || !name_is_served(other) || !read_state(other, &os).ok()) continue;
+    if (os.backing_dev == dev && os.backing_ino == ino) {
+      return Status(Errc::busy, o.device + ": in use, held by ublkcrypt volume " + other + " (pid " +
+                                    std::to_string(os.pid) + ")");
+    }
+  }
+  return s;
+}
+
 Status make_dirs() {
   for (const std::string& d : {run_dir(), dev_dir()}) {
     if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) return errno_status("mkdir " + d, errno);
@@ -71,8 +76,10 @@ Status make_dirs() {
   return Status::Ok();
 }
 
-// What the daemon serves, built in order; destroyed in reverse (device before engine).
+// What the daemon serves, built in order; destroyed in reverse (device before engine, the
+// claim on the backing last).
 struct Volume {
+  std::unique_ptr<BackingClaim> claim;
   UnlockedVolume unlocked;  // spec + key (key wiped once the session holds its copy)
   std::string type;
   std::unique_ptr<OpalRangeHold> opal;  // an unlocked self-encrypting drive range, if any
@@ -323,15 +330,12 @@ Status serve_volume(const OpenOptions& o, ReadyReport* report, bool detach) {
     NameLock open_lock;
     s = NameLock::lock(run_dir() + "/.open.lock", 30000, &open_lock);
     if (!s.ok()) return fail(s);
-    s = backing_identity(backing_file(o.device), &st.backing_path, &st.backing_dev, &st.backing_ino);
-    if (!s.ok()) return fail({Errc::not_found, s.message()});
-    for (const std::string& other : state_names()) {
-      if (other == o.name || !name_is_served(other)) continue;
-      RunState os;
-      if (read_state(other, &os).ok() && os.backing_dev == st.backing_dev &&
-          os.backing_ino == st.backing_ino)
-        return fail({Errc::busy, o.device + ": already open as " + other});
-    }
+    s = claim_backing(o, &v.claim);
+    if (!s.ok()) return fail(s);
+    st.backing_dev = v.claim->dev();
+    st.backing_ino = v.claim->ino();
+    char resolved[PATH_MAX];
+    st.backing_path = ::realpath(backing_file(o.device).c_str(), resolved) ? resolved : backing_file(o.device);
 
     s = build(o, &v);
     if (!s.ok()) return fail(s);
