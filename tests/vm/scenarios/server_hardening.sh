@@ -51,7 +51,7 @@ grep -c "control request" /run/ublkcrypt/vol.log || true
 
 step "key hygiene: locked memory, not dumpable, no core on SIGSEGV"
 grep -E '^(VmLck|VmRSS)' /proc/"$pid"/status
-lck=$(sed -n 's/^VmLck: *\([0-9]*\) kB/\1/p' /proc/"$pid"/status)
+lck=$(awk '/^VmLck:/ {print $2}' /proc/"$pid"/status)
 test "$lck" -gt 0
 mkdir -p /tmp/cores
 echo '/tmp/cores/core.%p' >/proc/sys/kernel/core_pattern
