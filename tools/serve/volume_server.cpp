@@ -246,7 +246,6 @@ Status check_not_in_use(const std::string& name, const std::string& disk) {
   return Status::Ok();
 }
 
-
 // What the serving loop does with one request line: an answer now, or, for an accepted
 // close, stop serving (the answer follows once the disk is gone).
 struct Answer {
@@ -276,6 +275,7 @@ Answer answer_request(Volume& v, const std::string& line) {
   }
   return {control_error_reply(Status(Errc::invalid_argument, "control request: unhandled command"))};
 }
+
 }  // namespace
 
 bool clean_stale_name(const std::string& name) {
