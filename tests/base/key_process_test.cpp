@@ -113,7 +113,8 @@ struct KeyCopies {
 };
 
 // Reads the resident mappings of `pid` through /proc/PID/mem (present pages only, from
-// pagemap, so an ASan shadow of terabytes costs nothing) and finds the key's 16-byte marks.
+// pagemap) and finds the key's 16-byte marks. Mappings over 1 GiB are ASan's shadow, never
+// the heap: skipped.
 KeyCopies find_key(pid_t pid) {
   const std::string proc = "/proc/" + std::to_string(pid);
   int mem = ::open((proc + "/mem").c_str(), O_RDONLY);
@@ -129,10 +130,15 @@ KeyCopies find_key(pid_t pid) {
   std::vector<uint8_t> page(4096);
   for (const Mapping& m : mappings_of(pid)) {
     if (!m.readable || m.rss_kb == 0 || m.name == "[vvar]" || m.name == "[vsyscall]") continue;
+    if (m.end - m.start > (uint64_t{1} << 30)) continue;
     bool counted = false;
+    std::vector<uint64_t> present((m.end - m.start) / 4096);
+    if (::pread(pagemap, present.data(), present.size() * 8, off_t(m.start / 4096 * 8)) !=
+        ssize_t(present.size() * 8)) {
+      continue;
+    }
     for (uint64_t at = m.start; at < m.end; at += 4096) {
-      uint64_t entry = 0;
-      if (::pread(pagemap, &entry, 8, off_t(at / 4096 * 8)) != 8 || !(entry >> 63 & 1)) continue;
+      if (!(present[(at - m.start) / 4096] >> 63 & 1)) continue;
       if (::pread(mem, page.data(), page.size(), off_t(at)) != ssize_t(page.size())) continue;
       for (const auto& mark : marks) {
         for (auto it = page.begin();
