@@ -7,7 +7,7 @@ set -eu
 seconds=${1:-20}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${UBLKCRYPT_FUZZ_BUILD:-$root/build-fuzz}
-targets="opal_response opal_tper sector_cipher"
+targets="opal_response opal_tper sector_cipher control_request proc_crypto"
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
