@@ -25,7 +25,8 @@
 // Without CAP_IPC_LOCK, MCL_FUTURE would count every later mapping against RLIMIT_MEMLOCK
 // (8 MiB by default) and make allocations fail in the middle of serving, so it is not
 // attempted: keys stay locked through SecureBytes, OpenSSL's schedules may then be swapped,
-// and `note` says so. Never locked in any case: key material the kernel holds (AF_ALG
+// and `note` says so; so it does where mlockall reports success but VmLck stays 0
+// (AddressSanitizer makes mlock and mlockall no-ops). Never locked in any case: key material the kernel holds (AF_ALG
 // transforms, the Opal drive's own keys) is the kernel's or the drive's to protect.
 #pragma once
 

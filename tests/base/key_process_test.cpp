@@ -33,6 +33,13 @@ namespace {
 // encryption schedule and the last of its decryption schedule, so wherever OpenSSL keeps a
 // schedule, these bytes are there verbatim.
 constexpr size_t kKeyBytes = 64;
+
+// AddressSanitizer turns mlock and mlockall into no-ops: there, only the no-core half holds.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
 uint8_t key_byte(size_t i) { return uint8_t(0xA5 ^ (i * 37 + 11)); }
 
 // The child: holds a session, reports ready, waits to be killed. Never returns.
@@ -48,7 +55,7 @@ uint8_t key_byte(size_t i) { return uint8_t(0xA5 ^ (i * 37 + 11)); }
   if (protect) {
     KeyProcessProtection p;
     if (Status s = protect_key_process(&p); !s.ok()) die(s.message());
-    if (!p.all_memory_locked) die("not all memory locked: " + p.note);
+    if (!p.all_memory_locked && !kSanitized) die("not all memory locked: " + p.note);
   }
   Registry registry;
   registry.add(make_software_provider(2));
@@ -210,9 +217,13 @@ TEST_CASE("a key-holding process protected by protect_key_process: no core on SI
   MESSAGE("protected: key copies locked " << guarded.copies.locked << ", unlocked " << guarded.copies.unlocked
                                           << " in " << guarded.copies.mapping_kb << " kB of mappings; VmLck "
                                           << guarded.vm_lck_kb << " kB; core dumped " << guarded.core_dumped);
-  CHECK(guarded.copies.locked > 0);
-  CHECK(guarded.copies.unlocked == 0);
-  CHECK(guarded.vm_lck_kb >= guarded.copies.mapping_kb);
+  if (kSanitized) {
+    MESSAGE("ASan build: mlockall is a no-op here, the locked-memory half is checked in the release build");
+  } else {
+    CHECK(guarded.copies.locked > 0);
+    CHECK(guarded.copies.unlocked == 0);
+    CHECK(guarded.vm_lck_kb >= guarded.copies.mapping_kb);
+  }
   CHECK_FALSE(guarded.core_dumped);
   CHECK_FALSE(guarded.core_file);
 
