@@ -18,14 +18,7 @@ using namespace ublkcrypt::test;
 
 namespace {
 
-struct Volume {
-  Scratch scratch;
-  std::string img = scratch.image("img", 32 << 20);
-  std::string key_file = scratch.file("pass", "pw");
-  Volume() {
-    Run made = run(luks_format_command(img, key_file, "aes-xts-plain64", 512, 512));
-    REQUIRE_MESSAGE(made.exit_code == 0, made.output);
-  }
+struct Volume : FormattedImage {
   void require(const std::string& flag) {
     edit_luks2_metadata(img, [&](nlohmann::json& meta) {
       meta["config"]["requirements"]["mandatory"] = nlohmann::json::array({flag});
