@@ -33,7 +33,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::RuntimeError& e) {
     return e.get_exit_code();  // a verb failed; fail() already printed why
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version are "errors" with exit code 0 to CLI11; a real parse error gets
+    // one line and cryptsetup's "wrong parameters", not CLI11's own codes (100+).
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::fprintf(stderr, "ublkcrypt: %s (see 'ublkcrypt --help')\n", e.what());
+    return exit_wrong_parameters;
   }
   return 0;
 }

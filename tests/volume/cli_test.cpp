@@ -164,6 +164,17 @@ TEST_CASE("dump, uuid, is-luks, header backup and restore, erase") {
   CHECK(cryptsetup_accepts(img, key));
 }
 
+TEST_CASE("option errors get one line and cryptsetup's exit code 1, not the parser's own") {
+  for (const char* args : {"status --no-such-option", "open only-one-argument", "no-such-verb",
+                           "format", "dump --key-slot x y"}) {
+    Run r = cli(args);
+    CHECK_MESSAGE(r.exit_code == 1, args, ": ", r.exit_code);
+    CHECK_MESSAGE(one_line(r.output), args, ": ", r.output);
+  }
+  CHECK(cli("--help").exit_code == 0);
+  CHECK(cli("status --help").exit_code == 0);
+}
+
 TEST_CASE("help lists the verbs like cryptsetup's") {
   Run r = cli("--help");
   for (const char* verb : {"format", "dump", "is-luks", "uuid", "add-key", "remove-key",

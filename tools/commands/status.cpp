@@ -1,5 +1,5 @@
-// ublkcrypt status NAME: the live state of an open device, from its daemon's control
-// socket (counters move while it runs).
+// ublkcrypt status [NAME]: the live state of an open device, from its daemon's control
+// socket (counters move while it runs); without a name, one line per open device.
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -10,7 +10,40 @@
 namespace ublkcrypt {
 namespace {
 
+// "kernel:virtio_crypto": the provider and, when it has one, the variant that serves.
+std::string provider_label(const nlohmann::json& j) {
+  std::string provider = j.value("provider", "");
+  if (!j.value("variant", "").empty()) provider += ":" + j.value("variant", "");
+  return provider;
+}
+
+// Every name whose server is alive, with its status answer; a server that dies or does not
+// answer between the listing and the request is left out, as `dmsetup ls` would.
+void run_status_all(bool json) {
+  nlohmann::json all = nlohmann::json::array();
+  for (const std::string& name : state_names()) {
+    if (!name_is_served(name)) continue;
+    std::string response;
+    if (!control_request(socket_path(name), R"({"cmd":"status"})", 10000, &response).ok())
+      continue;
+    nlohmann::json j = nlohmann::json::parse(response, nullptr, false);
+    if (!j.is_object()) continue;
+    j["name"] = name;
+    all.push_back(std::move(j));
+  }
+  if (json) {
+    std::printf("%s\n", all.dump(2).c_str());
+    return;
+  }
+  for (const auto& j : all) {
+    std::printf("%s\t%s\t%s\t%s\t%s\n", j.value("name", "").c_str(),
+                j.value("device", "").c_str(), j.value("backing", "").c_str(),
+                j.value("cipher", "").c_str(), provider_label(j).c_str());
+  }
+}
+
 void run_status(const std::string& name, bool json) {
+  if (name.empty()) return run_status_all(json);
   if (Status s = check_name(name); !s.ok()) fail(s);
   if (!name_is_served(name)) {
     RunState st;
@@ -44,9 +77,7 @@ void run_status(const std::string& name, bool json) {
   std::printf("  mode:        %s%s\n", j.value("read_only", false) ? "readonly" : "read/write",
               j.value("allow_discards", false) ? ", discards" : "");
   std::printf("  queues:      %u x depth %u\n", j.value("queues", 0u), j.value("depth", 0u));
-  std::string provider = j.value("provider", "");
-  if (!j.value("variant", "").empty()) provider += ":" + j.value("variant", "");
-  std::printf("  provider:    %s\n", provider.c_str());
+  std::printf("  provider:    %s\n", provider_label(j).c_str());
   std::printf("  failovers:   %llu%s%s\n",
               static_cast<unsigned long long>(j.value("failovers", uint64_t{0})),
               j.value("last_failover", "").empty() ? "" : " (last: ",
@@ -80,10 +111,11 @@ void run_status(const std::string& name, bool json) {
 }  // namespace
 
 UBLKCRYPT_COMMAND("status", 22, [](CLI::App& app) {
-  auto* cmd = app.add_subcommand("status", "Show the state and counters of the device NAME");
+  auto* cmd = app.add_subcommand(
+      "status", "Show the state and counters of the device NAME; without NAME, list every open device");
   auto name = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  cmd->add_option("name", *name, "name given to open")->required();
+  cmd->add_option("name", *name, "name given to open");
   cmd->add_flag("--json", *json, "machine-readable output");
   cmd->callback([name, json] { run_status(*name, *json); });
 });

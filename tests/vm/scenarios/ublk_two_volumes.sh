@@ -25,6 +25,13 @@ wait
 dd if="$da" bs=1M count=8 iflag=direct 2>/dev/null | cmp - /tmp/a.data
 dd if="$db" bs=1M count=8 iflag=direct 2>/dev/null | cmp - /tmp/b.data
 
+step "status without a name lists both; --json carries their names"
+ublkcrypt status | tee /tmp/list
+grep -q "^va	$da	/tmp/a.img	aes-xts-plain64	" /tmp/list
+grep -q "^vb	$db	/tmp/b.img	aes-xts-plain64	" /tmp/list
+test "$(wc -l </tmp/list)" = 2
+test "$(ublkcrypt status --json | grep -c '"name": "v[ab]"')" = 2
+
 expect_rc() {  # rc, command...: the command must fail with exactly rc
     want=$1; shift
     if "$@" >/tmp/out 2>/tmp/err; then echo "unexpected success: $*"; exit 1; else rc=$?; fi
@@ -41,6 +48,8 @@ expect_rc 5 ublkcrypt open --key-file /tmp/a.pass /tmp/a.img other
 expect_rc 4 ublkcrypt open --key-file /tmp/a.pass /tmp/missing.img other
 expect_rc 4 ublkcrypt close nosuch
 expect_rc 4 ublkcrypt status nosuch
+expect_rc 1 ublkcrypt status --no-such-option
+expect_rc 1 ublkcrypt open /tmp/a.img
 test "$(devices)" = "$n"
 test ! -e /run/ublkcrypt/other.json
 test ! -e /dev/ublkcrypt/other
