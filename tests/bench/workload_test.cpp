@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
@@ -81,15 +83,30 @@ TEST_CASE("each I/O is submitted on its own by default, as fio's iodepth_batch_s
 }
 
 TEST_CASE("serial CPU is the job thread's own, not the process's") {
-  // Each wait burns 1 ms of the job thread's CPU; another thread of the process spins all
-  // along, as io-wq or provider workers would.
+  // Each wait burns 1 ms of the job thread's CPU. During the first wait, another thread of
+  // the process burns 10 ms of its own CPU while the job thread sleeps, as io-wq or
+  // provider workers would: the process's CPU must count it, the job's serial CPU must not.
+  // The handshake makes the other thread's CPU fall inside the run whatever the load.
+  struct Beside {
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool go = false, burnt = false;
+  } beside_state;
   class BurningPort final : public IoPort {
    public:
+    explicit BurningPort(Beside* beside) : beside_(beside) {}
     void submit(unsigned slot, bool, uint64_t, uint32_t, uint8_t*) override {
       sent_.push_back(slot);
     }
     void kick() override {}
     void wait(int, PortCompletion* sink) override {
+      if (!asked_) {
+        asked_ = true;
+        std::unique_lock lock(beside_->mutex);
+        beside_->go = true;
+        beside_->changed.notify_all();
+        beside_->changed.wait(lock, [&] { return beside_->burnt; });
+      }
       const double until = thread_cpu_seconds() + 0.001;
       while (thread_cpu_seconds() < until) {
       }
@@ -99,31 +116,37 @@ TEST_CASE("serial CPU is the job thread's own, not the process's") {
     }
 
    private:
+    Beside* beside_;
+    bool asked_ = false;
     std::vector<unsigned> sent_;
   };
-  std::atomic<bool> stop{false};
   std::thread beside([&] {
-    while (!stop.load()) {
+    std::unique_lock lock(beside_state.mutex);
+    beside_state.changed.wait(lock, [&] { return beside_state.go; });
+    lock.unlock();
+    const double until = thread_cpu_seconds() + 0.010;
+    while (thread_cpu_seconds() < until) {
     }
+    lock.lock();
+    beside_state.burnt = true;
+    beside_state.changed.notify_all();
   });
   Workload w = make("randread", 4096);
   w.runtime_seconds = 0;
   w.size_bytes = 64 * 4096;
   w.iodepth = 4;
-  PortFactory ports = [](unsigned, std::unique_ptr<IoPort>* out) {
-    *out = std::make_unique<BurningPort>();
+  PortFactory ports = [&](unsigned, std::unique_ptr<IoPort>* out) {
+    *out = std::make_unique<BurningPort>(&beside_state);
     return Status::Ok();
   };
   WorkloadResult r;
   const Status s = run_workload(ports, w, w.size_bytes, nullptr, &r);
-  stop = true;
   beside.join();
   REQUIRE(s.ok());
   // 64 I/Os, 4 per wait: at least 16 waits of 1 ms on the job's thread.
   CHECK(r.serial_cpu_seconds >= 0.016);
   CHECK(r.serial_cpu_seconds <= r.cpu_seconds);
-  if (std::thread::hardware_concurrency() >= 2)
-    CHECK(r.cpu_seconds - r.serial_cpu_seconds > 0.005);  // the spinner's, not the job's
+  CHECK(r.cpu_seconds - r.serial_cpu_seconds >= 0.010);  // the other thread's, not the job's
 }
 
 TEST_CASE("random offsets stay inside the region and are block-aligned") {
