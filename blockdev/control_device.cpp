@@ -116,4 +116,24 @@ Status ControlDevice::get_info(uint32_t dev_id, ublksrv_ctrl_dev_info* info) {
   return Status::Ok();
 }
 
+Status ControlDevice::get_params(uint32_t dev_id, ublk_params* params) {
+  std::memset(params, 0, sizeof(*params));
+  params->len = sizeof(*params);
+  int r = command(UBLK_CMD_GET_PARAMS, dev_id, 0, params, sizeof(*params));
+  if (r < 0) return control_status("GET_PARAMS", dev_id, r);
+  return Status::Ok();
+}
+
+Status ControlDevice::start_recovery(uint32_t dev_id) {
+  int r = command(UBLK_CMD_START_USER_RECOVERY, dev_id, 0, nullptr, 0);
+  if (r < 0) return control_status("START_USER_RECOVERY", dev_id, r);
+  return Status::Ok();
+}
+
+Status ControlDevice::end_recovery(uint32_t dev_id, int32_t server_pid) {
+  int r = command(UBLK_CMD_END_USER_RECOVERY, dev_id, static_cast<uint64_t>(server_pid), nullptr, 0);
+  if (r < 0) return control_status("END_USER_RECOVERY", dev_id, r);
+  return Status::Ok();
+}
+
 }  // namespace ublkcrypt

@@ -40,6 +40,13 @@ class ControlDevice {
   Status remove(uint32_t dev_id, bool wait);
   // not_found when there is no such device.
   Status get_info(uint32_t dev_id, ublksrv_ctrl_dev_info* info);
+  Status get_params(uint32_t dev_id, ublk_params* params);
+  // User recovery (blockdev/device_recovery.cpp). START_USER_RECOVERY: busy until the dead
+  // server's char device is closed and the kernel has quiesced the disk. END_USER_RECOVERY
+  // waits, like START_DEV, until every queue has a FETCH_REQ for every tag, then lets the
+  // queued requests go to the new server `server_pid`.
+  Status start_recovery(uint32_t dev_id);
+  Status end_recovery(uint32_t dev_id, int32_t server_pid);
 
  private:
   ControlDevice() = default;
