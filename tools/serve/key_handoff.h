@@ -27,6 +27,23 @@ Status fetch_parked_volume_key(const std::string& name, UnlockedVolume* out);
 // Removes the parked copy; quiet when there is none.
 void discard_parked_volume_key(const std::string& name);
 
+// Discards the key this server parked if its setup fails before keep(): a volume that
+// never came up leaves nothing in the keyring.
+class ParkedKeyGuard {
+ public:
+  ParkedKeyGuard() = default;
+  ~ParkedKeyGuard() {
+    if (!name_.empty()) discard_parked_volume_key(name_);
+  }
+  ParkedKeyGuard(const ParkedKeyGuard&) = delete;
+  ParkedKeyGuard& operator=(const ParkedKeyGuard&) = delete;
+  void arm(const std::string& name) { name_ = name; }
+  void keep() { name_.clear(); }
+
+ private:
+  std::string name_;
+};
+
 // The parked form, exposed for tests: a fixed little header, the cipher name, the key.
 Status encode_handoff(const UnlockedVolume& volume, SecureBytes* out);
 Status decode_handoff(std::span<const uint8_t> bytes, UnlockedVolume* out);

@@ -82,6 +82,7 @@ Status make_dirs() {
 // What the daemon serves, built in order; destroyed in reverse (device before engine, the
 // claim on the backing last).
 struct Volume {
+  ParkedKeyGuard parked_key;  // destroyed last: a failed setup takes its parked key along
   std::unique_ptr<BackingClaim> claim;
   UnlockedVolume unlocked;  // spec + key (key wiped once the session holds its copy)
   std::string type;
@@ -159,6 +160,7 @@ Status build(const OpenOptions& o, Volume* v) {
   if (recoverable && !o.recover) {
     s = park_volume_key(o.name, v->unlocked);
     if (!s.ok()) return s.in("park the volume key for recovery (--recovery-timeout 0 opens without)");
+    v->parked_key.arm(o.name);
   }
 
   std::unique_ptr<Storage> storage;
@@ -433,6 +435,7 @@ Status serve_volume(const OpenOptions& requested, ReadyReport* report, bool deta
     return fail(s);
   }
 
+  v.parked_key.keep();  // from here close, the watchdog or the next server owns it
   report->ready(st.device);
   if (detach) detach_from_caller(o.name);
   if (!protection.note.empty()) std::fprintf(stderr, "ublkcrypt: %s: %s\n", o.name.c_str(), protection.note.c_str());
