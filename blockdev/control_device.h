@@ -52,6 +52,9 @@ class ControlDevice {
   ControlDevice() = default;
   // Sends one control command; returns the CQE result (>= 0) or a negative errno.
   int command(uint32_t op, uint32_t dev_id, uint64_t data0, void* buf, uint16_t len);
+  // command() as a Status naming the command `what` and the device.
+  Status run(uint32_t op, const char* what, uint32_t dev_id, uint64_t data0 = 0, void* buf = nullptr,
+             uint16_t len = 0);
 
   int fd_ = -1;
   io_uring ring_{};
