@@ -5,7 +5,8 @@
 #   2. the binary is replaced and `open --recover` makes the running server hand over
 #      to the new one (a planned upgrade);
 # fio then ends with 0 errors and 0 verify mismatches, the mount never dropped, status
-# counts 3 recoveries, e2fsck is clean after unmount. Then a server left dead past its
+# counts 3 recoveries; SIGUSR1 hands over as the control request does; e2fsck is clean after
+# unmount. Then a server left dead past its
 # --recovery-timeout: a write waiting on its disk fails with EIO instead of hanging, the
 # disk goes, its key leaves the kernel keyring.
 # UBLKCRYPT_SIGKILL_OPEN_ARGS adds `open` options (--recovery-timeout 0 is the negative
@@ -85,6 +86,17 @@ ublkcrypt status vol | grep -q 'recoveries: 3$' || { echo "FAIL: status does not
 test "$(io_errors vol)" = 0
 if dmesg | grep -E 'EXT4-fs (error|warning)|I/O error|Buffer I/O'; then echo "FAIL: the kernel saw I/O errors"; exit 1; fi
 grep -q 'ublkcrypt:vol' /proc/keys || { echo "FAIL: no key parked for recovery"; exit 1; }
+
+step "SIGUSR1 hands over too (systemctl kill -s USR1 ublkcrypt@vol)"
+old=$(server_pid)
+kill -USR1 "$old"
+wait_until 20 "the server did not exit on SIGUSR1" pid_gone "$old"
+grep -q 'SIGUSR1, handing the disk over' /run/ublkcrypt/vol.log
+test -b "$dev"
+again=$(ublkcrypt open --recover vol)
+test "$again" = "$dev"
+ublkcrypt status vol | grep -q 'recoveries: 4$' || { echo "FAIL: status does not count 4 recoveries"; exit 1; }
+mounted
 umount /mnt/vol
 e2fsck -fn "$dev"
 ublkcrypt close vol
