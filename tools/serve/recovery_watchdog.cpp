@@ -86,6 +86,8 @@ Status spawn_recovery_watchdog(const std::string& name, uint32_t dev_id, unsigne
 
 Status run_recovery_watchdog(const std::string& name, uint32_t dev_id, pid_t server_pid,
                              unsigned timeout_s) {
+  // Started from wherever `open` ran: hold no directory (a mount point) busy.
+  (void)!::chdir("/");
   std::unique_ptr<ControlDevice> control;
   Status s = ControlDevice::open(&control);
   if (!s.ok()) return s;
