@@ -16,20 +16,38 @@ namespace {
 
 std::string char_path(uint32_t id) { return "/dev/ublkc" + std::to_string(id); }
 
+}  // namespace
+
 // devtmpfs creates /dev/ublkcN during ADD_DEV, but a udev rule may still be changing its
-// mode: retry briefly rather than fail on a race.
-int open_char_device(uint32_t id, int* err) {
-  for (int attempt = 0; attempt < 50; ++attempt) {
+// mode: retry briefly rather than fail on a race. The kernel lets one process at a time
+// open it: after a server died, EBUSY lasts until its io_uring is torn down.
+int BlockDevice::open_char_device(uint32_t id, int busy_wait_ms, int* err) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_wait_ms);
+  for (int attempt = 0;; ++attempt) {
     int fd = ::open(char_path(id).c_str(), O_RDWR | O_CLOEXEC);
     if (fd >= 0) return fd;
     *err = errno;
-    if (*err != ENOENT && *err != EACCES) return -1;
+    const bool settling = (*err == ENOENT || *err == EACCES) && attempt < 50;
+    const bool dying = *err == EBUSY && std::chrono::steady_clock::now() < deadline;
+    if (!settling && !dying) return -1;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return -1;
 }
 
-}  // namespace
+Status BlockDevice::start_queues(const QueueTargetFactory& factory, uint32_t max_io_bytes) {
+  for (unsigned q = 0; q < info_.nr_hw_queues; ++q) {
+    QueueConfig qc;
+    qc.char_fd = char_fd_;
+    qc.queue_id = static_cast<uint16_t>(q);
+    qc.depth = info_.queue_depth;
+    qc.max_io_bytes = max_io_bytes;
+    std::unique_ptr<QueueThread> thread;
+    Status s = QueueThread::start(qc, factory, &thread);
+    if (!s.ok()) return s;
+    queues_.push_back(std::move(thread));
+  }
+  return Status::Ok();
+}
 
 Status BlockDevice::create(const BlockDeviceConfig& config, const QueueTargetFactory& factory,
                            std::unique_ptr<BlockDevice>* out) {
@@ -56,8 +74,10 @@ Status BlockDevice::create(const BlockDeviceConfig& config, const QueueTargetFac
   info.queue_depth = static_cast<uint16_t>(config.depth);
   info.max_io_buf_bytes = config.geometry.max_io_bytes;
   // Copy mode (no zero-copy, no USER_COPY): the server must see the data to encrypt it,
-  // and the kernel copying into our buffers is the simplest way to get it.
-  info.flags = 0;
+  // and the kernel copying into our buffers is the simplest way to get it. Reissuing what
+  // a dead server held is safe here: a request is a whole read or write of whole sectors,
+  // and writing the same ciphertext twice leaves the same bytes.
+  info.flags = config.user_recovery ? (UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE) : 0;
   s = dev->control_->add(&info);
   if (!s.ok()) return s;
   dev->added_ = true;
@@ -67,20 +87,11 @@ Status BlockDevice::create(const BlockDeviceConfig& config, const QueueTargetFac
   if (!s.ok()) return s;
 
   int err = 0;
-  dev->char_fd_ = open_char_device(info.dev_id, &err);
+  dev->char_fd_ = open_char_device(info.dev_id, 0, &err);
   if (dev->char_fd_ < 0) return errno_status("open " + char_path(info.dev_id), err);
 
-  for (unsigned q = 0; q < queues; ++q) {
-    QueueConfig qc;
-    qc.char_fd = dev->char_fd_;
-    qc.queue_id = static_cast<uint16_t>(q);
-    qc.depth = static_cast<uint16_t>(config.depth);
-    qc.max_io_bytes = config.geometry.max_io_bytes;
-    std::unique_ptr<QueueThread> thread;
-    s = QueueThread::start(qc, factory, &thread);
-    if (!s.ok()) return s;
-    dev->queues_.push_back(std::move(thread));
-  }
+  s = dev->start_queues(factory, config.geometry.max_io_bytes);
+  if (!s.ok()) return s;
   // Every tag of every queue has its FETCH_REQ with the kernel, so START_DEV (which
   // waits for exactly that) returns; the queue threads already serve the partition scan.
   s = dev->control_->start(info.dev_id, getpid());
@@ -98,6 +109,11 @@ BlockDevice::~BlockDevice() {
     if (char_fd_ >= 0) ::close(char_fd_);
     char_fd_ = -1;
     (void)control_->remove(info_.dev_id, true);
+  } else {
+    // A recovery that failed part-way: the device is not ours to delete.
+    abandon_queues();
+    if (char_fd_ >= 0) ::close(char_fd_);
+    char_fd_ = -1;
   }
 }
 

@@ -5,11 +5,14 @@
 // (the block layer drains in-flight requests, the kernel aborts the fetches), queue
 // threads finish and flush their engine queues, the char device is closed, DEL_DEV.
 //
-// If the server dies instead (SIGKILL), the kernel notices when the queue rings close:
-// requests in flight and later ones fail with EIO, and the disk is deleted (6.12: at once
-// through its cancelable URING_CMDs; older kernels: within the 5 s monitor period). The
-// ublk device itself (/dev/ublkcN and its id) stays until someone sends DEL_DEV:
-// remove_dead_device() below, which `open` runs on a stale state file.
+// If the server dies instead (SIGKILL, a crash, the OOM killer), the kernel notices when
+// the queue rings close. With user recovery (the default, BlockDeviceConfig::user_recovery)
+// the disk stays: the requests the dead server held are requeued (REISSUE), the disk is
+// quiesced and every request waits until recover() below reattaches a new server to the
+// same device id, or until someone stops the device (STOP_DEV fails the waiting requests
+// with EIO). Without it, requests in flight and later ones fail with EIO and the disk is
+// deleted. Either way the ublk device itself (/dev/ublkcN and its id) stays until someone
+// sends DEL_DEV: remove_dead_device() below, which `open` and `close` run on a stale state.
 #pragma once
 
 #include <sys/types.h>
@@ -31,6 +34,8 @@ struct BlockDeviceConfig {
   DeviceGeometry geometry;
   unsigned queues = 0;  // 0 = one per online CPU
   unsigned depth = 128;
+  // UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE: the disk outlives its server.
+  bool user_recovery = true;
 };
 
 // Totals over the queues.
@@ -53,15 +58,39 @@ class BlockDevice {
   std::string disk_path() const;  // /dev/ublkbN
   unsigned queues() const { return info_.nr_hw_queues; }
   unsigned depth() const { return info_.queue_depth; }
+  bool user_recovery() const { return (info_.flags & UBLK_F_USER_RECOVERY) != 0; }
   BlockDeviceCounters counters() const;
+
+  // Reattaches to device `dev_id`, whose server died or handed it over, and serves it
+  // (blockdev/device_recovery.cpp): START_USER_RECOVERY, a queue thread per queue with a
+  // FETCH_REQ on every tag, END_USER_RECOVERY; the requests that waited go to `factory`'s
+  // targets. Queues and depth are the device's own; `config.geometry` must match the
+  // device's parameters (a check that this is the disk the caller thinks it is). Waits up
+  // to `wait_ms` for the kernel to finish with the old server (its char device closed, the
+  // disk quiesced). not_found: no such device; unsupported: created without user recovery;
+  // busy: still served. On failure the device is left as it was found, waiting.
+  static Status recover(uint32_t dev_id, const BlockDeviceConfig& config,
+                        const QueueTargetFactory& factory, int wait_ms,
+                        std::unique_ptr<BlockDevice>* out);
 
   // Clean stop (see above). wait_delete=false uses DEL_DEV_ASYNC so that a disk still
   // held open (a filesystem left mounted) cannot keep the caller waiting.
   Status stop(bool wait_delete = true);
 
+  // Leaves the disk to a next server (a planned upgrade): the queues take no new request,
+  // finish the ones they started, and close their rings and the char device without
+  // STOP_DEV. The kernel then requeues what arrived meanwhile and quiesces the disk, as if
+  // this server had died, and recover() in another process picks it up. Only for a
+  // device created with user recovery.
+  Status hand_over();
+
  private:
   BlockDevice() = default;
   void abandon_queues();
+  // Opens /dev/ublkcN, retrying while a udev rule changes its mode and, for up to
+  // `busy_wait_ms`, while a dying server still has it open (EBUSY).
+  static int open_char_device(uint32_t id, int busy_wait_ms, int* err);
+  Status start_queues(const QueueTargetFactory& factory, uint32_t max_io_bytes);
 
   std::unique_ptr<ControlDevice> control_;
   ublksrv_ctrl_dev_info info_{};

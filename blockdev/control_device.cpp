@@ -70,32 +70,29 @@ int ControlDevice::command(uint32_t op, uint32_t dev_id, uint64_t data0, void* b
   return res;
 }
 
+Status ControlDevice::run(uint32_t op, const char* what, uint32_t dev_id, uint64_t data0, void* buf,
+                          uint16_t len) {
+  int r = command(op, dev_id, data0, buf, len);
+  if (r < 0) return control_status(what, dev_id, r);
+  return Status::Ok();
+}
+
 Status ControlDevice::add(ublksrv_ctrl_dev_info* info) {
   // The kernel insists the id in the command and in the info agree; -1 lets it choose.
   info->dev_id = UINT32_MAX;
-  int r = command(UBLK_CMD_ADD_DEV, UINT32_MAX, 0, info, sizeof(*info));
-  if (r < 0) return control_status("ADD_DEV", UINT32_MAX, r);
-  return Status::Ok();
+  return run(UBLK_CMD_ADD_DEV, "ADD_DEV", UINT32_MAX, 0, info, sizeof(*info));
 }
 
 Status ControlDevice::set_params(uint32_t dev_id, const ublk_params& params) {
   ublk_params copy = params;  // the kernel may write back len/types
-  int r = command(UBLK_CMD_SET_PARAMS, dev_id, 0, &copy, sizeof(copy));
-  if (r < 0) return control_status("SET_PARAMS", dev_id, r);
-  return Status::Ok();
+  return run(UBLK_CMD_SET_PARAMS, "SET_PARAMS", dev_id, 0, &copy, sizeof(copy));
 }
 
 Status ControlDevice::start(uint32_t dev_id, int32_t server_pid) {
-  int r = command(UBLK_CMD_START_DEV, dev_id, static_cast<uint64_t>(server_pid), nullptr, 0);
-  if (r < 0) return control_status("START_DEV", dev_id, r);
-  return Status::Ok();
+  return run(UBLK_CMD_START_DEV, "START_DEV", dev_id, static_cast<uint64_t>(server_pid));
 }
 
-Status ControlDevice::stop(uint32_t dev_id) {
-  int r = command(UBLK_CMD_STOP_DEV, dev_id, 0, nullptr, 0);
-  if (r < 0) return control_status("STOP_DEV", dev_id, r);
-  return Status::Ok();
-}
+Status ControlDevice::stop(uint32_t dev_id) { return run(UBLK_CMD_STOP_DEV, "STOP_DEV", dev_id); }
 
 Status ControlDevice::remove(uint32_t dev_id, bool wait) {
   int r = -EINVAL;
@@ -111,9 +108,21 @@ Status ControlDevice::remove(uint32_t dev_id, bool wait) {
 
 Status ControlDevice::get_info(uint32_t dev_id, ublksrv_ctrl_dev_info* info) {
   std::memset(info, 0, sizeof(*info));
-  int r = command(UBLK_CMD_GET_DEV_INFO, dev_id, 0, info, sizeof(*info));
-  if (r < 0) return control_status("GET_DEV_INFO", dev_id, r);
-  return Status::Ok();
+  return run(UBLK_CMD_GET_DEV_INFO, "GET_DEV_INFO", dev_id, 0, info, sizeof(*info));
+}
+
+Status ControlDevice::get_params(uint32_t dev_id, ublk_params* params) {
+  std::memset(params, 0, sizeof(*params));
+  params->len = sizeof(*params);
+  return run(UBLK_CMD_GET_PARAMS, "GET_PARAMS", dev_id, 0, params, sizeof(*params));
+}
+
+Status ControlDevice::start_recovery(uint32_t dev_id) {
+  return run(UBLK_CMD_START_USER_RECOVERY, "START_USER_RECOVERY", dev_id);
+}
+
+Status ControlDevice::end_recovery(uint32_t dev_id, int32_t server_pid) {
+  return run(UBLK_CMD_END_USER_RECOVERY, "END_USER_RECOVERY", dev_id, static_cast<uint64_t>(server_pid));
 }
 
 }  // namespace ublkcrypt

@@ -40,11 +40,21 @@ class ControlDevice {
   Status remove(uint32_t dev_id, bool wait);
   // not_found when there is no such device.
   Status get_info(uint32_t dev_id, ublksrv_ctrl_dev_info* info);
+  Status get_params(uint32_t dev_id, ublk_params* params);
+  // User recovery (blockdev/device_recovery.cpp). START_USER_RECOVERY: busy until the dead
+  // server's char device is closed and the kernel has quiesced the disk. END_USER_RECOVERY
+  // waits, like START_DEV, until every queue has a FETCH_REQ for every tag, then lets the
+  // queued requests go to the new server `server_pid`.
+  Status start_recovery(uint32_t dev_id);
+  Status end_recovery(uint32_t dev_id, int32_t server_pid);
 
  private:
   ControlDevice() = default;
   // Sends one control command; returns the CQE result (>= 0) or a negative errno.
   int command(uint32_t op, uint32_t dev_id, uint64_t data0, void* buf, uint16_t len);
+  // command() as a Status naming the command `what` and the device.
+  Status run(uint32_t op, const char* what, uint32_t dev_id, uint64_t data0 = 0, void* buf = nullptr,
+             uint16_t len = 0);
 
   int fd_ = -1;
   io_uring ring_{};

@@ -157,9 +157,10 @@ void QueueThread::handle_command(unsigned tag, int res) {
     ++aborted_;
     return;
   }
-  if (target_ == nullptr) {
-    // A request arriving while the target is torn down (its queue may still wait on the
-    // ring): left unanswered; closing the ring cancels the command and the kernel fails it.
+  if (target_ == nullptr || abandoned_) {
+    // A request arriving while the target is torn down or the queue is abandoned (a
+    // hand-over to the next server): left unanswered; closing the ring cancels the command
+    // and the kernel fails the request, or requeues it for the next server (REISSUE).
     tags_[tag] = TagState::aborted;
     ++aborted_;
     return;

@@ -24,6 +24,27 @@
 #define UBLK_U_CMD_DEL_DEV_ASYNC _IOR('u', UBLK_CMD_DEL_DEV_ASYNC, struct ublksrv_ctrl_cmd)
 #endif
 
+// User recovery (6.0): a device whose server died keeps its disk and queues the I/O until a
+// new server sends START_USER_RECOVERY, fetches every tag and sends END_USER_RECOVERY;
+// REISSUE requeues the requests the dead server held instead of failing them.
+#ifndef UBLK_F_USER_RECOVERY
+#define UBLK_F_USER_RECOVERY (1ULL << 3)
+#endif
+#ifndef UBLK_F_USER_RECOVERY_REISSUE
+#define UBLK_F_USER_RECOVERY_REISSUE (1ULL << 4)
+#endif
+#ifndef UBLK_CMD_START_USER_RECOVERY
+#define UBLK_CMD_START_USER_RECOVERY 0x10
+#endif
+#ifndef UBLK_CMD_END_USER_RECOVERY
+#define UBLK_CMD_END_USER_RECOVERY 0x11
+#endif
+#ifndef UBLK_S_DEV_QUIESCED
+#define UBLK_S_DEV_DEAD 0
+#define UBLK_S_DEV_LIVE 1
+#define UBLK_S_DEV_QUIESCED 2
+#endif
+
 #ifndef UBLK_F_UNPRIVILEGED_DEV
 #define UBLK_F_UNPRIVILEGED_DEV (1ULL << 5)
 #endif

@@ -4,15 +4,21 @@
 // unlocks, starts the disk), so key material only ever lives in the process that keeps
 // it, in memory locked there. The parent waits on a pipe for one line — the disk path or
 // the failure — prints it and exits with the matching code. With --foreground there is no
-// fork: the same process serves until close or SIGTERM (debugging).
+// fork: the same process serves until close or SIGTERM (debugging, service managers).
+//
+// --recover takes over the disk NAME's previous server left, or hands over from a live
+// one (tools/serve/recovery.h): `ublkcrypt open --recover NAME`.
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "tools/command.h"
+#include "tools/serve/recovery.h"
 #include "tools/serve/run_state.h"
+#include "tools/serve/service_notify.h"
 #include "tools/serve/volume_server.h"
 
 namespace ublkcrypt {
@@ -43,8 +49,14 @@ class ForegroundReport final : public ReadyReport {
   void ready(const std::string& disk) override {
     std::printf("%s\n", disk.c_str());
     std::fflush(stdout);
+    notify_service_ready();
   }
   void failed(const Status&) override {}
+  void handed_over() override { handed_over_ = true; }
+  bool was_handed_over() const { return handed_over_; }
+
+ private:
+  bool handed_over_ = false;
 };
 
 void run_open(const OpenOptions& o, bool foreground) {
@@ -52,6 +64,10 @@ void run_open(const OpenOptions& o, bool foreground) {
     ForegroundReport report;
     Status s = serve_volume(o, &report, false);
     if (!s.ok()) fail(s);
+    if (report.was_handed_over()) {
+      std::fflush(nullptr);
+      std::exit(kHandedOverExitStatus);
+    }
     return;
   }
   int p[2];
@@ -96,8 +112,8 @@ UBLKCRYPT_COMMAND("open", 20, [](CLI::App& app) {
   auto* cmd = app.add_subcommand("open", "Unlock DEVICE and serve it as /dev/ublkbN (/dev/ublkcrypt/NAME)");
   auto o = std::make_shared<OpenOptions>();
   auto foreground = std::make_shared<bool>(false);
-  cmd->add_option("device", o->device, "LUKS2 volume (image file or block device)")->required();
-  cmd->add_option("name", o->name, "name under /dev/ublkcrypt")->required();
+  cmd->add_option("device", o->device, "LUKS2 volume (image file or block device)");
+  cmd->add_option("name", o->name, "name under /dev/ublkcrypt");
   cmd->add_option("--type", o->type, "luks (default: LUKS2/LUKS1 header) or plain (no header, raw key)");
   add_key_file_options(cmd, &o->key);
   cmd->get_option("--key-file")
@@ -117,7 +133,21 @@ UBLKCRYPT_COMMAND("open", 20, [](CLI::App& app) {
   cmd->add_flag("--readonly,-r", o->read_only, "read-only device");
   cmd->add_option("--backend", o->backend, "crypto provider (software, kernel, kernel:DRIVER)");
   cmd->add_flag("--foreground", *foreground, "serve in this process, do not daemonise");
-  cmd->callback([o, foreground] { run_open(*o, *foreground); });
+  cmd->add_option("--recovery-timeout", o->recovery_timeout_s,
+                  "seconds the disk waits for 'open --recover' after its server dies, then its I/O fails "
+                  "(0: no recovery, the disk goes with its server)")
+      ->capture_default_str();
+  cmd->add_flag("--recover", o->recover,
+                "take over NAME's disk from a dead server, or from a live one (upgrade), without a passphrase; "
+                "with DEVICE too, open DEVICE when nothing waits");
+  cmd->callback([o, foreground] {
+    // `open --recover NAME`: the one positional is the name.
+    if (o->recover && o->name.empty()) std::swap(o->device, o->name);
+    if (o->name.empty())
+      fail(Status(Errc::invalid_argument, o->recover ? "open --recover: NAME is required"
+                                                     : "open: DEVICE and NAME are required"));
+    run_open(*o, *foreground);
+  });
 });
 
 }  // namespace ublkcrypt

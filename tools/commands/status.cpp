@@ -50,7 +50,8 @@ void run_status(const std::string& name, bool json) {
     if (read_state(name, &st).ok())
       fail(Status(Errc::not_found, "Device " + name + " is not active (its server, pid " +
                                        std::to_string(st.pid) +
-                                       ", died; 'ublkcrypt close " + name + "' cleans up)"));
+                                       ", died; 'ublkcrypt open --recover " + name +
+                                       "' takes over its disk, 'ublkcrypt close " + name + "' gives it up)"));
     fail(Status(Errc::not_found, "Device " + name + " is not active"));
   }
   std::string response;
@@ -82,6 +83,11 @@ void run_status(const std::string& name, bool json) {
               static_cast<unsigned long long>(j.value("failovers", uint64_t{0})),
               j.value("last_failover", "").empty() ? "" : " (last: ",
               j.value("last_failover", "").empty() ? "" : (j.value("last_failover", "") + ")").c_str());
+  if (j.value("recovery_timeout_s", 0u) > 0)
+    std::printf("  recovery:    %u s, recoveries: %u\n", j.value("recovery_timeout_s", 0u),
+                j.value("recoveries", 0u));
+  else
+    std::printf("  recovery:    off, recoveries: %u\n", j.value("recoveries", 0u));
   std::printf("  reads:       %llu (%llu bytes)\n",
               static_cast<unsigned long long>(c.value("reads", uint64_t{0})),
               static_cast<unsigned long long>(c.value("read_bytes", uint64_t{0})));

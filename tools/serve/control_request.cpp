@@ -43,6 +43,8 @@ Status parse_control_request(std::string_view line, ControlRequest* out) {
       if (!force->is_boolean()) return malformed(std::string("\"force\" is a ") + type_name(*force) + ", not a boolean");
       out->force = force->get<bool>();
     }
+  } else if (name == "handover") {
+    out->command = ControlRequest::Command::handover;
   } else if (name == "move") {
     out->command = ControlRequest::Command::move;
     const auto backend = request.find("backend");

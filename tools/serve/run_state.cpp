@@ -57,6 +57,7 @@ std::string to_json(const RunState& s) {
       {"backend", s.backend},     {"queues", s.queues},
       {"depth", s.depth},         {"read_only", s.read_only},
       {"allow_discards", s.allow_discards},
+      {"recovery_timeout_s", s.recovery_timeout_s}, {"recoveries", s.recoveries},
   };
   return j.dump(2) + "\n";
 }
@@ -86,6 +87,8 @@ Status from_json(const std::string& text, RunState* out) {
     s.depth = j.value("depth", 0u);
     s.read_only = j.value("read_only", false);
     s.allow_discards = j.value("allow_discards", false);
+    s.recovery_timeout_s = j.value("recovery_timeout_s", 0u);
+    s.recoveries = j.value("recoveries", 0u);
     *out = std::move(s);
   } catch (const nlohmann::json::exception& e) {
     return {Errc::corrupt, std::string("state: ") + e.what()};

@@ -38,6 +38,10 @@ struct RunState {
   std::string backend;    // as asked ("" = by priority)
   unsigned queues = 0, depth = 0;
   bool read_only = false, allow_discards = false;
+  // User recovery: how long the disk waits for a new server after this one dies (0: it
+  // does not), and how many servers took it over since `open`.
+  unsigned recovery_timeout_s = 0;
+  unsigned recoveries = 0;
 };
 
 std::string run_dir();

@@ -24,6 +24,9 @@
 #include "tools/serve/backing_claim.h"
 #include "tools/serve/control_request.h"
 #include "tools/serve/control_socket.h"
+#include "tools/serve/key_handoff.h"
+#include "tools/serve/recovery.h"
+#include "tools/serve/recovery_watchdog.h"
 #include "tools/opal/opal_volume.h"
 #include "tools/serve/run_state.h"
 #include "volume/unlocked_volume.h"
@@ -79,6 +82,7 @@ Status make_dirs() {
 // What the daemon serves, built in order; destroyed in reverse (device before engine, the
 // claim on the backing last).
 struct Volume {
+  ParkedKeyGuard parked_key;  // destroyed last: a failed setup takes its parked key along
   std::unique_ptr<BackingClaim> claim;
   UnlockedVolume unlocked;  // spec + key (key wiped once the session holds its copy)
   std::string type;
@@ -89,6 +93,10 @@ struct Volume {
 };
 
 Status unlock(const OpenOptions& o, Volume* v) {
+  if (o.recover) {
+    v->type = o.type == "plain" ? "plain" : "LUKS";
+    return fetch_parked_volume_key(o.name, &v->unlocked);
+  }
   if (o.type == "plain") {
     CipherSpec spec;
     Status s = CipherSpec::parse(o.cipher, o.key_bits, o.sector_size, &spec);
@@ -146,6 +154,14 @@ Status build(const OpenOptions& o, Volume* v) {
   Status s = unlock(o, v);
   if (!s.ok()) return s;
   const CipherSpec spec = v->unlocked.spec;
+  // The next server's way to the key when this one dies (an Opal range is the drive's to
+  // keep unlocked: such volumes get no recovery).
+  const bool recoverable = o.recovery_timeout_s > 0 && !v->opal;
+  if (recoverable && !o.recover) {
+    s = park_volume_key(o.name, v->unlocked);
+    if (!s.ok()) return s.in("park the volume key for recovery (--recovery-timeout 0 opens without)");
+    v->parked_key.arm(o.name);
+  }
 
   std::unique_ptr<Storage> storage;
   FileStorageOptions so;
@@ -176,6 +192,10 @@ Status build(const OpenOptions& o, Volume* v) {
   bc.geometry.allow_discards = o.allow_discards;
   bc.queues = o.queues;
   bc.depth = o.depth;
+  bc.user_recovery = recoverable;
+  if (o.recover)
+    return BlockDevice::recover(o.recover_dev_id, bc, engine_target_factory(v->engine.get()), kRecoveryWaitMs,
+                                &v->device);
   return BlockDevice::create(bc, engine_target_factory(v->engine.get()), &v->device);
 }
 
@@ -251,6 +271,7 @@ Status check_not_in_use(const std::string& name, const std::string& disk) {
 struct Answer {
   std::string line;
   bool stop = false;
+  bool hand_over = false;  // stop by leaving the disk to the next server
 };
 
 Answer answer_request(Volume& v, const std::string& line) {
@@ -272,6 +293,11 @@ Answer answer_request(Volume& v, const std::string& line) {
         return {control_error_reply(busy)};
       }
       return {"", true};
+    case ControlRequest::Command::handover:
+      if (v.state.recovery_timeout_s == 0)
+        return {control_error_reply(Status(Errc::unsupported, "Device " + v.state.name +
+                                                                  " was opened without recovery (--recovery-timeout 0)"))};
+      return {"", true, true};
   }
   return {control_error_reply(Status(Errc::invalid_argument, "control request: unhandled command"))};
 }
@@ -288,10 +314,12 @@ bool clean_stale_name(const std::string& name) {
                    s.message().c_str());
   }
   remove_state(name);
+  discard_parked_volume_key(name);
   return had_state;
 }
 
-Status serve_volume(const OpenOptions& o, ReadyReport* report, bool detach) {
+Status serve_volume(const OpenOptions& requested, ReadyReport* report, bool detach) {
+  OpenOptions o = requested;
   auto fail = [&](Status s) {
     report->failed(s);
     return s;
@@ -312,14 +340,28 @@ Status serve_volume(const OpenOptions& o, ReadyReport* report, bool detach) {
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
   sigaddset(&mask, SIGHUP);
+  sigaddset(&mask, SIGUSR1);  // hand over to `open --recover` (tools/serve/recovery.h)
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
   NameLock name_lock;
-  s = NameLock::try_lock(lock_path(o.name), &name_lock);
-  if (s.code() == Errc::busy) return fail({Errc::busy, "name " + o.name + " already open"});
-  if (!s.ok()) return fail(s);
-  clean_stale_name(o.name);
+  RunState previous;
+  if (o.recover) {
+    s = take_over_name(o.name, &name_lock, &previous);
+    if (s.ok()) {
+      recovery_options(previous, &o);
+    } else if (s.code() == Errc::not_found && !o.device.empty()) {
+      o.recover = false;  // nothing waits: open DEVICE as usual
+    } else {
+      return fail(s);
+    }
+  }
+  if (!o.recover) {
+    if (!name_lock.held()) s = NameLock::try_lock(lock_path(o.name), &name_lock);
+    if (s.code() == Errc::busy) return fail({Errc::busy, "name " + o.name + " already open"});
+    if (!s.ok()) return fail(s);
+    clean_stale_name(o.name);
+  }
 
   Volume v;
   RunState& st = v.state;
@@ -331,6 +373,11 @@ Status serve_volume(const OpenOptions& o, ReadyReport* report, bool detach) {
     s = NameLock::lock(run_dir() + "/.open.lock", 30000, &open_lock);
     if (!s.ok()) return fail(s);
     s = claim_backing(o, &v.claim);
+    // A server that just died or handed over may still be closing its files.
+    for (int waited = 0; o.recover && s.code() == Errc::busy && waited < kRecoveryWaitMs; waited += 50) {
+      ::usleep(50000);
+      s = claim_backing(o, &v.claim);
+    }
     if (!s.ok()) return fail(s);
     st.backing_dev = v.claim->dev();
     st.backing_ino = v.claim->ino();
@@ -354,6 +401,9 @@ Status serve_volume(const OpenOptions& o, ReadyReport* report, bool detach) {
     st.depth = v.device->depth();
     st.read_only = o.read_only;
     st.allow_discards = o.allow_discards;
+    st.recovery_timeout_s = v.device->user_recovery() ? o.recovery_timeout_s : 0;
+    st.recoveries = o.recover ? previous.recoveries + 1 : 0;
+    if (o.recover) st.backing = previous.backing;
 
     const std::string link = link_path(o.name);
     ::unlink(link.c_str());
@@ -364,6 +414,16 @@ Status serve_volume(const OpenOptions& o, ReadyReport* report, bool detach) {
       remove_state(o.name);
       return fail(s);
     }
+    if (st.recovery_timeout_s > 0) {
+      s = spawn_recovery_watchdog(o.name, st.dev_id, st.recovery_timeout_s);
+      if (!s.ok()) {
+        remove_state(o.name);
+        return fail(s);
+      }
+    }
+    if (o.recover)
+      std::fprintf(stderr, "ublkcrypt: %s: recovered ublk device %u (recovery %u)\n", o.name.c_str(), st.dev_id,
+                   st.recoveries);
   }
 
   ControlListener listener;
@@ -375,12 +435,14 @@ Status serve_volume(const OpenOptions& o, ReadyReport* report, bool detach) {
     return fail(s);
   }
 
+  v.parked_key.keep();  // from here close, the watchdog or the next server owns it
   report->ready(st.device);
   if (detach) detach_from_caller(o.name);
   if (!protection.note.empty()) std::fprintf(stderr, "ublkcrypt: %s: %s\n", o.name.c_str(), protection.note.c_str());
 
   // Serve until close or a signal.
   bool wait_delete = true;
+  bool hand_over = false;
   int close_client = -1;
   while (close_client < 0) {
     pollfd fds[2] = {{listener.fd(), POLLIN, 0}, {sig_fd, POLLIN, 0}};
@@ -390,6 +452,15 @@ Status serve_volume(const OpenOptions& o, ReadyReport* report, bool detach) {
     if (fds[1].revents & POLLIN) {
       signalfd_siginfo info;
       (void)!::read(sig_fd, &info, sizeof(info));
+      if (info.ssi_signo == SIGUSR1) {
+        if (st.recovery_timeout_s == 0) {
+          std::fprintf(stderr, "ublkcrypt: %s: SIGUSR1 ignored: opened without recovery\n", o.name.c_str());
+          continue;
+        }
+        std::fprintf(stderr, "ublkcrypt: %s: SIGUSR1, handing the disk over\n", o.name.c_str());
+        hand_over = true;
+        break;
+      }
       std::fprintf(stderr, "ublkcrypt: %s: signal %u, stopping\n", o.name.c_str(),
                    info.ssi_signo);
       // A filesystem may still be mounted: do not wait for its last reference.
@@ -408,21 +479,26 @@ Status serve_volume(const OpenOptions& o, ReadyReport* report, bool detach) {
       }
       if (a.stop) {
         close_client = c.client;  // answered once the device is gone
+        hand_over = a.hand_over;
       } else {
         ControlListener::reply(c.client, a.line);
       }
     }
   }
 
-  // Teardown: the disk first (its queues flush the engine), then state and names.
-  Status result = v.device->stop(wait_delete);
+  // Teardown: the disk first (its queues flush the engine), then state and names. A
+  // hand-over leaves disk, state and parked key to the next server.
+  Status result = hand_over ? v.device->hand_over() : v.device->stop(wait_delete);
   v.device.reset();
   v.engine.reset();
-  if (v.opal) {  // close locks the drive's range again
+  if (v.opal && !hand_over) {  // close locks the drive's range again
     Status locked = v.opal->lock();
     if (result.ok()) result = locked;
   }
-  remove_state(o.name);
+  if (!hand_over) {
+    remove_state(o.name);
+    discard_parked_volume_key(o.name);
+  }
   if (!result.ok())
     std::fprintf(stderr, "ublkcrypt: %s: stop: %s\n", o.name.c_str(), result.message().c_str());
   if (close_client >= 0) {
@@ -434,6 +510,10 @@ Status serve_volume(const OpenOptions& o, ReadyReport* report, bool detach) {
     ControlListener::reply(close_client, answer.dump());
   }
   ::close(sig_fd);
+  if (hand_over && result.ok()) {
+    std::fprintf(stderr, "ublkcrypt: %s: handed ublk device %u over\n", o.name.c_str(), st.dev_id);
+    report->handed_over();
+  }
   return result;
 }
 

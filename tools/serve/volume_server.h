@@ -39,6 +39,13 @@ struct OpenOptions {
   bool allow_discards = false;
   bool read_only = false;
   std::string backend;  // SessionOptions::backend
+  // User recovery (tools/serve/recovery.h): how long the disk waits for a new server after
+  // this one dies before its I/O fails (0: it does not wait, nor outlive the server).
+  unsigned recovery_timeout_s = 60;
+  // Take over the disk NAME's previous server left (or is asked to hand over) instead of
+  // opening DEVICE; with DEVICE given, open it normally when there is nothing to recover.
+  bool recover = false;
+  uint32_t recover_dev_id = 0;  // filled by recovery_options()
 };
 
 // Reports readiness to whoever started the daemon: called once, with the disk path or the
@@ -47,6 +54,8 @@ class ReadyReport {
  public:
   virtual void ready(const std::string& disk) = 0;
   virtual void failed(const Status& status) = 0;
+  // The daemon ended by handing its disk over to a next server (after ready()).
+  virtual void handed_over() {}
 
  protected:
   ~ReadyReport() = default;
