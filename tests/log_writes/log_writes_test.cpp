@@ -80,7 +80,7 @@ class LogBuilder {
 // The scenario every test replays: two writes and a flush, mark "one"; a FUA overwrite and a
 // discard, mark "two"; one more write that no mark covers; and, past what the super counts,
 // a stray entry that must never be applied.
-std::string build_standard_log(LogBuilder& b) {
+std::unique_ptr<LogWritesReader> open_standard_log(LogBuilder& b) {
   b.write(2, 2, 'A');
   b.write(10, 1, 'B', kMetadata);
   b.flush();
@@ -91,7 +91,9 @@ std::string build_standard_log(LogBuilder& b) {
   b.write(0, 1, 'D');
   const uint64_t counted = b.entries();
   b.write(4, 1, 'X');
-  return b.save(counted);
+  std::unique_ptr<LogWritesReader> log;
+  REQUIRE(LogWritesReader::open(b.save(counted), &log).ok());
+  return log;
 }
 
 struct Target {
@@ -127,9 +129,7 @@ TEST_CASE("the reader decodes each entry of a hand-built log at its documented o
   for (uint32_t block : {512u, 4096u}) {
     CAPTURE(block);
     LogBuilder b(block);
-    const std::string path = build_standard_log(b);
-    std::unique_ptr<LogWritesReader> log;
-    REQUIRE(LogWritesReader::open(path, &log).ok());
+    const std::unique_ptr<LogWritesReader> log = open_standard_log(b);
     CHECK(log->sector_size() == block);
     CHECK(log->entry_count() == 8);
 
@@ -175,9 +175,7 @@ TEST_CASE("a replay to each mark leaves the target as the device stood at that m
   for (uint32_t block : {512u, 4096u}) {
     CAPTURE(block);
     LogBuilder b(block);
-    const std::string path = build_standard_log(b);
-    std::unique_ptr<LogWritesReader> log;
-    REQUIRE(LogWritesReader::open(path, &log).ok());
+    const std::unique_ptr<LogWritesReader> log = open_standard_log(b);
     Target target;
     LogReplay replay(log.get(), target.fd, target.path);
 
