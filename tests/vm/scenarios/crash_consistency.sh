@@ -23,18 +23,19 @@ step() { echo "== crash_consistency: $* (t=$(uptime_s))"; }
 OPS=${CRASH_OPS:-204}            # steps of the real run: one mark each (>= 200)
 BROKEN_OPS=${CRASH_BROKEN_OPS:-24}
 UBLK_EVERY=${CRASH_UBLK_EVERY:-17}
-DATA_MB=24
+DATA_MB=32
 
 dmesg -n 1  # hundreds of mounts: keep ext4's messages off the slow console
 printf 'crash-consistency-passphrase' >/tmp/pass
 mkdir -p /mnt/vol /mnt/check
 
-# record BINARY OPS [VAR=VALUE]: a fresh zeroed data device under dm-log-writes, a LUKS2
-# volume on it served by BINARY, ext4 and the workload; leaves /tmp/data.img (the device as
-# it ended), /tmp/log.img (the log) and /tmp/manifest ("STEP SHA256 PATH" per step).
+# record BINARY OPS QUEUES [VAR=VALUE]: a fresh zeroed data device under dm-log-writes, a
+# LUKS2 volume on it served by BINARY with QUEUES ublk queues, ext4 and the workload; leaves
+# /tmp/data.img (the device as it ended), /tmp/log.img (the log) and /tmp/manifest
+# ("STEP SHA256 PATH" per step).
 record() {
-    bin=$1 ops=$2
-    shift 2
+    bin=$1 ops=$2 queues=$3
+    shift 3
     rm -f /tmp/data.img /tmp/log.img /tmp/manifest
     truncate -s ${DATA_MB}M /tmp/data.img
     truncate -s 256M /tmp/log.img
@@ -47,7 +48,7 @@ record() {
         --sector-size 4096 --luks2-metadata-size 16k --luks2-keyslots-size 256k \
         --key-file /tmp/pass /dev/mapper/lw
     dmsetup message lw 0 mark formatted
-    dev=$(env "$@" "$bin" open --key-file /tmp/pass /dev/mapper/lw vol)
+    dev=$(env "$@" "$bin" open --queues "$queues" --key-file /tmp/pass /dev/mapper/lw vol)
     # Few inodes: small inode tables keep each mark's e2fsck and copy short under TCG.
     mkfs.ext4 -q -F -b 4096 -N 512 -E lazy_itable_init=0,lazy_journal_init=0 "$dev"
     mount -t ext4 "$dev" /mnt/vol
@@ -130,7 +131,8 @@ replay_and_check() {
 }
 
 step "negative control: $BROKEN_OPS steps through ublkcrypt-test with UBLKCRYPT_TEST_EARLY_FLUSH=1"
-record ublkcrypt-test "$BROKEN_OPS" UBLKCRYPT_TEST_EARLY_FLUSH=1
+# One queue: the cache is per queue, and a read on another queue would miss its writes.
+record ublkcrypt-test "$BROKEN_OPS" 1 UBLKCRYPT_TEST_EARLY_FLUSH=1
 rc=0
 replay_and_check >/tmp/broken.out || rc=$?
 cat /tmp/broken.out
@@ -142,7 +144,7 @@ fi
 
 step "ublkcrypt: $OPS steps, one mark after each fsync"
 t0=$(uptime_s)
-record ublkcrypt "$OPS"
+record ublkcrypt "$OPS" 2
 t1=$(uptime_s)
 marks=$(grep -c . /tmp/manifest)
 [ "$marks" -ge 200 ] || { echo "only $marks marks"; exit 1; }
