@@ -80,6 +80,7 @@ record() {
 # stood there. Prints one line saying what failed.
 cat >/tmp/check-mark.sh <<'EOF'
 mark=$1 k=${1#op-}
+read -r started _ </proc/uptime
 awk -v k="$k" '$1 <= k { sum[$3] = $2 } END { for (p in sum) print sum[p] "  " p }' \
     /tmp/manifest >/tmp/expected
 if [ $((k % UBLK_EVERY)) = 0 ]; then
@@ -110,7 +111,8 @@ else
     }
 fi
 [ "$via" = dm-crypt ] || ublkcrypt close chk
-[ $rc = 0 ] && echo "$k $via" >>/tmp/checked
+read -r ended _ </proc/uptime
+[ $rc = 0 ] && echo "$k $via $started $ended" >>/tmp/checked
 exit $rc
 EOF
 
@@ -156,10 +158,12 @@ t2=$(uptime_s)
 # write the kernel logged, at the right place.
 cmp /tmp/replay.img /tmp/data.img || { echo "full replay differs from the recorded device"; exit 1; }
 checked=$(grep -c . /tmp/checked)
-via_ublk=$(grep -c ' ublkcrypt$' /tmp/checked || true)
+via_ublk=$(grep -c ' ublkcrypt ' /tmp/checked || true)
+per_mark=$(awk '{ s[$2] += $4 - $3; n[$2]++ } END { for (v in s) printf "%s %.2f s, ", v, s[v] / n[v] }' /tmp/checked)
 [ "$checked" = "$marks" ] || { echo "$checked of $marks marks checked"; exit 1; }
 [ "$via_ublk" -gt 0 ] || { echo "no mark was opened through ublkcrypt"; exit 1; }
 echo "crash_consistency: figures: $marks marks all clean ($via_ublk opened through ublkcrypt," \
     "$((checked - via_ublk)) through dm-crypt); negative control failed $broken_failed of" \
-    "$BROKEN_OPS marks; record ${t0}..${t1} s, replay+check ${t1}..${t2} s of guest uptime"
+    "$BROKEN_OPS marks; one mark's check: ${per_mark}record ${t0}..${t1} s, replay+check" \
+    "${t1}..${t2} s of guest uptime"
 step "all good"
