@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/storage.h"
+#include "engine/storage_wrapper.h"
 
 namespace ublkcrypt::testing {
 
@@ -89,22 +90,6 @@ class FaultInjectingQueue final : public StorageQueue, private StorageCompletion
   std::vector<std::pair<StorageIo*, StorageCompletion*>> owners_;
 };
 
-class FaultInjectingStorage final : public Storage {
- public:
-  FaultInjectingStorage(std::unique_ptr<Storage> inner, StorageProbe* probe)
-      : inner_(std::move(inner)), probe_(probe) {}
-
-  const StorageInfo& info() const override { return inner_->info(); }
-  Status open_queue(unsigned depth, IoRing* ring, std::unique_ptr<StorageQueue>* out) override {
-    std::unique_ptr<StorageQueue> inner;
-    if (Status s = inner_->open_queue(depth, ring, &inner); !s.ok()) return s;
-    *out = std::make_unique<FaultInjectingQueue>(std::move(inner), probe_);
-    return Status::Ok();
-  }
-
- private:
-  std::unique_ptr<Storage> inner_;
-  StorageProbe* probe_;
-};
+using FaultInjectingStorage = StorageWrapper<FaultInjectingQueue, StorageProbe*>;
 
 }  // namespace ublkcrypt::testing

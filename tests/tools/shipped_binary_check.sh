@@ -1,6 +1,7 @@
 #!/bin/sh
 # shipped_binary_check.sh SHIPPED TEST_BUILD: the test machinery (the fault provider behind
-# UBLKCRYPT_FAULT_EVERY, the emulated Opal drive behind emu:FILE) is in the test build and
+# UBLKCRYPT_FAULT_EVERY, the emulated Opal drive behind emu:FILE, the broken write-back cache
+# behind UBLKCRYPT_TEST_EARLY_FLUSH) is in the test build and
 # not in the shipped binary. Each check runs on both: the test build is the negative control
 # that proves the check can see the machinery at all.
 set -u
@@ -13,15 +14,19 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 # Symbols: nm on an unstripped build; strings for the variable's name, which only the
 # fault provider's code contains and which survives stripping.
-machinery_symbols() { nm -C "$1" 2>/dev/null | grep -c -E 'FaultInjectingProvider|opal::emu::|EmulatedDrive'; }
+machinery_symbols() { nm -C "$1" 2>/dev/null | grep -c -E 'FaultInjectingProvider|opal::emu::|EmulatedDrive|EarlyFlush'; }
 has_fault_variable() { strings "$1" | grep -q '^UBLKCRYPT_FAULT_EVERY$'; }
 
 n=$(machinery_symbols "$testbuild")
 [ "$n" -gt 0 ] || fail "test build: no machinery symbols seen (nm cannot see them: the check is blind)"
 n=$(machinery_symbols "$shipped")
-[ "$n" -eq 0 ] || fail "shipped binary: $n test machinery symbols: $(nm -C "$shipped" | grep -E 'FaultInjectingProvider|opal::emu::|EmulatedDrive' | head -3)"
+[ "$n" -eq 0 ] || fail "shipped binary: $n test machinery symbols: $(nm -C "$shipped" | grep -E 'FaultInjectingProvider|opal::emu::|EmulatedDrive|EarlyFlush' | head -3)"
 has_fault_variable "$testbuild" || fail "test build: the string UBLKCRYPT_FAULT_EVERY is missing"
 has_fault_variable "$shipped" && fail "shipped binary: contains the string UBLKCRYPT_FAULT_EVERY"
+# The broken write-back cache of the crash-consistency scenario (fixtures/test_build).
+has_early_flush() { strings "$1" | grep -q '^UBLKCRYPT_TEST_EARLY_FLUSH$'; }
+has_early_flush "$testbuild" || fail "test build: the string UBLKCRYPT_TEST_EARLY_FLUSH is missing"
+has_early_flush "$shipped" && fail "shipped binary: contains the string UBLKCRYPT_TEST_EARLY_FLUSH"
 
 # Behaviour: the registry the user sees, and an emu: path.
 UBLKCRYPT_FAULT_EVERY=3 "$testbuild" backends --json >"$tmp/test.json" 2>&1 || fail "test build: backends failed: $(cat "$tmp/test.json")"

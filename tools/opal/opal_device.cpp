@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "backends/opal/nvme_transport.h"
+#include "tools/opal/backing_wrapper.h"
 
 namespace ublkcrypt {
 
@@ -58,7 +59,11 @@ Status OpalDevice::open_storage(bool read_only, std::unique_ptr<Storage>* out) c
 
 Status open_backing_storage(const std::string& path, const FileStorageOptions& options,
                             std::unique_ptr<Storage>* out) {
-  if (!is_drive_image_path(path)) return open_file_storage(path, options, out);
+  if (!is_drive_image_path(path)) {
+    if (Status s = open_file_storage(path, options, out); !s.ok()) return s;
+    *out = wrap_backing(std::move(*out));
+    return Status::Ok();
+  }
   std::shared_ptr<DriveImage> image;
   if (Status s = open_drive_image(path, &image); !s.ok()) return s;
   return image->open_storage(options.read_only, out);

@@ -45,7 +45,8 @@ class OpalDevice {
 };
 
 // Storage for any backing path: "emu:FILE" serves the drive image's plaintext, anything
-// else is a file or block device (open_file_storage).
+// else is a file or block device (open_file_storage), passed through the test build's
+// wrapper if it installed one (backing_wrapper.h).
 Status open_backing_storage(const std::string& path, const FileStorageOptions& options,
                             std::unique_ptr<Storage>* out);
 
