@@ -6,13 +6,20 @@
 // of the pool's lanes while it waits. A queue thread feeding the workers has its own work
 // first (storage I/O, completions); when it has none, the cipher gets its core at once
 // instead of after a sleep, a wakeup and a worker's turn on the scheduler. Without it, on
-// two cores the queue thread and two workers left a third of a core idle.
+// two cores the queue thread and two workers left a third of a core idle. A helper only
+// takes a core no awake worker holds: with a worker per core, a third thread running
+// slices did not add a core, it time-shared one, and a worker preempted while holding the
+// queue's lock or half a batch made the others block on the lock and wait for its batch
+// (profiles showed the pool's CPU going to futex wakeups and rescheduling IPIs).
 //
-// Workers take several tasks per lock when the queue is deep, so the lock is not paid per
-// 4 KiB sector; a worker sleeps only when the queue is empty, and submitters wake only as
-// many sleepers as they queued tasks.
+// Lanes take a slice of tasks per lock: consecutive tasks up to kSliceSectors sectors, so
+// the lock is not paid per 4 KiB sector and CBC encryption gets a full kernel call's worth
+// of independent sectors at once; the pieces a large run was cut into go to different
+// lanes. A worker sleeps only when every queue is empty, and submitters wake only as many
+// sleepers as there are slices for them.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -51,22 +58,26 @@ class SectorWork {
 
 class WorkerPool {
  public:
-  // `threads` workers (at least 1) and `helper_slots` threads that may help() at once.
-  WorkerPool(unsigned threads, unsigned helper_slots);
+  // `threads` workers (at least 1) and `helper_slots` threads that may help() at once, on a
+  // machine of `cores` cores (0: the online ones), which bounds the lanes help() adds.
+  WorkerPool(unsigned threads, unsigned helper_slots, unsigned cores = 0);
   // Runs every queued task, then joins the workers.
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
-  // At most this many tasks per lock: enough to amortise the lock over 4 KiB tasks, few
-  // enough that a deep queue still spreads over every worker.
+  // A slice ends once it holds this many sectors: a whole CBC kernel call (vaes_kernels.h's
+  // kMaxSectors) and 64 KiB of 4 KiB sectors per lock; ...
+  static constexpr uint64_t kSliceSectors = 16;
+  // ... or this many tasks, whatever their size.
   static constexpr size_t kMaxSlice = 16;
 
   unsigned workers() const { return static_cast<unsigned>(threads_.size()); }
   // Index space of the per-lane state a SectorWork keeps: workers, then helper slots.
   unsigned lanes() const { return workers() + helper_slots_; }
-  // How many threads run tasks at once when a submitter helps: what a run is cut for.
-  unsigned parallelism() const { return workers() + 1; }
+  // How many threads run tasks at once when a submitter helps (a helper only fills a core
+  // no worker holds): what a large run is cut for.
+  unsigned parallelism() const { return std::min(workers() + 1, cores_); }
 
   // Queues the tasks. Safe from any thread. Tasks from outside the pool start in order,
   // before any worker's own. Tasks a worker posts (work that completing work made, such as
@@ -76,7 +87,8 @@ class WorkerPool {
   void post(std::span<const SectorTask> tasks);
 
   // Runs one slice of queued tasks on the calling thread, in a free helper slot. False
-  // (at once) when nothing waits for a worker or every helper slot is taken. Safe from any
+  // (at once) when nothing waits for a worker, every helper slot is taken, or every core
+  // already has an awake worker or a helper on it (those run what is queued). Safe from any
   // thread but a worker's.
   bool help();
 
@@ -87,7 +99,8 @@ class WorkerPool {
    public:
     size_t size() const { return count_; }
     void push(std::span<const SectorTask> tasks);
-    void take(size_t n, std::vector<SectorTask>* out);
+    // Moves the slice at the front (see kSliceSectors) into `out`; its length.
+    size_t take_slice(std::vector<SectorTask>* out);
 
    private:
     std::vector<SectorTask> ring_;
@@ -99,6 +112,9 @@ class WorkerPool {
   // Moves the next slice for `lane` into `out`; false when every queue is empty. A helper
   // lane has no queue of its own: it takes from the shared queue or steals.
   bool take_slice(unsigned lane, std::vector<SectorTask>* out);
+  // Sleepers to wake for `tasks`, just queued: one per slice they make, but none for a slice
+  // the posting worker takes next itself. Called with mutex_ held.
+  unsigned sleepers_to_wake(std::span<const SectorTask> tasks, bool poster_runs_next) const;
   // Runs `tasks` on `lane`, consecutive tasks of one SectorWork together.
   static void run(std::vector<SectorTask>& tasks, unsigned lane);
 
@@ -108,9 +124,11 @@ class WorkerPool {
   std::vector<TaskRing> own_;     // posted by worker i, run by it unless stolen
   // Tasks in all the rings: changed under mutex_, read without it by help().
   std::atomic<size_t> queued_{0};
-  unsigned sleeping_ = 0;
+  // Workers waiting on wake_: changed under mutex_, read without it by help().
+  std::atomic<unsigned> sleeping_{0};
   bool stopping_ = false;
   unsigned helper_slots_;
+  unsigned cores_;
   std::atomic<uint64_t> helpers_busy_{0};  // bit i: helper slot i is taken
   std::vector<std::thread> threads_;
 };
