@@ -18,6 +18,7 @@
 #include "backends/software/aes_implementation.h"
 #include "backends/software/aes_round_keys.h"
 #include "backends/software/sector_cipher.h"
+#include "tests/backends/aes_ciphers.h"
 #include "tests/backends/provider_harness.h"
 
 using namespace ublkcrypt;
@@ -118,14 +119,6 @@ __attribute__((no_sanitize("address"))) std::map<std::string, size_t> residue(
   return found;
 }
 
-struct Cipher {
-  const char* name;
-  uint32_t key_bits;
-};
-constexpr Cipher kCiphers[] = {{"aes-xts-plain64", 256},      {"aes-xts-plain64", 512},
-                               {"aes-cbc-essiv:sha256", 128}, {"aes-cbc-essiv:sha256", 192},
-                               {"aes-cbc-essiv:sha256", 256}};
-
 }  // namespace
 
 TEST_CASE("the VAES kernels leave no plaintext, round key, tweak or IV on the stack") {
@@ -141,7 +134,7 @@ TEST_CASE("the VAES kernels leave no plaintext, round key, tweak or IV on the st
       continue;
     }
     tested = true;
-    for (const Cipher& c : kCiphers) {
+    for (const AesCipher& c : kAesCiphers) {
       for (Direction direction : {Direction::encrypt, Direction::decrypt}) {
         const std::string what = fmt::format("{} {} {}-bit {}", aes_implementation_name(impl),
                                              c.name, c.key_bits,
