@@ -1,6 +1,6 @@
 // helping_wait: how a thread that submitted crypto and has nothing else to do waits for it.
 // It runs the provider's queued work itself meanwhile (ProviderSession::help): the software
-// pool lets it take any core its workers leave idle, without waiting for a worker to wake.
+// pool counts on it as one more lane, and it needs no wakeup to start.
 #pragma once
 
 #include <condition_variable>

@@ -4,9 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <bit>
 #include <cerrno>
-#include <thread>
 
 namespace ublkcrypt {
 
@@ -67,9 +65,8 @@ size_t WorkerPool::TaskRing::take_slice(std::vector<SectorTask>* out) {
   return n;
 }
 
-WorkerPool::WorkerPool(unsigned threads, unsigned helper_slots, unsigned cores)
-    : helper_slots_(std::min(helper_slots, 64u)),
-      cores_(std::max(1u, cores != 0 ? cores : std::thread::hardware_concurrency())) {
+WorkerPool::WorkerPool(unsigned threads, unsigned helper_slots)
+    : helper_slots_(std::min(helper_slots, 64u)) {
   threads = std::max(1u, threads);
   own_.resize(threads);
   threads_.reserve(threads);
@@ -108,8 +105,7 @@ void WorkerPool::post(std::span<const SectorTask> tasks) {
 
 unsigned WorkerPool::sleepers_to_wake(std::span<const SectorTask> tasks,
                                       bool poster_runs_next) const {
-  const unsigned sleeping = sleeping_.load(std::memory_order_relaxed);
-  if (sleeping == 0) return 0;
+  if (sleeping_ == 0) return 0;
   // The slices `tasks` make, counted as TaskRing::take_slice cuts them.
   unsigned slices = 0;
   uint64_t sectors = 0;
@@ -129,7 +125,7 @@ unsigned WorkerPool::sleepers_to_wake(std::span<const SectorTask> tasks,
   // callback resubmitting what it just finished): a sleeper woken for it would only move it
   // to another core.
   if (poster_runs_next) slices -= 1;
-  return std::min(sleeping, slices);
+  return std::min(sleeping_, slices);
 }
 
 bool WorkerPool::take_slice(unsigned lane, std::vector<SectorTask>* out) {
@@ -162,9 +158,9 @@ void WorkerPool::work(unsigned worker) {
       std::unique_lock lock(mutex_);
       while (!take_slice(worker, &taken)) {
         if (stopping_) return;
-        sleeping_.fetch_add(1, std::memory_order_relaxed);
+        ++sleeping_;
         wake_.wait(lock);
-        sleeping_.fetch_sub(1, std::memory_order_relaxed);
+        --sleeping_;
       }
     }
     run(taken, worker);
@@ -184,10 +180,6 @@ bool WorkerPool::help() {
   // A relaxed look first: an idle queue thread asks often, and mostly finds nothing.
   if (queued_.load(std::memory_order_relaxed) == 0) return false;
   uint64_t busy = helpers_busy_.load(std::memory_order_relaxed);
-  // Only onto a core with no awake worker and no other helper: the awake workers run what is
-  // queued, and a lane more than the cores only time-shares one (see the top of the header).
-  const unsigned awake = workers() - sleeping_.load(std::memory_order_relaxed);
-  if (awake + static_cast<unsigned>(std::popcount(busy)) >= cores_) return false;
   unsigned slot = 0;
   do {
     while (slot < helper_slots_ && (busy >> slot) & 1) ++slot;

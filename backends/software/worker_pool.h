@@ -6,20 +6,17 @@
 // of the pool's lanes while it waits. A queue thread feeding the workers has its own work
 // first (storage I/O, completions); when it has none, the cipher gets its core at once
 // instead of after a sleep, a wakeup and a worker's turn on the scheduler. Without it, on
-// two cores the queue thread and two workers left a third of a core idle. A helper only
-// takes a core no awake worker holds: with a worker per core, a third thread running
-// slices did not add a core, it time-shared one, and a worker preempted while holding the
-// queue's lock or half a batch made the others block on the lock and wait for its batch
-// (profiles showed the pool's CPU going to futex wakeups and rescheduling IPIs).
+// two cores the queue thread and two workers left a third of a core idle.
 //
 // Lanes take a slice of tasks per lock: consecutive tasks up to kSliceSectors sectors, so
 // the lock is not paid per 4 KiB sector and CBC encryption gets a full kernel call's worth
 // of independent sectors at once; the pieces a large run was cut into go to different
-// lanes. A worker sleeps only when every queue is empty, and submitters wake only as many
+// lanes. A share of the queue per lane (queued tasks / lanes) would hand the CBC kernel a
+// few sectors per call whenever the queue is shallow, and take the lock every few sectors.
+// A worker sleeps only when every queue is empty, and submitters wake only as many
 // sleepers as there are slices for them.
 #pragma once
 
-#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -58,9 +55,8 @@ class SectorWork {
 
 class WorkerPool {
  public:
-  // `threads` workers (at least 1) and `helper_slots` threads that may help() at once, on a
-  // machine of `cores` cores (0: the online ones), which bounds the lanes help() adds.
-  WorkerPool(unsigned threads, unsigned helper_slots, unsigned cores = 0);
+  // `threads` workers (at least 1) and `helper_slots` threads that may help() at once.
+  WorkerPool(unsigned threads, unsigned helper_slots);
   // Runs every queued task, then joins the workers.
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
@@ -75,9 +71,8 @@ class WorkerPool {
   unsigned workers() const { return static_cast<unsigned>(threads_.size()); }
   // Index space of the per-lane state a SectorWork keeps: workers, then helper slots.
   unsigned lanes() const { return workers() + helper_slots_; }
-  // How many threads run tasks at once when a submitter helps (a helper only fills a core
-  // no worker holds): what a large run is cut for.
-  unsigned parallelism() const { return std::min(workers() + 1, cores_); }
+  // How many threads run tasks at once when a submitter helps: what a run is cut for.
+  unsigned parallelism() const { return workers() + 1; }
 
   // Queues the tasks. Safe from any thread. Tasks from outside the pool start in order,
   // before any worker's own. Tasks a worker posts (work that completing work made, such as
@@ -87,8 +82,7 @@ class WorkerPool {
   void post(std::span<const SectorTask> tasks);
 
   // Runs one slice of queued tasks on the calling thread, in a free helper slot. False
-  // (at once) when nothing waits for a worker, every helper slot is taken, or every core
-  // already has an awake worker or a helper on it (those run what is queued). Safe from any
+  // (at once) when nothing waits for a worker or every helper slot is taken. Safe from any
   // thread but a worker's.
   bool help();
 
@@ -124,11 +118,9 @@ class WorkerPool {
   std::vector<TaskRing> own_;     // posted by worker i, run by it unless stolen
   // Tasks in all the rings: changed under mutex_, read without it by help().
   std::atomic<size_t> queued_{0};
-  // Workers waiting on wake_: changed under mutex_, read without it by help().
-  std::atomic<unsigned> sleeping_{0};
+  unsigned sleeping_ = 0;  // workers waiting on wake_
   bool stopping_ = false;
   unsigned helper_slots_;
-  unsigned cores_;
   std::atomic<uint64_t> helpers_busy_{0};  // bit i: helper slot i is taken
   std::vector<std::thread> threads_;
 };

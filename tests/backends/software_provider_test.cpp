@@ -269,7 +269,7 @@ TEST_CASE("a waiting thread runs queued tasks through help(), in a helper lane")
   } work;
   std::promise<void> release;
   work.release = release.get_future().share();
-  WorkerPool pool(1, 2, 2);  // on two cores: the held worker leaves one to help on
+  WorkerPool pool(1, 2);
   CHECK(pool.workers() == 1);
   CHECK(pool.lanes() == 3);
   CHECK_FALSE(pool.help());  // nothing queued

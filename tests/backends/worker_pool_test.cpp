@@ -44,7 +44,7 @@ TEST_CASE("a slice is the queue's next tasks up to 16 sectors, one piece of a cu
     std::promise<void>& promise;
     ~Release() { promise.set_value(); }
   };
-  WorkerPool pool(1, 1, 2);
+  WorkerPool pool(1, 1);
   Release releaser{release};
   // The worker is held, so this thread, helping, takes every slice in queue order.
   SectorTask blocker{&work, nullptr, nullptr, nullptr, 0, 0};
