@@ -1,6 +1,6 @@
 // helping_wait: how a thread that submitted crypto and has nothing else to do waits for it.
 // It runs the provider's queued work itself meanwhile (ProviderSession::help): the software
-// pool starts one worker fewer than the cores and counts on the waiting thread for the last.
+// pool counts on it as one more lane, and it needs no wakeup to start.
 #pragma once
 
 #include <condition_variable>

@@ -7,7 +7,7 @@
 #include <cstdint>
 
 #include "backends/software/vaes_kernels.h"
-#include "base/secure_bytes.h"
+#include "backends/software/stack_wipe.h"
 
 #define VAES_TARGET "aes,pclmul,sse4.1,avx,avx2,vaes,vpclmulqdq"
 #define VAES_FN __attribute__((target(VAES_TARGET), always_inline)) inline
@@ -21,6 +21,7 @@ struct Lanes {
   using V = __m256i;
   static constexpr size_t kBlocks = 2;
   static constexpr size_t kStepRegs = 4;
+  static constexpr bool kZmm = false;  // zmm16-31 to wipe on the way out
   static constexpr bool kKeysInRegisters = false;
 
   VAES_FN static V load(const void* p) { return _mm256_loadu_si256(static_cast<const V*>(p)); }

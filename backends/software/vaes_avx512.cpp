@@ -15,7 +15,7 @@
 #include <cstdint>
 
 #include "backends/software/vaes_kernels.h"
-#include "base/secure_bytes.h"
+#include "backends/software/stack_wipe.h"
 
 #define VAES_TARGET "aes,pclmul,sse4.1,avx,avx2,vaes,vpclmulqdq,avx512f,avx512vl,avx512bw"
 #define VAES_FN __attribute__((target(VAES_TARGET), always_inline)) inline
@@ -29,6 +29,7 @@ struct Lanes {
   using V = __m512i;
   static constexpr size_t kBlocks = 4;
   static constexpr size_t kStepRegs = 4;
+  static constexpr bool kZmm = true;  // zmm16-31 to wipe on the way out
   static constexpr bool kKeysInRegisters = true;
 
   VAES_FN static V load(const void* p) { return _mm512_loadu_si512(p); }

@@ -37,12 +37,12 @@
 //
 // Round keys and the sectors' tweaks and IVs: the key schedules live in SectorKeys, which
 // the caller keeps in locked memory; the tweak/IV blocks a call computes, and CBC's
-// staged lines, sit in stack arrays wiped before the call returns. The AVX-512 kernels
-// hold the round keys in registers (32 zmm registers are enough); the AVX2 kernels read
-// them from SectorKeys at each use, so the compiler has no reason to spill them to the
-// stack. In what GCC 12 generates here no AES instruction takes a key from the stack; the
-// AVX2 CBC encryption does spill some data blocks (plaintext, ciphertext), which no wipe
-// covers.
+// staged lines, sit in stack arrays. The AVX-512 kernels hold the round keys in registers
+// (32 zmm registers are enough); the AVX2 kernels read them from SectorKeys at each use.
+// The arrays, and whatever the compiler spills on its own (the AVX2 kernels spill chain
+// values and round keys; at -O0 everything is on the stack), are wiped together: every
+// kernel runs in its own frame, zeroed whole after it returns, and the vector registers
+// are zeroed with it (stack_wipe.h).
 #pragma once
 
 #include <cstddef>

@@ -26,6 +26,14 @@ void lower_this_thread_priority() {
   if (errno == 0) (void)::setpriority(PRIO_PROCESS, self, std::min(19, nice + kWorkerNiceIncrement));
 }
 
+// Whether `next` starts a new slice after one of `length` tasks and `sectors` sectors whose
+// last task belongs to the cut run `split` (see kSliceSectors). The pieces of a cut run sit
+// side by side (posted together), and each goes to its own lane.
+bool starts_slice(size_t length, uint64_t sectors, const void* split, const SectorTask& next) {
+  return length == WorkerPool::kMaxSlice || sectors >= WorkerPool::kSliceSectors ||
+         (next.split != nullptr && next.split == split);
+}
+
 }  // namespace
 
 void WorkerPool::TaskRing::push(std::span<const SectorTask> tasks) {
@@ -42,11 +50,19 @@ void WorkerPool::TaskRing::push(std::span<const SectorTask> tasks) {
   for (const SectorTask& task : tasks) ring_[(head_ + count_++) & mask] = task;
 }
 
-void WorkerPool::TaskRing::take(size_t n, std::vector<SectorTask>* out) {
+size_t WorkerPool::TaskRing::take_slice(std::vector<SectorTask>* out) {
   const size_t mask = ring_.size() - 1;
-  for (size_t i = 0; i < n; ++i) out->push_back(ring_[(head_ + i) & mask]);
+  size_t n = 0;
+  uint64_t sectors = 0;
+  for (; n < count_; ++n) {
+    const SectorTask& task = ring_[(head_ + n) & mask];
+    if (n > 0 && starts_slice(n, sectors, out->back().split, task)) break;
+    out->push_back(task);
+    sectors += task.count;
+  }
   head_ = (head_ + n) & mask;
   count_ -= n;
+  return n;
 }
 
 WorkerPool::WorkerPool(unsigned threads, unsigned helper_slots)
@@ -71,9 +87,13 @@ void WorkerPool::post(std::span<const SectorTask> tasks) {
   unsigned wake = 0;
   {
     std::lock_guard lock(mutex_);
-    (current_pool == this ? own_[current_worker] : shared_).push(tasks);
-    queued_ += tasks.size();
-    wake = std::min<size_t>(sleeping_, tasks.size());
+    const bool own = current_pool == this;
+    TaskRing& ring = own ? own_[current_worker] : shared_;
+    ring.push(tasks);
+    queued_.fetch_add(tasks.size(), std::memory_order_relaxed);
+    // A worker takes from the shared queue first, then from its own.
+    const bool poster_runs_next = own && shared_.size() == 0 && ring.size() == tasks.size();
+    wake = sleepers_to_wake(tasks, poster_runs_next);
   }
   if (wake == 0) return;
   if (wake >= workers()) {
@@ -83,29 +103,47 @@ void WorkerPool::post(std::span<const SectorTask> tasks) {
   }
 }
 
+unsigned WorkerPool::sleepers_to_wake(std::span<const SectorTask> tasks,
+                                      bool poster_runs_next) const {
+  if (sleeping_ == 0) return 0;
+  // The slices `tasks` make, counted as TaskRing::take_slice cuts them.
+  unsigned slices = 0;
+  uint64_t sectors = 0;
+  size_t length = 0;
+  const void* split = nullptr;
+  for (const SectorTask& task : tasks) {
+    if (length == 0 || starts_slice(length, sectors, split, task)) {
+      ++slices;
+      sectors = 0;
+      length = 0;
+    }
+    sectors += task.count;
+    ++length;
+    split = task.split;
+  }
+  // A worker whose next slice this is runs it on the core whose cache holds the buffers (a
+  // callback resubmitting what it just finished): a sleeper woken for it would only move it
+  // to another core.
+  if (poster_runs_next) slices -= 1;
+  return std::min(sleeping_, slices);
+}
+
 bool WorkerPool::take_slice(unsigned lane, std::vector<SectorTask>* out) {
   out->clear();
-  size_t n = 0;
   const bool worker = lane < workers();
+  size_t n = 0;
   if (shared_.size() > 0) {
-    // Leave a fair share for the others: a slice of the queue, not all of it.
-    n = std::clamp<size_t>(shared_.size() / parallelism(), 1, kMaxSlice);
-    shared_.take(n, out);
+    n = shared_.take_slice(out);
   } else if (worker && own_[lane].size() > 0) {
-    // A fair share here too: the slices of a large run, posted by this worker, must leave
-    // some for the worker that post() woke to steal (under TCG the poster always got back
-    // to the lock first and ran every slice alone: 64 KiB-1 MiB at QD1 lost 25-40%).
-    n = std::clamp<size_t>(own_[lane].size() / parallelism(), 1, kMaxSlice);
-    own_[lane].take(n, out);
+    n = own_[lane].take_slice(out);
   } else {
     auto victim = std::max_element(own_.begin(), own_.end(), [](const auto& a, const auto& b) {
       return a.size() < b.size();
     });
     if (victim->size() == 0) return false;
-    n = std::clamp<size_t>(victim->size() / 2, 1, kMaxSlice);
-    victim->take(n, out);
+    n = victim->take_slice(out);
   }
-  queued_ -= n;
+  queued_.fetch_sub(n, std::memory_order_relaxed);
   return true;
 }
 

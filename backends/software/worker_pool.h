@@ -8,9 +8,13 @@
 // instead of after a sleep, a wakeup and a worker's turn on the scheduler. Without it, on
 // two cores the queue thread and two workers left a third of a core idle.
 //
-// Workers take several tasks per lock when the queue is deep, so the lock is not paid per
-// 4 KiB sector; a worker sleeps only when the queue is empty, and submitters wake only as
-// many sleepers as they queued tasks.
+// Lanes take a slice of tasks per lock: consecutive tasks up to kSliceSectors sectors, so
+// the lock is not paid per 4 KiB sector and CBC encryption gets a full kernel call's worth
+// of independent sectors at once; the pieces a large run was cut into go to different
+// lanes. A share of the queue per lane (queued tasks / lanes) would hand the CBC kernel a
+// few sectors per call whenever the queue is shallow, and take the lock every few sectors.
+// A worker sleeps only when every queue is empty, and submitters wake only as many
+// sleepers as there are slices for them.
 #pragma once
 
 #include <atomic>
@@ -58,8 +62,10 @@ class WorkerPool {
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
-  // At most this many tasks per lock: enough to amortise the lock over 4 KiB tasks, few
-  // enough that a deep queue still spreads over every worker.
+  // A slice ends once it holds this many sectors: a whole CBC kernel call (vaes_kernels.h's
+  // kMaxSectors) and 64 KiB of 4 KiB sectors per lock; ...
+  static constexpr uint64_t kSliceSectors = 16;
+  // ... or this many tasks, whatever their size.
   static constexpr size_t kMaxSlice = 16;
 
   unsigned workers() const { return static_cast<unsigned>(threads_.size()); }
@@ -87,7 +93,8 @@ class WorkerPool {
    public:
     size_t size() const { return count_; }
     void push(std::span<const SectorTask> tasks);
-    void take(size_t n, std::vector<SectorTask>* out);
+    // Moves the slice at the front (see kSliceSectors) into `out`; its length.
+    size_t take_slice(std::vector<SectorTask>* out);
 
    private:
     std::vector<SectorTask> ring_;
@@ -99,6 +106,9 @@ class WorkerPool {
   // Moves the next slice for `lane` into `out`; false when every queue is empty. A helper
   // lane has no queue of its own: it takes from the shared queue or steals.
   bool take_slice(unsigned lane, std::vector<SectorTask>* out);
+  // Sleepers to wake for `tasks`, just queued: one per slice they make, but none for a slice
+  // the posting worker takes next itself. Called with mutex_ held.
+  unsigned sleepers_to_wake(std::span<const SectorTask> tasks, bool poster_runs_next) const;
   // Runs `tasks` on `lane`, consecutive tasks of one SectorWork together.
   static void run(std::vector<SectorTask>& tasks, unsigned lane);
 
@@ -108,7 +118,7 @@ class WorkerPool {
   std::vector<TaskRing> own_;     // posted by worker i, run by it unless stolen
   // Tasks in all the rings: changed under mutex_, read without it by help().
   std::atomic<size_t> queued_{0};
-  unsigned sleeping_ = 0;
+  unsigned sleeping_ = 0;  // workers waiting on wake_
   bool stopping_ = false;
   unsigned helper_slots_;
   std::atomic<uint64_t> helpers_busy_{0};  // bit i: helper slot i is taken

@@ -11,6 +11,7 @@
 #include "backends/software/aes_implementation.h"
 #include "backends/software/aes_round_keys.h"
 #include "backends/software/sector_cipher.h"
+#include "tests/backends/aes_ciphers.h"
 #include "tests/backends/known_answers.h"
 #include "tests/backends/provider_harness.h"
 
@@ -71,14 +72,6 @@ std::vector<uint8_t> random_bytes(std::mt19937_64& rng, size_t n) {
   for (uint8_t& b : out) b = static_cast<uint8_t>(rng());
   return out;
 }
-
-struct Cipher {
-  const char* name;
-  uint32_t key_bits;
-};
-constexpr Cipher kAesCiphers[] = {{"aes-xts-plain64", 256},      {"aes-xts-plain64", 512},
-                                  {"aes-cbc-essiv:sha256", 128}, {"aes-cbc-essiv:sha256", 192},
-                                  {"aes-cbc-essiv:sha256", 256}};
 
 }  // namespace
 
@@ -170,7 +163,7 @@ TEST_CASE("every VAES kernel gives OpenSSL's bytes on random keys, sectors and b
   std::mt19937_64 rng(seed);
   for (AesImplementation impl : runnable(false)) {
     CAPTURE(aes_implementation_name(impl));
-    for (const Cipher& c : kAesCiphers) {
+    for (const AesCipher& c : kAesCiphers) {
       CAPTURE(c.name);
       CAPTURE(c.key_bits);
       for (int trial = 0; trial < 6; ++trial) {
@@ -214,7 +207,7 @@ TEST_CASE("a batch of slices from several runs and both directions equals each r
   std::mt19937_64 rng(16);
   for (AesImplementation impl : runnable(false)) {
     CAPTURE(aes_implementation_name(impl));
-    for (const Cipher& c : kAesCiphers) {
+    for (const AesCipher& c : kAesCiphers) {
       for (uint32_t size : {512u, 4096u}) {
         CAPTURE(c.name);
         CAPTURE(c.key_bits);

@@ -14,23 +14,16 @@
 #include "backends/cipher_spec.h"
 #include "backends/software/aes_implementation.h"
 #include "backends/software/sector_cipher.h"
+#include "tests/backends/aes_ciphers.h"
 #include "tests/fuzz/fuzz_seeds.h"
 
 using namespace ublkcrypt;
 
 namespace {
 
-struct Cipher {
-  const char* name;
-  uint32_t key_bits;
-};
-constexpr Cipher kCiphers[] = {{"aes-xts-plain64", 256},      {"aes-xts-plain64", 512},
-                               {"aes-cbc-essiv:sha256", 128}, {"aes-cbc-essiv:sha256", 192},
-                               {"aes-cbc-essiv:sha256", 256}};
-
 // The fixed-size head of an input; the key follows it, then the data.
 struct Head {
-  uint8_t cipher;         // index into kCiphers (mod)
+  uint8_t cipher;         // index into kAesCiphers (mod)
   uint8_t impl;           // which runnable VAES implementation (mod)
   uint8_t sector_shift;   // sector size 512 << (mod 4)
   uint8_t count;          // sectors: 1 + (mod 20), at most 32 KiB
@@ -65,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (impls.empty() || size < kHeadBytes) return 0;
   Head head;
   std::memcpy(&head, data, kHeadBytes);
-  const Cipher& c = kCiphers[head.cipher % std::size(kCiphers)];
+  const test::AesCipher& c = test::kAesCiphers[head.cipher % std::size(test::kAesCiphers)];
   const AesImplementation impl = impls[head.impl % impls.size()];
   const uint32_t sector_size = 512u << (head.sector_shift % 4);
   const uint32_t count = std::min<uint32_t>(1 + head.count % 20, 32768 / sector_size);
@@ -138,7 +131,7 @@ std::vector<std::vector<uint8_t>> fuzz_seeds() {
     head.cut = static_cast<uint8_t>(i + 1);
     std::vector<uint8_t> seed(kHeadBytes);
     std::memcpy(seed.data(), &head, kHeadBytes);
-    for (uint32_t k = 0; k < kCiphers[head.cipher].key_bits / 8; ++k)
+    for (uint32_t k = 0; k < test::kAesCiphers[head.cipher].key_bits / 8; ++k)
       seed.push_back(static_cast<uint8_t>(k * 13 + i));
     for (int k = 0; k < 8; ++k) seed.push_back(static_cast<uint8_t>(k * 29 + 1));
     seeds.push_back(std::move(seed));
