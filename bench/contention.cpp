@@ -1,15 +1,14 @@
 #include "bench/contention.h"
 
 #include <fmt/format.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <thread>
 
 #include "backends/registry.h"
-#include "base/secure_bytes.h"
 #include "bench/cpu_clock.h"
 #include "bench/io_port.h"
+#include "bench/scratch_volume.h"
 #include "bench/target_guard.h"
 
 namespace ublkcrypt {
@@ -34,32 +33,14 @@ Provider& datapath_provider(Provider& measured, Provider& inline_null) {
   return measured.info().placement == Placement::host_cpu ? measured : inline_null;
 }
 
-Status open_engine(const std::string& target, Provider& provider, const CryptoLoadOptions& c,
-                   std::unique_ptr<Engine>* out) {
-  CipherSpec spec;
-  if (Status s = CipherSpec::parse(c.cipher, c.key_bits, c.sector_size, &spec); !s.ok())
-    return s;
-  SecureBytes key;
-  if (Status s = SecureBytes::allocate(spec.key_bytes, &key); !s.ok()) return s;
-  if (spec.key_bytes > 0 && RAND_bytes(key.data(), int(key.size())) != 1)
-    return Status(Errc::unsupported, "bench: no random bytes for a test key");
-  std::unique_ptr<Storage> storage;
-  if (Status s = open_file_storage(target, {}, &storage); !s.ok()) return s;
-  SessionOptions options;
-  options.backend = provider.info().name;
-  options.failover = false;  // measuring this provider, not whichever is left
-  std::unique_ptr<Session> session;
-  if (Status s = builtin_registry().open_session(spec, key.view(), options, &session); !s.ok())
-    return s;
-  return Engine::create({}, std::move(storage), std::move(session), out);
-}
-
 // The workload through the engine with `provider` and `c`'s cipher.
 Status run_engine_phase(const std::string& target, Provider& provider, const CryptoLoadOptions& c,
                         const Workload& w, uint64_t region, WorkloadResult* out,
                         CounterDelta* counters, uint64_t* storage_bytes = nullptr) {
+  CipherSpec spec;
+  if (Status s = CipherSpec::parse(c.cipher, c.key_bits, c.sector_size, &spec); !s.ok()) return s;
   std::unique_ptr<Engine> engine;
-  if (Status s = open_engine(target, provider, c, &engine); !s.ok())
+  if (Status s = open_scratch_engine(target, spec, provider.info().name, {}, &engine); !s.ok())
     return s.in("bench " + target);
   const CounterDelta before = CounterDelta::read(provider.counters());
   if (Status s = run_workload(engine_ports(*engine), w, region, nullptr, out); !s.ok()) return s;
@@ -104,14 +85,14 @@ Status run_round(const std::string& target, Provider& provider,
   if (Status s = run_workload(raw, w, region, nullptr, &r->storage_alone); !s.ok()) return s;
 
   progress.phase(where + ": crypto alone", seconds);
-  if (Status s = run_crypto_load(provider, c, nullptr, &r->crypto_alone); !s.ok()) return s;
+  if (Status s = run_crypto_load(provider, c, &r->crypto_alone); !s.ok()) return s;
 
   progress.phase(where + ": storage + crypto together", seconds);
   const double busy_before = machine_busy_seconds();
   const Stopwatch together;
   Status crypto_status;
   std::thread crypto(
-      [&] { crypto_status = run_crypto_load(provider, c, nullptr, &r->crypto_together); });
+      [&] { crypto_status = run_crypto_load(provider, c, &r->crypto_together); });
   Status storage_status = run_workload(raw, w, region, nullptr, &r->storage_together);
   crypto.join();
   if (!storage_status.ok()) return storage_status;

@@ -31,10 +31,10 @@
 #include <string>
 #include <vector>
 
-#include "bench/crypto_load.h"
 #include "bench/memory_bandwidth.h"
 #include "bench/placement_model.h"
 #include "bench/progress.h"
+#include "bench/provider_load.h"
 #include "bench/workload.h"
 #include "bench/workload_run.h"
 
@@ -46,7 +46,7 @@ struct ContentionOptions {
   Workload storage;                    // runtime is phase_seconds
   // Request size is the workload's block size; depth 0 = the workload's I/Os in flight
   // (iodepth x jobs).
-  CryptoLoadOptions crypto{.depth = 0};
+  CryptoLoadOptions crypto{{.depth = 0}};
   double phase_seconds = 2;            // per phase, all rounds together
   unsigned rounds = 3;                 // interleaved rounds of the five phases
   bool force = false;                  // write on a target that holds a filesystem / LUKS

@@ -42,7 +42,7 @@ Status run_crypto_sweep(const CryptoSweepOptions& o, ProgressDisplay& progress,
         c.depth = depth;
         progress.phase(fmt::format("{}: {} B x {} in flight", row.provider, size, depth),
                        c.seconds);
-        if (Status s = run_crypto_load(*p, c, nullptr, &row.result); !s.ok()) return s;
+        if (Status s = run_crypto_load(*p, c, &row.result); !s.ok()) return s;
         out->rows.push_back(std::move(row));
       }
   progress.done();

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "bench/crypto_load.h"
 #include "bench/progress.h"
+#include "bench/provider_load.h"
 
 namespace ublkcrypt {
 

@@ -62,11 +62,13 @@ std::string format_table(const StorageBenchmarkReport& r) {
 std::string format_table(const CryptoSweepReport& r) {
   const CryptoLoadOptions& o = r.options.load;
   std::string out = fmt::format(
-      "# bench crypto: {} {}-bit key, {}-byte sectors, {}, in place over a {} working set, "
-      "{:.1f} s per cell\n# MB/s = 10^6 bytes/s; cores = process CPU time / wall time\n",
+      "# bench crypto: {} {}-bit key, {}-byte sectors, {}, {:.1f} s per cell\n"
+      "# load: ProviderLoad (bench/provider_load.h) on a session of each provider alone, out "
+      "of place\n#   (cipher_null in place), the requests walking a {} working set\n"
+      "# MB/s = 10^6 bytes/s; cores = process CPU time / wall time\n",
       o.cipher, o.key_bits, o.sector_size,
-      o.direction == Direction::encrypt ? "encrypt" : "decrypt",
-      size_label(o.working_set_bytes), o.seconds);
+      o.direction == Direction::encrypt ? "encrypt" : "decrypt", o.seconds,
+      size_label(o.working_set_bytes));
   out += fmt::format("{:<10} {:<15} {:>9}", "provider", "placement", "request");
   for (unsigned d : r.options.depths) out += fmt::format(" {:>10}", fmt::format("QD{} MB/s", d));
   for (unsigned d : r.options.depths) out += fmt::format(" {:>9}", fmt::format("QD{} cores", d));
