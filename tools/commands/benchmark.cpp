@@ -22,6 +22,8 @@ void print_table(const BenchmarkOptions& options, const std::vector<BenchmarkRow
   fmt::print("# Tests are approximate, {} s per cell, best of {} interleaved rounds, {}-byte\n"
              "# requests, {}-byte sectors, in place.\n",
              options.seconds, options.rounds, options.request_bytes, options.sector_size);
+  fmt::print("# load: ProviderLoad (bench/provider_load.h), 64 requests in batches of 16 on\n"
+             "# a session of each provider alone, the waiting thread helping (cipher_benchmark.cpp).\n");
   fmt::print("# MB/s = 10^6 bytes/s. \"1 thread\" per CPU second (user + system) of ublkcrypt,\n"
              "# openssl speed (same run, one core) per its user CPU second; \"all threads\" per\n"
              "# wall second.\n"
