@@ -43,7 +43,7 @@ Status run_engine_phase(const std::string& target, Provider& provider, const Cry
   if (Status s = open_scratch_engine(target, spec, provider.info().name, {}, &engine); !s.ok())
     return s.in("bench " + target);
   const CounterDelta before = CounterDelta::read(provider.counters());
-  if (Status s = run_workload(engine_ports(*engine), w, region, nullptr, out); !s.ok()) return s;
+  if (Status s = run_workload(engine_ports(*engine), w, region, out); !s.ok()) return s;
   if (counters) *counters = CounterDelta::between(before, CounterDelta::read(provider.counters()));
   if (storage_bytes) *storage_bytes = engine->storage_bytes();
   return Status::Ok();
@@ -82,7 +82,7 @@ Status run_round(const std::string& target, Provider& provider,
   const PortFactory raw = storage_ports(*storage);
 
   progress.phase(where + ": storage alone", seconds);
-  if (Status s = run_workload(raw, w, region, nullptr, &r->storage_alone); !s.ok()) return s;
+  if (Status s = run_workload(raw, w, region, &r->storage_alone); !s.ok()) return s;
 
   progress.phase(where + ": crypto alone", seconds);
   if (Status s = run_crypto_load(provider, c, &r->crypto_alone); !s.ok()) return s;
@@ -93,7 +93,7 @@ Status run_round(const std::string& target, Provider& provider,
   Status crypto_status;
   std::thread crypto(
       [&] { crypto_status = run_crypto_load(provider, c, &r->crypto_together); });
-  Status storage_status = run_workload(raw, w, region, nullptr, &r->storage_together);
+  Status storage_status = run_workload(raw, w, region, &r->storage_together);
   crypto.join();
   if (!storage_status.ok()) return storage_status;
   if (!crypto_status.ok()) return crypto_status;
@@ -141,7 +141,7 @@ Status warm_up(const Workload& workload, const std::string& target, ProgressDisp
   const uint64_t region = workload_region(pass, storage->info().size_bytes);
   progress.phase(target + ": warm-up (one untimed pass over the region)", 0);
   WorkloadResult ignored;
-  return run_workload(storage_ports(*storage), pass, region, nullptr, &ignored);
+  return run_workload(storage_ports(*storage), pass, region, &ignored);
 }
 
 Status run_cell(const ContentionOptions& o, const std::string& target, Provider& provider,

@@ -11,21 +11,25 @@ namespace {
 
 class StoragePort final : public IoPort, private StorageCompletion {
  public:
+  explicit StoragePort(unsigned depth) : ios_(depth) {
+    for (StorageIo& io : ios_) io.completion = this;
+  }
   ~StoragePort() override { queue_.reset(); }  // the queue goes before the ring it uses
 
   // A ring of its own, set up as the engine's (engine/ring_queue.cpp), so storage alone
   // and the engine submit and wait the same way.
-  Status open(Storage& storage, unsigned depth) {
-    if (Status s = ring_.init(2 * depth + 8, 0, /*cooperative=*/true); !s.ok()) return s;
-    ios_.resize(depth);
-    for (StorageIo& io : ios_) io.completion = this;
-    return storage.open_queue(depth, &ring_, &queue_);
+  Status open(Storage& storage) {
+    if (Status s = ring_.init(2 * unsigned(ios_.size()) + 8, 0, /*cooperative=*/true); !s.ok())
+      return s;
+    return storage.open_queue(unsigned(ios_.size()), &ring_, &queue_);
   }
 
-  void submit(unsigned slot, bool write, uint64_t offset, uint32_t length,
+  void submit(unsigned slot, BlockOp op, uint64_t offset, uint32_t length,
               uint8_t* buffer) override {
     StorageIo& io = ios_[slot];
-    io.op = write ? StorageOp::write : StorageOp::read;
+    io.op = op == BlockOp::write   ? StorageOp::write
+            : op == BlockOp::flush ? StorageOp::flush
+                                   : StorageOp::read;
     io.offset = offset;
     io.length = length;
     io.buffer = buffer;
@@ -64,18 +68,19 @@ class StoragePort final : public IoPort, private StorageCompletion {
   unsigned reaped_ = 0;
 };
 
+// The engine on a RingQueue (engine/ring_queue.h): the queue and the wait_and_process loop
+// the ublk queue thread runs, so what runs through it measures the path the device ships.
 class EnginePort final : public IoPort, private BlockCompletion {
  public:
-  Status open(Engine& engine, unsigned depth) {
-    requests_.resize(depth);
+  explicit EnginePort(unsigned depth) : requests_(depth) {
     for (BlockRequest& r : requests_) r.completion = this;
-    return RingQueue::open(engine, depth, &queue_);
   }
+  Status open(Engine& engine) { return RingQueue::open(engine, unsigned(requests_.size()), &queue_); }
 
-  void submit(unsigned slot, bool write, uint64_t offset, uint32_t length,
+  void submit(unsigned slot, BlockOp op, uint64_t offset, uint32_t length,
               uint8_t* buffer) override {
     BlockRequest& r = requests_[slot];
-    r.op = write ? BlockOp::write : BlockOp::read;
+    r.op = op;
     r.offset = offset;
     r.length = length;
     r.buffer = buffer;
@@ -105,24 +110,20 @@ class EnginePort final : public IoPort, private BlockCompletion {
   PortCompletion* sink_ = nullptr;
 };
 
+// Ports of type P on `target`, which must outlive them.
+template <typename P, typename Target>
+PortFactory ports_on(Target& target) {
+  return [&target](unsigned depth, std::unique_ptr<IoPort>* out) {
+    auto port = std::make_unique<P>(depth);
+    if (Status s = port->open(target); !s.ok()) return s;
+    *out = std::move(port);
+    return Status::Ok();
+  };
+}
+
 }  // namespace
 
-PortFactory storage_ports(Storage& storage) {
-  return [&storage](unsigned depth, std::unique_ptr<IoPort>* out) {
-    auto port = std::make_unique<StoragePort>();
-    if (Status s = port->open(storage, depth); !s.ok()) return s;
-    *out = std::move(port);
-    return Status::Ok();
-  };
-}
-
-PortFactory engine_ports(Engine& engine) {
-  return [&engine](unsigned depth, std::unique_ptr<IoPort>* out) {
-    auto port = std::make_unique<EnginePort>();
-    if (Status s = port->open(engine, depth); !s.ok()) return s;
-    *out = std::move(port);
-    return Status::Ok();
-  };
-}
+PortFactory storage_ports(Storage& storage) { return ports_on<StoragePort>(storage); }
+PortFactory engine_ports(Engine& engine) { return ports_on<EnginePort>(engine); }
 
 }  // namespace ublkcrypt

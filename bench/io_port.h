@@ -30,8 +30,9 @@ class IoPort {
   IoPort(const IoPort&) = delete;
   IoPort& operator=(const IoPort&) = delete;
 
-  // Queues an I/O in `slot` (0 .. depth-1, one I/O per slot at a time).
-  virtual void submit(unsigned slot, bool write, uint64_t offset, uint32_t length,
+  // Queues an I/O in `slot` (0 .. depth-1, one I/O per slot at a time): a read, a write
+  // or a flush.
+  virtual void submit(unsigned slot, BlockOp op, uint64_t offset, uint32_t length,
                       uint8_t* buffer) = 0;
   // Sends what was queued.
   virtual void kick() = 0;

@@ -41,4 +41,25 @@ Status open_scratch_engine(const std::string& path, const CipherSpec& spec,
   return Engine::create({}, std::move(storage), std::move(session), out);
 }
 
+Status create_image(const std::string& path, uint64_t size_bytes, bool overwrite) {
+  if (size_bytes < 4096 || size_bytes % 4096 != 0)
+    return Status(Errc::invalid_argument,
+                  fmt::format("image {}: size {} must be a positive multiple of 4096 bytes",
+                              path, size_bytes));
+  const int flags = O_CREAT | O_WRONLY | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL);
+  int fd = ::open(path.c_str(), flags, 0600);
+  if (fd < 0) {
+    Status s = errno_status("create image " + path, errno);
+    if (errno == EEXIST) s = Status(Errc::busy, s.message() + " (remove it or use --force)");
+    return s;
+  }
+  int err = ::posix_fallocate(fd, 0, off_t(size_bytes));
+  ::close(fd);
+  if (err != 0) {
+    ::unlink(path.c_str());
+    return errno_status(fmt::format("allocate {} bytes for image {}", size_bytes, path), err);
+  }
+  return Status::Ok();
+}
+
 }  // namespace ublkcrypt

@@ -29,4 +29,8 @@ Status open_scratch_engine(const std::string& path, const CipherSpec& spec,
                            const std::string& backend, const FileStorageOptions& storage,
                            std::unique_ptr<Engine>* out);
 
+// Creates `path` with `size_bytes` allocated, so a pass does not pay for allocating
+// blocks. Refuses an existing file unless `overwrite`; leaves nothing behind on failure.
+Status create_image(const std::string& path, uint64_t size_bytes, bool overwrite);
+
 }  // namespace ublkcrypt

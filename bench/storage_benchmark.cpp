@@ -13,7 +13,7 @@ Status run_one(const std::string& path, const Workload& w, ProgressDisplay& prog
   if (Status s = open_workload_storage(path, w, &storage); !s.ok()) return s.in("bench");
   progress.phase("bench " + path + " " + w.rw, w.runtime_seconds);
   return run_workload(storage_ports(*storage), w,
-                      workload_region(w, storage->info().size_bytes), nullptr, out);
+                      workload_region(w, storage->info().size_bytes), out);
 }
 
 }  // namespace

@@ -1,15 +1,15 @@
 #include "bench/workload_run.h"
 
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
 #include <latch>
 #include <mutex>
-#include <random>
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "bench/cpu_clock.h"
+#include "bench/page_buffer.h"
 
 namespace ublkcrypt {
 
@@ -26,45 +26,39 @@ LatencyHistogram WorkloadResult::latency() const {
 
 namespace {
 
-void fill_random(uint8_t* buffer, uint32_t bytes, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  for (uint32_t at = 0; at < bytes; at += 8) {
-    const uint64_t v = rng();
-    std::memcpy(buffer + at, &v, std::min<uint32_t>(8, bytes - at));
+// Writes into `buffer` the pattern of `offset`: a word no two 8-byte places of the target
+// share, cheap enough not to dominate a pass. With `check`, compares instead: the first
+// offset that differs, or -1.
+int64_t pattern(uint8_t* buffer, uint64_t offset, uint32_t length, bool check) {
+  auto* words = reinterpret_cast<uint64_t*>(buffer);
+  for (uint32_t i = 0; i < length / 8; ++i) {
+    const uint64_t expected = ((offset + uint64_t{i} * 8) * 0x9E3779B97F4A7C15ull) ^ 0x5DEECE66D;
+    if (!check) words[i] = expected;
+    else if (words[i] != expected) return int64_t(offset + uint64_t{i} * 8);
   }
+  return -1;
 }
 
 // One job: its own port, buffers and operation stream.
 class Job final : private PortCompletion {
  public:
-  Job(const Workload& w, unsigned index, uint64_t region, const std::atomic<bool>* stop)
+  Job(const Workload& w, unsigned index, uint64_t region)
       : w_(w),
         index_(index),
         batch_(w.iodepth_batch == 0 ? w.iodepth : w.iodepth_batch),
-        stream_(w, index, region),
-        stop_(stop) {}
-
-  ~Job() {
-    for (uint8_t* b : buffers_) std::free(b);
-  }
+        stream_(w, index, region) {}
 
   // Opens the port and fills the buffers: everything a job needs before its first I/O, so
-  // none of it is inside the measured interval (random bytes for 16 x 128 KiB cost tens of
-  // milliseconds under TCG, a few percent of a one-second phase).
+  // none of it is inside the measured interval.
   Status prepare(const PortFactory& ports) {
     if (Status s = ports(w_.iodepth, &port_); !s.ok()) return s;
     slots_.resize(w_.iodepth);
     for (unsigned i = 0; i < w_.iodepth; ++i) {
-      // 4096-aligned for O_DIRECT; random bytes (as fio's default buffers), so nothing
-      // below can shortcut the data: zram stores a same-filled page as one word and
-      // compresses a pattern to nothing, while ciphertext costs it a full page.
-      auto* b = static_cast<uint8_t*>(std::aligned_alloc(4096, w_.block_bytes));
-      if (b == nullptr) {
+      buffers_.emplace_back(w_.block_bytes, w_.seed * 1000003 + index_ * 4099 + i);
+      if (buffers_.back().data() == nullptr) {
         port_.reset();  // on this thread, as it was opened
         return Status(Errc::no_memory, "bench: I/O buffers");
       }
-      fill_random(b, w_.block_bytes, w_.seed * 1000003 + index_ * 4099 + i);
-      buffers_.push_back(b);
     }
     return Status::Ok();
   }
@@ -79,6 +73,13 @@ class Job final : private PortCompletion {
       port_->wait(50, this);
       send();  // a partial batch waits no longer than the completions that made it
     }
+    if (w_.end_fsync && status_.ok()) {
+      slots_[0].op = BlockOp::flush;
+      port_->submit(0, BlockOp::flush, 0, 0, nullptr);
+      ++in_flight_;
+      send();
+      while (in_flight_ > 0) port_->wait(50, this);
+    }
     port_.reset();
     result.serial_cpu_seconds = thread_cpu_seconds() - cpu0;
     return status_;
@@ -88,16 +89,19 @@ class Job final : private PortCompletion {
 
  private:
   struct Slot {
-    bool write = false;
+    BlockOp op = BlockOp::read;
+    uint64_t offset = 0;
     BenchClock::time_point started;
   };
 
   bool start(unsigned slot) {
-    if (!status_.ok() || (stop_ && stop_->load(std::memory_order_relaxed))) return false;
+    if (!status_.ok()) return false;
     IoStep step;
     if (!stream_.next(&step)) return false;
-    slots_[slot] = {step.write, BenchClock::now()};
-    port_->submit(slot, step.write, step.offset, w_.block_bytes, buffers_[slot]);
+    const BlockOp op = step.write ? BlockOp::write : BlockOp::read;
+    if (w_.verify && step.write) pattern(buffers_[slot].data(), step.offset, w_.block_bytes, false);
+    slots_[slot] = {op, step.offset, BenchClock::now()};
+    port_->submit(slot, op, step.offset, w_.block_bytes, buffers_[slot].data());
     ++in_flight_;
     if (++unsent_ >= batch_) send();
     return true;
@@ -116,9 +120,17 @@ class Job final : private PortCompletion {
       return;
     }
     const Slot& s = slots_[slot];
+    if (s.op == BlockOp::flush) return;
     const auto ns = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                  now - s.started).count());
-    if (s.write) {
+    if (w_.verify && s.op == BlockOp::read) {
+      if (int64_t bad = pattern(buffers_[slot].data(), s.offset, w_.block_bytes, true); bad >= 0) {
+        status_ = Status(Errc::corrupt, fmt::format("bench: read back at offset {}: data "
+                                                    "differs from what was written", bad));
+        return;
+      }
+    }
+    if (s.op == BlockOp::write) {
       ++result.write_ops;
       result.write_bytes += w_.block_bytes;
       result.write_latency.record(ns);
@@ -136,9 +148,8 @@ class Job final : private PortCompletion {
   unsigned batch_;  // I/Os per kick (see Workload::iodepth_batch)
   OperationStream stream_;
   BenchClock::time_point deadline_;
-  const std::atomic<bool>* stop_;
   std::unique_ptr<IoPort> port_;
-  std::vector<uint8_t*> buffers_;
+  std::vector<PageBuffer> buffers_;
   std::vector<Slot> slots_;
   unsigned in_flight_ = 0;
   unsigned unsent_ = 0;  // submitted to the port since its last kick
@@ -155,10 +166,10 @@ Status open_workload_storage(const std::string& target, const Workload& w,
 }
 
 Status run_workload(const PortFactory& ports, const Workload& w, uint64_t region_bytes,
-                    const std::atomic<bool>* stop, WorkloadResult* out) {
+                    WorkloadResult* out) {
   std::vector<std::unique_ptr<Job>> jobs;
   for (unsigned j = 0; j < w.jobs; ++j)
-    jobs.push_back(std::make_unique<Job>(w, j, region_bytes, stop));
+    jobs.push_back(std::make_unique<Job>(w, j, region_bytes));
   // Each job prepares on its own thread (a port belongs to the thread that opened it);
   // the clock starts once every job is ready, just before the first submission.
   std::latch ready(w.jobs);

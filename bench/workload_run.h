@@ -2,7 +2,6 @@
 // flight and resubmitting from each completion, as fio's io_uring engine does.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -39,10 +38,10 @@ struct WorkloadResult {
 Status open_workload_storage(const std::string& target, const Workload& w,
                              std::unique_ptr<Storage>* out);
 
-// Runs `w` over the first `region_bytes` of the target the ports lead to. Stops at the
-// workload's runtime (or after one pass), or early when `stop` becomes true. The first
-// failed I/O ends the run and is returned, naming the target.
+// Runs `w` over the first `region_bytes` of the target the ports lead to, until the
+// workload's runtime is up (or after one pass). The first failed I/O ends the run and is
+// returned, naming the target.
 Status run_workload(const PortFactory& ports, const Workload& w, uint64_t region_bytes,
-                    const std::atomic<bool>* stop, WorkloadResult* out);
+                    WorkloadResult* out);
 
 }  // namespace ublkcrypt

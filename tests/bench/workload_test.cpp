@@ -26,7 +26,7 @@ Workload make(const char* rw, uint32_t bs, unsigned jobs = 1) {
 class CountingPort final : public IoPort {
  public:
   explicit CountingPort(std::vector<unsigned>* kicks) : kicks_(kicks) {}
-  void submit(unsigned slot, bool, uint64_t, uint32_t, uint8_t*) override {
+  void submit(unsigned slot, BlockOp, uint64_t, uint32_t, uint8_t*) override {
     queued_.push_back(slot);
   }
   void kick() override {
@@ -59,7 +59,7 @@ std::vector<unsigned> kick_sizes(unsigned iodepth_batch) {
     return Status::Ok();
   };
   WorkloadResult r;
-  REQUIRE(run_workload(ports, w, w.size_bytes, nullptr, &r).ok());
+  REQUIRE(run_workload(ports, w, w.size_bytes, &r).ok());
   CHECK(r.read_ops == 64);
   return kicks;
 }
@@ -85,7 +85,7 @@ TEST_CASE("serial CPU is the job thread's own, not the process's") {
   // along, as io-wq or provider workers would.
   class BurningPort final : public IoPort {
    public:
-    void submit(unsigned slot, bool, uint64_t, uint32_t, uint8_t*) override {
+    void submit(unsigned slot, BlockOp, uint64_t, uint32_t, uint8_t*) override {
       sent_.push_back(slot);
     }
     void kick() override {}
@@ -115,7 +115,7 @@ TEST_CASE("serial CPU is the job thread's own, not the process's") {
     return Status::Ok();
   };
   WorkloadResult r;
-  const Status s = run_workload(ports, w, w.size_bytes, nullptr, &r);
+  const Status s = run_workload(ports, w, w.size_bytes, &r);
   stop = true;
   beside.join();
   REQUIRE(s.ok());
