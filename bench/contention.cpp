@@ -7,9 +7,9 @@
 
 #include "backends/registry.h"
 #include "bench/cpu_clock.h"
-#include "bench/io_port.h"
+#include "bench/workload_run.h"
 #include "bench/scratch_volume.h"
-#include "bench/target_guard.h"
+#include "bench/workload.h"
 
 namespace ublkcrypt {
 

@@ -6,9 +6,9 @@
 #include <string>
 
 #include "bench/contention.h"
-#include "bench/crypto_sweep.h"
+#include "bench/provider_load.h"
 #include "bench/model_report.h"
-#include "bench/storage_benchmark.h"
+#include "bench/workload_run.h"
 
 namespace ublkcrypt {
 

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "engine/storage.h"
 
 namespace ublkcrypt {
 
@@ -50,6 +51,13 @@ struct Workload {
 // `alignment` bytes. One-line reasons naming `target` and the cause.
 Status validate_workload(const Workload& w, const std::string& target, uint64_t target_bytes,
                          uint32_t alignment);
+
+// The checks a target passes before any I/O: it opens, it is large enough for `w`, and a
+// write benchmark does not destroy a filesystem or a LUKS header without `force` (the
+// detector `format` uses, volume/existing_content.h). The alignment is the target's, at
+// least `min_alignment` (the sector size when the engine runs on it).
+Status check_target(const std::string& path, const Workload& w, bool force,
+                    uint32_t min_alignment, StorageInfo* info);
 
 // The region the workload covers on a target of `target_bytes`.
 uint64_t workload_region(const Workload& w, uint64_t target_bytes);

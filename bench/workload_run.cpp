@@ -1,15 +1,16 @@
 #include "bench/workload_run.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <latch>
-#include <mutex>
 #include <thread>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "bench/cpu_clock.h"
 #include "bench/page_buffer.h"
+#include "engine/io_ring.h"
+#include "engine/ring_queue.h"
 
 namespace ublkcrypt {
 
@@ -25,6 +26,112 @@ LatencyHistogram WorkloadResult::latency() const {
 }
 
 namespace {
+
+class StoragePort final : public IoPort, private StorageCompletion {
+ public:
+  explicit StoragePort(unsigned depth) : ios_(depth) {
+    for (StorageIo& io : ios_) io.completion = this;
+  }
+  ~StoragePort() override { queue_.reset(); }  // the queue goes before the ring it uses
+
+  // A ring of its own, set up as the engine's (engine/ring_queue.cpp), so storage alone
+  // and the engine submit and wait the same way.
+  Status open(Storage& storage) {
+    const unsigned depth = unsigned(ios_.size());
+    if (Status s = ring_.init(2 * depth + 8, 0, /*cooperative=*/true); !s.ok()) return s;
+    return storage.open_queue(depth, &ring_, &queue_);
+  }
+
+  void submit(unsigned slot, BlockOp op, uint64_t offset, uint32_t length,
+              uint8_t* buffer) override {
+    const StorageOp as = op == BlockOp::write   ? StorageOp::write
+                         : op == BlockOp::flush ? StorageOp::flush
+                                                : StorageOp::read;
+    StorageIo& io = ios_[slot];
+    std::tie(io.op, io.offset, io.length, io.buffer) = std::tie(as, offset, length, buffer);
+    queue_->submit(&io);
+  }
+
+  // Sends now, as fio does with iodepth_batch_submit: the job decides how many I/Os a
+  // kick carries (Workload::iodepth_batch).
+  void kick() override {
+    queue_->kick();
+    (void)ring_.submit(0);
+  }
+
+  // I/O done at once (a tmpfs copy) is reaped without waiting; otherwise wait on the ring.
+  void wait(int timeout_ms, PortCompletion* sink) override {
+    sink_ = sink;
+    reaped_ = 0;
+    queue_->reap();
+    if (reaped_ == 0) (void)ring_.submit(1, timeout_ms);
+    ring_.dispatch();
+    queue_->reap();
+  }
+
+ private:
+  void storage_done(StorageIo* io, Status status, uint32_t bytes) override {
+    ++reaped_;
+    if (status.ok() && bytes != io->length)
+      status = Status(Errc::io_error, "bench: short transfer (past the end of the target?)");
+    sink_->io_done(unsigned(io - ios_.data()), std::move(status));
+  }
+
+  IoRing ring_;
+  std::vector<StorageIo> ios_;
+  std::unique_ptr<StorageQueue> queue_;
+  PortCompletion* sink_ = nullptr;
+  unsigned reaped_ = 0;
+};
+
+class EnginePort final : public IoPort, private BlockCompletion {
+ public:
+  explicit EnginePort(unsigned depth) : requests_(depth) {
+    for (BlockRequest& r : requests_) r.completion = this;
+  }
+  Status open(Engine& engine) {
+    return RingQueue::open(engine, unsigned(requests_.size()), &queue_);
+  }
+
+  void submit(unsigned slot, BlockOp op, uint64_t offset, uint32_t length,
+              uint8_t* buffer) override {
+    BlockRequest& r = requests_[slot];
+    std::tie(r.op, r.offset, r.length, r.buffer) = std::tie(op, offset, length, buffer);
+    pending_.push_back(&r);
+  }
+
+  // One crypto batch for everything queued; its storage I/O goes with the next enter.
+  void kick() override {
+    if (pending_.empty()) return;
+    queue_->submit(pending_);
+    pending_.clear();
+  }
+
+  void wait(int timeout_ms, PortCompletion* sink) override {
+    sink_ = sink;
+    queue_->wait_and_process(timeout_ms);
+  }
+
+ private:
+  void block_done(BlockRequest* r, Status status) override {
+    sink_->io_done(unsigned(r - requests_.data()), std::move(status));
+  }
+
+  std::vector<BlockRequest> requests_;
+  std::vector<BlockRequest*> pending_;
+  std::unique_ptr<RingQueue> queue_;
+  PortCompletion* sink_ = nullptr;
+};
+
+template <typename P, typename Target>
+PortFactory ports_on(Target& target) {
+  return [&target](unsigned depth, std::unique_ptr<IoPort>* out) {
+    auto port = std::make_unique<P>(depth);
+    if (Status s = port->open(target); !s.ok()) return s;
+    *out = std::move(port);
+    return Status::Ok();
+  };
+}
 
 // Writes into `buffer` the pattern of `offset`: a word no two 8-byte places of the target
 // share, cheap enough not to dominate a pass. With `check`, compares instead: the first
@@ -43,24 +150,18 @@ int64_t pattern(uint8_t* buffer, uint64_t offset, uint32_t length, bool check) {
 class Job final : private PortCompletion {
  public:
   Job(const Workload& w, unsigned index, uint64_t region)
-      : w_(w),
-        index_(index),
-        batch_(w.iodepth_batch == 0 ? w.iodepth : w.iodepth_batch),
-        stream_(w, index, region) {}
+      : w_(w), batch_(w.iodepth_batch == 0 ? w.iodepth : w.iodepth_batch),
+        stream_(w, index, region), slots_(w.iodepth) {
+    for (unsigned i = 0; i < w.iodepth; ++i)
+      buffers_.emplace_back(w.block_bytes, w.seed * 1000003 + index * 4099 + i);
+  }
 
-  // Opens the port and fills the buffers: everything a job needs before its first I/O, so
-  // none of it is inside the measured interval.
+  // Opens the port: with the buffers, everything a job needs before its first I/O, so none
+  // of it is inside the measured interval.
   Status prepare(const PortFactory& ports) {
-    if (Status s = ports(w_.iodepth, &port_); !s.ok()) return s;
-    slots_.resize(w_.iodepth);
-    for (unsigned i = 0; i < w_.iodepth; ++i) {
-      buffers_.emplace_back(w_.block_bytes, w_.seed * 1000003 + index_ * 4099 + i);
-      if (buffers_.back().data() == nullptr) {
-        port_.reset();  // on this thread, as it was opened
-        return Status(Errc::no_memory, "bench: I/O buffers");
-      }
-    }
-    return Status::Ok();
+    for (const PageBuffer& b : buffers_)
+      if (b.data() == nullptr) return Status(Errc::no_memory, "bench: I/O buffers");
+    return ports(w_.iodepth, &port_);
   }
 
   // Runs until `deadline` (or one pass); the port is closed on return, on this thread.
@@ -94,17 +195,16 @@ class Job final : private PortCompletion {
     BenchClock::time_point started;
   };
 
-  bool start(unsigned slot) {
-    if (!status_.ok()) return false;
+  void start(unsigned slot) {
     IoStep step;
-    if (!stream_.next(&step)) return false;
+    if (!status_.ok() || !stream_.next(&step)) return;
     const BlockOp op = step.write ? BlockOp::write : BlockOp::read;
-    if (w_.verify && step.write) pattern(buffers_[slot].data(), step.offset, w_.block_bytes, false);
+    uint8_t* buffer = buffers_[slot].data();
+    if (w_.verify && step.write) pattern(buffer, step.offset, w_.block_bytes, false);
     slots_[slot] = {op, step.offset, BenchClock::now()};
-    port_->submit(slot, op, step.offset, w_.block_bytes, buffers_[slot].data());
+    port_->submit(slot, op, step.offset, w_.block_bytes, buffer);
     ++in_flight_;
     if (++unsent_ >= batch_) send();
-    return true;
   }
 
   void send() {
@@ -115,36 +215,26 @@ class Job final : private PortCompletion {
   void io_done(unsigned slot, Status status) override {
     --in_flight_;
     const auto now = BenchClock::now();
+    const Slot& s = slots_[slot];
+    if (status.ok() && w_.verify && s.op == BlockOp::read)
+      if (int64_t bad = pattern(buffers_[slot].data(), s.offset, w_.block_bytes, true); bad >= 0)
+        status = Status(Errc::corrupt, fmt::format("bench: read back at offset {}: data "
+                                                   "differs from what was written", bad));
     if (!status.ok()) {
       if (status_.ok()) status_ = std::move(status);
       return;
     }
-    const Slot& s = slots_[slot];
     if (s.op == BlockOp::flush) return;
-    const auto ns = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                 now - s.started).count());
-    if (w_.verify && s.op == BlockOp::read) {
-      if (int64_t bad = pattern(buffers_[slot].data(), s.offset, w_.block_bytes, true); bad >= 0) {
-        status_ = Status(Errc::corrupt, fmt::format("bench: read back at offset {}: data "
-                                                    "differs from what was written", bad));
-        return;
-      }
-    }
-    if (s.op == BlockOp::write) {
-      ++result.write_ops;
-      result.write_bytes += w_.block_bytes;
-      result.write_latency.record(ns);
-    } else {
-      ++result.read_ops;
-      result.read_bytes += w_.block_bytes;
-      result.read_latency.record(ns);
-    }
+    const bool write = s.op == BlockOp::write;
+    ++(write ? result.write_ops : result.read_ops);
+    (write ? result.write_bytes : result.read_bytes) += w_.block_bytes;
+    (write ? result.write_latency : result.read_latency)
+        .record(uint64_t(std::chrono::nanoseconds(now - s.started).count()));
     if (w_.runtime_seconds > 0 && now >= deadline_) return;
     start(slot);
   }
 
   const Workload& w_;
-  unsigned index_;
   unsigned batch_;  // I/Os per kick (see Workload::iodepth_batch)
   OperationStream stream_;
   BenchClock::time_point deadline_;
@@ -158,22 +248,21 @@ class Job final : private PortCompletion {
 
 }  // namespace
 
+PortFactory storage_ports(Storage& storage) { return ports_on<StoragePort>(storage); }
+PortFactory engine_ports(Engine& engine) { return ports_on<EnginePort>(engine); }
+
 Status open_workload_storage(const std::string& target, const Workload& w,
                              std::unique_ptr<Storage>* out) {
-  FileStorageOptions options;
-  options.read_only = !w.writes();
-  return open_file_storage(target, options, out);
+  return open_file_storage(target, {.read_only = !w.writes()}, out);
 }
 
 Status run_workload(const PortFactory& ports, const Workload& w, uint64_t region_bytes,
                     WorkloadResult* out) {
   std::vector<std::unique_ptr<Job>> jobs;
-  for (unsigned j = 0; j < w.jobs; ++j)
-    jobs.push_back(std::make_unique<Job>(w, j, region_bytes));
+  for (unsigned j = 0; j < w.jobs; ++j) jobs.push_back(std::make_unique<Job>(w, j, region_bytes));
   // Each job prepares on its own thread (a port belongs to the thread that opened it);
   // the clock starts once every job is ready, just before the first submission.
-  std::latch ready(w.jobs);
-  std::latch go(1);
+  std::latch ready(w.jobs), go(1);
   BenchClock::time_point deadline;
   std::vector<Status> statuses(w.jobs);
   std::vector<std::thread> threads;
@@ -204,6 +293,28 @@ Status run_workload(const PortFactory& ports, const Workload& w, uint64_t region
     total.write_latency.merge(r.write_latency);
   }
   *out = std::move(total);
+  return Status::Ok();
+}
+
+Status run_storage_benchmark(const StorageBenchmarkOptions& o, ProgressDisplay& progress,
+                             StorageBenchmarkReport* out) {
+  StorageInfo info;
+  for (const std::string& path : {o.target, o.compare})
+    if (!path.empty())
+      if (Status s = check_target(path, o.workload, o.force, 512, &info); !s.ok()) return s;
+  out->options = o;
+  const std::pair<std::string, WorkloadResult*> runs[] = {{o.target, &out->target},
+                                                          {o.compare, &out->compare}};
+  for (const auto& [path, result] : runs) {
+    if (path.empty()) continue;
+    std::unique_ptr<Storage> storage;
+    if (Status s = open_workload_storage(path, o.workload, &storage); !s.ok()) return s.in("bench");
+    progress.phase("bench " + path + " " + o.workload.rw, o.workload.runtime_seconds);
+    const uint64_t region = workload_region(o.workload, storage->info().size_bytes);
+    if (Status s = run_workload(storage_ports(*storage), o.workload, region, result); !s.ok())
+      return s;
+  }
+  progress.done();
   return Status::Ok();
 }
 

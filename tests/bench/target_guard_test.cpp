@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "bench/plot.h"
-#include "bench/target_guard.h"
+#include "bench/workload.h"
 #include "temp_file.h"
 
 namespace ublkcrypt {

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "backends/registry.h"
-#include "bench/io_port.h"
+#include "bench/workload_run.h"
 #include "bench/provider_load.h"
 #include "bench/scratch_volume.h"
 #include "bench/workload_run.h"

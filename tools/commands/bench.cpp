@@ -9,12 +9,12 @@
 #include <memory>
 
 #include "bench/contention.h"
-#include "bench/crypto_sweep.h"
+#include "bench/provider_load.h"
 #include "bench/csv_report.h"
 #include "bench/json_report.h"
 #include "bench/model_report.h"
 #include "bench/plot.h"
-#include "bench/storage_benchmark.h"
+#include "bench/workload_run.h"
 #include "bench/table_report.h"
 #include "tools/command.h"
 

@@ -14,7 +14,7 @@
 #include <fmt/format.h>
 #include <vector>
 
-#include "bench/io_port.h"
+#include "bench/workload_run.h"
 #include "bench/provider_load.h"
 #include "bench/scratch_volume.h"
 #include "bench/workload_run.h"
