@@ -1,4 +1,4 @@
-#include "bench/plot.h"
+#include "bench/report.h"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -12,7 +12,7 @@
 #include <vector>
 #include <fmt/format.h>
 
-#include "bench/table_report.h"
+#include "bench/report.h"
 
 extern char** environ;
 

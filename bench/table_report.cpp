@@ -1,4 +1,4 @@
-#include "bench/table_report.h"
+#include "bench/report.h"
 
 #include <fmt/format.h>
 

@@ -2,8 +2,7 @@
 
 #include <cstring>
 
-#include "bench/plot.h"
-#include "bench/workload.h"
+#include "bench/report.h"
 #include "temp_file.h"
 
 namespace ublkcrypt {

@@ -8,14 +8,7 @@
 #include <map>
 #include <memory>
 
-#include "bench/contention.h"
-#include "bench/provider_load.h"
-#include "bench/csv_report.h"
-#include "bench/json_report.h"
-#include "bench/model_report.h"
-#include "bench/plot.h"
-#include "bench/workload_run.h"
-#include "bench/table_report.h"
+#include "bench/report.h"
 #include "tools/command.h"
 
 namespace ublkcrypt {
