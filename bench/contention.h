@@ -1,14 +1,14 @@
 // ContentionReport: do storage traffic and crypto traffic slow each other down on this
 // machine, and by how much? For each target and provider, five phases of equal length:
-//   storage alone   the workload on the raw target
-//   crypto alone    the provider kept busy at the workload's block size
+//   storage alone   the workload on the raw target (run_workload, storage ports)
+//   crypto alone    the provider kept busy at the workload's block size (run_crypto_load)
 //   together        both at once, independent of each other (the OCF paper's setting:
 //                   crypto and storage traffic sharing cores, memory and bus)
-//   datapath        the workload through the engine with cipher_null: the engine's own
-//                   cost and ceiling. For a host-cpu provider, that provider's cipher_null
-//                   (its hand-off to the workers and back included, which the encrypted
-//                   engine pays too); for a card or a drive, passed through on the queue
-//                   thread (their hand-off is the cipher stage)
+//   datapath        the workload through the engine with cipher_null (engine ports): the
+//                   engine's own cost and ceiling. For a host-cpu provider, that provider's
+//                   cipher_null (its hand-off to the workers and back included, which the
+//                   encrypted engine pays too); for a card or a drive, passed through on the
+//                   queue thread (their hand-off is the cipher stage)
 //   encrypted       the workload through the engine with this provider: the placement's
 //                   real throughput, which the model predicts from the phases above
 // plus a memcpy measurement of memory bandwidth, once per run, and an untimed pass of the
@@ -31,11 +31,9 @@
 #include <string>
 #include <vector>
 
-#include "bench/memory_bandwidth.h"
 #include "bench/placement_model.h"
 #include "bench/progress.h"
 #include "bench/provider_load.h"
-#include "bench/workload.h"
 #include "bench/workload_run.h"
 
 namespace ublkcrypt {
@@ -52,12 +50,19 @@ struct ContentionOptions {
   bool force = false;                  // write on a target that holds a filesystem / LUKS
 };
 
-struct ContentionCell {
-  std::string target;
-  std::string provider;
-  Placement placement = Placement::host_cpu;
-  std::string cipher;               // what this cell ran (cipher_null for an inline device)
-  // Each phase's median round.
+// Memory bandwidth as the machine gives it to us: memcpy over buffers far larger than the
+// cache, on one thread and on every core at once. A proxy: neither a Firecracker guest nor
+// most cloud VMs expose memory-controller counters (no uncore PMU, no resctrl MBM).
+struct MemoryBandwidth {
+  double copy_mbs_one_thread = 0;  // bytes copied per second
+  double copy_mbs_all_threads = 0;
+  unsigned threads = 0;
+  // A memcpy of n bytes moves 2n through memory (read the source, write the destination).
+  double traffic_mbs() const { return 2 * copy_mbs_all_threads; }
+};
+
+// What one round of a cell measured, or, in the cell, each phase's median round.
+struct ContentionPhases {
   WorkloadResult storage_alone;
   CryptoResult crypto_alone;
   WorkloadResult storage_together;
@@ -67,7 +72,14 @@ struct ContentionCell {
   CounterDelta encrypted_counters;  // the provider's counters over the encrypted phase
   uint64_t encrypted_storage_bytes = 0;  // what the backing moved in it (Engine::storage_bytes)
   double other_cores = -1;          // CPU other processes took in the together phase (-1: unknown)
-  MachineFigures figures;           // the model's inputs, from the phases above
+};
+
+struct ContentionCell : ContentionPhases {
+  std::string target;
+  std::string provider;
+  Placement placement = Placement::host_cpu;
+  std::string cipher;               // what this cell ran (cipher_null for an inline device)
+  MachineFigures figures;           // the model's inputs, from the phases
   PlacementPrediction prediction;   // for this provider's placement
   // Per round: the model's prediction from that round's figures, and the measurement.
   std::vector<double> round_predicted_mbs;
@@ -92,26 +104,16 @@ struct ContentionReport {
   std::vector<std::string> skipped;  // "kernel: <why it cannot run the cipher>"
 };
 
-// Everything that can be refused, refused before any I/O: targets, workload, providers.
-Status check_contention(const ContentionOptions& options, std::vector<Provider*>* providers,
-                        std::vector<std::string>* skipped);
-
+// Refuses what it can before any I/O (targets, workload, providers), then runs.
 Status run_contention(const ContentionOptions& options, ProgressDisplay& progress,
                       ContentionReport* out);
-
-// The crypto load a contention run gives `provider` for workload `w`: the block size as
-// the request size, depth 0 resolved to the workload's I/Os in flight, cipher_null for an
-// inline device.
-CryptoLoadOptions crypto_options_for(const Provider& provider, const ContentionOptions& o);
 
 // The model's inputs for a provider at `placement`, running workload `w`: cipher CPU per MB
 // and the provider's rate from the provider alone, storage from storage alone, the engine's
 // own cost and rate from the cipher_null datapath phase (empty: unknown), the machine's
-// `cpus`, the cores it leaves this process (`cpus` less `other_cores`, the CPU other
-// processes took in the together phase; negative: unknown) and the run's memory figure.
-MachineFigures figures_from(Placement placement, const Workload& w,
-                            const WorkloadResult& storage_alone, const CryptoResult& crypto_alone,
-                            const WorkloadResult& datapath, double other_cores,
+// `cpus`, the cores it leaves this process (`cpus` less the other processes' CPU in the
+// together phase; negative: unknown) and the run's memory figure.
+MachineFigures figures_from(Placement placement, const Workload& w, const ContentionPhases& p,
                             const MemoryBandwidth& memory, unsigned cpus);
 
 // ---- `bench model`: the model's predictions for one set of machine figures, beside what

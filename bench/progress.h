@@ -1,40 +1,39 @@
-// ProgressDisplay: one line on stderr, redrawn a few times a second, while a long run's
-// phases go by — only when stderr is a terminal, so logs and pipes stay clean.
+// ProgressDisplay: which phase of a long run is going on and for how long, one line on
+// stderr replaced by the next, and only when stderr is a terminal, so logs, pipes and the
+// report on stdout stay clean.
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
-#include <mutex>
+#include <unistd.h>
+
+#include <cstdio>
 #include <string>
-#include <thread>
 
 namespace ublkcrypt {
 
 class ProgressDisplay {
  public:
-  // `enabled` defaults to whether stderr is a terminal.
-  ProgressDisplay();
-  explicit ProgressDisplay(bool enabled);
-  ~ProgressDisplay();
+  explicit ProgressDisplay(bool enabled = ::isatty(STDERR_FILENO) == 1) : enabled_(enabled) {}
+  ~ProgressDisplay() { done(); }
   ProgressDisplay(const ProgressDisplay&) = delete;
   ProgressDisplay& operator=(const ProgressDisplay&) = delete;
 
-  // Shows `label` with a bar that fills over `seconds`; replaces the previous phase.
-  void phase(const std::string& label, double seconds);
+  // Shows `label` and how long it takes (0: not known); replaces the previous phase.
+  void phase(const std::string& label, double seconds) {
+    if (!enabled_) return;
+    std::fprintf(stderr, "\r\033[K%s", label.c_str());
+    if (seconds > 0) std::fprintf(stderr, " (%.1f s)", seconds);
+    std::fflush(stderr);
+    shown_ = true;
+  }
   // Clears the line (before the report is printed).
-  void done();
+  void done() {
+    if (shown_) std::fprintf(stderr, "\r\033[K");
+    shown_ = false;
+  }
 
  private:
-  void draw_loop();
-
   bool enabled_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::string label_;
-  double seconds_ = 0;
-  std::chrono::steady_clock::time_point started_;
-  bool stopping_ = false;
-  std::thread thread_;
+  bool shown_ = false;
 };
 
 }  // namespace ublkcrypt

@@ -44,8 +44,7 @@ ContentionReport sample_report() {
   r.options.storage.iodepth = 16;
   r.options.storage.block_bytes = 128 * 1024;
   c.other_cores = 0.5;  // other processes took half a core in the together phase
-  c.figures = figures_from(c.placement, r.options.storage, c.storage_alone, c.crypto_alone,
-                           c.datapath, c.other_cores, r.memory, r.cpus);
+  c.figures = figures_from(c.placement, r.options.storage, c, r.memory, r.cpus);
   c.prediction = predict_placement(c.placement, c.figures);
   r.cells.push_back(c);
   return r;
@@ -111,10 +110,9 @@ TEST_CASE("model inputs from the alone phases, by hand") {
   CHECK(p.ceiling_mbs == doctest::Approx(1333.33).epsilon(1e-4));
   CHECK(r.cells[0].model_ratio() == doctest::Approx(1.125));
   // Unknown other load: cores left unknown (fill then relative to all CPUs).
-  const ContentionCell& c = r.cells[0];
-  CHECK(figures_from(c.placement, r.options.storage, c.storage_alone, c.crypto_alone, c.datapath,
-                     -1, r.memory, r.cpus)
-            .cores_left == 0);
+  ContentionCell c = r.cells[0];
+  c.other_cores = -1;
+  CHECK(figures_from(c.placement, r.options.storage, c, r.memory, r.cpus).cores_left == 0);
 }
 
 TEST_CASE("CSV: one header and one row per cell, same number of columns") {
