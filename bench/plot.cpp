@@ -1,7 +1,3 @@
-#include "bench/report.h"
-
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,12 +5,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <vector>
 #include <fmt/format.h>
+#include <fstream>
+#include <vector>
 
 #include "bench/report.h"
-
-extern char** environ;
 
 namespace ublkcrypt {
 
@@ -23,10 +18,7 @@ namespace {
 // A string literal for gnuplot (double-quoted; backslash and quote escaped).
 std::string quoted(const std::string& s) {
   std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
+  for (char c : s) out += c == '"' || c == '\\' ? std::string{'\\', c} : std::string{c};
   return out + "\"";
 }
 
@@ -57,68 +49,33 @@ const char* kStyle =
     "set key outside top center horizontal\n"
     "set xtics noenhanced\n";
 
-std::string svg_terminal(int width, int height) {
-  return fmt::format("set terminal svg size {},{} dynamic font 'sans,12' background '#ffffff'\n",
-                     width, height);
-}
-
-// FILE.gp: the whole script, drawing FILE.svg beside wherever it is run, for a machine
-// without gnuplot (the test VM's initramfs): `gnuplot FILE.gp` elsewhere makes the chart.
-Status write_gnuplot_script(const std::string& body, const std::string& path, int width,
-                            int height) {
-  const std::string svg = std::filesystem::path(path).replace_extension(".svg").filename();
-  const std::string script =
-      svg_terminal(width, height) + "set output " + quoted(svg) + "\n" + body + "unset output\n";
-  const std::string temp = path + ".tmp";
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return errno_status("plot " + path, errno);
-  const bool written = ::write(fd, script.data(), script.size()) == ssize_t(script.size());
-  ::close(fd);
-  if (!written || ::rename(temp.c_str(), path.c_str()) != 0) {
-    Status s = errno_status("plot " + path, written ? errno : EIO);
-    ::unlink(temp.c_str());
-    return s;
-  }
-  return Status::Ok();
-}
-
+// Draws `body` into `path` through gnuplot, or for FILE.gp writes the whole script there,
+// drawing FILE.svg wherever it is run (the test VM's initramfs has no gnuplot). Made under a
+// temporary name, renamed into place once complete.
 Status run_gnuplot(const std::string& body, const std::string& path, int width, int height) {
-  const std::string ext = extension_of(path);
-  if (ext == ".gp") return write_gnuplot_script(body, path, width, height);
-  const std::string temp_output = path + ".tmp" + ext;
+  const std::string ext = extension_of(path), temp = path + ".tmp" + ext;
   std::string script =
-      ext == ".svg" ? svg_terminal(width, height)
-                    : fmt::format("set terminal pngcairo size {},{} font 'sans,11'\n", width, height);
-  script += "set output " + quoted(temp_output) + "\n" + body + "unset output\n";
-
-  char script_path[] = "/tmp/ublkcrypt-plot-XXXXXX";
-  int fd = ::mkstemp(script_path);
-  if (fd < 0) return errno_status("plot: temporary gnuplot script", errno);
-  const bool written = ::write(fd, script.data(), script.size()) == ssize_t(script.size());
-  ::close(fd);
-  if (!written) {
-    ::unlink(script_path);
-    return Status(Errc::io_error, "plot: could not write the gnuplot script");
+      ext == ".png"
+          ? fmt::format("set terminal pngcairo size {},{} font 'sans,11'\n", width, height)
+          : fmt::format("set terminal svg size {},{} dynamic font 'sans,12' background "
+                        "'#ffffff'\n", width, height);
+  const std::string svg = std::filesystem::path(path).replace_extension(".svg").filename();
+  script += "set output " + quoted(ext == ".gp" ? svg : temp) + "\n" + body + "unset output\n";
+  Status s;
+  if (ext == ".gp") {
+    std::ofstream out(temp);
+    if (!(out << script).flush()) s = Status(Errc::io_error, "plot " + path + ": write failed");
+  } else if (FILE* gnuplot = ::popen("gnuplot", "w"); gnuplot == nullptr) {
+    s = errno_status("plot " + path + ": run gnuplot", errno);
+  } else {
+    std::fwrite(script.data(), 1, script.size(), gnuplot);
+    if (const int status = ::pclose(gnuplot); !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      s = Status(Errc::io_error, fmt::format("plot {}: gnuplot failed (exit status {})", path,
+                                             WIFEXITED(status) ? WEXITSTATUS(status) : -1));
   }
-  pid_t pid;
-  char arg0[] = "gnuplot";
-  char* argv[] = {arg0, script_path, nullptr};
-  int err = ::posix_spawnp(&pid, "gnuplot", nullptr, nullptr, argv, environ);
-  int status = 0;
-  if (err == 0) ::waitpid(pid, &status, 0);
-  ::unlink(script_path);
-  if (err != 0) return errno_status("plot " + path + ": run gnuplot", err);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    ::unlink(temp_output.c_str());
-    return Status(Errc::io_error, fmt::format("plot {}: gnuplot failed (exit status {})", path,
-                                              WIFEXITED(status) ? WEXITSTATUS(status) : -1));
-  }
-  if (::rename(temp_output.c_str(), path.c_str()) != 0) {
-    Status s = errno_status("plot " + path, errno);
-    ::unlink(temp_output.c_str());
-    return s;
-  }
-  return Status::Ok();
+  if (s.ok() && ::rename(temp.c_str(), path.c_str()) != 0) s = errno_status("plot " + path, errno);
+  if (!s.ok()) ::unlink(temp.c_str());
+  return s;
 }
 
 }  // namespace
