@@ -64,7 +64,7 @@ Status engine_phase(const std::string& target, Provider& provider, const CryptoL
     return s.in("bench " + target);
   const CounterDelta before = CounterDelta::read(provider.counters());
   if (Status s = run_workload(engine_ports(*engine), w, region, out); !s.ok()) return s;
-  if (counters) *counters = CounterDelta::between(before, CounterDelta::read(provider.counters()));
+  if (counters) *counters = CounterDelta::read(provider.counters()) - before;
   if (storage_bytes) *storage_bytes = engine->storage_bytes();
   return Status::Ok();
 }

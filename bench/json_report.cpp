@@ -37,16 +37,10 @@ json latency_json(const LatencyHistogram& h) {
 }
 
 json result_json(const WorkloadResult& r) {
-  return {{"mbs", r.mbs()},
-          {"iops", r.iops()},
-          {"read_bytes", r.read_bytes},
-          {"write_bytes", r.write_bytes},
-          {"read_ops", r.read_ops},
-          {"write_ops", r.write_ops},
-          {"seconds", r.seconds},
-          {"cpu_seconds", r.cpu_seconds},
-          {"cpu_ns_per_byte", r.cpu_ns_per_byte()},
-          {"latency_ns", latency_json(r.latency())},
+  return {{"mbs", r.mbs()}, {"iops", r.iops()}, {"read_bytes", r.read_bytes},
+          {"write_bytes", r.write_bytes}, {"read_ops", r.read_ops}, {"write_ops", r.write_ops},
+          {"seconds", r.seconds}, {"cpu_seconds", r.cpu_seconds},
+          {"cpu_ns_per_byte", r.cpu_ns_per_byte()}, {"latency_ns", latency_json(r.latency())},
           {"read_latency_ns", latency_json(r.read_latency)},
           {"write_latency_ns", latency_json(r.write_latency)}};
 }
@@ -97,10 +91,8 @@ std::string csv(const json& rows, const std::string& columns) {
 }  // namespace
 
 json to_json(const StorageBenchmarkReport& r) {
-  json out = {{"kind", "storage"},
-              {"unit", "MB/s (10^6 bytes), latency ns"},
-              {"workload", workload_json(r.options.workload)},
-              {"target", r.options.target},
+  json out = {{"kind", "storage"}, {"unit", "MB/s (10^6 bytes), latency ns"},
+              {"workload", workload_json(r.options.workload)}, {"target", r.options.target},
               {"result", result_json(r.target)}};
   if (!r.options.compare.empty()) {
     out["compare"] = r.options.compare;
@@ -127,47 +119,35 @@ json to_json(const CryptoSweepReport& r) {
 
 json to_json(const ContentionReport& r) {
   json out = head("contention", r.options.crypto);
-  out.update({{"cpus", r.cpus},
-              {"phase_seconds", r.options.phase_seconds},
-              {"rounds", r.options.rounds},
-              {"workload", workload_json(r.options.storage)},
-              {"crypto_depth", r.options.crypto.depth},
-              {"memory",
-               {{"source", "memcpy proxy (no memory-controller counters exposed)"},
-                {"copy_mbs_one_thread", r.memory.copy_mbs_one_thread},
-                {"copy_mbs_all_threads", r.memory.copy_mbs_all_threads},
-                {"threads", r.memory.threads},
-                {"traffic_mbs", r.memory.traffic_mbs()}}},
-              {"skipped", r.skipped},
+  const MemoryBandwidth& m = r.memory;
+  out.update({{"cpus", r.cpus}, {"phase_seconds", r.options.phase_seconds},
+              {"rounds", r.options.rounds}, {"workload", workload_json(r.options.storage)},
+              {"crypto_depth", r.options.crypto.depth}, {"skipped", r.skipped},
+              {"memory", {{"source", "memcpy proxy (no memory-controller counters exposed)"},
+                          {"copy_mbs_one_thread", m.copy_mbs_one_thread},
+                          {"copy_mbs_all_threads", m.copy_mbs_all_threads},
+                          {"threads", m.threads}, {"traffic_mbs", m.traffic_mbs()}}},
               {"cells", json::array()}});
   for (const ContentionCell& c : r.cells) {
     json model = c.prediction;
-    model.update({{"inputs", c.figures},
-                  {"measured_mbs", c.encrypted.mbs()},
-                  {"measured_over_predicted", c.model_ratio()},
-                  {"other_cores", c.other_cores},
+    model.update({{"inputs", c.figures}, {"measured_mbs", c.encrypted.mbs()},
+                  {"measured_over_predicted", c.model_ratio()}, {"other_cores", c.other_cores},
                   {"rounds_predicted_mbs", c.round_predicted_mbs},
                   {"rounds_measured_mbs", c.round_measured_mbs}});
-    out["cells"].push_back({{"target", c.target},
-                            {"provider", c.provider},
-                            {"placement", c.placement},
-                            {"cipher", c.cipher},
-                            {"datapath", result_json(c.datapath)},
-                            {"storage_alone", result_json(c.storage_alone)},
-                            {"crypto_alone", crypto_json(c.crypto_alone)},
-                            {"storage_together", result_json(c.storage_together)},
-                            {"crypto_together", crypto_json(c.crypto_together)},
-                            {"encrypted", result_json(c.encrypted)},
-                            {"storage_ratio", c.storage_ratio()},
-                            {"crypto_ratio", c.crypto_ratio()},
-                            {"encrypted_ratio", c.encrypted_ratio()},
-                            {"bytes_per_user_byte",
-                             {{"memory_model", c.memory_per_byte()},
-                              {"copies", c.copies_per_byte()},
-                              {"bus_to_device_and_back", c.bus_per_byte()},
-                              {"storage_dma", c.storage_dma_per_byte()}}},
-                            {"encrypted_counters", c.encrypted_counters},
-                            {"model", model}});
+    out["cells"].push_back(
+        {{"target", c.target}, {"provider", c.provider}, {"placement", c.placement},
+         {"cipher", c.cipher}, {"datapath", result_json(c.datapath)},
+         {"storage_alone", result_json(c.storage_alone)},
+         {"crypto_alone", crypto_json(c.crypto_alone)},
+         {"storage_together", result_json(c.storage_together)},
+         {"crypto_together", crypto_json(c.crypto_together)},
+         {"encrypted", result_json(c.encrypted)}, {"storage_ratio", c.storage_ratio()},
+         {"crypto_ratio", c.crypto_ratio()}, {"encrypted_ratio", c.encrypted_ratio()},
+         {"bytes_per_user_byte",
+          {{"memory_model", c.memory_per_byte()}, {"copies", c.copies_per_byte()},
+           {"bus_to_device_and_back", c.bus_per_byte()},
+           {"storage_dma", c.storage_dma_per_byte()}}},
+         {"encrypted_counters", c.encrypted_counters}, {"model", model}});
   }
   return out;
 }
@@ -175,18 +155,12 @@ json to_json(const ContentionReport& r) {
 json to_json(const ModelReport& r) {
   json measured = json::array();
   for (const ModelMeasurement& m : r.measured)
-    measured.push_back({{"target", m.target},
-                        {"provider", m.provider},
-                        {"placement", m.placement},
-                        {"predicted_mbs", m.predicted_mbs},
-                        {"bottleneck", m.bottleneck},
-                        {"measured_mbs", m.measured_mbs},
+    measured.push_back({{"target", m.target}, {"provider", m.provider},
+                        {"placement", m.placement}, {"predicted_mbs", m.predicted_mbs},
+                        {"bottleneck", m.bottleneck}, {"measured_mbs", m.measured_mbs},
                         {"error", m.error()}});
-  return {{"kind", "model"},
-          {"unit", "MB/s (10^6 bytes)"},
-          {"figures", r.figures},
-          {"predictions", r.predictions},
-          {"measured", measured}};
+  return {{"kind", "model"}, {"unit", "MB/s (10^6 bytes)"}, {"figures", r.figures},
+          {"predictions", r.predictions}, {"measured", measured}};
 }
 
 std::string to_csv(const StorageBenchmarkReport& r) {

@@ -125,13 +125,11 @@ CounterDelta CounterDelta::read(const ProviderCounters& c) {
           c.bytes_from_device.load(), c.copy_bytes.load(),    c.errors.load()};
 }
 
-CounterDelta CounterDelta::between(const CounterDelta& a, const CounterDelta& b) {
-  return {b.requests - a.requests,           b.payload_bytes - a.payload_bytes,
-          b.bytes_to_device - a.bytes_to_device, b.bytes_from_device - a.bytes_from_device,
-          b.copy_bytes - a.copy_bytes,       b.errors - a.errors};
+CounterDelta CounterDelta::operator-(const CounterDelta& a) const {
+  return {requests - a.requests,       payload_bytes - a.payload_bytes,
+          bytes_to_device - a.bytes_to_device, bytes_from_device - a.bytes_from_device,
+          copy_bytes - a.copy_bytes,   errors - a.errors};
 }
-
-double CryptoResult::mbs() const { return mb_per_second(bytes, seconds); }
 
 namespace {
 
@@ -207,50 +205,42 @@ Status run_crypto_load(Provider& provider, const CryptoLoadOptions& options, Cry
   out->cpu_seconds = clock.cpu_seconds();
   out->requests = load.completed();
   out->bytes = out->requests * options.request_bytes;
-  out->counters = CounterDelta::between(before, CounterDelta::read(provider.counters()));
+  out->counters = CounterDelta::read(provider.counters()) - before;
   return Status::Ok();
-}
-
-Status check_crypto_sweep(const CryptoSweepOptions& o, std::vector<Provider*>* providers,
-                          std::vector<std::string>* skipped) {
-  if (o.request_sizes.empty() || o.depths.empty())
-    return Status(Errc::invalid_argument, "bench crypto: empty --sizes or --depths");
-  auto check_all = [&](const Provider& p) {
-    for (uint32_t size : o.request_sizes)
-      for (unsigned depth : o.depths) {
-        CryptoLoadOptions c = o.load;
-        c.request_bytes = size;
-        c.depth = depth;
-        if (Status s = check_crypto_options(p, c); !s.ok()) return s;
-      }
-    return Status::Ok();
-  };
-  return select_providers("bench crypto", o.providers, o.load.cipher, check_all, providers,
-                          skipped);
 }
 
 Status run_crypto_sweep(const CryptoSweepOptions& o, ProgressDisplay& progress,
                         CryptoSweepReport* out) {
+  if (o.request_sizes.empty() || o.depths.empty())
+    return Status(Errc::invalid_argument, "bench crypto: empty --sizes or --depths");
+  auto cell = [&](uint32_t size, unsigned depth) {
+    CryptoLoadOptions c = o.load;
+    c.request_bytes = size;
+    c.depth = depth;
+    return c;
+  };
+  auto check_all = [&](const Provider& p) {
+    for (uint32_t size : o.request_sizes)
+      for (unsigned depth : o.depths)
+        if (Status s = check_crypto_options(p, cell(size, depth)); !s.ok()) return s;
+    return Status::Ok();
+  };
   std::vector<Provider*> providers;
   out->skipped.clear();
-  if (Status s = check_crypto_sweep(o, &providers, &out->skipped); !s.ok()) return s;
+  if (Status s = select_providers("bench crypto", o.providers, o.load.cipher, check_all,
+                                  &providers, &out->skipped);
+      !s.ok())
+    return s;
   out->options = o;
   out->rows.clear();
   for (Provider* p : providers)
     for (unsigned depth : o.depths)
       for (uint32_t size : o.request_sizes) {
-        CryptoSweepRow row;
-        row.provider = p->info().name;
-        row.placement = p->info().placement;
-        row.request_bytes = size;
-        row.depth = depth;
-        CryptoLoadOptions c = o.load;
-        c.request_bytes = size;
-        c.depth = depth;
+        CryptoSweepRow& row = out->rows.emplace_back();
+        row = {p->info().name, p->info().placement, size, depth, {}};
         progress.phase(fmt::format("{}: {} B x {} in flight", row.provider, size, depth),
-                       c.seconds);
-        if (Status s = run_crypto_load(*p, c, &row.result); !s.ok()) return s;
-        out->rows.push_back(std::move(row));
+                       o.load.seconds);
+        if (Status s = run_crypto_load(*p, cell(size, depth), &row.result); !s.ok()) return s;
       }
   progress.done();
   return Status::Ok();

@@ -96,7 +96,7 @@ class ProviderLoad final : private ProviderCallback {
   Status error_;
 };
 
-// ---- `bench crypto` and `bench contention`: a provider alone, by name, for a duration ----
+// ---- a provider alone, by name, for a duration or a number of requests ----
 
 struct CryptoLoadOptions : ProviderLoadOptions {
   std::string cipher = "aes-xts-plain64";
@@ -106,17 +106,12 @@ struct CryptoLoadOptions : ProviderLoadOptions {
   double seconds = 1;   // 0: until the request budget is spent
 };
 
-// Counter movement over an interval (ProviderCounters are monotonic).
+// The movement of a provider's counters (ProviderCounters, monotonic) over an interval.
 struct CounterDelta {
-  uint64_t requests = 0;
-  uint64_t payload_bytes = 0;
-  uint64_t bytes_to_device = 0;
-  uint64_t bytes_from_device = 0;
-  uint64_t copy_bytes = 0;
-  uint64_t errors = 0;
-
-  static CounterDelta between(const CounterDelta& before, const CounterDelta& after);
+  uint64_t requests = 0, payload_bytes = 0, bytes_to_device = 0, bytes_from_device = 0,
+           copy_bytes = 0, errors = 0;
   static CounterDelta read(const ProviderCounters& c);
+  CounterDelta operator-(const CounterDelta& before) const;
 };
 
 struct CryptoResult {
@@ -125,7 +120,7 @@ struct CryptoResult {
   double seconds = 0;
   double cpu_seconds = 0;  // the process's, user + system
   CounterDelta counters;
-  double mbs() const;
+  double mbs() const { return mb_per_second(bytes, seconds); }
   double cores() const { return seconds > 0 ? cpu_seconds / seconds : 0; }
 };
 
@@ -167,15 +162,12 @@ struct CryptoSweepRow {
 
 struct CryptoSweepReport {
   CryptoSweepOptions options;
-  std::vector<CryptoSweepRow> rows;
+  std::vector<CryptoSweepRow> rows;  // provider-major, then depth, then size
   std::vector<std::string> skipped;
 };
 
 // Refuses, before any work, a provider that is not present or cannot run the cipher at
-// every size of the sweep (512-byte requests need a 512-byte sector size).
-Status check_crypto_sweep(const CryptoSweepOptions& o, std::vector<Provider*>* providers,
-                          std::vector<std::string>* skipped);
-
+// every size of the sweep (512-byte requests need a 512-byte sector size); then runs.
 Status run_crypto_sweep(const CryptoSweepOptions& o, ProgressDisplay& progress,
                         CryptoSweepReport* out);
 
