@@ -93,8 +93,8 @@ bool WorkerPool::take_slice(unsigned lane, std::vector<SectorTask>* out) {
     shared_.take(n, out);
   } else if (worker && own_[lane].size() > 0) {
     // A fair share here too: the slices of a large run, posted by this worker, must leave
-    // some for the worker that post() woke to steal (under TCG the poster always got back
-    // to the lock first and ran every slice alone: 64 KiB-1 MiB at QD1 lost 25-40%).
+    // some for the worker that post() woke to steal: the poster gets back to the lock
+    // first (under TCG, always), and would run every slice alone at queue depth 1.
     n = std::clamp<size_t>(own_[lane].size() / parallelism(), 1, kMaxSlice);
     own_[lane].take(n, out);
   } else {

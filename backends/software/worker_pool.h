@@ -6,8 +6,9 @@
 // the pool's lanes while it waits. So the pool starts one worker fewer than the cores, and
 // the submitting thread makes up the last core's share: a queue thread has a core to
 // itself when it has its own work (its storage I/O, its completions), and crypto gets that
-// core whenever the queue thread would idle. With as many workers as cores, three threads
-// contended for two cores and the encrypted engine used about 1.6 of them.
+// core whenever the queue thread would idle. With as many workers as cores, the workers and
+// the queue thread contend for the cores, and the encrypted engine gets less than all of
+// them (docs/measurements.md).
 //
 // Workers take several tasks per lock when the queue is deep, so the lock is not paid per
 // 4 KiB sector; a worker sleeps only when the queue is empty, and submitters wake only as

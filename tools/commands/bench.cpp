@@ -165,9 +165,9 @@ ContentionOptions default_contention() {
   o.storage.block_bytes = 128 * 1024;
   o.storage.iodepth = 16;
   // The engine phases send a completion pass's I/Os in one submission; storage alone does
-  // the same, so its figure is the ceiling the engine meets. One submission per I/O (bench
-  // storage's default, fio's) put the VM's raw NVMe phase below the engine over it: the
-  // opal row's prediction came out 46% low.
+  // the same, so its figure is the ceiling the engine meets. With one submission per I/O
+  // (bench storage's default, fio's), a raw disk phase can run below the engine over it,
+  // and the model's storage ceiling predicts too low.
   o.storage.iodepth_batch = 0;
   return o;
 }

@@ -11,12 +11,10 @@ step() { echo "== bench: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 cipher="--cipher aes-cbc-essiv:sha256 --key-size 256"
 secs=${UBLKCRYPT_BENCH_SECONDS:-1}
 # The contention run's model rows compare phases measured seconds apart, and TCG's speed
-# follows the host's load (shared with other work) from one second to the next: with one
-# round of 4 s phases the rows erred -46..+26%, and two identical pass-through phases of
-# one round differed by 8-21%. Many short interleaved rounds, each phase's median taken,
-# put every input and the measurement in the same stretch of time. With 6 rounds of 0.5 s
-# (the contention step takes about 135 s) one run had every row within 20% and the next had
-# three rows 22-24% off; the engine phases now alternate their order (bench/contention.cpp).
+# follows the host's load (shared with other work) from one second to the next, so one
+# round of long phases compares different machines. Many short interleaved rounds, each
+# phase's median taken, put every input and the measurement in the same stretch of time
+# (bench/contention.h).
 contention_secs=${UBLKCRYPT_CONTENTION_SECONDS:-3}
 contention_rounds=${UBLKCRYPT_CONTENTION_ROUNDS:-6}
 # Charts: the initramfs carries no gnuplot (82 libraries), so the guest writes each chart's
