@@ -14,7 +14,6 @@
 #include <fmt/format.h>
 #include <vector>
 
-#include "bench/workload_run.h"
 #include "bench/provider_load.h"
 #include "bench/scratch_volume.h"
 #include "bench/workload_run.h"
@@ -33,13 +32,13 @@ struct EngineBenchArgs {
   unsigned rounds = 3;
 };
 
-// One row of the tables: per side (write or encrypt, read or decrypt), MB/s and CPU
-// microseconds per MB of each round.
+// A row of the report: per side (write or encrypt, read or decrypt), each round's MB/s and
+// CPU microseconds per MB, all threads.
 struct Row {
-  std::vector<double> mbs[2], cpu_us_per_mb[2];
+  std::vector<double> mbs[2], cpu[2];
   void add(int side, uint64_t bytes, double seconds, double cpu_seconds) {
     mbs[side].push_back(mb_per_second(bytes, seconds));
-    cpu_us_per_mb[side].push_back(bytes > 0 ? cpu_seconds / double(bytes) * 1e12 : 0);
+    cpu[side].push_back(bytes > 0 ? cpu_seconds / double(bytes) * 1e12 : 0);
   }
 };
 
@@ -49,8 +48,8 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
-// The engine's passes: run_workload through engine ports (bench/io_port.h), one pass of
-// sequential writes and its flush, then one of reads.
+// The engine: one pass of sequential writes and its flush, then one of reads (run_workload
+// through engine ports: the ublk queue thread's ring and loop).
 Status engine_passes(Engine& engine, const EngineBenchArgs& a, Row* row) {
   Workload w;
   w.block_bytes = a.load.request_bytes;
@@ -70,7 +69,7 @@ Status engine_passes(Engine& engine, const EngineBenchArgs& a, Row* row) {
   return Status::Ok();
 }
 
-// The provider alone: as many requests as the engine's pass, through ProviderLoad.
+// The provider alone: as many requests as an engine pass, through ProviderLoad.
 Status provider_passes(Provider& provider, CryptoLoadOptions c, Row* row) {
   for (int side : {0, 1}) {
     c.direction = side == 0 ? Direction::encrypt : Direction::decrypt;
@@ -81,10 +80,10 @@ Status provider_passes(Provider& provider, CryptoLoadOptions c, Row* row) {
   return Status::Ok();
 }
 
-void print_row(const std::string& what, double write, double read, const char* format,
+void print_row(const std::string& what, const double (&v)[2], const char* format,
                const char* note = "") {
-  fmt::print("{:<38} {:>10} {:>10}{}\n", what, fmt::format(fmt::runtime(format), write),
-             fmt::format(fmt::runtime(format), read), note);
+  fmt::print("{:<38} {:>10} {:>10}{}\n", what, fmt::format(fmt::runtime(format), v[0]),
+             fmt::format(fmt::runtime(format), v[1]), note);
 }
 
 Status engine_bench(EngineBenchArgs a) {
@@ -101,7 +100,7 @@ Status engine_bench(EngineBenchArgs a) {
   if (s.ok()) s = open_scratch_engine(a.path, spec, a.backend, storage, &encrypted);
   Row rows[3];  // plain engine, provider alone, encrypted engine
   if (s.ok()) {
-    const Provider& provider = *encrypted->session().provider();
+    Provider& provider = *encrypted->session().provider();
     fmt::print("image     {} ({} MiB, {} I/O)\n", a.path, encrypted->size_bytes() >> 20,
                encrypted->storage_info().direct_io ? "O_DIRECT" : "buffered");
     fmt::print("cipher    {}, {}-bit key, {}-byte sectors\n", spec.name(), a.load.key_bits,
@@ -110,51 +109,49 @@ Status engine_bench(EngineBenchArgs a) {
     fmt::print("requests  {} KiB sequential, queue depth {}, {} rounds (median shown)\n",
                a.load.request_bytes / 1024, a.load.depth, a.rounds);
     fmt::print("path      engines: run_workload -> EnginePort -> RingQueue, the ublk queue "
-               "thread's loop\n          (bench/io_port.cpp); provider alone: ProviderLoad "
-               "(bench/provider_load.h)\n");
+               "thread's loop\n          (bench/workload_run.cpp); provider alone: "
+               "ProviderLoad (bench/provider_load.h)\n");
     a.load.variant = encrypted->session().state().variant;
     a.load.seconds = 0;
     a.load.working_set_bytes = 0;  // a buffer per request in flight, as the engine's
     a.load.requests = encrypted->size_bytes() / a.load.request_bytes;
-  }
-  for (unsigned round = 0; s.ok() && round < a.rounds; ++round) {
-    if (s = engine_passes(*plain, a, &rows[0]); !s.ok()) break;
-    if (s = provider_passes(*encrypted->session().provider(), a.load, &rows[1]); !s.ok()) break;
-    s = engine_passes(*encrypted, a, &rows[2]);
+    for (unsigned round = 0; s.ok() && round < a.rounds; ++round) {
+      if (s = engine_passes(*plain, a, &rows[0]); !s.ok()) break;
+      if (s = provider_passes(provider, a.load, &rows[1]); !s.ok()) break;
+      s = engine_passes(*encrypted, a, &rows[2]);
+    }
   }
   plain.reset();
   encrypted.reset();
   ::unlink(a.path.c_str());
   if (!s.ok()) return s;
 
-  double mbs[3][2], cpu[3][2];
-  for (int r = 0; r < 3; ++r)
-    for (int side : {0, 1}) {
-      mbs[r][side] = median(rows[r].mbs[side]);
-      cpu[r][side] = median(rows[r].cpu_us_per_mb[side]);
-    }
-  const char* names[3] = {"plain engine", "provider alone", "encrypted engine"};
-  fmt::print("\n{:<38} {:>10} {:>10}\n", "MB/s (10^6 bytes/s)", "write", "read");
-  print_row("plain engine (cipher_null)", mbs[0][0], mbs[0][1], "{:.0f}");
-  print_row("provider alone (encrypt / decrypt)", mbs[1][0], mbs[1][1], "{:.0f}");
-  print_row(names[2], mbs[2][0], mbs[2][1], "{:.0f}");
-  print_row("encrypted / min(plain, provider)", mbs[2][0] / std::min(mbs[0][0], mbs[1][0]),
-            mbs[2][1] / std::min(mbs[0][1], mbs[1][1]), "{:.2f}", "   (target >= 0.80)");
+  double mbs[3][2], cpu[3][2], ratio[2], ceiling[2], of_ceiling[2];
   // The encrypted engine does the plain engine's work and the provider's: min(plain,
   // provider) assumes the two overlap for free, but on few cores they share them, and each
   // MB costs the CPU of both.
   const double cores = double(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
-  double ceiling[2];
   for (int side : {0, 1}) {
+    for (int r = 0; r < 3; ++r) {
+      mbs[r][side] = median(rows[r].mbs[side]);
+      cpu[r][side] = median(rows[r].cpu[side]);
+    }
+    ratio[side] = mbs[2][side] / std::min(mbs[0][side], mbs[1][side]);
     const double us = cpu[0][side] + cpu[1][side];
     ceiling[side] = us > 0 ? cores * 1e6 / us : 0;
+    of_ceiling[side] = ceiling[side] > 0 ? mbs[2][side] / ceiling[side] : 0;
   }
+  fmt::print("\n{:<38} {:>10} {:>10}\n", "MB/s (10^6 bytes/s)", "write", "read");
+  print_row("plain engine (cipher_null)", mbs[0], "{:.0f}");
+  print_row("provider alone (encrypt / decrypt)", mbs[1], "{:.0f}");
+  print_row("encrypted engine", mbs[2], "{:.0f}");
+  print_row("encrypted / min(plain, provider)", ratio, "{:.2f}", "   (target >= 0.80)");
   fmt::print("\n{:<38} {:>10} {:>10}\n", "CPU us per MB (all threads)", "write", "read");
-  for (int r = 0; r < 3; ++r) print_row(names[r], cpu[r][0], cpu[r][1], "{:.0f}");
-  print_row(fmt::format("core ceiling ({:.0f} CPUs, both parts' CPU)", cores), ceiling[0],
-            ceiling[1], "{:.0f}");
-  print_row("encrypted / core ceiling", ceiling[0] > 0 ? mbs[2][0] / ceiling[0] : 0,
-            ceiling[1] > 0 ? mbs[2][1] / ceiling[1] : 0, "{:.2f}");
+  print_row("plain engine", cpu[0], "{:.0f}");
+  print_row("provider alone", cpu[1], "{:.0f}");
+  print_row("encrypted engine", cpu[2], "{:.0f}");
+  print_row(fmt::format("core ceiling ({:.0f} CPUs, both parts' CPU)", cores), ceiling, "{:.0f}");
+  print_row("encrypted / core ceiling", of_ceiling, "{:.2f}");
   return Status::Ok();
 }
 
@@ -163,29 +160,21 @@ Status engine_bench(EngineBenchArgs a) {
 UBLKCRYPT_COMMAND("engine-bench", 91, [](CLI::App& app) {
   auto a = std::make_shared<EngineBenchArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "engine-bench",
-      "Engine throughput with and without the cipher beside the provider alone");
-  cmd->add_option("--path", a->path, "Scratch image (tmpfs keeps storage out of the way)")
-      ->capture_default_str();
+      "engine-bench", "Engine throughput with and without the cipher beside the provider alone");
+  cmd->option_defaults()->always_capture_default();
+  cmd->add_option("--path", a->path, "Scratch image (tmpfs keeps storage out of the way)");
   cmd->add_option("--size", a->size, "Image size (bytes, or with K/M/G)")
-      ->transform(CLI::AsSizeValue(false))
-      ->capture_default_str();
-  cmd->add_option("-c,--cipher", a->load.cipher, "Cipher")->capture_default_str();
-  cmd->add_option("-s,--key-size", a->load.key_bits, "Key size in bits")->capture_default_str();
-  cmd->add_option("--sector-size", a->load.sector_size, "Sector size in bytes")
-      ->capture_default_str();
+      ->transform(CLI::AsSizeValue(false));
+  cmd->add_option("-c,--cipher", a->load.cipher, "Cipher");
+  cmd->add_option("-s,--key-size", a->load.key_bits, "Key size in bits");
+  cmd->add_option("--sector-size", a->load.sector_size, "Sector size in bytes");
   cmd->add_option("--backend", a->backend,
                   "Provider (software, kernel[:driver], ...); default: by priority");
   cmd->add_option("--block-size", a->load.request_bytes, "Request size")
-      ->transform(CLI::AsSizeValue(false))
-      ->capture_default_str();
-  cmd->add_option("--queue-depth", a->load.depth, "Requests in flight")
-      ->check(CLI::Range(1, 4096))
-      ->capture_default_str();
+      ->transform(CLI::AsSizeValue(false));
+  cmd->add_option("--queue-depth", a->load.depth, "Requests in flight")->check(CLI::Range(1, 4096));
   cmd->add_flag("--buffered", a->buffered, "Page-cache I/O instead of O_DIRECT");
-  cmd->add_option("--rounds", a->rounds, "Rounds of each measurement")
-      ->check(CLI::Range(1, 100))
-      ->capture_default_str();
+  cmd->add_option("--rounds", a->rounds, "Rounds of each measurement")->check(CLI::Range(1, 100));
   cmd->callback([a] {
     if (Status s = engine_bench(*a); !s.ok()) fail(s);
   });
