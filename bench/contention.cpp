@@ -15,8 +15,6 @@ namespace ublkcrypt {
 
 namespace {
 
-double ratio(double a, double b) { return b > 0 ? a / b : 0; }
-
 constexpr const char* kNullCipher = "cipher_null-ecb";
 // The datapath phase's provider for the card and drive rows: the inline-device one, which
 // passes cipher_null through on the submitting thread, with no work and no handoff: the
@@ -195,28 +193,6 @@ Status run_cell(const ContentionOptions& o, const std::string& target, Provider&
 
 }  // namespace
 
-double ContentionCell::storage_ratio() const {
-  return ratio(storage_together.mbs(), storage_alone.mbs());
-}
-double ContentionCell::crypto_ratio() const {
-  return ratio(crypto_together.mbs(), crypto_alone.mbs());
-}
-double ContentionCell::encrypted_ratio() const {
-  return ratio(encrypted.mbs(), storage_alone.mbs());
-}
-double ContentionCell::model_ratio() const {
-  return ratio(encrypted.mbs(), prediction.ceiling_mbs);
-}
-double ContentionCell::copies_per_byte() const {
-  return ratio(double(encrypted_counters.copy_bytes), double(encrypted_counters.payload_bytes));
-}
-double ContentionCell::bus_per_byte() const {
-  return ratio(double(encrypted_counters.bytes_to_device + encrypted_counters.bytes_from_device),
-               double(encrypted_counters.payload_bytes));
-}
-double ContentionCell::storage_dma_per_byte() const {
-  return ratio(double(encrypted_storage_bytes), double(encrypted.bytes()));
-}
 double ContentionCell::memory_per_byte() const {
   for (const ResourceLimit& l : prediction.limits)
     if (l.resource == "memory") return l.per_user_byte;

@@ -85,15 +85,24 @@ struct ContentionCell : ContentionPhases {
   std::vector<double> round_predicted_mbs;
   std::vector<double> round_measured_mbs;
 
-  double storage_ratio() const;    // storage together / alone
-  double crypto_ratio() const;     // crypto together / alone
-  double encrypted_ratio() const;  // encrypted / raw storage
-  double model_ratio() const;      // measured encrypted / predicted
-  // Bytes moved per user byte in the encrypted phase.
-  double copies_per_byte() const;
-  double bus_per_byte() const;      // to the card/drive and back
-  double storage_dma_per_byte() const;
-  double memory_per_byte() const;   // the model's byte flow for this placement
+  static double ratio(double a, double b) { return b > 0 ? a / b : 0; }
+  double storage_ratio() const { return ratio(storage_together.mbs(), storage_alone.mbs()); }
+  double crypto_ratio() const { return ratio(crypto_together.mbs(), crypto_alone.mbs()); }
+  double encrypted_ratio() const { return ratio(encrypted.mbs(), storage_alone.mbs()); }
+  double model_ratio() const { return ratio(encrypted.mbs(), prediction.ceiling_mbs); }
+  // Bytes moved per user byte in the encrypted phase: extra host copies, over the bus to a
+  // card or drive and back, DMA of the backing, and memory by the model's byte flow.
+  double copies_per_byte() const {
+    return ratio(double(encrypted_counters.copy_bytes), double(encrypted_counters.payload_bytes));
+  }
+  double bus_per_byte() const {
+    return ratio(double(encrypted_counters.bytes_to_device + encrypted_counters.bytes_from_device),
+                 double(encrypted_counters.payload_bytes));
+  }
+  double storage_dma_per_byte() const {
+    return ratio(double(encrypted_storage_bytes), double(encrypted.bytes()));
+  }
+  double memory_per_byte() const;
 };
 
 struct ContentionReport {

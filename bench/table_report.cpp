@@ -46,7 +46,8 @@ std::string size_label(uint64_t bytes) {
 
 std::string format_table(const StorageBenchmarkReport& r) {
   std::string out = fmt::format("# bench storage: {}\n", workload_line(r.options.workload));
-  out += "# MB/s = 10^6 bytes/s; latency in microseconds (completion - submission);\n"
+  out += "# path: run_workload through storage ports (bench/workload_run.h), a ring per job\n"
+         "# MB/s = 10^6 bytes/s; latency in microseconds (completion - submission);\n"
          "# cpu ns/B = process CPU time (getrusage) per byte moved.\n";
   out += fmt::format("{:<28} {:>10} {:>10} {:>9} {:>9} {:>9} {:>11}\n", "target", "MB/s", "IOPS",
                      "p50 us", "p99 us", "p99.9 us", "cpu ns/B");
@@ -105,7 +106,9 @@ std::string format_table(const ContentionReport& r) {
       "counters are exposed here) = {:.0f} MB/s of traffic\n",
       r.memory.copy_mbs_one_thread, r.memory.copy_mbs_all_threads, r.memory.threads,
       r.memory.traffic_mbs());
-  out += "# MB/s = 10^6 bytes/s. together/alone: 1.00 = no contention; the two ratios summing\n"
+  out += "# phases (bench/contention.h): storage and the engines through run_workload\n"
+         "# (bench/workload_run.h), the provider alone through ProviderLoad (provider_load.h)\n"
+         "# MB/s = 10^6 bytes/s. together/alone: 1.00 = no contention; the two ratios summing\n"
          "# to about 1 means storage and crypto share one bottleneck.\n\n";
   // Paths vary in length: the target column is as wide as the longest.
   size_t tw = 6;
@@ -121,11 +124,10 @@ std::string format_table(const ContentionReport& r) {
         c.storage_together.mbs(), c.storage_ratio(), c.crypto_alone.mbs(),
         c.crypto_together.mbs(), c.crypto_ratio(), c.encrypted.mbs(), c.encrypted_ratio());
 
-  out += "\n# Bytes moved per user byte in the encrypted phase: memory from the model's byte\n"
-         "# flow; copies and bus from the provider's counters; storage DMA: the bytes the\n"
-         "# engine counted its backing move, over the user bytes.\n"
-         "# CPU: us per MB of the cipher alone, of the engine with cipher_null, and of the\n"
-         "# encrypted phase; cores left = CPUs less what other processes took (together phase).\n";
+  out += "\n# Per user byte in the encrypted phase: memory (the model's byte flow), copies and\n"
+         "# bus (the provider's counters), storage DMA (what the engine's backing moved).\n"
+         "# CPU us per MB: the cipher alone, the engine with cipher_null, the encrypted phase;\n"
+         "# cores left = CPUs less what other processes took (together phase).\n";
   out += fmt::format("{:<{}} {:<9} {:>7} {:>7} {:>7} {:>12} | {:>8} {:>8} {:>8} {:>11}\n",
                      "target", tw, "provider", "memory", "copies", "bus", "storage DMA",
                      "ciph us", "dp us", "enc us", "cores left");
@@ -146,20 +148,16 @@ std::string format_table(const ContentionReport& r) {
         c.figures.cores_left);
   }
 
-  const unsigned inflight = o.storage.iodepth * o.storage.jobs;
   out += fmt::format(
-      "\n# Model beside the encrypted phase (bench/placement_model.h). N = {} requests of B = {}\n"
-      "# in flight. Per request: R_dp in the engine and storage (cipher_null phase: N*B / its\n"
-      "# MB/s), of which 'busy' is its queue thread's core time (that thread's CPU per MB x\n"
-      "# N*B); R_ciph in the cipher (the provider alone at N x B: N*B / its MB/s), holding\n"
-      "# 'fill' of the cores left. Stages overlap across requests, core time does not:\n"
-      "#   latency = N*B / max(R_dp, R_ciph, busy + fill x R_ciph)\n"
-      "# Ceilings: cores = CPUs / (ciph us + dp us per MB), memory = memcpy traffic / bytes\n"
-      "# per user byte, storage alone, datapath. predicted = the smallest of them all.\n"
-      "# Each input is its phase's median of {} interleaved round{}; 'rounds' = the range of\n"
-      "# the per-round errors. error = measured / predicted - 1; the target is within 20%.\n",
-      inflight, size_label(o.storage.block_bytes), std::max(1u, o.rounds),
-      o.rounds == 1 ? "" : "s");
+      "\n# Model (bench/placement_model.h) beside the encrypted phase, N = {} requests of B = {}\n"
+      "# in flight: R_dp, and its queue thread's core time 'busy', from the cipher_null phase;\n"
+      "# R_ciph and the 'fill' of the cores left from the provider alone. latency = N*B /\n"
+      "# max(R_dp, R_ciph, busy + fill x R_ciph); predicted = the smallest of it and the\n"
+      "# ceilings (cores = CPUs / (ciph + dp us per MB), memory, storage, datapath). Inputs:\n"
+      "# medians of {} interleaved round{}; 'rounds': the range of the per-round errors.\n"
+      "# error = measured / predicted - 1; the target is within 20%.\n",
+      o.storage.iodepth * o.storage.jobs, size_label(o.storage.block_bytes),
+      std::max(1u, o.rounds), o.rounds == 1 ? "" : "s");
   out += fmt::format(
       "{:<{}} {:<9} | {:>7} {:>6} {:>6} | {:>9} {:>6} {:>4} | {:>7} {:>6} {:>6} | {:<8} {:>9} "
       "{:>8} {:>6} {:>11} {:>4}\n",
