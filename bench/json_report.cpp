@@ -88,9 +88,7 @@ std::string csv(const json& rows, const std::string& columns) {
   return out + "\n";
 }
 
-}  // namespace
-
-json to_json(const StorageBenchmarkReport& r) {
+json json_of(const StorageBenchmarkReport& r) {
   json out = {{"kind", "storage"}, {"unit", "MB/s (10^6 bytes), latency ns"},
               {"workload", workload_json(r.options.workload)}, {"target", r.options.target},
               {"result", result_json(r.target)}};
@@ -102,7 +100,7 @@ json to_json(const StorageBenchmarkReport& r) {
   return out;
 }
 
-json to_json(const CryptoSweepReport& r) {
+json json_of(const CryptoSweepReport& r) {
   json out = head("crypto", r.options.load);
   out["direction"] = r.options.load.direction == Direction::encrypt ? "encrypt" : "decrypt";
   out["seconds_per_cell"] = r.options.load.seconds;
@@ -117,7 +115,7 @@ json to_json(const CryptoSweepReport& r) {
   return out;
 }
 
-json to_json(const ContentionReport& r) {
+json json_of(const ContentionReport& r) {
   json out = head("contention", r.options.crypto);
   const MemoryBandwidth& m = r.memory;
   out.update({{"cpus", r.cpus}, {"phase_seconds", r.options.phase_seconds},
@@ -152,7 +150,7 @@ json to_json(const ContentionReport& r) {
   return out;
 }
 
-json to_json(const ModelReport& r) {
+json json_of(const ModelReport& r) {
   json measured = json::array();
   for (const ModelMeasurement& m : r.measured)
     measured.push_back({{"target", m.target}, {"provider", m.provider},
@@ -163,8 +161,8 @@ json to_json(const ModelReport& r) {
           {"predictions", r.predictions}, {"measured", measured}};
 }
 
-std::string to_csv(const StorageBenchmarkReport& r) {
-  const json j = to_json(r);
+std::string csv_of(const StorageBenchmarkReport& r) {
+  const json j = json_of(r);
   json rows = {{{"target", r.options.target}, {"result", j["result"]}}};
   if (!r.options.compare.empty())
     rows.push_back({{"target", r.options.compare}, {"result", j["compare_result"]}});
@@ -173,12 +171,12 @@ std::string to_csv(const StorageBenchmarkReport& r) {
                    "cpu_ns_per_byte=result/cpu_ns_per_byte seconds=result/seconds");
 }
 
-std::string to_csv(const CryptoSweepReport& r) {
-  return csv(to_json(r)["rows"], "provider placement request_bytes depth mbs cores requests");
+std::string csv_of(const CryptoSweepReport& r) {
+  return csv(json_of(r)["rows"], "provider placement request_bytes depth mbs cores requests");
 }
 
-std::string to_csv(const ContentionReport& r) {
-  return csv(to_json(r)["cells"],
+std::string csv_of(const ContentionReport& r) {
+  return csv(json_of(r)["cells"],
              "target provider placement storage_alone/mbs storage_together/mbs storage_ratio "
              "crypto_alone/mbs crypto_together/mbs crypto_ratio encrypted/mbs encrypted_ratio "
              "memory_per_byte=bytes_per_user_byte/memory_model "
@@ -189,13 +187,23 @@ std::string to_csv(const ContentionReport& r) {
              "measured_over_predicted=model/measured_over_predicted cipher datapath/mbs");
 }
 
-std::string to_csv(const ModelReport& r) {
-  json j = to_json(r), rows = json::array();
+std::string csv_of(const ModelReport& r) {
+  json j = json_of(r), rows = json::array();
   for (json p : j["predictions"]) rows.push_back({{"placement", p["placement"]},
                                                   {"predicted_mbs", p["ceiling_mbs"]},
                                                   {"bottleneck", p["bottleneck"]}});
   for (const json& m : j["measured"]) rows.push_back(m);
   return csv(rows, "placement target provider predicted_mbs bottleneck measured_mbs");
+}
+
+}  // namespace
+
+json to_json(const BenchReport& r) {
+  return std::visit([](const auto& x) { return json_of(x); }, r);
+}
+
+std::string to_csv(const BenchReport& r) {
+  return std::visit([](const auto& x) { return csv_of(x); }, r);
 }
 
 }  // namespace ublkcrypt

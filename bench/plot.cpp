@@ -180,14 +180,16 @@ std::string contention_script(const ContentionReport& r) {
   return s;
 }
 
-Status plot_contention(const ContentionReport& r, const std::string& path) {
+namespace {
+
+Status chart(const ContentionReport& r, const std::string& path) {
   // Each cluster needs room for its two-line label (file name over provider): with six
   // cells (two targets, three placements, as in the VM) at 1650 px the labels overlapped.
   const int width = std::max<int>(1650, 3 * (150 + 130 * int(r.cells.size())));
   return run_gnuplot(contention_script(r), path, width, 640);
 }
 
-Status plot_crypto_sweep(const CryptoSweepReport& r, const std::string& path) {
+Status chart(const CryptoSweepReport& r, const std::string& path) {
   std::string s = "set grid\nset logscale x 2\nset key top left noenhanced\n"
                   "set xlabel 'request size (bytes)'\nset ylabel 'MB/s (million bytes/s)'\n";
   s += fmt::format("set title {}\n",
@@ -211,7 +213,7 @@ Status plot_crypto_sweep(const CryptoSweepReport& r, const std::string& path) {
   return run_gnuplot(s, path, 1000, 600);
 }
 
-Status plot_storage(const StorageBenchmarkReport& r, const std::string& path) {
+Status chart(const StorageBenchmarkReport& r, const std::string& path) {
   std::string s = kStyle;
   s += "$t << EOD\n";
   auto row = [&](const std::string& target, const WorkloadResult& w) {
@@ -233,7 +235,7 @@ Status plot_storage(const StorageBenchmarkReport& r, const std::string& path) {
   return run_gnuplot(s, path, 1100, 500);
 }
 
-Status plot_model(const ModelReport& r, const std::string& path) {
+Status chart(const ModelReport& r, const std::string& path) {
   std::string s = kStyle;
   s += "$p << EOD\n";
   for (const PlacementPrediction& p : r.predictions) {
@@ -248,6 +250,12 @@ Status plot_model(const ModelReport& r, const std::string& path) {
        "set ylabel 'MB/s (million bytes/s)'\nset yrange [0:*]\n"
        "plot $p using 2:xtic(1) title 'model ceiling', '' using 3 title 'measured here'\n";
   return run_gnuplot(s, path, 1000, 560);
+}
+
+}  // namespace
+
+Status plot(const BenchReport& r, const std::string& path) {
+  return std::visit([&](const auto& x) { return chart(x, path); }, r);
 }
 
 }  // namespace ublkcrypt

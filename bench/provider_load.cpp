@@ -16,13 +16,16 @@ ProviderLoad::ProviderLoad(ProviderSession& session, const CipherSpec& spec,
                            const ProviderLoadOptions& o)
     : session_(session), o_(o), in_place_(o.in_place || spec.mode == CipherMode::null) {
   sectors_ = o.request_bytes / spec.sector_size;
+  if (o.depth == 0 || o.batch == 0 || o.depth % o.batch != 0 || sectors_ == 0 ||
+      o.request_bytes % spec.sector_size != 0)
+    return;  // start() says why
   // Each slot owns `per_slot` bytes of the sources, at least one request's worth.
   const uint64_t per_slot = std::max<uint64_t>(
       o.request_bytes, o.working_set_bytes / o.depth / o.request_bytes * o.request_bytes);
   steps_ = per_slot / o.request_bytes;
   sources_ = PageBuffer(per_slot * o.depth, o.depth);
   if (!in_place_) targets_ = PageBuffer(uint64_t{o.request_bytes} * o.depth, 0);
-  batch_count_ = o.depth / std::max(1u, o.batch);
+  batch_count_ = o.depth / o.batch;
   batches_ = std::make_unique<Batch[]>(batch_count_);
   slots_.resize(o.depth);
   for (unsigned i = 0; i < o.depth && sources_.data() != nullptr; ++i) {
@@ -36,7 +39,7 @@ ProviderLoad::ProviderLoad(ProviderSession& session, const CipherSpec& spec,
 }
 
 Status ProviderLoad::start(BenchClock::time_point deadline) {
-  if (o_.depth == 0 || o_.batch == 0 || o_.depth % o_.batch != 0 || sectors_ == 0)
+  if (batch_count_ == 0)
     return Status(Errc::invalid_argument,
                   fmt::format("provider load: depth {} is not a whole number of batches of {}, "
                               "or request size {} is not whole sectors",

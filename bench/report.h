@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <variant>
 
 #include "bench/contention.h"
 #include "bench/provider_load.h"
@@ -19,33 +20,23 @@
 
 namespace ublkcrypt {
 
-std::string format_table(const StorageBenchmarkReport& r);
-std::string format_table(const CryptoSweepReport& r);
-std::string format_table(const ContentionReport& r);
-std::string format_table(const ModelReport& r);
+// Every report a bench verb prints.
+using BenchReport =
+    std::variant<StorageBenchmarkReport, CryptoSweepReport, ContentionReport, ModelReport>;
 
-nlohmann::json to_json(const StorageBenchmarkReport& r);
-nlohmann::json to_json(const CryptoSweepReport& r);
-nlohmann::json to_json(const ContentionReport& r);
-nlohmann::json to_json(const ModelReport& r);
-
-std::string to_csv(const StorageBenchmarkReport& r);
-std::string to_csv(const CryptoSweepReport& r);
-std::string to_csv(const ContentionReport& r);
-std::string to_csv(const ModelReport& r);
+std::string format_table(const BenchReport& r);
+nlohmann::json to_json(const BenchReport& r);
+std::string to_csv(const BenchReport& r);
 
 // Refuses, before any I/O, a plot path without .svg/.png/.gp or in a directory we cannot
 // write, and (for .svg/.png) a machine without gnuplot.
 Status check_plot_path(const std::string& path);
-// Three panels: together/alone per cell, encrypted vs raw vs model, ceiling per placement.
-Status plot_contention(const ContentionReport& r, const std::string& path);
-// Throughput against request size (log scale), one line per provider and depth.
-Status plot_crypto_sweep(const CryptoSweepReport& r, const std::string& path);
-// Throughput and p99 latency per target.
-Status plot_storage(const StorageBenchmarkReport& r, const std::string& path);
-// Ceiling per placement, measured beside it where there is a measurement.
-Status plot_model(const ModelReport& r, const std::string& path);
-// The gnuplot script plot_contention runs (without the terminal and output lines): for
+// The report's chart. Contention: three panels, together/alone per cell, encrypted vs raw
+// vs model, ceiling per placement. Crypto: throughput against request size (log scale),
+// one line per provider and depth. Storage: throughput and p99 latency per target. Model:
+// ceiling per placement, measured beside it where there is a measurement.
+Status plot(const BenchReport& r, const std::string& path);
+// The gnuplot script of a contention chart (without the terminal and output lines): for
 // tests, and for anyone who wants to restyle the chart.
 std::string contention_script(const ContentionReport& r);
 

@@ -7,6 +7,12 @@
 
 namespace ublkcrypt {
 
+std::string size_label(uint64_t bytes) {
+  if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return fmt::format("{} MiB", bytes >> 20);
+  if (bytes >= 1024 && bytes % 1024 == 0) return fmt::format("{} KiB", bytes >> 10);
+  return fmt::format("{} B", bytes);
+}
+
 namespace {
 
 std::string workload_line(const Workload& w) {
@@ -36,15 +42,7 @@ double limit_of(const PlacementPrediction& p, const char* resource) {
   return 0;
 }
 
-}  // namespace
-
-std::string size_label(uint64_t bytes) {
-  if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return fmt::format("{} MiB", bytes >> 20);
-  if (bytes >= 1024 && bytes % 1024 == 0) return fmt::format("{} KiB", bytes >> 10);
-  return fmt::format("{} B", bytes);
-}
-
-std::string format_table(const StorageBenchmarkReport& r) {
+std::string table(const StorageBenchmarkReport& r) {
   std::string out = fmt::format("# bench storage: {}\n", workload_line(r.options.workload));
   out += "# path: run_workload through storage ports (bench/workload_run.h), a ring per job\n"
          "# MB/s = 10^6 bytes/s; latency in microseconds (completion - submission);\n"
@@ -60,7 +58,7 @@ std::string format_table(const StorageBenchmarkReport& r) {
   return out;
 }
 
-std::string format_table(const CryptoSweepReport& r) {
+std::string table(const CryptoSweepReport& r) {
   const CryptoLoadOptions& o = r.options.load;
   std::string out = fmt::format(
       "# bench crypto: {} {}-bit key, {}-byte sectors, {}, {:.1f} s per cell\n"
@@ -93,7 +91,7 @@ std::string format_table(const CryptoSweepReport& r) {
   return out;
 }
 
-std::string format_table(const ContentionReport& r) {
+std::string table(const ContentionReport& r) {
   const ContentionOptions& o = r.options;
   std::string out = fmt::format(
       "# bench contention: storage {}\n#   crypto {} {}-bit, {} requests x {} in flight; "
@@ -201,7 +199,7 @@ std::string format_table(const ContentionReport& r) {
   return out;
 }
 
-std::string format_table(const ModelReport& r) {
+std::string table(const ModelReport& r) {
   const MachineFigures& m = r.figures;
   auto given = [](double v, const char* unit) {
     return v > 0 ? fmt::format("{:.0f} {}", v, unit) : std::string("unknown");
@@ -239,6 +237,12 @@ std::string format_table(const ModelReport& r) {
                          x.measured_mbs, x.error() * 100);
   }
   return out;
+}
+
+}  // namespace
+
+std::string format_table(const BenchReport& r) {
+  return std::visit([](const auto& x) { return table(x); }, r);
 }
 
 }  // namespace ublkcrypt

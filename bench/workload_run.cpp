@@ -60,8 +60,8 @@ class StoragePort final : public IoPort, private StorageCompletion {
   }
 
   // I/O done at once (a tmpfs copy) is reaped without waiting; otherwise wait on the ring.
-  void wait(int timeout_ms, PortCompletion* sink) override {
-    sink_ = sink;
+  void wait(int timeout_ms, const Done& done) override {
+    done_ = &done;
     reaped_ = 0;
     queue_->reap();
     if (reaped_ == 0) (void)ring_.submit(1, timeout_ms);
@@ -74,13 +74,13 @@ class StoragePort final : public IoPort, private StorageCompletion {
     ++reaped_;
     if (status.ok() && bytes != io->length)
       status = Status(Errc::io_error, "bench: short transfer (past the end of the target?)");
-    sink_->io_done(unsigned(io - ios_.data()), std::move(status));
+    (*done_)(unsigned(io - ios_.data()), std::move(status));
   }
 
   IoRing ring_;
   std::vector<StorageIo> ios_;
   std::unique_ptr<StorageQueue> queue_;
-  PortCompletion* sink_ = nullptr;
+  const Done* done_ = nullptr;
   unsigned reaped_ = 0;
 };
 
@@ -107,20 +107,20 @@ class EnginePort final : public IoPort, private BlockCompletion {
     pending_.clear();
   }
 
-  void wait(int timeout_ms, PortCompletion* sink) override {
-    sink_ = sink;
+  void wait(int timeout_ms, const Done& done) override {
+    done_ = &done;
     queue_->wait_and_process(timeout_ms);
   }
 
  private:
   void block_done(BlockRequest* r, Status status) override {
-    sink_->io_done(unsigned(r - requests_.data()), std::move(status));
+    (*done_)(unsigned(r - requests_.data()), std::move(status));
   }
 
   std::vector<BlockRequest> requests_;
   std::vector<BlockRequest*> pending_;
   std::unique_ptr<RingQueue> queue_;
-  PortCompletion* sink_ = nullptr;
+  const IoPort::Done* done_ = nullptr;
 };
 
 template <typename P, typename Target>
@@ -147,7 +147,7 @@ int64_t pattern(uint8_t* buffer, uint64_t offset, uint32_t length, bool check) {
 }
 
 // One job: its own port, buffers and operation stream.
-class Job final : private PortCompletion {
+class Job {
  public:
   Job(const Workload& w, unsigned index, uint64_t region)
       : w_(w), batch_(w.iodepth_batch == 0 ? w.iodepth : w.iodepth_batch),
@@ -171,7 +171,7 @@ class Job final : private PortCompletion {
     for (unsigned i = 0; i < w_.iodepth; ++i) start(i);
     send();
     while (in_flight_ > 0) {
-      port_->wait(50, this);
+      port_->wait(50, done_);
       send();  // a partial batch waits no longer than the completions that made it
     }
     if (w_.end_fsync && status_.ok()) {
@@ -179,7 +179,7 @@ class Job final : private PortCompletion {
       port_->submit(0, BlockOp::flush, 0, 0, nullptr);
       ++in_flight_;
       send();
-      while (in_flight_ > 0) port_->wait(50, this);
+      while (in_flight_ > 0) port_->wait(50, done_);
     }
     port_.reset();
     result.serial_cpu_seconds = thread_cpu_seconds() - cpu0;
@@ -212,7 +212,7 @@ class Job final : private PortCompletion {
     port_->kick();
   }
 
-  void io_done(unsigned slot, Status status) override {
+  void io_done(unsigned slot, Status status) {
     --in_flight_;
     const auto now = BenchClock::now();
     const Slot& s = slots_[slot];
@@ -235,6 +235,7 @@ class Job final : private PortCompletion {
   }
 
   const Workload& w_;
+  const IoPort::Done done_ = [this](unsigned slot, Status status) { io_done(slot, status); };
   unsigned batch_;  // I/Os per kick (see Workload::iodepth_batch)
   OperationStream stream_;
   BenchClock::time_point deadline_;

@@ -21,28 +21,19 @@
 
 namespace ublkcrypt {
 
-class PortCompletion {
- public:
-  virtual void io_done(unsigned slot, Status status) = 0;
-
- protected:
-  ~PortCompletion() = default;
-};
-
-// One job's door to what it measures. It belongs to the thread that opened it.
+// One job's door to what it measures, held by the job (a unique_ptr; a port holds a ring
+// and cannot be copied). It belongs to the thread that opened it.
 class IoPort {
  public:
-  IoPort() = default;
+  // Called on the job's thread for each completed I/O, with its slot.
+  using Done = std::function<void(unsigned slot, Status status)>;
   virtual ~IoPort() = default;
-  IoPort(const IoPort&) = delete;
-  IoPort& operator=(const IoPort&) = delete;
-
   // Queues a read, write or flush in `slot` (0 .. depth-1, one I/O per slot at a time).
   virtual void submit(unsigned slot, BlockOp op, uint64_t offset, uint32_t length,
                       uint8_t* buffer) = 0;
   virtual void kick() = 0;  // sends what was queued
-  // Waits up to `timeout_ms` for completions and reports each to `sink` on this thread.
-  virtual void wait(int timeout_ms, PortCompletion* sink) = 0;
+  // Waits up to `timeout_ms` for completions and reports each to `done`.
+  virtual void wait(int timeout_ms, const Done& done) = 0;
 };
 
 // Opens a port with room for `depth` I/Os, on the calling thread.

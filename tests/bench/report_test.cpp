@@ -150,7 +150,7 @@ TEST_CASE("a .gp plot path writes the whole script, drawing the .svg beside it")
   const std::filesystem::path dir = std::filesystem::temp_directory_path();
   const std::string path = (dir / "ublkcrypt-report-test.gp").string();
   REQUIRE(check_plot_path(path).ok());  // no gnuplot needed for a script
-  REQUIRE(plot_contention(r, path).ok());
+  REQUIRE(plot(r, path).ok());
   std::ifstream in(path);
   const std::string script((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(script.starts_with("set terminal svg size 1650,640"));

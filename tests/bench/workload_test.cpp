@@ -35,10 +35,10 @@ class CountingPort final : public IoPort {
     sent_.insert(sent_.end(), queued_.begin(), queued_.end());
     queued_.clear();
   }
-  void wait(int, PortCompletion* sink) override {
-    const std::vector<unsigned> done = std::move(sent_);
+  void wait(int, const Done& report) override {
+    const std::vector<unsigned> completed = std::move(sent_);
     sent_.clear();
-    for (unsigned slot : done) sink->io_done(slot, Status::Ok());  // may submit and kick
+    for (unsigned slot : completed) report(slot, Status::Ok());  // may submit and kick
   }
 
  private:
@@ -89,13 +89,13 @@ TEST_CASE("serial CPU is the job thread's own, not the process's") {
       sent_.push_back(slot);
     }
     void kick() override {}
-    void wait(int, PortCompletion* sink) override {
+    void wait(int, const Done& report) override {
       const double until = thread_cpu_seconds() + 0.001;
       while (thread_cpu_seconds() < until) {
       }
-      const std::vector<unsigned> done = std::move(sent_);
+      const std::vector<unsigned> completed = std::move(sent_);
       sent_.clear();
-      for (unsigned slot : done) sink->io_done(slot, Status::Ok());
+      for (unsigned slot : completed) report(slot, Status::Ok());
     }
 
    private:

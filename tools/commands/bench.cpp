@@ -26,8 +26,7 @@ struct OutputArgs {
 template <typename Options, typename Report>
 CLI::App* add_verb(CLI::App* bench, const char* name, const char* help,
                    std::shared_ptr<Options> options,
-                   Status (*run)(const Options&, ProgressDisplay&, Report*),
-                   Status (*plot)(const Report&, const std::string&)) {
+                   Status (*run)(const Options&, ProgressDisplay&, Report*)) {
   CLI::App* cmd = bench->add_subcommand(name, help);
   auto out = std::make_shared<OutputArgs>();
   cmd->add_flag("--json", out->json, "Print JSON instead of a table");
@@ -40,8 +39,9 @@ CLI::App* add_verb(CLI::App* bench, const char* name, const char* help,
     if (!out->plot.empty())
       if (Status s = check_plot_path(out->plot); !s.ok()) fail(s);
     ProgressDisplay progress;
-    Report report;
-    if (Status s = run(*options, progress, &report); !s.ok()) fail(s);
+    Report run_report;
+    if (Status s = run(*options, progress, &run_report); !s.ok()) fail(s);
+    const BenchReport report = std::move(run_report);
     if (out->json) fmt::print("{}\n", to_json(report).dump(2));
     else if (out->csv) fmt::print("{}", to_csv(report));
     else fmt::print("{}", format_table(report));
@@ -75,7 +75,7 @@ void add_cipher_options(CLI::App* cmd, CryptoLoadOptions& c) {
 void setup_storage(CLI::App* bench) {
   auto o = std::make_shared<StorageBenchmarkOptions>();
   CLI::App* cmd = add_verb(bench, "storage", "fio-like workload through io_uring on a file or "
-                           "block device", o, run_storage_benchmark, plot_storage);
+                           "block device", o, run_storage_benchmark);
   cmd->add_option("target", o->target, "File or block device")->required();
   cmd->add_option("--compare", o->compare,
                   "Run the same workload on this path too (an open ublkcrypt device over the "
@@ -91,7 +91,7 @@ void setup_crypto(CLI::App* bench) {
   o->load.sector_size = 512;  // so the sweep can start at 512-byte requests
   o->load.seconds = 0.5;
   CLI::App* cmd = add_verb(bench, "crypto", "Each provider alone at a sweep of request sizes "
-                           "and in-flight depths", o, run_crypto_sweep, plot_crypto_sweep);
+                           "and in-flight depths", o, run_crypto_sweep);
   cmd->add_option("--provider", o->providers,
                   "Only this provider (repeatable); default every one that runs the cipher");
   cmd->add_option("--sizes", o->request_sizes, "Request sizes")
@@ -135,7 +135,7 @@ void setup_contention(CLI::App* bench) {
   auto o = std::make_shared<ContentionOptions>();
   add_contention_options(add_verb(bench, "contention", "Storage traffic alone, crypto alone, "
                                   "both together, and the encrypted datapath",
-                                  o, run_contention, plot_contention),
+                                  o, run_contention),
                          o.get());
 }
 
@@ -173,7 +173,7 @@ Status run_model(const ModelOptions& o, ProgressDisplay& progress, ModelReport* 
 void setup_model(CLI::App* bench) {
   auto o = std::make_shared<ModelOptions>();
   CLI::App* cmd = add_verb(bench, "model", "Predict the bottleneck and ceiling per placement; "
-                           "with --target, beside a measurement", o, run_model, plot_model);
+                           "with --target, beside a measurement", o, run_model);
   MachineFigures& g = o->given;
   cmd->add_option("--cores", g.cores, "Cores for the datapath");
   cmd->add_option("--cipher-mbs", g.cipher_mbs_per_core, "Host cipher MB/s per core");
