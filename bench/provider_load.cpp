@@ -198,15 +198,22 @@ Status run_crypto_load(Provider& provider, const CryptoLoadOptions& options, Cry
   if (Status s = open_provider_session(provider, spec, options.variant, &session); !s.ok())
     return s.in("bench crypto: " + provider.info().name);
   ProviderLoad load(*session, spec, options);  // its working set filled before the clock
-  const CounterDelta before = CounterDelta::read(provider.counters());
-  const Stopwatch clock;
+  Stopwatch clock;
+  CounterDelta before = CounterDelta::read(provider.counters());
   Status s = load.start(options.seconds > 0 ? deadline_after(options.seconds)
                                             : BenchClock::time_point::max());
+  uint64_t warm = 0;
+  if (s.ok() && options.warmup_seconds > 0) {
+    load.help_until(deadline_after(options.warmup_seconds));
+    warm = load.completed();
+    before = CounterDelta::read(provider.counters());
+    clock = Stopwatch();
+  }
   if (s.ok()) s = load.wait();
   if (!s.ok()) return s.in("bench crypto: " + provider.info().name);
   out->seconds = clock.wall_seconds();
   out->cpu_seconds = clock.cpu_seconds();
-  out->requests = load.completed();
+  out->requests = load.completed() - warm;
   out->bytes = out->requests * options.request_bytes;
   out->counters = CounterDelta::read(provider.counters()) - before;
   return Status::Ok();

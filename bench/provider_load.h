@@ -104,6 +104,7 @@ struct CryptoLoadOptions : ProviderLoadOptions {
   uint32_t sector_size = 4096;
   std::string variant;  // the provider's variant ("virtio_crypto_aes_cbc" of kernel:...)
   double seconds = 1;   // 0: until the request budget is spent
+  double warmup_seconds = 0;  // of those, run before the counted window opens
 };
 
 // The movement of a provider's counters (ProviderCounters, monotonic) over an interval.
@@ -138,7 +139,7 @@ Status select_providers(const std::string& verb, const std::vector<std::string>&
                         std::vector<Provider*>* providers, std::vector<std::string>* skipped);
 
 // The load on a fresh session of `provider` under a random key, timed from the first
-// submission to the last completion.
+// submission (or the warm-up's end) to the last completion.
 Status run_crypto_load(Provider& provider, const CryptoLoadOptions& options, CryptoResult* out);
 
 // ---- `bench crypto`: each provider alone at a sweep of request sizes and depths, the

@@ -11,7 +11,6 @@
 #include "backends/software/software_provider.h"
 #include "bench/cpu_clock.h"
 #include "bench/provider_load.h"
-#include "bench/scratch_volume.h"
 
 namespace ublkcrypt {
 
@@ -73,38 +72,22 @@ std::string openssl_equivalent(const CipherSpec& spec) {
 
 Status measure_provider(Provider& provider, const CipherSpec& spec, Direction direction,
                         const BenchmarkOptions& options, Throughput* out) {
-  std::unique_ptr<ProviderSession> session;
-  if (Status s = open_provider_session(provider, spec, "", &session); !s.ok())
-    return s.in(provider.info().name);
   // In place, as openssl speed runs: 64 buffers of one request each stay in L2 where
   // openssl speed's single one stays in L1 (close, and no two requests in flight share
   // one). Batches of 16, so the provider always has other batches queued and never idles
-  // on a handoff.
-  ProviderLoadOptions o;
-  o.direction = direction;
-  o.request_bytes = options.request_bytes;
-  o.depth = 64;
-  o.batch = 16;
-  o.working_set_bytes = 0;
-  o.in_place = true;
-  ProviderLoad load(*session, spec, o);
-  // The first tenth warms caches, clocks and the pool; only the rest is counted.
-  const auto warm = deadline_after(options.seconds / 10), end = deadline_after(options.seconds);
-  if (Status s = load.start(end); !s.ok()) return s.in(provider.info().name);
-  load.help_until(warm);
-  const uint64_t before = load.completed();
-  const Stopwatch window;
-  load.help_until(end);
-  const uint64_t after = load.completed();
-  const double cpu = window.cpu_seconds();
-  const double elapsed = window.wall_seconds();
-  if (Status s = load.wait(); !s.ok()) return s.in(provider.info().name);
-  out->mbs = mb_per_second((after - before) * options.request_bytes, elapsed);
-  out->cores = cpu / elapsed;
+  // on a handoff. The first tenth warms caches, clocks and the pool, uncounted.
+  CryptoLoadOptions o{{direction, options.request_bytes, 64, 16, 0, true},
+                      spec.name(), spec.key_bytes * 8, spec.sector_size};
+  o.seconds = options.seconds;
+  o.warmup_seconds = options.seconds / 10;
+  CryptoResult r;
+  if (Status s = run_crypto_load(provider, o, &r); !s.ok()) return s;
+  out->mbs = r.mbs();
+  out->cores = r.cores();
   // User + system together: the kernel splits a process's exact CPU time into the two by
   // tick samples, so the user part alone of a short window drifts with that estimate (it
   // can read as no user time at all). Our system time counts against us.
-  out->mbs_per_cpu = cpu > 0 ? out->mbs * elapsed / cpu : 0;
+  out->mbs_per_cpu = r.cpu_seconds > 0 ? double(r.bytes) / 1e6 / r.cpu_seconds : 0;
   return Status::Ok();
 }
 
