@@ -1,11 +1,24 @@
 // The providers compiled into ublkcrypt. Adding a backend: add its folder and one line here.
-#include "backends/fault/fault_injecting_provider.h"
+#include <vector>
+
 #include "backends/kernel/kernel_provider.h"
 #include "backends/opal/inline_provider.h"
 #include "backends/registry.h"
 #include "backends/software/software_provider.h"
 
 namespace ublkcrypt {
+namespace {
+
+using MakeProvider = std::unique_ptr<Provider> (*)();
+
+std::vector<MakeProvider>& test_providers() {
+  static std::vector<MakeProvider> makers;
+  return makers;
+}
+
+}  // namespace
+
+TestProviderRegistration::TestProviderRegistration(MakeProvider make) { test_providers().push_back(make); }
 
 Registry& builtin_registry() {
   static Registry* registry = [] {
@@ -13,7 +26,9 @@ Registry& builtin_registry() {
     r->add(make_software_provider());
     r->add(make_kernel_provider());
     r->add(make_opal_inline_provider());
-    if (auto fault = make_fault_provider_from_env()) r->add(std::move(fault));  // tests only
+    for (MakeProvider make : test_providers()) {
+      if (auto provider = make()) r->add(std::move(provider));
+    }
     return r;
   }();
   return *registry;

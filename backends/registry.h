@@ -127,4 +127,13 @@ std::pair<std::string_view, std::string_view> split_backend(std::string_view bac
 // the one list a new backend is added to).
 Registry& builtin_registry();
 
+// A provider only a test build adds (fixtures/test_build: the fault provider that
+// UBLKCRYPT_FAULT_EVERY switches on). Registered at static initialisation; builtin_registry()
+// calls each `make` once when it is first built, and adds what is not null. The shipped
+// binary registers none. Providers are made late, not at registration: they start threads,
+// and `open` forks before it uses the registry.
+struct TestProviderRegistration {
+  explicit TestProviderRegistration(std::unique_ptr<Provider> (*make)());
+};
+
 }  // namespace ublkcrypt

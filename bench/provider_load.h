@@ -11,8 +11,8 @@
 // the contention run is meant to expose.
 //
 // The thread that waits for the load runs the provider's queued work meanwhile
-// (backends/helping_wait.h), as the engine's queue threads do: the software pool starts one
-// worker fewer than the cores and counts on the waiting thread for the last.
+// (backends/helping_wait.h), as the engine's queue threads do: a waiting thread is one
+// more of the software pool's lanes, so the cipher has its core at once.
 #pragma once
 
 #include <atomic>

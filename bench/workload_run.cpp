@@ -25,6 +25,12 @@ LatencyHistogram WorkloadResult::latency() const {
   return all;
 }
 
+uint64_t engine_memory_bytes(Engine& engine) {
+  const ProviderCounters& c = engine.session().provider()->counters();
+  return c.payload_bytes.load() + c.copy_bytes.load() +
+         (engine.storage_info().direct_io ? 0 : engine.storage_bytes());
+}
+
 namespace {
 
 class StoragePort final : public IoPort, private StorageCompletion {

@@ -41,6 +41,12 @@ using PortFactory = std::function<Status(unsigned depth, std::unique_ptr<IoPort>
 PortFactory storage_ports(Storage& storage);  // raw storage, which outlives the ports
 PortFactory engine_ports(Engine& engine);     // encrypt + write, read + decrypt
 
+// Bytes an engine has passed over host memory so far (a pass reads a byte and writes one):
+// its provider's payload and extra copies, and the backing's bytes when a host copy moved
+// them (buffered or mapped I/O; O_DIRECT is the device's DMA). The growth over a run, per
+// user byte of it, is the run's memory passes per user byte.
+uint64_t engine_memory_bytes(Engine& engine);
+
 struct WorkloadResult {
   uint64_t read_ops = 0;
   uint64_t write_ops = 0;

@@ -171,8 +171,12 @@ Status remove_dead_device(uint32_t dev_id, pid_t server_pid) {
   s = control->get_info(dev_id, &info);
   if (s.code() == Errc::not_found) return Status::Ok();  // already gone
   if (!s.ok()) return s;
-  // The id may have been reused since: leave a device whose (other) server is alive.
-  if (info.ublksrv_pid != server_pid && process_alive(info.ublksrv_pid)) return Status::Ok();
+  // The id may have been reused since: leave a device whose (other) server is alive, or is
+  // still being set up (no server pid until START_DEV; the state file of ours was written
+  // after it, so a dead server of ours left its pid in the kernel's info).
+  if (info.ublksrv_pid != server_pid &&
+      (info.ublksrv_pid == 0 || process_alive(info.ublksrv_pid)))
+    return Status::Ok();
   // A dead server's disk is normally deleted by the kernel already; STOP_DEV makes sure
   // (a no-op on a dead device). Then delete without waiting for openers.
   (void)control->stop(dev_id);

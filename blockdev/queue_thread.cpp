@@ -88,6 +88,10 @@ Status QueueThread::setup(const QueueTargetFactory& factory) {
     buffers_bytes_ = 0;
     return errno_status("allocate io buffers", errno);
   }
+  // They hold plaintext: never in a core dump. Not mlock'ed here: the server locks all its
+  // memory as it is touched (base/key_process.h), which covers them without pinning the
+  // tags a shallow workload never uses.
+  (void)::madvise(p, buffers_bytes_, MADV_DONTDUMP);
   buffers_ = static_cast<uint8_t*>(p);
   tags_.assign(depth, TagState::with_kernel);
 

@@ -8,7 +8,9 @@
 // One buffer per request the queue can hold, of the largest I/O, mapped once: pages are
 // given memory when first touched, and the most recently freed buffer is handed out first,
 // so a shallow workload keeps using the same few (cache-warm) buffers. Kept out of core
-// dumps: they hold plaintext. Only the queue thread uses them.
+// dumps: they hold plaintext. Not mlock'ed here: the server locks its memory as it is
+// touched (base/key_process.h), so the buffers a shallow workload never uses stay free.
+// Only the queue thread uses them.
 #pragma once
 
 #include <cstddef>

@@ -2,8 +2,8 @@
 //
 // Write: encrypt (through the Session, whichever provider serves it) then write the
 // ciphertext. Read: read then decrypt. Flush: wait for every write this queue accepted
-// before it, then make the backing durable; after one flush failed, every later flush of
-// the engine fails too (the writes before it may be lost), until the engine is closed. Many requests are in flight at once, so crypto
+// before it, then make the backing durable; after a write or flush of the backing failed,
+// every later flush of the engine fails too (data may be lost), until the engine is closed. Many requests are in flight at once, so crypto
 // of one overlaps storage I/O of others. The engine never knows which provider runs, and
 // knows nothing of ublk: the block device (blockdev/) drives it through EngineQueue.
 //

@@ -20,10 +20,10 @@ struct Engine::Impl {
   std::unique_ptr<Session> session;
   std::atomic<uint64_t> storage_bytes{0};  // see Engine::storage_bytes()
 
-  // Sticky flush failure, as the kernel's errseq keeps a writeback error: once a flush of
-  // the backing failed, the data of the writes before it may be gone, and a later flush
-  // that succeeds proves nothing about them. Every later flush fails too, until the engine
-  // is closed. Any queue thread.
+  // Sticky backing failure, as the kernel's errseq keeps a writeback error: once a write or
+  // a flush of the backing failed, data the volume took may be gone or torn, and a later
+  // flush that succeeds proves nothing about it. Every later flush fails too, until the
+  // engine is closed. Any queue thread.
   std::atomic<bool> flush_failed{false};
   std::mutex flush_error_mutex;
   Status flush_error;  // the first failure, under flush_error_mutex

@@ -7,7 +7,7 @@
 //                  (zeros on disk would decrypt to garbage)
 //   discard:       punch a hole / BLKDISCARD -> complete
 //   flush:         wait for the writes accepted before it -> fdatasync -> complete; once
-//                  one failed, every later one fails (sticky, as errseq)
+//                  a write or flush of the backing failed, every later one fails (sticky)
 //
 // With cipher_null, reads and writes need no bounce buffer: the identity run in place is
 // the same whether it runs once, twice or fails part-way.
@@ -143,9 +143,9 @@ struct EngineQueue::Impl final : CryptoCompletion, StorageCompletion {
   void start_flush(Internal* in) { start_storage(in, StorageOp::flush, nullptr, 0, 0, false); }
   void crypto_finished(Internal* in);
   void finish(Internal* in, Status status);
-  // A flush's result: its own failure, remembered for the engine's life, or the one
-  // remembered (engine_impl.h).
-  Status sticky_flush_status(Status status);
+  // A write's or flush's result: a failure is remembered for the engine's life, and a
+  // flush that succeeds after one fails with it (engine_impl.h).
+  Status sticky_flush_status(StorageOp op, Status status);
 
   void crypto_done(CryptoRequest* request, Status status) override;
   void storage_done(StorageIo* io, Status status, uint32_t bytes) override;
@@ -368,7 +368,8 @@ void EngineQueue::Impl::storage_done(StorageIo* io, Status status, uint32_t byte
   ++completed;
   if (io->op == StorageOp::read || io->op == StorageOp::write)
     engine->storage_bytes.fetch_add(bytes, std::memory_order_relaxed);
-  if (io->op == StorageOp::flush) status = sticky_flush_status(std::move(status));
+  if (io->op == StorageOp::flush || io->op == StorageOp::write)
+    status = sticky_flush_status(io->op, std::move(status));
   const BlockRequest& request = *in->request;
   if (!status.ok()) {
     finish(in, std::move(status));
@@ -396,16 +397,16 @@ void EngineQueue::Impl::storage_done(StorageIo* io, Status status, uint32_t byte
   }
 }
 
-Status EngineQueue::Impl::sticky_flush_status(Status status) {
+Status EngineQueue::Impl::sticky_flush_status(StorageOp op, Status status) {
+  if (status.ok() && (op != StorageOp::flush || !engine->flush_failed.load())) return status;
   std::lock_guard lock(engine->flush_error_mutex);
   if (!status.ok()) {
     if (!engine->flush_failed.exchange(true)) engine->flush_error = status;
     return status;
   }
-  if (!engine->flush_failed.load()) return status;
   return Status(engine->flush_error.code(),
-                fmt::format("flush {}: an earlier flush failed ({}); writes before it may be "
-                            "lost, and every flush fails until the volume is closed",
+                fmt::format("flush {}: the backing failed earlier ({}); writes may be lost, "
+                            "and every flush fails until the volume is closed",
                             volume().name, engine->flush_error.message()));
 }
 

@@ -16,11 +16,15 @@ bash scripts/build.sh asan >/dev/null
 
 status=0
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-# run_ctest TITLE ARGS...: runs one ctest pass, keeping its summary line for the total.
+outputs=$(mktemp)
+trap 'rm -f "$log" "$outputs"' EXIT
+# run_ctest TITLE ARGS...: runs one ctest pass, keeping its summary line for the total and
+# every test's output (ctest's LastTest.log) for the closing report.
 run_ctest() {
   echo "== $1"; shift
   ctest "$@" --output-on-failure 2>&1 | tee -a "$log" || status=1
+  local dir=$2
+  cat "$dir/Testing/Temporary/LastTest.log" >>"$outputs" 2>/dev/null || true
 }
 run_ctest "unit tests (release)" --test-dir build -L unit -j"$(nproc)"
 run_ctest "unit tests (ASan+UBSan)" --test-dir build-asan -L unit -j"$(nproc)"
@@ -36,10 +40,29 @@ fi
 
 if [ -x tests/fuzz/run.sh ]; then
   echo "== fuzz targets (${FUZZ_SECONDS:-15} s each)"
-  bash tests/fuzz/run.sh "${FUZZ_SECONDS:-15}" || status=1
+  if ! bash tests/fuzz/run.sh "${FUZZ_SECONDS:-15}"; then
+    status=1
+    echo "  0 tests passed, 1 tests failed out of 1 (fuzz)" >>"$log"
+    printf 'The following tests FAILED:\n\t  1 - fuzz targets (Failed)\n' >>"$log"
+  fi
 fi
 
-# One closing line over every pass: "N passed, N failed".
+# The closing lines name every failed test (CI keeps only the end of the output), then one
+# line over every pass: "N passed, N failed".
+failed=$(awk '/The following tests FAILED:/ { listing = 1; next }
+     listing && /^[[:space:]]+[0-9]+ - / { sub(/^[[:space:]]+/, ""); print; next }
+     { listing = 0 }' "$log")
+if [ -n "$failed" ]; then
+  echo "== the end of each failed test's output"
+  echo "$failed" | while read -r _ _ name _; do
+    echo "-- $name"
+    awk -v name="$name" '$0 ~ "^[0-9]+/[0-9]+ Test: " name "$" { take = 1; n = 0; next }
+         take && /^<end of output>/ { take = 0 }
+         take { lines[n++ % 25] = $0 }
+         END { for (i = (n > 25 ? n - 25 : 0); i < n; i++) print lines[i % 25] }' "$outputs"
+  done
+  echo "$failed" | sed 's/^/failed: /'
+fi
 awk '/tests passed, [0-9]+ tests? failed out of/ {
        for (i = 1; i <= NF; i++) if ($i == "failed") f += $(i - 2); else if ($i == "of") t += $(i + 1)
      } END { printf "tests: %d passed, %d failed\n", t - f, f }' "$log"

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "backends/registry.h"
+#include "backends/software/aes_implementation.h"
 #include "backends/software/software_provider.h"
 #include "bench/cpu_clock.h"
 #include "bench/provider_load.h"
@@ -28,6 +29,13 @@ constexpr Table kDefaultTable[] = {
 std::unique_ptr<Provider> one_thread_instance(const Provider& provider) {
   if (provider.info().name == "software") return make_software_provider(1);
   return nullptr;
+}
+
+// What the software provider's SectorCiphers run `spec` with (UBLKCRYPT_AES_IMPL, or the
+// fastest this CPU runs); other providers do not say.
+std::string implementation_of(const Provider& provider, const CipherSpec& spec) {
+  if (provider.info().name != "software" || spec.mode == CipherMode::null) return "";
+  return aes_implementation_name(default_aes_implementation());
 }
 
 }  // namespace
@@ -135,6 +143,7 @@ Status run_cipher_benchmark(const BenchmarkOptions& options, std::vector<Benchma
         measured.push_back(provider);
         BenchmarkRow row;
         row.provider = provider->info().name;
+        row.implementation = implementation_of(*provider, spec);
         row.cipher = spec.name();
         row.key_bits = spec.key_bytes * 8;
         row.direction = direction;

@@ -26,6 +26,9 @@ struct BenchmarkOptions {
 
 struct BenchmarkRow {
   std::string provider;
+  // The code that ran the cipher, where the provider says: the software provider's AES
+  // implementation ("vaes-avx512", "vaes-avx2", "openssl"); "" otherwise.
+  std::string implementation;
   std::string cipher;      // "aes-xts-plain64"
   uint32_t key_bits = 0;
   Direction direction = Direction::encrypt;

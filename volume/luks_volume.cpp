@@ -165,8 +165,81 @@ Status LuksVolume::data_size_bytes(uint64_t* out) const {
   return Status::Ok();
 }
 
+Status LuksVolume::check_requirements() const {
+  if (type() != CRYPT_LUKS2) return Status::Ok();
+  uint32_t flags = 0;
+  int r = crypt_persistent_flags_get(cd_, CRYPT_FLAGS_REQUIREMENTS, &flags);
+  if (r < 0) return crypt_failure(fmt::format("read LUKS2 requirements of {}", device_), r, *log_);
+  if (flags == 0) return Status::Ok();
+  // libcryptsetup folds every flag it does not know into one bit: the names are in the
+  // metadata.
+  std::string names;
+  const char* text = nullptr;
+  if (crypt_dump_json(cd_, &text, 0) >= 0 && text != nullptr) {
+    nlohmann::json meta = nlohmann::json::parse(text, nullptr, false);
+    const nlohmann::json* mandatory = nullptr;
+    if (meta.is_object() && meta.contains("config") && meta["config"].is_object() &&
+        meta["config"].contains("requirements") && meta["config"]["requirements"].is_object() &&
+        meta["config"]["requirements"].contains("mandatory")) {
+      mandatory = &meta["config"]["requirements"]["mandatory"];
+    }
+    for (const auto& name : mandatory && mandatory->is_array() ? *mandatory : nlohmann::json::array()) {
+      if (!name.is_string()) continue;
+      const std::string n = name.get<std::string>();
+      const bool known = n == "offline-reencrypt" || n.rfind("online-reencrypt", 0) == 0;
+      if (((flags & CRYPT_REQUIREMENT_UNKNOWN) != 0) == known) continue;  // name the kind that is set
+      names += (names.empty() ? "" : ", ") + n;
+    }
+  }
+  if (names.empty()) names = fmt::format("0x{:x}", flags);
+  if (flags & CRYPT_REQUIREMENT_UNKNOWN) {
+    return Status(Errc::unsupported,
+                  fmt::format("device {}: unmet LUKS2 requirement flag {} (unknown to this libcryptsetup): not "
+                              "opened",
+                              device_, names));
+  }
+  return Status(Errc::unsupported,
+                fmt::format("device {}: LUKS2 requirement flag {} (reencryption in progress): finish it with "
+                            "cryptsetup reencrypt first",
+                            device_, names));
+}
+
+bool LuksVolume::keyslot_in_clear(int slot) const {
+  size_t key_size = 0;
+  const char* cipher = crypt_keyslot_get_encryption(cd_, slot, &key_size);
+  return cipher != nullptr && (std::string_view(cipher).find("cipher_null") != std::string_view::npos ||
+                               std::string_view(cipher) == "null");
+}
+
+// A keyslot stored in the clear (cipher_null area encryption) opens with any passphrase:
+// the passphrase only derives the key of a cipher that ignores it. cryptsetup lets only the
+// empty passphrase open one — LUKS1 always, LUKS2 keyslots since 2.8.1 (the 2.6.1 installed
+// here still opens a LUKS2 one with anything) — and so do we, for both, by trying such a
+// slot only with the empty passphrase.
+int LuksVolume::volume_key_get(Passphrase passphrase, std::optional<int> keyslot, SecureBytes* key,
+                               size_t* key_size) const {
+  auto get = [&](int slot) {
+    *key_size = key->size();
+    return crypt_volume_key_get(cd_, slot, reinterpret_cast<char*>(key->data()), key_size,
+                                reinterpret_cast<const char*>(passphrase.data()), passphrase.size());
+  };
+  if (passphrase.empty()) return get(keyslot.value_or(CRYPT_ANY_SLOT));
+  if (keyslot) return keyslot_in_clear(*keyslot) ? -EPERM : get(*keyslot);
+  bool any_in_clear = false;
+  for (const KeyslotInfo& info : keyslots()) any_in_clear |= info.active && keyslot_in_clear(info.slot);
+  if (!any_in_clear) return get(CRYPT_ANY_SLOT);
+  int r = -EPERM;
+  for (const KeyslotInfo& info : keyslots()) {
+    if (!info.active || keyslot_in_clear(info.slot)) continue;
+    r = get(info.slot);
+    if (r != -EPERM) return r;
+  }
+  return r;
+}
+
 Status LuksVolume::unlock(Passphrase passphrase, std::optional<int> keyslot,
                           UnlockedVolume* out) const {
+  if (Status s = check_requirements(); !s.ok()) return s;
   if (keyslot) {
     crypt_keyslot_info info = crypt_keyslot_status(cd_, *keyslot);
     if (info == CRYPT_SLOT_INVALID)
@@ -186,14 +259,16 @@ Status LuksVolume::unlock(Passphrase passphrase, std::optional<int> keyslot,
 
   s = SecureBytes::allocate(static_cast<size_t>(crypt_get_volume_key_size(cd_)), &volume.key);
   if (!s.ok()) return s;
-  size_t key_size = volume.key.size();
-  int r = crypt_volume_key_get(cd_, keyslot.value_or(CRYPT_ANY_SLOT),
-                               reinterpret_cast<char*>(volume.key.data()), &key_size,
-                               reinterpret_cast<const char*>(passphrase.data()),
-                               passphrase.size());
+  size_t key_size = 0;
+  int r = volume_key_get(passphrase, keyslot, &volume.key, &key_size);
   if (r < 0) {
     // volume.key is wiped by its destructor on this and every other return.
     std::string which = keyslot ? fmt::format("key slot {} of {}", *keyslot, device_) : device_;
+    if (r == -EPERM && keyslot && !passphrase.empty() && keyslot_in_clear(*keyslot))
+      return Status(Errc::permission,
+                    fmt::format("wrong passphrase for {}: the slot is stored unencrypted (cipher_null), only "
+                                "the empty passphrase opens it",
+                                which));
     if (r == -EPERM)
       return Status(Errc::permission,
                     keyslot ? fmt::format("wrong passphrase for {}", which)

@@ -59,6 +59,12 @@ class LuksVolume {
   // See unlock_volume() in volume/unlocked_volume.h.
   Status unlock(Passphrase passphrase, std::optional<int> keyslot, UnlockedVolume* out) const;
 
+  // ok unless the LUKS2 header carries requirement flags (config.requirements.mandatory):
+  // a reencryption in progress or a feature newer than this libcryptsetup. cryptsetup
+  // refuses to activate such a volume; unlock() refuses to serve it. Errc::unsupported,
+  // naming the flag.
+  Status check_requirements() const;
+
   // ok if `passphrase` opens `slot` (any slot if nullopt); stores the slot it opens.
   // permission if it opens none. Derives the key but keeps nothing.
   Status check_passphrase(Passphrase passphrase, std::optional<int> slot, int* opened) const;
@@ -95,6 +101,10 @@ class LuksVolume {
 
  private:
   LuksVolume(std::string device, crypt_device* cd, std::unique_ptr<CryptLog> log);
+  // Whether keyslot `slot`'s area is stored unencrypted (cipher_null).
+  bool keyslot_in_clear(int slot) const;
+  // crypt_volume_key_get into `key`, trying only the slots a passphrase may open.
+  int volume_key_get(Passphrase passphrase, std::optional<int> keyslot, SecureBytes* key, size_t* key_size) const;
 
   std::string device_;
   crypt_device* cd_ = nullptr;

@@ -38,7 +38,12 @@ struct UnlockedVolume {
 //   permission  wrong passphrase ("wrong passphrase for /dev/sdb (no key slot matches)")
 //   not_found   device missing, or the asked keyslot inactive
 //   corrupt     not a LUKS device / both headers destroyed
-//   unsupported a cipher ublkcrypt cannot serve (named in the message)
+//   unsupported a cipher ublkcrypt cannot serve, or a LUKS2 requirement flag (a
+//               reencryption in progress, a newer feature), named in the message
+//   permission  also a non-empty passphrase for a keyslot stored in the clear (cipher_null
+//               keyslot area): as cryptsetup, only the empty passphrase opens one
+// A data segment with cipher_null unlocks (spec.mode null): whether to serve it unencrypted
+// is the caller's decision (`open --allow-null-cipher`).
 //   io_error    device shorter than the header's data segment (truncated)
 // On failure `out->key` is empty and no copy of the key or passphrase remains.
 Status unlock_volume(const std::string& device, std::span<const uint8_t> passphrase,

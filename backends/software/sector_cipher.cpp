@@ -6,8 +6,10 @@
 #include <openssl/evp.h>
 
 #include <cstring>
+#include <new>
 #include <vector>
 
+#include "backends/software/vaes_kernels.h"
 #include "base/secure_bytes.h"
 
 namespace ublkcrypt {
@@ -119,23 +121,74 @@ struct SectorCipher::Contexts {
   uint8_t* decrypt_iv = nullptr;
 };
 
-SectorCipher::SectorCipher(const CipherSpec& spec) : spec_(spec) {}
+// The VAES path: the schedules in one locked page, and the kernels of the chosen width.
+struct SectorCipher::VaesState {
+  SecureBytes memory;  // holds `keys`; wiped and unlocked with it
+  vaes::SectorKeys* keys = nullptr;
+  vaes::SectorKernel encrypt = nullptr;
+  vaes::SectorKernel decrypt = nullptr;
+};
+
+namespace {
+
+// The kernel's ESSIV salt: SHA-256 of the data key, as the kernel's essiv template keys its
+// IV cipher (AES-256 whatever the data key size).
+Status essiv_salt(std::span<const uint8_t> key, SecureBytes* salt) {
+  if (Status s = SecureBytes::allocate(32, salt); !s.ok()) return s;
+  unsigned int salt_len = 0;
+  if (EVP_Digest(key.data(), key.size(), salt->data(), &salt_len, EVP_sha256(), nullptr) != 1)
+    return Status(Errc::unsupported,
+                  fmt::format("OpenSSL SHA-256: {}", openssl_cause("digest failed")));
+  return Status::Ok();
+}
+
+const char* xts_algorithm(std::span<const uint8_t> key) {
+  // dm-crypt's key size is both XTS keys together: 512 bits is AES-256-XTS.
+  return key.size() == 64 ? "AES-256-XTS" : "AES-128-XTS";
+}
+
+}  // namespace
+
+SectorCipher::SectorCipher(const CipherSpec& spec, AesImplementation impl)
+    : spec_(spec), impl_(impl) {}
 SectorCipher::~SectorCipher() = default;
 
 Status SectorCipher::make(const CipherSpec& spec, std::span<const uint8_t> key,
                           std::unique_ptr<SectorCipher>* out) {
+  return make(spec, key, default_aes_implementation(), out);
+}
+
+Status SectorCipher::make(const CipherSpec& spec, std::span<const uint8_t> key,
+                          AesImplementation impl, std::unique_ptr<SectorCipher>* out) {
   if (key.size() != spec.key_bytes)
     return Status(Errc::invalid_argument,
                   fmt::format("key for {}: {} bytes given, {} expected", spec.name(),
                               key.size(), spec.key_bytes));
-  std::unique_ptr<SectorCipher> cipher(new SectorCipher(spec));
-  cipher->contexts_ = std::make_unique<Contexts>();
-  Contexts& c = *cipher->contexts_;
-  switch (spec.mode) {
-    case CipherMode::null: break;
+  if (!cpu_runs(impl))
+    return Status(Errc::unsupported, fmt::format("AES implementation {}: this CPU cannot run it",
+                                                 aes_implementation_name(impl)));
+  // CipherSpec::parse admits 512..4096-byte powers of two; the kernels need whole
+  // 256-byte steps, so a hand-made spec outside that is refused rather than overrun.
+  if (impl != AesImplementation::openssl && spec.sector_size % 256 != 0)
+    return Status(Errc::invalid_argument,
+                  fmt::format("sector size {}: not a multiple of 256 bytes", spec.sector_size));
+  std::unique_ptr<SectorCipher> cipher(new SectorCipher(spec, impl));
+  if (impl != AesImplementation::openssl && spec.mode != CipherMode::null) {
+    if (Status s = cipher->key_vaes(key); !s.ok()) return s;
+  } else if (Status s = cipher->key_openssl(key); !s.ok()) {
+    return s;
+  }
+  *out = std::move(cipher);
+  return Status::Ok();
+}
+
+Status SectorCipher::key_openssl(std::span<const uint8_t> key) {
+  contexts_ = std::make_unique<Contexts>();
+  Contexts& c = *contexts_;
+  switch (spec_.mode) {
+    case CipherMode::null: return Status::Ok();
     case CipherMode::aes_xts_plain64: {
-      // dm-crypt's key size is both XTS keys together: 512 bits is AES-256-XTS.
-      const char* algorithm = key.size() == 64 ? "AES-256-XTS" : "AES-128-XTS";
+      const char* algorithm = xts_algorithm(key);
       if (Status s = keyed_context(algorithm, key, 1, &c.encrypt); !s.ok()) return s;
       if (Status s = keyed_context(algorithm, key, 0, &c.decrypt); !s.ok()) return s;
       break;
@@ -146,32 +199,96 @@ Status SectorCipher::make(const CipherSpec& spec, std::span<const uint8_t> key,
                                                  : "AES-256-CBC";
       if (Status s = keyed_context(algorithm, key, 1, &c.encrypt); !s.ok()) return s;
       if (Status s = keyed_context(algorithm, key, 0, &c.decrypt); !s.ok()) return s;
-      // The kernel's essiv template keys the IV cipher with the hash of the data key; a
-      // 32-byte SHA-256 salt makes it AES-256 whatever the data key size.
       SecureBytes salt;
-      if (Status s = SecureBytes::allocate(32, &salt); !s.ok()) return s;
-      unsigned int salt_len = 0;
-      if (EVP_Digest(key.data(), key.size(), salt.data(), &salt_len, EVP_sha256(), nullptr) !=
-          1)
-        return Status(Errc::unsupported,
-                      fmt::format("OpenSSL SHA-256: {}", openssl_cause("digest failed")));
+      if (Status s = essiv_salt(key, &salt); !s.ok()) return s;
       if (Status s = keyed_context("AES-256-ECB", salt.view(), 1, &c.essiv); !s.ok()) return s;
       break;
     }
   }
-  if (spec.mode != CipherMode::null) {
-    c.encrypt_iv = proven_iv_slot(c.encrypt.get(), true, spec.sector_size);
-    c.decrypt_iv = proven_iv_slot(c.decrypt.get(), false, spec.sector_size);
+  c.encrypt_iv = proven_iv_slot(c.encrypt.get(), true, spec_.sector_size);
+  c.decrypt_iv = proven_iv_slot(c.decrypt.get(), false, spec_.sector_size);
+  return Status::Ok();
+}
+
+Status SectorCipher::key_vaes(std::span<const uint8_t> key) {
+  auto state = std::make_unique<VaesState>();
+  if (Status s = SecureBytes::allocate(sizeof(vaes::SectorKeys), &state->memory); !s.ok())
+    return s;
+  // A page from mmap: aligned for the 64-byte round keys, zeroed, trivially typed.
+  state->keys = new (state->memory.data()) vaes::SectorKeys;
+  vaes::SectorKeys& keys = *state->keys;
+  const vaes::Kernels& kernels = impl_ == AesImplementation::vaes_avx512
+                                     ? vaes::avx512_kernels()
+                                     : vaes::avx2_kernels();
+  if (spec_.mode == CipherMode::aes_xts_plain64) {
+    // The reference decides which keys are acceptable (OpenSSL refuses equal halves: one
+    // key for data and tweaks voids XTS's security proof). Keying its context once makes
+    // this path refuse the same keys with the same message.
+    Ctx check;
+    if (Status s = keyed_context(xts_algorithm(key), key, 1, &check); !s.ok()) return s;
+    const size_t half = key.size() / 2;
+    expand_aes_key(key.first(half), &keys.encrypt, &keys.decrypt);
+    expand_aes_key(key.subspan(half), &keys.iv, nullptr);
+    state->encrypt = kernels.xts_encrypt;
+    state->decrypt = kernels.xts_decrypt;
+  } else {
+    SecureBytes salt;
+    if (Status s = essiv_salt(key, &salt); !s.ok()) return s;
+    expand_aes_key(key, &keys.encrypt, &keys.decrypt);
+    expand_aes_key(salt.view(), &keys.iv, nullptr);
+    state->encrypt = kernels.cbc_essiv_encrypt;
+    state->decrypt = kernels.cbc_essiv_decrypt;
   }
-  *out = std::move(cipher);
+  vaes_ = std::move(state);
   return Status::Ok();
 }
 
 bool SectorCipher::sets_iv_in_place() const {
-  return contexts_->encrypt_iv != nullptr && contexts_->decrypt_iv != nullptr;
+  return contexts_ != nullptr && contexts_->encrypt_iv != nullptr &&
+         contexts_->decrypt_iv != nullptr;
 }
 
-Status SectorCipher::crypt(const SectorRun& run, uint32_t skip, uint32_t count) {
+void SectorCipher::crypt(std::span<const SectorSlice> slices, Status* results) {
+  if (vaes_ != nullptr) {
+    crypt_vaes(slices);
+    for (size_t i = 0; i < slices.size(); ++i) results[i] = Status::Ok();
+    return;
+  }
+  for (size_t i = 0; i < slices.size(); ++i)
+    results[i] = crypt_openssl(*slices[i].run, slices[i].skip, slices[i].count);
+}
+
+void SectorCipher::crypt_vaes(std::span<const SectorSlice> slices) {
+  // Up to kMaxSectors sectors per kernel call, gathered across slices while the direction
+  // stays the same.
+  vaes::Sector batch[vaes::kMaxSectors];
+  size_t queued = 0;
+  Direction direction = Direction::encrypt;
+  const size_t size = spec_.sector_size;
+  auto flush = [&] {
+    if (queued == 0) return;
+    const vaes::SectorKernel kernel =
+        direction == Direction::encrypt ? vaes_->encrypt : vaes_->decrypt;
+    kernel(*vaes_->keys, batch, queued, size);
+    queued = 0;
+  };
+  for (const SectorSlice& slice : slices) {
+    const SectorRun& run = *slice.run;
+    if (run.direction != direction) {
+      flush();
+      direction = run.direction;
+    }
+    const uint8_t* src = run.src + size_t{slice.skip} * size;
+    uint8_t* dst = run.dst + size_t{slice.skip} * size;
+    for (uint32_t i = 0; i < slice.count; ++i, src += size, dst += size) {
+      batch[queued++] = vaes::Sector{src, dst, spec_.iv_of(run.first_sector + slice.skip + i)};
+      if (queued == vaes::kMaxSectors) flush();
+    }
+  }
+  flush();
+}
+
+Status SectorCipher::crypt_openssl(const SectorRun& run, uint32_t skip, uint32_t count) {
   const size_t size = spec_.sector_size;
   const uint8_t* src = run.src + size_t{skip} * size;
   uint8_t* dst = run.dst + size_t{skip} * size;

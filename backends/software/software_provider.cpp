@@ -74,8 +74,16 @@ class SessionCore final : public SectorWork {
     std::vector<Status> failures;
     size_t finished = 0;
     uint64_t payload = 0;
-    for (const SectorTask& task : tasks) {
-      Status status = ciphers_[worker]->crypt(task.request->run, task.skip, task.count);
+    // One cipher pass over the whole slice: it may interleave sectors of different tasks
+    // (CBC encryption's only parallelism when requests are single 4 KiB sectors).
+    std::array<SectorSlice, kMaxSlice> slices;
+    std::array<Status, kMaxSlice> results;
+    for (size_t i = 0; i < tasks.size(); ++i)
+      slices[i] = SectorSlice{&tasks[i].request->run, tasks[i].skip, tasks[i].count};
+    ciphers_[worker]->crypt(std::span(slices.data(), tasks.size()), results.data());
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      const SectorTask& task = tasks[i];
+      Status status = std::move(results[i]);
       if (auto* split = static_cast<SplitRun*>(task.split)) {
         if (!status.ok() && !split->failed.exchange(true)) split->error = status;
         if (split->pending.fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
@@ -192,9 +200,9 @@ class SoftwareProvider final : public Provider {
  public:
   SoftwareProvider(unsigned threads, unsigned helper_slots) : pool_(threads, helper_slots) {
     info_.name = "software";
-    info_.description =
-        fmt::format("OpenSSL EVP (AES-NI/VAES), {} worker thread{} and the submitting thread",
-                    pool_.workers(), pool_.workers() == 1 ? "" : "s");
+    info_.description = fmt::format("AES by {}, {} worker thread{} and the submitting thread",
+                                    aes_implementation_name(default_aes_implementation()),
+                                    pool_.workers(), pool_.workers() == 1 ? "" : "s");
     info_.placement = Placement::host_cpu;
     info_.asynchronous = true;
     info_.priority = 100;
@@ -246,8 +254,7 @@ class SoftwareProvider final : public Provider {
 
 std::unique_ptr<Provider> make_software_provider(unsigned threads) {
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  // One worker fewer than the cores: the thread that submits and waits is the last lane.
-  if (threads == 0) threads = std::max(1u, cores - 1);
+  if (threads == 0) threads = cores;
   // Every queue thread, and a benchmark's submitter, may help at once.
   return std::make_unique<SoftwareProvider>(threads, std::max(4u, cores));
 }

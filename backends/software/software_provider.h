@@ -1,5 +1,6 @@
-// The software provider: OpenSSL EVP on the host CPU (AES-NI / VAES), with a worker pool
-// of one thread fewer than the cores, which the submitting threads join while they wait
+// The software provider: AES on the host CPU, by the tree's VAES kernels where the CPU has
+// VAES and by OpenSSL EVP otherwise (sector_cipher.h, aes_implementation.h), with a worker
+// pool sized to the cores, which the submitting threads join while they wait
 // (worker_pool.h). Placement host-cpu, priority 100.
 #pragma once
 
@@ -9,7 +10,7 @@
 
 namespace ublkcrypt {
 
-// `threads` workers; 0: one fewer than the online cores (at least one).
+// `threads` workers; 0: one per online core.
 std::unique_ptr<Provider> make_software_provider(unsigned threads = 0);
 
 }  // namespace ublkcrypt

@@ -2,13 +2,11 @@
 // threads that wait for them.
 //
 // A thread that submits work and would otherwise sleep until it completes (an engine or
-// ublk queue thread, a benchmark) runs queued tasks itself through help(): it is one of
-// the pool's lanes while it waits. So the pool starts one worker fewer than the cores, and
-// the submitting thread makes up the last core's share: a queue thread has a core to
-// itself when it has its own work (its storage I/O, its completions), and crypto gets that
-// core whenever the queue thread would idle. With as many workers as cores, the workers and
-// the queue thread contend for the cores, and the encrypted engine gets less than all of
-// them (docs/measurements.md).
+// ublk queue thread, a benchmark) runs queued tasks itself through help(): it is one more
+// of the pool's lanes while it waits. A queue thread feeding the workers has its own work
+// first (storage I/O, completions); when it has none, the cipher gets its core at once
+// instead of after a sleep, a wakeup and a worker's turn on the scheduler. Without it, on
+// two cores the queue thread and two workers left a third of a core idle.
 //
 // Workers take several tasks per lock when the queue is deep, so the lock is not paid per
 // 4 KiB sector; a worker sleeps only when the queue is empty, and submitters wake only as

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Regenerates the known answers hard-coded in known_answer_test.cpp, from tools that share
+# Regenerates the known answers hard-coded in known_answers.h, from tools that share
 # no code with ublkcrypt's IV handling: the openssl command line (ESSIV: SHA-256 salt,
 # AES-256-ECB of the little-endian sector number, then AES-CBC without padding) and
 # python3-cryptography for XTS (openssl enc refuses XTS). Each line prints the SHA-256 of one

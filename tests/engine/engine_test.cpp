@@ -350,9 +350,9 @@ TEST_CASE("a failed flush sticks: every later flush fails until the engine is cl
   for (int i = 0; i < 2; ++i) {
     Status later = run_one(*v.queue, BlockOp::flush, 0, 0, nullptr);
     CHECK(later.code() == Errc::io_error);
-    CHECK(later.message() == "flush " + v.path + ": an earlier flush failed (injected flush "
-                             "failure); writes before it may be lost, and every flush fails "
-                             "until the volume is closed");
+    CHECK(later.message() == "flush " + v.path + ": the backing failed earlier (injected "
+                             "flush failure); writes may be lost, and every flush fails until "
+                             "the volume is closed");
   }
   CHECK(v.probe.count(StorageOp::flush) == 3);  // each still reached the backing
   // Reads and writes go on; a new engine on the backing (the volume reopened) flushes.
@@ -361,6 +361,18 @@ TEST_CASE("a failed flush sticks: every later flush fails until the engine is cl
   v.engine = open_engine(open_file(v.path), v.key);
   auto queue = open_queue(*v.engine, 4);
   CHECK(run_one(*queue, BlockOp::flush, 0, 0, nullptr).ok());
+}
+
+TEST_CASE("a failed write of the backing makes every later flush fail") {
+  WatchedVolume v("/var/tmp");
+  v.probe.fail_write_number = 1;
+  AlignedBuffer buffer(4096);
+  CHECK(run_one(*v.queue, BlockOp::write, 0, 4096, buffer.data).code() == Errc::io_error);
+  REQUIRE(run_one(*v.queue, BlockOp::write, 4096, 4096, buffer.data).ok());
+  Status flush = run_one(*v.queue, BlockOp::flush, 0, 0, nullptr);
+  CHECK(flush.code() == Errc::io_error);
+  CHECK(flush.message().find("the backing failed earlier (injected write failure)") !=
+        std::string::npos);
 }
 
 TEST_CASE("engine geometry is checked against the backing") {

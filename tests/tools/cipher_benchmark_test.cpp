@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "backends/software/aes_implementation.h"
 #include "backends/software/software_provider.h"
 #include "tests/volume/scratch.h"
 
@@ -126,6 +127,7 @@ TEST_CASE("a benchmark run: both directions, every figure, openssl beside") {
     }
     if (r.provider != "software") continue;
     ++software_rows;
+    CHECK(r.implementation == aes_implementation_name(default_aes_implementation()));
     CHECK(r.one_thread_mbs > 0);
     CHECK(r.all_threads_cores > 0);
   }
@@ -143,6 +145,7 @@ TEST_CASE("ublkcrypt benchmark --json: one row per provider and direction, ratio
   for (const auto& row : out["results"]) {
     if (row["provider"] != "software") continue;
     ++software;
+    CHECK(row["implementation"] == aes_implementation_name(default_aes_implementation()));
     CHECK(row["key_bits"] == 256);
     CHECK(row["openssl_cipher"] == "aes-128-xts");
     const double one = row["one_thread_mbs"].get<double>();

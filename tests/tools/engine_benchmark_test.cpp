@@ -7,7 +7,6 @@
 #include <sstream>
 
 #include "backends/registry.h"
-#include "bench/workload_run.h"
 #include "bench/provider_load.h"
 #include "bench/scratch_volume.h"
 #include "bench/workload_run.h"
@@ -60,11 +59,17 @@ void write_and_verify(const std::string& path, const char* cipher, uint32_t key_
   REQUIRE(create_image(path, kImageBytes, false).ok());
   std::unique_ptr<Engine> engine = scratch_engine(path, cipher, key_bits);
   for (const char* rw : {"write", "read"}) {
+    CAPTURE(rw);
     WorkloadResult r;
+    const uint64_t memory_before = engine_memory_bytes(*engine);
     Status s = verified_pass(*engine, rw, &r);
     REQUIRE_MESSAGE(s.ok(), s.message());
     CHECK(r.bytes() == kImageBytes);
     CHECK(r.seconds > 0);
+    // Buffered I/O: each user byte passes once through the cipher and once through the
+    // kernel's copy to or from the page cache, and no more (out of place costs no pass).
+    CHECK(double(engine_memory_bytes(*engine) - memory_before) / double(r.bytes()) ==
+          doctest::Approx(2.0));
   }
 }
 
@@ -132,7 +137,8 @@ TEST_CASE("ublkcrypt engine-bench prints every cell and the ratio, and leaves no
   REQUIRE_MESSAGE(r.exit_code == 0, r.output);
   for (const char* row : {"plain engine (cipher_null)", "provider alone (encrypt / decrypt)",
                           "encrypted engine", "encrypted / min(plain, provider)",
-                          "both parts' CPU)", "encrypted / core ceiling"}) {
+                          "memory passes per user byte", "both parts' CPU)",
+                          "encrypted / core ceiling"}) {
     CAPTURE(row);
     const size_t at = r.output.find(row);
     REQUIRE(at != std::string::npos);

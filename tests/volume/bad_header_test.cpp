@@ -22,15 +22,7 @@ static void zero(const std::string& path, off_t offset, size_t length) {
 }
 
 namespace {
-struct Volume {
-  Scratch scratch;
-  std::string img = scratch.image("img", 32 << 20);
-  std::string key_file = scratch.file("pass", "pw");
-  Volume() {
-    Run made = run(luks_format_command(img, key_file, "aes-xts-plain64", 512, 512));
-    REQUIRE_MESSAGE(made.exit_code == 0, made.output);
-  }
-};
+using Volume = FormattedImage;
 }  // namespace
 
 TEST_CASE("a destroyed primary header is recovered from the secondary copy") {

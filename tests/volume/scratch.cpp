@@ -1,5 +1,7 @@
 #include "tests/volume/scratch.h"
 
+#include <doctest/doctest.h>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -69,6 +71,11 @@ std::vector<uint8_t> cryptsetup_volume_key(const std::string& image, const std::
     key.push_back(static_cast<uint8_t>(std::stoul(word, nullptr, 16)));
   }
   return key;
+}
+
+FormattedImage::FormattedImage() {
+  Run made = run(luks_format_command(img, key_file, "aes-xts-plain64", 512, 512));
+  REQUIRE_MESSAGE(made.exit_code == 0, made.output);
 }
 
 }  // namespace ublkcrypt::test

@@ -45,6 +45,14 @@ std::vector<uint8_t> cryptsetup_volume_key(const std::string& image, const std::
 std::string luks_format_command(const std::string& image, const std::string& key_file,
                             const std::string& cipher, uint32_t key_bits, uint32_t sector_size);
 
+// A 32 MiB LUKS2 aes-xts-plain64 image made by cryptsetup, passphrase "pw" in key_file.
+struct FormattedImage {
+  FormattedImage();
+  Scratch scratch;
+  std::string img = scratch.image("img", 32 << 20);
+  std::string key_file = scratch.file("pass", "pw");
+};
+
 inline std::span<const uint8_t> bytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }

@@ -30,16 +30,21 @@ void print_table(const BenchmarkOptions& options, const std::vector<BenchmarkRow
              "# ratios compare like with like (dm-crypt aes-xts 512b = openssl aes-256-xts).\n"
              "# cores = CPU time / wall time of the all-threads cell (less than the worker\n"
              "# count: other load on the machine capped it). openssl -multi = openssl speed\n"
-             "# -multi <cores> in the same run: what this machine gives all its cores.\n");
+             "# -multi <cores> in the same run: what this machine gives all its cores.\n"
+             "# impl = the code that ran the cipher (UBLKCRYPT_AES_IMPL=openssl|vaes-avx2|\n"
+             "# vaes-avx512 chooses the software provider's).\n");
   fmt::print(
-      "{:<9} {:<21} {:>5} {:<8} {:>10} {:>11} {:>5} {:>6} {:>10} {:<12} {:>10} {:>14} {:>12}\n",
-      "provider", "algorithm", "key", "dir", "1 thread", "all threads", "cores", "all/1",
+      "{:<9} {:<11} {:<21} {:>5} {:<8} {:>10} {:>11} {:>5} {:>6} {:>10} {:<12} {:>10} {:>14} "
+      "{:>12}\n",
+      "provider", "impl", "algorithm", "key", "dir", "1 thread", "all threads", "cores", "all/1",
       "openssl", "(cipher)", "1t/openssl", "openssl -multi", "all/-multi");
   std::string notes;
   for (const BenchmarkRow& r : rows) {
     fmt::print(
-        "{:<9} {:<21} {:>4}b {:<8} {:>10} {:>11} {:>5} {:>6} {:>10} {:<12} {:>10} {:>14} {:>12}\n",
-        r.provider, r.cipher, r.key_bits, direction_name(r.direction), figure(r.one_thread_mbs),
+        "{:<9} {:<11} {:<21} {:>4}b {:<8} {:>10} {:>11} {:>5} {:>6} {:>10} {:<12} {:>10} {:>14} "
+        "{:>12}\n",
+        r.provider, r.implementation.empty() ? "-" : r.implementation, r.cipher, r.key_bits,
+        direction_name(r.direction), figure(r.one_thread_mbs),
         figure(r.all_threads_mbs),
         r.all_threads_cores < 0 ? "n/a" : fmt::format("{:.2f}", r.all_threads_cores),
         ratio(r.all_threads_mbs, r.one_thread_mbs), figure(r.openssl_mbs),
@@ -64,6 +69,7 @@ void print_json(const BenchmarkOptions& options, const std::vector<BenchmarkRow>
   for (const BenchmarkRow& r : rows) {
     nlohmann::json row = {
         {"provider", r.provider},
+        {"implementation", r.implementation},
         {"cipher", r.cipher},
         {"key_bits", r.key_bits},
         {"direction", direction_name(r.direction)},

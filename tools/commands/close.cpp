@@ -1,5 +1,7 @@
 // ublkcrypt close NAME: ask NAME's daemon to stop its disk (flush, STOP_DEV, DEL_DEV) and
 // wait until it is gone. A name whose daemon died is cleaned up instead.
+#include <unistd.h>
+
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -14,12 +16,19 @@ namespace {
 void run_close(const std::string& name) {
   if (Status s = check_name(name); !s.ok()) fail(s);
   if (!name_is_served(name)) {
-    if (clean_stale_name(name)) {
+    // The name's lock, held while a dead server's leftovers go: an `open` of the same name
+    // that starts meanwhile waits for it rather than have its new state removed. Taken
+    // only if the lock was free: someone else holding it now is a server starting up.
+    NameLock stale_lock;
+    const bool ours = ::access(lock_path(name).c_str(), F_OK) == 0 &&
+                      NameLock::try_lock(lock_path(name), &stale_lock).ok();
+    if (ours && clean_stale_name(name)) {
       std::fprintf(stderr, "ublkcrypt: %s: its server had died; removed the stale device\n",
                    name.c_str());
       return;
     }
-    fail(Status(Errc::not_found, "Device " + name + " is not active"));
+    if (ours || !name_is_served(name))
+      fail(Status(Errc::not_found, "Device " + name + " is not active"));
   }
   std::string response;
   // Stopping flushes the backing and drains the queues: generous on a slow machine.

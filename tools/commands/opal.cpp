@@ -1,6 +1,7 @@
 // ublkcrypt opal ACTION DEVICE: manage a self-encrypting drive (TCG Opal 2) directly, as
-// sedutil or `nvme sed` do. DEVICE is /dev/nvmeXnY (NVMe Security Send/Receive) or
-// emu:FILE (the emulated drive; `opal emu-create` makes one).
+// sedutil or `nvme sed` do. DEVICE is /dev/nvmeXnY (NVMe Security Send/Receive) or, in
+// the test build only, emu:FILE (the emulated drive; `opal emu-create` makes one there:
+// fixtures/test_build).
 //
 //   discover [--json]       Level 0 discovery: feature sets, locking state
 //   setup                   take ownership (SID), activate the Locking SP (Admin1 gets the
@@ -10,7 +11,6 @@
 //   erase-range             crypto erase (GenKey): the range's data becomes unreadable
 //   revert                  SID revert: factory state, every range erased
 //   psid-revert             the same with the PSID printed on the drive's label
-//   emu-create FILE         a factory-fresh emulated drive (tests)
 //
 // Passwords are asked on the terminal without echo, or read from --key-file (never argv).
 #include <cstdio>
@@ -18,7 +18,6 @@
 #include <nlohmann/json.hpp>
 
 #include "backends/opal/drive.h"
-#include "fixtures/opal/emulated_drive.h"
 #include "tools/command.h"
 #include "tools/confirmation.h"
 #include "tools/opal/opal_device.h"
@@ -38,7 +37,6 @@ struct OpalArgs {
   uint32_t range = 1;
   uint32_t user = 0;  // 0: Admin1
   uint64_t start = 0, length = 0;
-  std::string size = "256M";
 };
 
 std::unique_ptr<OpalDevice> open_device(const std::string& path) {
@@ -205,31 +203,10 @@ void run_revert(const OpalArgs& a, bool psid) {
   check(psid ? dev->drive().psid_revert(pw) : dev->drive().revert(pw));
 }
 
-// "256M", "1G", "4096" (bytes).
-uint64_t parse_size(const std::string& text) {
-  size_t used = 0;
-  uint64_t n = 0;
-  try {
-    n = std::stoull(text, &used);
-  } catch (const std::exception&) {
-    fail(Status(Errc::invalid_argument, "--size " + text + ": not a size (e.g. 256M)"));
-  }
-  const std::string unit = text.substr(used);
-  const int shift = unit.empty() ? 0 : unit == "K" ? 10 : unit == "M" ? 20 : unit == "G" ? 30 : -1;
-  if (shift < 0) fail(Status(Errc::invalid_argument, "--size " + text + ": unit must be K, M or G"));
-  return n << shift;
-}
-
-void run_emu_create(const OpalArgs& a) {
-  SecureBytes psid = ask(a.key, "the PSID to print on the emulated drive's label", a.device, Verify::no);
-  check(opal::emu::EmulatedDrive::create(a.device, parse_size(a.size), psid));
-  std::printf("emu:%s\n", a.device.c_str());
-}
-
 // Adds one action with DEVICE and the password source.
 CLI::App* action(CLI::App* opal, const char* name, const char* help, OpalArgs* a, const char* key_help) {
   auto* cmd = opal->add_subcommand(name, help);
-  cmd->add_option("device", a->device, "/dev/nvmeXnY or emu:FILE")->required();
+  cmd->add_option("device", a->device, "/dev/nvmeXnY (emu:FILE in the test build)")->required();
   if (key_help) cmd->add_option("--key-file,-d", a->key.key_file, key_help);
   return cmd;
 }
@@ -279,12 +256,6 @@ UBLKCRYPT_COMMAND("opal", 60, [](CLI::App& app) {
                       "file with the PSID (- = stdin; default: ask)");
   psid->add_flag("--batch-mode,-q", a->batch, "do not ask for confirmation");
   psid->callback([a] { run_revert(*a, true); });
-
-  auto* create = opal->add_subcommand("emu-create", "Create a factory-fresh emulated Opal drive file (tests)");
-  create->add_option("file", a->device, "drive file to create (then use emu:FILE)")->required();
-  create->add_option("--size", a->size, "media size (K, M, G)")->capture_default_str();
-  create->add_option("--psid-file", a->key.key_file, "file with the PSID for its label (default: ask)");
-  create->callback([a] { run_emu_create(*a); });
 });
 
 }  // namespace ublkcrypt

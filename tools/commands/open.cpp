@@ -109,7 +109,8 @@ UBLKCRYPT_COMMAND("open", 20, [](CLI::App& app) {
   cmd->add_option("--offset,-o", o->offset_sectors, "plain: start of data, 512-byte sectors");
   cmd->add_option("--size,-b", o->size_sectors, "plain: size in 512-byte sectors (0 = to the end)");
   cmd->add_flag("--allow-null-cipher", o->allow_null_cipher,
-                "plain: accept cipher_null-ecb (no encryption; datapath measurements only)");
+                "accept cipher_null-ecb, with --type plain or in a LUKS header (no encryption; datapath "
+                "measurements only)");
   cmd->add_option("--queues", o->queues, "ublk queues (default: one per CPU)");
   cmd->add_option("--depth", o->depth, "requests in flight per queue")->capture_default_str();
   cmd->add_flag("--allow-discards", o->allow_discards, "pass discards to the backing (leaks usage)");

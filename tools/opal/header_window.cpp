@@ -14,7 +14,7 @@ constexpr uint64_t kChunk = 1u << 20;
 }
 
 Status HeaderWindow::open(OpalDevice& device, uint64_t bytes, bool copy_in, std::unique_ptr<HeaderWindow>* out) {
-  const auto& emu = device.emulated();
+  const auto& emu = device.image();
   if (!emu) {
     out->reset(new HeaderWindow(device, device.path(), bytes, false));
     return Status::Ok();
@@ -47,7 +47,7 @@ HeaderWindow::~HeaderWindow() {
 }
 
 Status HeaderWindow::commit() {
-  const auto& emu = device_.emulated();
+  const auto& emu = device_.image();
   if (!temporary_ || !emu) return Status::Ok();
   int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errno_status("header window " + path_, errno);

@@ -1,5 +1,5 @@
 // HeaderWindow: a path libcryptsetup can use for the LUKS2 header of an Opal volume.
-// libcryptsetup 2.6 only opens paths, and an emulated drive's plaintext is not one: for
+// libcryptsetup 2.6 only opens paths, and a drive image's plaintext is not one: for
 // "emu:FILE" the window is a sparse temporary file as large as the drive whose first
 // `bytes` mirror the drive's plaintext (the global range, where the header lives), and
 // commit() writes them back. For a real drive the window is the device itself.
@@ -24,7 +24,7 @@ class HeaderWindow {
   HeaderWindow& operator=(const HeaderWindow&) = delete;
 
   const std::string& path() const { return path_; }
-  // Writes the window back to the emulated drive (nothing to do for a real one).
+  // Writes the window back to the drive image (nothing to do for a real drive).
   Status commit();
 
  private:

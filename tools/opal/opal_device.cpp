@@ -8,21 +8,16 @@
 #include <cerrno>
 
 #include "backends/opal/nvme_transport.h"
-#include "fixtures/opal/emulated_storage.h"
 
 namespace ublkcrypt {
-
-using opal::emu::EmulatedDrive;
 
 Status OpalDevice::open(const std::string& path, std::unique_ptr<OpalDevice>* out) {
   std::unique_ptr<OpalDevice> d(new OpalDevice);
   d->path_ = path;
   opal::Transport* transport = nullptr;
-  if (EmulatedDrive::is_device_path(path)) {
-    std::unique_ptr<EmulatedDrive> emu;
-    if (Status s = EmulatedDrive::open_device_path(path, &emu); !s.ok()) return s.in("opal " + path);
-    d->emulated_ = std::move(emu);
-    transport = d->emulated_.get();
+  if (is_drive_image_path(path)) {
+    if (Status s = open_drive_image(path, &d->image_); !s.ok()) return s.in("opal " + path);
+    transport = d->image_.get();
   } else {
     std::unique_ptr<opal::NvmeTransport> nvme;
     if (Status s = opal::NvmeTransport::open(path, &nvme); !s.ok()) return s.in("opal " + path);
@@ -35,9 +30,9 @@ Status OpalDevice::open(const std::string& path, std::unique_ptr<OpalDevice>* ou
 }
 
 Status OpalDevice::geometry(uint64_t* blocks, uint32_t* block_size) const {
-  if (emulated_) {
-    *blocks = emulated_->block_count();
-    *block_size = emulated_->block_size();
+  if (image_) {
+    *blocks = image_->block_count();
+    *block_size = image_->block_size();
     return Status::Ok();
   }
   int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
@@ -55,7 +50,7 @@ Status OpalDevice::geometry(uint64_t* blocks, uint32_t* block_size) const {
 }
 
 Status OpalDevice::open_storage(bool read_only, std::unique_ptr<Storage>* out) const {
-  if (emulated_) return opal::emu::open_emulated_storage(emulated_, read_only, out);
+  if (image_) return image_->open_storage(read_only, out);
   FileStorageOptions options;
   options.read_only = read_only;
   return open_file_storage(path_, options, out);
@@ -63,15 +58,15 @@ Status OpalDevice::open_storage(bool read_only, std::unique_ptr<Storage>* out) c
 
 Status open_backing_storage(const std::string& path, const FileStorageOptions& options,
                             std::unique_ptr<Storage>* out) {
-  if (!EmulatedDrive::is_device_path(path)) return open_file_storage(path, options, out);
-  std::unique_ptr<EmulatedDrive> drive;
-  if (Status s = EmulatedDrive::open_device_path(path, &drive); !s.ok()) return s;
-  return opal::emu::open_emulated_storage(std::move(drive), options.read_only, out);
+  if (!is_drive_image_path(path)) return open_file_storage(path, options, out);
+  std::shared_ptr<DriveImage> image;
+  if (Status s = open_drive_image(path, &image); !s.ok()) return s;
+  return image->open_storage(options.read_only, out);
 }
 
 std::string backing_file(const std::string& path) {
-  if (!EmulatedDrive::is_device_path(path)) return path;
-  return path.substr(EmulatedDrive::kPathPrefix.size());
+  if (!is_drive_image_path(path)) return path;
+  return path.substr(kDriveImagePrefix.size());
 }
 
 }  // namespace ublkcrypt

@@ -1,6 +1,7 @@
 // OpalDevice: a drive named the way the CLI names it — "/dev/nvme0n1" (NVMe Security
-// Send/Receive through libnvme) or "emu:FILE" (the emulated drive of fixtures/opal) — with
-// the Opal management object on top and, for the emulated drive, its data path.
+// Send/Receive through libnvme) or "emu:FILE" (a DriveImage: the emulated drive, in the
+// test build only) — with the Opal management object on top and, for a drive image, its
+// data path.
 //
 // One OpalDevice per drive per process: opening an emulated drive file is a power cycle
 // (ranges with LockOnReset lock again), so the block layer shares this object's drive
@@ -14,7 +15,7 @@
 #include "backends/opal/transport.h"
 #include "base/status.h"
 #include "engine/storage.h"
-#include "fixtures/opal/emulated_drive.h"
+#include "tools/opal/drive_image.h"
 
 namespace ublkcrypt {
 
@@ -26,24 +27,24 @@ class OpalDevice {
 
   const std::string& path() const { return path_; }
   opal::Drive& drive() { return *drive_; }
-  // The emulated drive, or null for a real one.
-  const std::shared_ptr<opal::emu::EmulatedDrive>& emulated() const { return emulated_; }
+  // The drive image, or null for a real drive.
+  const std::shared_ptr<DriveImage>& image() const { return image_; }
 
-  // Logical blocks and their size: from the emulated drive, or the block device's size.
+  // Logical blocks and their size: from the drive image, or the block device's size.
   Status geometry(uint64_t* blocks, uint32_t* block_size) const;
 
-  // The drive's plaintext as engine Storage (emulated: through this object's drive).
+  // The drive's plaintext as engine Storage (a drive image: through this object's image).
   Status open_storage(bool read_only, std::unique_ptr<Storage>* out) const;
 
  private:
   OpalDevice() = default;
   std::string path_;
-  std::shared_ptr<opal::emu::EmulatedDrive> emulated_;
+  std::shared_ptr<DriveImage> image_;
   std::unique_ptr<opal::Transport> nvme_;
   std::unique_ptr<opal::Drive> drive_;
 };
 
-// Storage for any backing path: "emu:FILE" serves the emulated drive's plaintext, anything
+// Storage for any backing path: "emu:FILE" serves the drive image's plaintext, anything
 // else is a file or block device (open_file_storage).
 Status open_backing_storage(const std::string& path, const FileStorageOptions& options,
                             std::unique_ptr<Storage>* out);

@@ -154,7 +154,7 @@ Status OpalRangeHold::lock() {
 Status unlock_backing_volume(const std::string& device, Passphrase passphrase, std::optional<int> keyslot,
                              UnlockedVolume* out, std::unique_ptr<OpalRangeHold>* hold) {
   hold->reset();
-  const bool emulated = opal::emu::EmulatedDrive::is_device_path(device);
+  const bool emulated = is_drive_image_path(device);
   OpalSegment seg;
   if (!emulated) {
     Status t = read_opal_segment(device, &seg);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -16,9 +17,12 @@
 #include <optional>
 
 #include "backends/registry.h"
+#include "base/key_process.h"
 #include "blockdev/block_device.h"
 #include "blockdev/engine_target.h"
 #include "engine/engine.h"
+#include "tools/serve/backing_claim.h"
+#include "tools/serve/control_request.h"
 #include "tools/serve/control_socket.h"
 #include "tools/opal/opal_volume.h"
 #include "tools/serve/run_state.h"
@@ -26,26 +30,6 @@
 
 namespace ublkcrypt {
 namespace {
-
-// The backing's identity, so the same file opened by two names is caught even through
-// different paths or a symlink.
-Status backing_identity(const std::string& device, std::string* path, uint64_t* dev,
-                        uint64_t* ino) {
-  char resolved[PATH_MAX];
-  if (::realpath(device.c_str(), resolved) == nullptr)
-    return errno_status("open " + device, errno);
-  struct stat st;
-  if (::stat(resolved, &st) != 0) return errno_status("stat " + device, errno);
-  *path = resolved;
-  if (S_ISBLK(st.st_mode)) {
-    *dev = st.st_rdev;
-    *ino = 0;
-  } else {
-    *dev = st.st_dev;
-    *ino = st.st_ino;
-  }
-  return Status::Ok();
-}
 
 // Daemon mode: leave the caller's session and terminal; stderr goes to the name's log.
 void detach_from_caller(const std::string& name) {
@@ -62,6 +46,29 @@ void detach_from_caller(const std::string& name) {
   if (log_fd >= 0) ::close(log_fd);
 }
 
+// Claims the backing (tools/serve/backing_claim.h) before the passphrase is asked for. When
+// it is held, by another ublkcrypt server the message names it; the kernel's claimants
+// (mounts, device-mapper) the claim names itself.
+Status claim_backing(const OpenOptions& o, std::unique_ptr<BackingClaim>* out) {
+  const std::string file = backing_file(o.device);
+  Status s = BackingClaim::acquire(file, o.read_only, out);
+  if (s.code() == Errc::not_found) return Status(Errc::not_found, "open " + s.message());
+  if (s.code() != Errc::busy) return s;
+  struct stat st;
+  if (::stat(file.c_str(), &st) != 0) return s;
+  const uint64_t dev = S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev;
+  const uint64_t ino = S_ISBLK(st.st_mode) ? 0 : st.st_ino;
+  for (const std::string& other : state_names()) {
+    RunState os;
+    if (other == o.name || !name_is_served(other) || !read_state(other, &os).ok()) continue;
+    if (os.backing_dev == dev && os.backing_ino == ino) {
+      return Status(Errc::busy, o.device + ": in use, held by ublkcrypt volume " + other + " (pid " +
+                                    std::to_string(os.pid) + ")");
+    }
+  }
+  return s;
+}
+
 Status make_dirs() {
   for (const std::string& d : {run_dir(), dev_dir()}) {
     if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) return errno_status("mkdir " + d, errno);
@@ -69,8 +76,10 @@ Status make_dirs() {
   return Status::Ok();
 }
 
-// What the daemon serves, built in order; destroyed in reverse (device before engine).
+// What the daemon serves, built in order; destroyed in reverse (device before engine, the
+// claim on the backing last).
 struct Volume {
+  std::unique_ptr<BackingClaim> claim;
   UnlockedVolume unlocked;  // spec + key (key wiped once the session holds its copy)
   std::string type;
   std::unique_ptr<OpalRangeHold> opal;  // an unlocked self-encrypting drive range, if any
@@ -118,6 +127,17 @@ Status unlock(const OpenOptions& o, Volume* v) {
   if (o.key_slot >= 0) slot = o.key_slot;
   s = unlock_backing_volume(o.device, passphrase.view(), slot, &v->unlocked, &v->opal);
   if (!s.ok()) return s;
+  // A cipher_null data segment stores the data in the clear. Served only when asked for, as
+  // with --type plain, unless a self-encrypting drive does the encrypting (--hw-opal-only:
+  // its range was unlocked above and the key already dropped).
+  const bool drive_encrypts = v->opal && v->opal->backend() == "opal";
+  if (v->unlocked.spec.mode == CipherMode::null && !drive_encrypts) {
+    if (!o.allow_null_cipher)
+      return {Errc::invalid_argument,
+              "device " + o.device + ": its LUKS data segment is " + v->unlocked.spec.name() +
+                  ", which does not encrypt: add --allow-null-cipher to open it anyway"};
+    v->unlocked.key.reset();  // the null cipher takes no key
+  }
   v->type = "LUKS";  // the header's version is in the state's cipher/uuid; enough here
   return Status::Ok();
 }
@@ -202,11 +222,9 @@ nlohmann::json status_json(const Volume& v) {
 // {"cmd":"move","backend":"kernel:DRIVER"}: moves the session (e.g. back to a card that
 // returned). A refused move leaves the session where it was (Session::move_to binds the new
 // provider before letting go of the old one).
-nlohmann::json move_session(Volume& v, const nlohmann::json& req) {
-  const std::string backend = req.value("backend", "");
+nlohmann::json move_session(Volume& v, const std::string& backend) {
   Session& session = v.engine->session();
-  Status s = backend.empty() ? Status(Errc::invalid_argument, "move: no backend given")
-                             : session.move_to(backend);
+  Status s = session.move_to(backend);
   SessionState ss = session.state();
   if (!s.ok()) {
     std::fprintf(stderr, "ublkcrypt: %s: move to %s refused: %s\n", v.state.name.c_str(),
@@ -226,6 +244,36 @@ Status check_not_in_use(const std::string& name, const std::string& disk) {
   if (fd < 0 && errno == EBUSY) return {Errc::busy, "Device " + name + " is still in use"};
   if (fd >= 0) ::close(fd);
   return Status::Ok();
+}
+
+// What the serving loop does with one request line: an answer now, or, for an accepted
+// close, stop serving (the answer follows once the disk is gone).
+struct Answer {
+  std::string line;
+  bool stop = false;
+};
+
+Answer answer_request(Volume& v, const std::string& line) {
+  ControlRequest req;
+  if (Status s = parse_control_request(line, &req); !s.ok()) {
+    std::fprintf(stderr, "ublkcrypt: %s: %s\n", v.state.name.c_str(), s.message().c_str());
+    return {control_error_reply(s)};
+  }
+  const auto dump = [](const nlohmann::json& j) {
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  switch (req.command) {
+    case ControlRequest::Command::status:
+      return {dump(status_json(v))};
+    case ControlRequest::Command::move:
+      return {dump(move_session(v, req.backend))};
+    case ControlRequest::Command::close:
+      if (Status busy = req.force ? Status::Ok() : check_not_in_use(v.state.name, v.state.device); !busy.ok()) {
+        return {control_error_reply(busy)};
+      }
+      return {"", true};
+  }
+  return {control_error_reply(Status(Errc::invalid_argument, "control request: unhandled command"))};
 }
 
 }  // namespace
@@ -248,7 +296,11 @@ Status serve_volume(const OpenOptions& o, ReadyReport* report, bool detach) {
     report->failed(s);
     return s;
   };
-  Status s = check_name(o.name);
+  // Before the passphrase is read: no core dumps, all memory locked (base/key_process.h).
+  KeyProcessProtection protection;
+  Status s = protect_key_process(&protection);
+  if (!s.ok()) return fail(s);
+  s = check_name(o.name);
   if (!s.ok()) return fail(s);
   s = make_dirs();
   if (!s.ok()) return fail(s);
@@ -278,15 +330,12 @@ Status serve_volume(const OpenOptions& o, ReadyReport* report, bool detach) {
     NameLock open_lock;
     s = NameLock::lock(run_dir() + "/.open.lock", 30000, &open_lock);
     if (!s.ok()) return fail(s);
-    s = backing_identity(backing_file(o.device), &st.backing_path, &st.backing_dev, &st.backing_ino);
-    if (!s.ok()) return fail({Errc::not_found, s.message()});
-    for (const std::string& other : state_names()) {
-      if (other == o.name || !name_is_served(other)) continue;
-      RunState os;
-      if (read_state(other, &os).ok() && os.backing_dev == st.backing_dev &&
-          os.backing_ino == st.backing_ino)
-        return fail({Errc::busy, o.device + ": already open as " + other});
-    }
+    s = claim_backing(o, &v.claim);
+    if (!s.ok()) return fail(s);
+    st.backing_dev = v.claim->dev();
+    st.backing_ino = v.claim->ino();
+    char resolved[PATH_MAX];
+    st.backing_path = ::realpath(backing_file(o.device).c_str(), resolved) ? resolved : backing_file(o.device);
 
     s = build(o, &v);
     if (!s.ok()) return fail(s);
@@ -328,13 +377,14 @@ Status serve_volume(const OpenOptions& o, ReadyReport* report, bool detach) {
 
   report->ready(st.device);
   if (detach) detach_from_caller(o.name);
+  if (!protection.note.empty()) std::fprintf(stderr, "ublkcrypt: %s: %s\n", o.name.c_str(), protection.note.c_str());
 
   // Serve until close or a signal.
   bool wait_delete = true;
   int close_client = -1;
-  for (;;) {
+  while (close_client < 0) {
     pollfd fds[2] = {{listener.fd(), POLLIN, 0}, {sig_fd, POLLIN, 0}};
-    int r = ::poll(fds, 2, -1);
+    int r = ::poll(fds, 2, listener.timeout_ms());
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) break;
     if (fds[1].revents & POLLIN) {
@@ -346,33 +396,20 @@ Status serve_volume(const OpenOptions& o, ReadyReport* report, bool detach) {
       wait_delete = false;
       break;
     }
-    if (fds[0].revents & POLLIN) {
-      std::string line;
-      int client = listener.accept_request(&line);
-      if (client < 0) continue;
-      nlohmann::json req = nlohmann::json::parse(line, nullptr, false);
-      std::string cmd = req.is_object() ? req.value("cmd", "") : "";
-      if (cmd == "status") {
-        ControlListener::reply(client, status_json(v).dump());
-      } else if (cmd == "move") {
-        ControlListener::reply(client, move_session(v, req).dump());
-      } else if (cmd == "close") {
-        Status busy = req.value("force", false) ? Status::Ok()
-                                                : check_not_in_use(o.name, st.device);
-        if (!busy.ok()) {
-          ControlListener::reply(client, nlohmann::json{{"ok", false},
-                                                        {"code", static_cast<int>(busy.code())},
-                                                        {"error", busy.message()}}
-                                             .dump());
-          continue;
-        }
-        close_client = client;  // answered once the device is gone
-        break;
+    for (ControlConnection& c : listener.take()) {
+      Answer a;
+      try {
+        a = close_client < 0 ? answer_request(v, c.line)
+                             : Answer{control_error_reply(Status(Errc::busy, "control request: closing"))};
+      } catch (const std::exception& e) {
+        // Nothing above should throw; if something does, the request fails, not the disk.
+        a = Answer{control_error_reply(Status(Errc::io_error, std::string("control request: ") + e.what()))};
+        std::fprintf(stderr, "ublkcrypt: %s: control request failed: %s\n", o.name.c_str(), e.what());
+      }
+      if (a.stop) {
+        close_client = c.client;  // answered once the device is gone
       } else {
-        ControlListener::reply(client, nlohmann::json{{"ok", false},
-                                                      {"code", static_cast<int>(Errc::invalid_argument)},
-                                                      {"error", "unknown request '" + cmd + "'"}}
-                                           .dump());
+        ControlListener::reply(c.client, a.line);
       }
     }
   }

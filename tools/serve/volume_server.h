@@ -30,6 +30,8 @@ struct OpenOptions {
   uint32_t sector_size = 512;
   uint64_t offset_sectors = 0;  // 512-byte sectors
   uint64_t size_sectors = 0;    // 0 = to the end of the backing
+  // plain and luks: serve cipher_null (no encryption). A LUKS header with a cipher_null
+  // segment is refused without it, unless an Opal drive does the encryption.
   bool allow_null_cipher = false;
   // the disk
   unsigned queues = 0;  // 0 = one per CPU

@@ -1,6 +1,7 @@
-# card_fault_volume.sh (guest, sh -e; --bin ublkcrypt): a provider that errors on requests
-# never surfaces as an I/O error on the ublk device. With UBLKCRYPT_FAULT_EVERY=N the
-# daemon's registry gets the test-only provider "fault" (a software provider that fails
+# card_fault_volume.sh (guest, sh -e; --bin ublkcrypt --bin ublkcrypt-test): a provider
+# that errors on requests never surfaces as an I/O error on the ublk device. With
+# UBLKCRYPT_FAULT_EVERY=N the test build's daemon (ublkcrypt-test open) gets the test-only
+# provider "fault" (a software provider that fails
 # every Nth request with an I/O error, highest priority, so the volume starts on it).
 # fio verify=crc32c runs while `ublkcrypt migrate --backend fault` keeps putting the session
 # back on the failing provider: every time, its next failed request fails over to software
@@ -14,8 +15,9 @@ truncate -s 64M /tmp/backing.img
 printf 'fault-passphrase' >/tmp/pass
 cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
     --key-file /tmp/pass /tmp/backing.img
-# Only the daemon gets the variable (open forks it and it inherits the environment).
-dev=$(UBLKCRYPT_FAULT_EVERY=7 ublkcrypt open --key-file /tmp/pass --queues 2 /tmp/backing.img faulty)
+# Only the daemon gets the variable (open forks it and it inherits the environment). The
+# shipped binary drives it from here on, over the control socket.
+dev=$(UBLKCRYPT_FAULT_EVERY=7 ublkcrypt-test open --key-file /tmp/pass --queues 2 /tmp/backing.img faulty)
 echo "opened $dev"
 ublkcrypt status faulty
 ublkcrypt status faulty | grep -q "provider: *fault\$"

@@ -1,7 +1,9 @@
 # ublk_two_volumes.sh (guest, sh -e): two volumes open at once with their own keys: data
 # does not cross. Plus the bad-input rules: a name in use and a backing in use are busy
 # (exit 5), a missing backing is exit 4, a wrong passphrase exit 2 — and none of them
-# leaves a ublk device or state behind.
+# leaves a ublk device or state behind. A backing held by another server, mapped by
+# dm-crypt or mounted is refused (exit 5, one line naming the holder), and while ublkcrypt
+# serves a block device, dm-crypt cannot map it.
 step() { echo "== ublk_two_volumes: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 
 for v in a b; do
@@ -42,6 +44,33 @@ expect_rc 4 ublkcrypt status nosuch
 test "$(devices)" = "$n"
 test ! -e /run/ublkcrypt/other.json
 test ! -e /dev/ublkcrypt/other
+
+step "a backing held elsewhere: another server, dm-crypt, a mount (exit 5, holder named)"
+expect_rc 5 ublkcrypt open --key-file /tmp/a.pass /tmp/a.img other
+grep -q "held by ublkcrypt volume va" /tmp/err
+truncate -s 32M /tmp/c.img
+printf 'passphrase-of-c' >/tmp/c.pass
+cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
+    --key-file /tmp/c.pass /tmp/c.img
+loop=$(losetup -f --show /tmp/c.img)
+cryptsetup open --key-file /tmp/c.pass "$loop" cdm
+expect_rc 5 ublkcrypt open --key-file /tmp/c.pass "$loop" vc
+grep -q "held by dm-crypt device cdm" /tmp/err
+cryptsetup close cdm
+dc=$(ublkcrypt open --key-file /tmp/c.pass "$loop" vc)
+rc=0
+cryptsetup open --key-file /tmp/c.pass "$loop" cdm 2>/tmp/err || rc=$?
+echo "cryptsetup open of a device ublkcrypt serves: exit $rc: $(cat /tmp/err)"
+test "$rc" = 5
+ublkcrypt close vc
+mkfs.ext4 -q -F "$loop"
+mkdir -p /mnt/c
+mount "$loop" /mnt/c
+expect_rc 5 ublkcrypt open --key-file /tmp/c.pass "$loop" vc
+grep -q "mounted on /mnt/c" /tmp/err
+umount /mnt/c
+losetup -d "$loop"
+test "$(devices)" = "$n"
 
 step "a volume in use refuses close"
 mkdir -p /mnt/a

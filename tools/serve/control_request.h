@@ -1,0 +1,35 @@
+// ControlRequest: one line from the control socket, checked before the daemon acts on it.
+// The protocol (tools/serve/control_socket.h) is one JSON object per line:
+//   {"cmd":"status"}
+//   {"cmd":"close"}                      {"cmd":"close","force":true}
+//   {"cmd":"move","backend":"kernel:DRIVER"}
+// Fields the daemon does not know are ignored (a newer CLI may send more); a known field of
+// the wrong type is an error. Parsing never throws, whatever the bytes: anything malformed
+// becomes Errc::invalid_argument with a one-line message, which control_error_reply() turns
+// into the answer, and the daemon serves on.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace ublkcrypt {
+
+struct ControlRequest {
+  enum class Command { status, close, move };
+  Command command = Command::status;
+  bool force = false;   // close: even while the disk is in use
+  std::string backend;  // move: provider to move the session to (not empty)
+};
+
+// A request line longer than this is refused without being parsed.
+inline constexpr size_t kMaxControlRequestBytes = 4096;
+
+Status parse_control_request(std::string_view line, ControlRequest* out);
+
+// {"ok":false,"code":N,"error":"..."}: one line, valid JSON whatever the message holds.
+std::string control_error_reply(const Status& status);
+
+}  // namespace ublkcrypt
