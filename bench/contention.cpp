@@ -69,19 +69,19 @@ Status engine_phase(const std::string& target, Provider& provider, const CryptoL
 
 Status run_round(const std::string& target, Provider& provider, Provider& null_provider,
                  const CryptoLoadOptions& c, const Workload& w, const std::string& where,
-                 bool encrypted_first, ProgressDisplay& progress, ContentionPhases* r) {
+                 bool encrypted_first, ContentionPhases* r) {
   const double seconds = w.runtime_seconds;
   std::unique_ptr<Storage> storage;
   if (Status s = open_workload_storage(target, w, &storage); !s.ok()) return s;
   const uint64_t region = workload_region(w, storage->info().size_bytes);
   const PortFactory raw = storage_ports(*storage);
 
-  progress.phase(where + ": storage alone", seconds);
+  show_phase(where + ": storage alone", seconds);
   if (Status s = run_workload(raw, w, region, &r->storage_alone); !s.ok()) return s;
-  progress.phase(where + ": crypto alone", seconds);
+  show_phase(where + ": crypto alone", seconds);
   if (Status s = run_crypto_load(provider, c, &r->crypto_alone); !s.ok()) return s;
 
-  progress.phase(where + ": storage + crypto together", seconds);
+  show_phase(where + ": storage + crypto together", seconds);
   const double busy_before = machine_busy_seconds();
   const Stopwatch together;
   Status crypto_status;
@@ -103,7 +103,7 @@ Status run_round(const std::string& target, Provider& provider, Provider& null_p
   // phase (in a VM the host may still be writing QEMU's disk file back), and a fixed order
   // would hand that to the same phase every round.
   for (bool encrypted : {encrypted_first, !encrypted_first}) {
-    progress.phase(where + (encrypted ? ": encrypted (engine)" : ": datapath (engine, "
+    show_phase(where + (encrypted ? ": encrypted (engine)" : ": datapath (engine, "
                                                                  "cipher_null)"), seconds);
     Status s = encrypted ? engine_phase(target, provider, c, w, region, &r->encrypted,
                                         &r->encrypted_counters, &r->encrypted_storage_bytes)
@@ -119,11 +119,11 @@ Status run_round(const std::string& target, Provider& provider, Provider& null_p
 // pages, the blocks of a sparse file under a VM's emulated disk (QEMU's backing file),
 // zram's slots; a first read fills the page cache. Without it the first phase of a run
 // measures the allocation and the phases after it do not.
-Status warm_up(Workload pass, const std::string& target, ProgressDisplay& progress) {
+Status warm_up(Workload pass, const std::string& target) {
   std::unique_ptr<Storage> storage;
   if (Status s = open_workload_storage(target, pass, &storage); !s.ok()) return s;
   pass.runtime_seconds = 0;  // one pass of the region
-  progress.phase(target + ": warm-up (one untimed pass over the region)", 0);
+  show_phase(target + ": warm-up (one untimed pass over the region)", 0);
   WorkloadResult ignored;
   return run_workload(storage_ports(*storage), pass,
                       workload_region(pass, storage->info().size_bytes), &ignored);
@@ -155,7 +155,7 @@ CryptoLoadOptions crypto_options_for(const Provider& p, const ContentionOptions&
 
 Status run_cell(const ContentionOptions& o, const std::string& target, Provider& provider,
                 Provider& null_provider, const MemoryBandwidth& memory, unsigned cpus,
-                ProgressDisplay& progress, ContentionCell* cell) {
+                ContentionCell* cell) {
   cell->target = target;
   cell->provider = provider.info().name;
   cell->placement = provider.info().placement;
@@ -168,7 +168,7 @@ Status run_cell(const ContentionOptions& o, const std::string& target, Provider&
   for (unsigned i = 0; i < rounds; ++i) {
     const std::string where = fmt::format("{} / {}", target, cell->provider) +
                               (rounds > 1 ? fmt::format(" (round {}/{})", i + 1, rounds) : "");
-    if (Status s = run_round(target, provider, null_provider, c, w, where, i % 2 == 1, progress,
+    if (Status s = run_round(target, provider, null_provider, c, w, where, i % 2 == 1,
                              &all[i]);
         !s.ok())
       return s;
@@ -236,8 +236,7 @@ MachineFigures figures_from(Placement placement, const Workload& w, const Conten
   return m;
 }
 
-Status run_contention(const ContentionOptions& o, ProgressDisplay& progress,
-                      ContentionReport* out) {
+Status run_contention(const ContentionOptions& o, ContentionReport* out) {
   if (!(o.phase_seconds > 0))
     return Status(Errc::invalid_argument,
                   "bench contention: duration of zero (give --runtime above 0 per phase)");
@@ -273,7 +272,7 @@ Status run_contention(const ContentionOptions& o, ProgressDisplay& progress,
   out->options.storage.runtime_seconds = o.phase_seconds / std::max(1u, o.rounds);
   out->cpus = std::max(1u, std::thread::hardware_concurrency());
   MemoryBandwidth& m = out->memory;
-  progress.phase("memory bandwidth (memcpy)", 0.6);
+  show_phase("memory bandwidth (memcpy)", 0.6);
   m.threads = out->cpus;
   m.copy_mbs_one_thread = copy_rate(1, 0.3, 64ull << 20);
   m.copy_mbs_all_threads = copy_rate(m.threads, 0.3, 64ull << 20);
@@ -281,16 +280,15 @@ Status run_contention(const ContentionOptions& o, ProgressDisplay& progress,
     return Status(Errc::no_memory, "bench: memory bandwidth buffers");
   out->cells.clear();
   for (const std::string& target : o.targets) {
-    if (Status s = warm_up(o.storage, target, progress); !s.ok()) return s;
+    if (Status s = warm_up(o.storage, target); !s.ok()) return s;
     for (Provider* p : providers) {
       ContentionCell& cell = out->cells.emplace_back();
       if (Status s = run_cell(o, target, *p, datapath_provider(*p, *null_provider), out->memory,
-                              out->cpus, progress, &cell);
+                              out->cpus, &cell);
           !s.ok())
         return s;
     }
   }
-  progress.done();
   return Status::Ok();
 }
 

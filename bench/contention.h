@@ -1,31 +1,11 @@
 // ContentionReport: do storage traffic and crypto traffic slow each other down on this
-// machine, and by how much? For each target and provider, five phases of equal length:
-//   storage alone   the workload on the raw target (run_workload, storage ports)
-//   crypto alone    the provider kept busy at the workload's block size (run_crypto_load)
-//   together        both at once, independent of each other (the OCF paper's setting:
-//                   crypto and storage traffic sharing cores, memory and bus)
-//   datapath        the workload through the engine with cipher_null (engine ports): the
-//                   engine's own cost and ceiling. For a host-cpu provider, that provider's
-//                   cipher_null (its hand-off to the workers and back included, which the
-//                   encrypted engine pays too); for a card or a drive, passed through on the
-//                   queue thread (their hand-off is the cipher stage)
-//   encrypted       the workload through the engine with this provider: the placement's
-//                   real throughput, which the model predicts from the phases above
-// plus a memcpy measurement of memory bandwidth, once per run, and an untimed pass of the
-// workload over each target's region before its first phase (first writes allocate). The
-// provider alone runs at the workload's depth and block size unless told otherwise
-// (crypto.depth 0): N requests of B bytes in flight, as the cipher stage of the encrypted
-// datapath holds them, so the model's latency term (placement_model.h) reads the cipher's
-// per-request time from it.
-//
-// The CPU share a process gets on a shared machine swings from second to second, so the
-// phases run interleaved: `rounds` rounds of all five, each phase phase_seconds / rounds
-// long, and each phase's figure is its median round. The model's inputs and the
-// measurement it is compared with thus come from the same stretch of time.
-//
-// An inline-device provider (the drive encrypts; the host only passes the data on) serves
-// cipher_null sessions only: it runs with cipher_null whatever the cipher asked for, and
-// its cell says so.
+// machine, and by how much? For each target and provider, five phases: storage alone,
+// crypto alone (run_crypto_load), both together, the engine with cipher_null (the
+// datapath's own cost), and the encrypted engine, whose throughput the placement model
+// predicts from the others (docs/placement-model.md says what each phase runs and why).
+// The phases run in interleaved rounds and each figure is its phase's median round: the
+// CPU share a process gets on a shared machine swings from second to second, and this
+// puts the model's inputs and the measurement in the same stretch of time.
 #pragma once
 
 #include <string>
@@ -114,8 +94,7 @@ struct ContentionReport {
 };
 
 // Refuses what it can before any I/O (targets, workload, providers), then runs.
-Status run_contention(const ContentionOptions& options, ProgressDisplay& progress,
-                      ContentionReport* out);
+Status run_contention(const ContentionOptions& options, ContentionReport* out);
 
 // The model's inputs for a provider at `placement`, running workload `w`: cipher CPU per MB
 // and the provider's rate from the provider alone, storage from storage alone, the engine's

@@ -1,6 +1,3 @@
-#include <algorithm>
-#include <sstream>
-
 #include "bench/report.h"
 
 namespace ublkcrypt {
@@ -54,38 +51,6 @@ json crypto_json(const CryptoResult& r) {
 json head(const char* kind, const CryptoLoadOptions& o) {
   return {{"kind", kind},         {"unit", "MB/s (10^6 bytes)"}, {"cipher", o.cipher},
           {"key_bits", o.key_bits}, {"sector_size", o.sector_size}};
-}
-
-// One line per row: each column a JSON pointer into it ("result/mbs"), named after it
-// ("result_mbs") or as given ("mbs=result/mbs"), empty where the row has none. Text is
-// quoted (RFC 4180): paths may hold commas.
-std::string csv(const json& rows, const std::string& columns) {
-  std::vector<std::pair<std::string, json::json_pointer>> cols;
-  std::istringstream words(columns);
-  for (std::string w; words >> w;) {
-    const size_t eq = w.find('=');
-    std::string name = w.substr(0, eq), path = eq == std::string::npos ? w : w.substr(eq + 1);
-    std::replace(name.begin(), name.end(), '/', '_');
-    cols.emplace_back(name, json::json_pointer("/" + path));
-  }
-  std::string out;
-  for (const auto& c : cols) out += (out.empty() ? "" : ",") + c.first;
-  for (const json& row : rows) {
-    out += "\n";
-    for (size_t i = 0; i < cols.size(); ++i) {
-      if (i > 0) out += ",";
-      if (!row.contains(cols[i].second)) continue;
-      const json& v = row[cols[i].second];
-      if (!v.is_string()) {
-        out += v.dump();
-        continue;
-      }
-      out += '"';
-      for (char c : v.get<std::string>()) out += c == '"' ? "\"\"" : std::string(1, c);
-      out += '"';
-    }
-  }
-  return out + "\n";
 }
 
 json json_of(const StorageBenchmarkReport& r) {
@@ -145,7 +110,8 @@ json json_of(const ContentionReport& r) {
           {{"memory_model", c.memory_per_byte()}, {"copies", c.copies_per_byte()},
            {"bus_to_device_and_back", c.bus_per_byte()},
            {"storage_dma", c.storage_dma_per_byte()}}},
-         {"encrypted_counters", c.encrypted_counters}, {"model", model}});
+         {"encrypted_counters", c.encrypted_counters}, {"model", model},
+         {"every_placement", predict_all(c.figures)}});
   }
   return out;
 }
@@ -161,49 +127,10 @@ json json_of(const ModelReport& r) {
           {"predictions", r.predictions}, {"measured", measured}};
 }
 
-std::string csv_of(const StorageBenchmarkReport& r) {
-  const json j = json_of(r);
-  json rows = {{{"target", r.options.target}, {"result", j["result"]}}};
-  if (!r.options.compare.empty())
-    rows.push_back({{"target", r.options.compare}, {"result", j["compare_result"]}});
-  return csv(rows, "target mbs=result/mbs iops=result/iops p50_ns=result/latency_ns/p50 "
-                   "p99_ns=result/latency_ns/p99 p99_9_ns=result/latency_ns/p99_9 "
-                   "cpu_ns_per_byte=result/cpu_ns_per_byte seconds=result/seconds");
-}
-
-std::string csv_of(const CryptoSweepReport& r) {
-  return csv(json_of(r)["rows"], "provider placement request_bytes depth mbs cores requests");
-}
-
-std::string csv_of(const ContentionReport& r) {
-  return csv(json_of(r)["cells"],
-             "target provider placement storage_alone/mbs storage_together/mbs storage_ratio "
-             "crypto_alone/mbs crypto_together/mbs crypto_ratio encrypted/mbs encrypted_ratio "
-             "memory_per_byte=bytes_per_user_byte/memory_model "
-             "copies_per_byte=bytes_per_user_byte/copies "
-             "bus_per_byte=bytes_per_user_byte/bus_to_device_and_back "
-             "storage_dma_per_byte=bytes_per_user_byte/storage_dma "
-             "predicted_mbs=model/ceiling_mbs bottleneck=model/bottleneck "
-             "measured_over_predicted=model/measured_over_predicted cipher datapath/mbs");
-}
-
-std::string csv_of(const ModelReport& r) {
-  json j = json_of(r), rows = json::array();
-  for (json p : j["predictions"]) rows.push_back({{"placement", p["placement"]},
-                                                  {"predicted_mbs", p["ceiling_mbs"]},
-                                                  {"bottleneck", p["bottleneck"]}});
-  for (const json& m : j["measured"]) rows.push_back(m);
-  return csv(rows, "placement target provider predicted_mbs bottleneck measured_mbs");
-}
-
 }  // namespace
 
 json to_json(const BenchReport& r) {
   return std::visit([](const auto& x) { return json_of(x); }, r);
-}
-
-std::string to_csv(const BenchReport& r) {
-  return std::visit([](const auto& x) { return csv_of(x); }, r);
 }
 
 }  // namespace ublkcrypt

@@ -219,8 +219,7 @@ Status run_crypto_load(Provider& provider, const CryptoLoadOptions& options, Cry
   return Status::Ok();
 }
 
-Status run_crypto_sweep(const CryptoSweepOptions& o, ProgressDisplay& progress,
-                        CryptoSweepReport* out) {
+Status run_crypto_sweep(const CryptoSweepOptions& o, CryptoSweepReport* out) {
   if (o.request_sizes.empty() || o.depths.empty())
     return Status(Errc::invalid_argument, "bench crypto: empty --sizes or --depths");
   auto cell = [&](uint32_t size, unsigned depth) {
@@ -248,11 +247,10 @@ Status run_crypto_sweep(const CryptoSweepOptions& o, ProgressDisplay& progress,
       for (uint32_t size : o.request_sizes) {
         CryptoSweepRow& row = out->rows.emplace_back();
         row = {p->info().name, p->info().placement, size, depth, {}};
-        progress.phase(fmt::format("{}: {} B x {} in flight", row.provider, size, depth),
+        show_phase(fmt::format("{}: {} B x {} in flight", row.provider, size, depth),
                        o.load.seconds);
         if (Status s = run_crypto_load(*p, cell(size, depth), &row.result); !s.ok()) return s;
       }
-  progress.done();
   return Status::Ok();
 }
 

@@ -123,6 +123,10 @@ struct CryptoResult {
   CounterDelta counters;
   double mbs() const { return mb_per_second(bytes, seconds); }
   double cores() const { return seconds > 0 ? cpu_seconds / seconds : 0; }
+  // MB per CPU second (user + system), as openssl speed divides by its user time: what
+  // other load took does not count. Not user time alone: the kernel splits a process's CPU
+  // time into the two by tick samples, which a short window's user part drifts with.
+  double mbs_per_cpu() const { return mb_per_second(bytes, cpu_seconds); }
 };
 
 // ok if `provider` can run the options' cipher; otherwise why not, naming it.
@@ -169,7 +173,6 @@ struct CryptoSweepReport {
 
 // Refuses, before any work, a provider that is not present or cannot run the cipher at
 // every size of the sweep (512-byte requests need a 512-byte sector size); then runs.
-Status run_crypto_sweep(const CryptoSweepOptions& o, ProgressDisplay& progress,
-                        CryptoSweepReport* out);
+Status run_crypto_sweep(const CryptoSweepOptions& o, CryptoSweepReport* out);
 
 }  // namespace ublkcrypt

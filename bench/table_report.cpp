@@ -45,8 +45,7 @@ double limit_of(const PlacementPrediction& p, const char* resource) {
 std::string table(const StorageBenchmarkReport& r) {
   std::string out = fmt::format("# bench storage: {}\n", workload_line(r.options.workload));
   out += "# path: run_workload through storage ports (bench/workload_run.h), a ring per job\n"
-         "# MB/s = 10^6 bytes/s; latency in microseconds (completion - submission);\n"
-         "# cpu ns/B = process CPU time (getrusage) per byte moved.\n";
+         "# MB/s = 10^6 bytes/s; latency in microseconds; cpu ns/B: docs/benchmarks.md\n";
   out += fmt::format("{:<28} {:>10} {:>10} {:>9} {:>9} {:>9} {:>11}\n", "target", "MB/s", "IOPS",
                      "p50 us", "p99 us", "p99.9 us", "cpu ns/B");
   out += storage_row(r.options.target, r.target);
@@ -106,8 +105,7 @@ std::string table(const ContentionReport& r) {
       r.memory.traffic_mbs());
   out += "# phases (bench/contention.h): storage and the engines through run_workload\n"
          "# (bench/workload_run.h), the provider alone through ProviderLoad (provider_load.h)\n"
-         "# MB/s = 10^6 bytes/s. together/alone: 1.00 = no contention; the two ratios summing\n"
-         "# to about 1 means storage and crypto share one bottleneck.\n\n";
+         "# MB/s = 10^6 bytes/s; together/alone 1.00 = no contention (docs/benchmarks.md)\n\n";
   // Paths vary in length: the target column is as wide as the longest.
   size_t tw = 6;
   for (const ContentionCell& c : r.cells) tw = std::max(tw, c.target.size());
@@ -122,10 +120,8 @@ std::string table(const ContentionReport& r) {
         c.storage_together.mbs(), c.storage_ratio(), c.crypto_alone.mbs(),
         c.crypto_together.mbs(), c.crypto_ratio(), c.encrypted.mbs(), c.encrypted_ratio());
 
-  out += "\n# Per user byte in the encrypted phase: memory (the model's byte flow), copies and\n"
-         "# bus (the provider's counters), storage DMA (what the engine's backing moved).\n"
-         "# CPU us per MB: the cipher alone, the engine with cipher_null, the encrypted phase;\n"
-         "# cores left = CPUs less what other processes took (together phase).\n";
+  out += "\n# Per user byte in the encrypted phase; CPU us per MB of the cipher alone, the engine\n"
+         "# with cipher_null and the encrypted phase; cores left (docs/benchmarks.md)\n";
   out += fmt::format("{:<{}} {:<9} {:>7} {:>7} {:>7} {:>12} | {:>8} {:>8} {:>8} {:>11}\n",
                      "target", tw, "provider", "memory", "copies", "bus", "storage DMA",
                      "ciph us", "dp us", "enc us", "cores left");
@@ -147,13 +143,9 @@ std::string table(const ContentionReport& r) {
   }
 
   out += fmt::format(
-      "\n# Model (bench/placement_model.h) beside the encrypted phase, N = {} requests of B = {}\n"
-      "# in flight: R_dp, and its queue thread's core time 'busy', from the cipher_null phase;\n"
-      "# R_ciph and the 'fill' of the cores left from the provider alone. latency = N*B /\n"
-      "# max(R_dp, R_ciph, busy + fill x R_ciph); predicted = the smallest of it and the\n"
-      "# ceilings (cores = CPUs / (ciph + dp us per MB), memory, storage, datapath). Inputs:\n"
-      "# medians of {} interleaved round{}; 'rounds': the range of the per-round errors.\n"
-      "# error = measured / predicted - 1; the target is within 20%.\n",
+      "\n# Model (bench/placement_model.h, docs/placement-model.md) beside the encrypted phase,\n"
+      "# N = {} requests of B = {} in flight; latency = N*B / max(R_dp, R_ciph, busy + fill x\n"
+      "# R_ciph); inputs: medians of {} interleaved round{}; error = measured / predicted - 1\n",
       o.storage.iodepth * o.storage.jobs, size_label(o.storage.block_bytes),
       std::max(1u, o.rounds), o.rounds == 1 ? "" : "s");
   out += fmt::format(

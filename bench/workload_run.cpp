@@ -303,8 +303,7 @@ Status run_workload(const PortFactory& ports, const Workload& w, uint64_t region
   return Status::Ok();
 }
 
-Status run_storage_benchmark(const StorageBenchmarkOptions& o, ProgressDisplay& progress,
-                             StorageBenchmarkReport* out) {
+Status run_storage_benchmark(const StorageBenchmarkOptions& o, StorageBenchmarkReport* out) {
   StorageInfo info;
   for (const std::string& path : {o.target, o.compare})
     if (!path.empty())
@@ -316,12 +315,11 @@ Status run_storage_benchmark(const StorageBenchmarkOptions& o, ProgressDisplay& 
     if (path.empty()) continue;
     std::unique_ptr<Storage> storage;
     if (Status s = open_workload_storage(path, o.workload, &storage); !s.ok()) return s.in("bench");
-    progress.phase("bench " + path + " " + o.workload.rw, o.workload.runtime_seconds);
+    show_phase("bench " + path + " " + o.workload.rw, o.workload.runtime_seconds);
     const uint64_t region = workload_region(o.workload, storage->info().size_bytes);
     if (Status s = run_workload(storage_ports(*storage), o.workload, region, result); !s.ok())
       return s;
   }
-  progress.done();
   return Status::Ok();
 }
 

@@ -98,7 +98,6 @@ struct StorageBenchmarkReport {
 };
 
 // Checks both targets (check_target) before any I/O, then runs.
-Status run_storage_benchmark(const StorageBenchmarkOptions& o, ProgressDisplay& progress,
-                             StorageBenchmarkReport* out);
+Status run_storage_benchmark(const StorageBenchmarkOptions& o, StorageBenchmarkReport* out);
 
 }  // namespace ublkcrypt

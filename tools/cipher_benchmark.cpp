@@ -10,8 +10,6 @@
 #include "backends/registry.h"
 #include "backends/software/aes_implementation.h"
 #include "backends/software/software_provider.h"
-#include "bench/cpu_clock.h"
-#include "bench/provider_load.h"
 
 namespace ublkcrypt {
 
@@ -79,7 +77,7 @@ std::string openssl_equivalent(const CipherSpec& spec) {
 }
 
 Status measure_provider(Provider& provider, const CipherSpec& spec, Direction direction,
-                        const BenchmarkOptions& options, Throughput* out) {
+                        const BenchmarkOptions& options, CryptoResult* out) {
   // In place, as openssl speed runs: 64 buffers of one request each stay in L2 where
   // openssl speed's single one stays in L1 (close, and no two requests in flight share
   // one). Batches of 16, so the provider always has other batches queued and never idles
@@ -88,15 +86,7 @@ Status measure_provider(Provider& provider, const CipherSpec& spec, Direction di
                       spec.name(), spec.key_bytes * 8, spec.sector_size};
   o.seconds = options.seconds;
   o.warmup_seconds = options.seconds / 10;
-  CryptoResult r;
-  if (Status s = run_crypto_load(provider, o, &r); !s.ok()) return s;
-  out->mbs = r.mbs();
-  out->cores = r.cores();
-  // User + system together: the kernel splits a process's exact CPU time into the two by
-  // tick samples, so the user part alone of a short window drifts with that estimate (it
-  // can read as no user time at all). Our system time counts against us.
-  out->mbs_per_cpu = r.cpu_seconds > 0 ? double(r.bytes) / 1e6 / r.cpu_seconds : 0;
-  return Status::Ok();
+  return run_crypto_load(provider, o, out);
 }
 
 Status openssl_speed(const std::string& cipher, Direction direction, unsigned processes,
@@ -163,7 +153,7 @@ Status run_cipher_benchmark(const BenchmarkOptions& options, std::vector<Benchma
           if (Status s = openssl_speed(cipher, direction, 1, options, &mbs); !s.ok())
             openssl_note = s.message();
           // The machine's own scaling, beside which "all threads" is judged: a shared or
-          // hyperthreaded host can stop two processes short of 2x too.
+          // hyperthreaded host can stop two processes short of twice one.
           else if (Status m = openssl_speed(cipher, direction, cores, options, &multi); !m.ok())
             openssl_note = m.message();
           openssl_best = std::max(openssl_best, mbs);
@@ -172,17 +162,17 @@ Status run_cipher_benchmark(const BenchmarkOptions& options, std::vector<Benchma
         for (size_t i = 0; i < cell.size(); ++i) {
           BenchmarkRow& row = cell[i];
           Provider* provider = measured[i];
-          Throughput all, one;
+          CryptoResult all, one;
           if (Status s = measure_provider(*provider, spec, direction, options, &all); !s.ok())
             return s;
-          if (all.mbs > row.all_threads_mbs) {
-            row.all_threads_mbs = all.mbs;
-            row.all_threads_cores = all.cores;
+          if (all.mbs() > row.all_threads_mbs) {
+            row.all_threads_mbs = all.mbs();
+            row.all_threads_cores = all.cores();
           }
           if (auto single = one_thread_instance(*provider)) {
             if (Status s = measure_provider(*single, spec, direction, options, &one); !s.ok())
               return s;
-            row.one_thread_mbs = std::max(row.one_thread_mbs, one.mbs_per_cpu);
+            row.one_thread_mbs = std::max(row.one_thread_mbs, one.mbs_per_cpu());
           }
         }
       }

@@ -1,8 +1,5 @@
 // ublkcrypt bench storage|crypto|contention|model: where should crypto live on this
-// machine? Storage workloads through io_uring (fio's vocabulary), each provider alone at a
-// sweep of request sizes and depths, storage and crypto traffic alone and together, and a
-// placement model that predicts each placement's ceiling beside the measurement.
-// The work is in bench/; this file is options and output.
+// machine? The work is in bench/ (docs/benchmarks.md); this file is options and output.
 #include <fmt/format.h>
 
 #include <map>
@@ -15,39 +12,23 @@ namespace ublkcrypt {
 
 namespace {
 
-struct OutputArgs {
-  bool json = false;
-  bool csv = false;
-  std::string plot;
-};
-
-// A bench verb that runs `run` on its options and prints the report as asked: a table,
-// JSON or CSV, and a chart beside it. Its own options are added by the caller.
+// A bench verb that runs `run` on its options and prints the report: a table, or JSON.
+// Its own options are added by the caller.
 template <typename Options, typename Report>
 CLI::App* add_verb(CLI::App* bench, const char* name, const char* help,
                    std::shared_ptr<Options> options,
-                   Status (*run)(const Options&, ProgressDisplay&, Report*)) {
+                   Status (*run)(const Options&, Report*)) {
   CLI::App* cmd = bench->add_subcommand(name, help);
-  auto out = std::make_shared<OutputArgs>();
-  cmd->add_flag("--json", out->json, "Print JSON instead of a table");
-  cmd->add_flag("--csv", out->csv, "Print CSV instead of a table");
-  cmd->add_option("--plot", out->plot, "Also draw a chart (FILE.svg or FILE.png, via gnuplot)");
+  auto json = std::make_shared<bool>(false);
+  cmd->add_flag("--json", *json, "Print JSON instead of a table");
   cmd->callback([=] {
-    // Refused before any I/O, like every other bad input.
-    if (out->json && out->csv)
-      fail(Status(Errc::invalid_argument, "bench: --json and --csv are exclusive; pick one"));
-    if (!out->plot.empty())
-      if (Status s = check_plot_path(out->plot); !s.ok()) fail(s);
-    ProgressDisplay progress;
     Report run_report;
-    if (Status s = run(*options, progress, &run_report); !s.ok()) fail(s);
+    const Status s = run(*options, &run_report);
+    clear_phase();
+    if (!s.ok()) fail(s);
     const BenchReport report = std::move(run_report);
-    if (out->json) fmt::print("{}\n", to_json(report).dump(2));
-    else if (out->csv) fmt::print("{}", to_csv(report));
+    if (*json) fmt::print("{}\n", to_json(report).dump(2));
     else fmt::print("{}", format_table(report));
-    if (out->plot.empty()) return;
-    if (Status s = plot(report, out->plot); !s.ok()) fail(s);
-    if (!out->json && !out->csv) fmt::print("# chart: {}\n", out->plot);
   });
   return cmd;
 }
@@ -146,7 +127,7 @@ struct ModelOptions {
 
 // The model's predictions for the figures given; with targets, a contention run measures
 // the ones not given, and each cell of it is predicted beside its measurement.
-Status run_model(const ModelOptions& o, ProgressDisplay& progress, ModelReport* out) {
+Status run_model(const ModelOptions& o, ModelReport* out) {
   MachineFigures figures = o.given;
   figures.inflight = double(o.measure.storage.iodepth) * o.measure.storage.jobs;
   figures.request_bytes = o.measure.storage.block_bytes;
@@ -155,7 +136,7 @@ Status run_model(const ModelOptions& o, ProgressDisplay& progress, ModelReport* 
     *out = build_model_report(figures, nullptr);
     return Status::Ok();
   }
-  if (Status s = run_contention(o.measure, progress, &measured); !s.ok()) return s;
+  if (Status s = run_contention(o.measure, &measured); !s.ok()) return s;
   const MachineFigures& m = measured.cells.front().figures;
   for (double MachineFigures::*f :
        {&MachineFigures::cores, &MachineFigures::cipher_mbs_per_core, &MachineFigures::memory_mbs,

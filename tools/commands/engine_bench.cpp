@@ -1,13 +1,6 @@
-// ublkcrypt engine-bench: is the engine the limit, or the cipher? On a scratch image (tmpfs
-// by default, to keep storage out of the way), the whole image written (then flushed) and
-// read back sequentially through
-//   - the engine with cipher_null: the datapath alone, the provider handoff included,
-//   - the provider alone, at the same request size and depth, out of place as the engine
-//     runs it,
-//   - the engine with the real cipher,
-// rounds interleaved in one run, each figure its median round. Beside them: encrypted /
-// min(plain, provider), how much of the slower part the whole pipeline keeps; and the core
-// ceiling, what the cores allow when both parts need them.
+// ublkcrypt engine-bench: is the engine the limit, or the cipher? A scratch image written
+// and read back sequentially through the engine with cipher_null, the provider alone and
+// the encrypted engine, rounds interleaved (docs/benchmarks.md says what each row means).
 #include <unistd.h>
 
 #include <algorithm>
