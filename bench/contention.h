@@ -1,41 +1,19 @@
 // ContentionReport: do storage traffic and crypto traffic slow each other down on this
-// machine, and by how much? For each target and provider, five phases of equal length:
-//   storage alone   the workload on the raw target
-//   crypto alone    the provider kept busy at the workload's block size
-//   together        both at once, independent of each other (the OCF paper's setting:
-//                   crypto and storage traffic sharing cores, memory and bus)
-//   datapath        the workload through the engine with cipher_null: the engine's own
-//                   cost and ceiling. For a host-cpu provider, that provider's cipher_null
-//                   (its hand-off to the workers and back included, which the encrypted
-//                   engine pays too); for a card or a drive, passed through on the queue
-//                   thread (their hand-off is the cipher stage)
-//   encrypted       the workload through the engine with this provider: the placement's
-//                   real throughput, which the model predicts from the phases above
-// plus a memcpy measurement of memory bandwidth, once per run, and an untimed pass of the
-// workload over each target's region before its first phase (first writes allocate). The
-// provider alone runs at the workload's depth and block size unless told otherwise
-// (crypto.depth 0): N requests of B bytes in flight, as the cipher stage of the encrypted
-// datapath holds them, so the model's latency term (placement_model.h) reads the cipher's
-// per-request time from it.
-//
-// The CPU share a process gets on a shared machine swings from second to second, so the
-// phases run interleaved: `rounds` rounds of all five, each phase phase_seconds / rounds
-// long, and each phase's figure is its median round. The model's inputs and the
-// measurement it is compared with thus come from the same stretch of time.
-//
-// An inline-device provider (the drive encrypts; the host only passes the data on) serves
-// cipher_null sessions only: it runs with cipher_null whatever the cipher asked for, and
-// its cell says so.
+// machine, and by how much? For each target and provider, five phases: storage alone,
+// crypto alone (run_crypto_load), both together, the engine with cipher_null (the
+// datapath's own cost), and the encrypted engine, whose throughput the placement model
+// predicts from the others (docs/placement-model.md says what each phase runs and why).
+// The phases run in interleaved rounds and each figure is its phase's median round: the
+// CPU share a process gets on a shared machine swings from second to second, and this
+// puts the model's inputs and the measurement in the same stretch of time.
 #pragma once
 
 #include <string>
 #include <vector>
 
-#include "bench/crypto_load.h"
-#include "bench/memory_bandwidth.h"
 #include "bench/placement_model.h"
 #include "bench/progress.h"
-#include "bench/workload.h"
+#include "bench/provider_load.h"
 #include "bench/workload_run.h"
 
 namespace ublkcrypt {
@@ -46,18 +24,25 @@ struct ContentionOptions {
   Workload storage;                    // runtime is phase_seconds
   // Request size is the workload's block size; depth 0 = the workload's I/Os in flight
   // (iodepth x jobs).
-  CryptoLoadOptions crypto{.depth = 0};
+  CryptoLoadOptions crypto{{.depth = 0}};
   double phase_seconds = 2;            // per phase, all rounds together
   unsigned rounds = 3;                 // interleaved rounds of the five phases
   bool force = false;                  // write on a target that holds a filesystem / LUKS
 };
 
-struct ContentionCell {
-  std::string target;
-  std::string provider;
-  Placement placement = Placement::host_cpu;
-  std::string cipher;               // what this cell ran (cipher_null for an inline device)
-  // Each phase's median round.
+// Memory bandwidth as the machine gives it to us: memcpy over buffers far larger than the
+// cache, on one thread and on every core at once. A proxy: neither a Firecracker guest nor
+// most cloud VMs expose memory-controller counters (no uncore PMU, no resctrl MBM).
+struct MemoryBandwidth {
+  double copy_mbs_one_thread = 0;  // bytes copied per second
+  double copy_mbs_all_threads = 0;
+  unsigned threads = 0;
+  // A memcpy of n bytes moves 2n through memory (read the source, write the destination).
+  double traffic_mbs() const { return 2 * copy_mbs_all_threads; }
+};
+
+// What one round of a cell measured, or, in the cell, each phase's median round.
+struct ContentionPhases {
   WorkloadResult storage_alone;
   CryptoResult crypto_alone;
   WorkloadResult storage_together;
@@ -67,21 +52,37 @@ struct ContentionCell {
   CounterDelta encrypted_counters;  // the provider's counters over the encrypted phase
   uint64_t encrypted_storage_bytes = 0;  // what the backing moved in it (Engine::storage_bytes)
   double other_cores = -1;          // CPU other processes took in the together phase (-1: unknown)
-  MachineFigures figures;           // the model's inputs, from the phases above
+};
+
+struct ContentionCell : ContentionPhases {
+  std::string target;
+  std::string provider;
+  Placement placement = Placement::host_cpu;
+  std::string cipher;               // what this cell ran (cipher_null for an inline device)
+  MachineFigures figures;           // the model's inputs, from the phases
   PlacementPrediction prediction;   // for this provider's placement
   // Per round: the model's prediction from that round's figures, and the measurement.
   std::vector<double> round_predicted_mbs;
   std::vector<double> round_measured_mbs;
 
-  double storage_ratio() const;    // storage together / alone
-  double crypto_ratio() const;     // crypto together / alone
-  double encrypted_ratio() const;  // encrypted / raw storage
-  double model_ratio() const;      // measured encrypted / predicted
-  // Bytes moved per user byte in the encrypted phase.
-  double copies_per_byte() const;
-  double bus_per_byte() const;      // to the card/drive and back
-  double storage_dma_per_byte() const;
-  double memory_per_byte() const;   // the model's byte flow for this placement
+  static double ratio(double a, double b) { return b > 0 ? a / b : 0; }
+  double storage_ratio() const { return ratio(storage_together.mbs(), storage_alone.mbs()); }
+  double crypto_ratio() const { return ratio(crypto_together.mbs(), crypto_alone.mbs()); }
+  double encrypted_ratio() const { return ratio(encrypted.mbs(), storage_alone.mbs()); }
+  double model_ratio() const { return ratio(encrypted.mbs(), prediction.ceiling_mbs); }
+  // Bytes moved per user byte in the encrypted phase: extra host copies, over the bus to a
+  // card or drive and back, DMA of the backing, and memory by the model's byte flow.
+  double copies_per_byte() const {
+    return ratio(double(encrypted_counters.copy_bytes), double(encrypted_counters.payload_bytes));
+  }
+  double bus_per_byte() const {
+    return ratio(double(encrypted_counters.bytes_to_device + encrypted_counters.bytes_from_device),
+                 double(encrypted_counters.payload_bytes));
+  }
+  double storage_dma_per_byte() const {
+    return ratio(double(encrypted_storage_bytes), double(encrypted.bytes()));
+  }
+  double memory_per_byte() const;
 };
 
 struct ContentionReport {
@@ -92,26 +93,40 @@ struct ContentionReport {
   std::vector<std::string> skipped;  // "kernel: <why it cannot run the cipher>"
 };
 
-// Everything that can be refused, refused before any I/O: targets, workload, providers.
-Status check_contention(const ContentionOptions& options, std::vector<Provider*>* providers,
-                        std::vector<std::string>* skipped);
-
-Status run_contention(const ContentionOptions& options, ProgressDisplay& progress,
-                      ContentionReport* out);
-
-// The crypto load a contention run gives `provider` for workload `w`: the block size as
-// the request size, depth 0 resolved to the workload's I/Os in flight, cipher_null for an
-// inline device.
-CryptoLoadOptions crypto_options_for(const Provider& provider, const ContentionOptions& o);
+// Refuses what it can before any I/O (targets, workload, providers), then runs.
+Status run_contention(const ContentionOptions& options, ContentionReport* out);
 
 // The model's inputs for a provider at `placement`, running workload `w`: cipher CPU per MB
 // and the provider's rate from the provider alone, storage from storage alone, the engine's
 // own cost and rate from the cipher_null datapath phase (empty: unknown), the machine's
-// `cpus`, the cores it leaves this process (`cpus` less `other_cores`, the CPU other
-// processes took in the together phase; negative: unknown) and the run's memory figure.
-MachineFigures figures_from(Placement placement, const Workload& w,
-                            const WorkloadResult& storage_alone, const CryptoResult& crypto_alone,
-                            const WorkloadResult& datapath, double other_cores,
+// `cpus`, the cores it leaves this process (`cpus` less the other processes' CPU in the
+// together phase; negative: unknown) and the run's memory figure.
+MachineFigures figures_from(Placement placement, const Workload& w, const ContentionPhases& p,
                             const MemoryBandwidth& memory, unsigned cpus);
+
+// ---- `bench model`: the model's predictions for one set of machine figures, beside what
+// a contention run measured for the placements present ----
+
+struct ModelMeasurement {
+  std::string target;
+  std::string provider;
+  Placement placement = Placement::host_cpu;
+  double predicted_mbs = 0;  // from this cell's own measured inputs
+  std::string bottleneck;
+  double measured_mbs = 0;   // the encrypted phase
+  double error() const {     // measured / predicted - 1
+    return predicted_mbs > 0 ? measured_mbs / predicted_mbs - 1 : 0;
+  }
+};
+
+struct ModelReport {
+  MachineFigures figures;  // as given (or from the first measured cell)
+  std::vector<PlacementPrediction> predictions;
+  std::vector<ModelMeasurement> measured;
+};
+
+// Predictions for `figures`; with a contention report, each of its cells predicted from
+// its own inputs beside its measured encrypted throughput.
+ModelReport build_model_report(const MachineFigures& figures, const ContentionReport* measured);
 
 }  // namespace ublkcrypt

@@ -1,9 +1,6 @@
 // Wall and CPU time of a measured interval. CPU time is the whole process's (getrusage
 // RUSAGE_SELF): io_uring's io-wq workers and a provider's worker pool are threads of this
 // process, and their work is part of what a byte costs.
-//
-// Header-only, so tools/ (cipher_benchmark) counts CPU time the same way without linking
-// the bench library.
 #pragma once
 
 #include <sys/resource.h>

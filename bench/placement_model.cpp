@@ -7,7 +7,7 @@ namespace ublkcrypt {
 namespace {
 
 // How much of each resource one user byte (or MB) needs, per placement: the byte flows
-// in placement_model.h, as numbers.
+// in docs/placement-model.md, as numbers.
 struct Demand {
   double cipher_core_s_per_mb = 0;  // host cores spent on the cipher
   double memory = 0;                // bytes through memory
@@ -42,7 +42,7 @@ PlacementPrediction predict_placement(Placement placement, const MachineFigures&
   const bool cipher_known = placement != Placement::host_cpu || m.cipher_mbs_per_core > 0;
   const double datapath_core_s_per_mb =
       m.datapath_core_s_per_mb > 0 ? m.datapath_core_s_per_mb : m.storage_core_s_per_mb;
-  // The latency term, for the placement whose provider was measured (placement_model.h):
+  // The latency term, for the placement whose provider was measured (docs/placement-model.md):
   // R = max(R_dp, R_ciph, R_busy + fill x R_ciph), latency = N*B / R. With N or B unknown,
   // N*B = 1 MB keeps the ratio (it cancels) and the latencies are not reported.
   if (placement == m.provider_placement && m.provider_mbs > 0 && m.datapath_mbs > 0) {

@@ -1,40 +1,26 @@
-// ProgressDisplay: one line on stderr, redrawn a few times a second, while a long run's
-// phases go by — only when stderr is a terminal, so logs and pipes stay clean.
+// Which phase of a long benchmark run is going on and for how long: one line on stderr,
+// replaced by the next, and only when stderr is a terminal, so logs, pipes and the report
+// on stdout stay clean.
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
-#include <mutex>
+#include <unistd.h>
+
+#include <cstdio>
 #include <string>
-#include <thread>
 
 namespace ublkcrypt {
 
-class ProgressDisplay {
- public:
-  // `enabled` defaults to whether stderr is a terminal.
-  ProgressDisplay();
-  explicit ProgressDisplay(bool enabled);
-  ~ProgressDisplay();
-  ProgressDisplay(const ProgressDisplay&) = delete;
-  ProgressDisplay& operator=(const ProgressDisplay&) = delete;
+// Shows `label` and how long it takes (0: not known) in place of the previous phase.
+inline void show_phase(const std::string& label, double seconds) {
+  if (::isatty(STDERR_FILENO) != 1) return;
+  std::fprintf(stderr, "\r\033[K%s", label.c_str());
+  if (seconds > 0) std::fprintf(stderr, " (%.1f s)", seconds);
+  std::fflush(stderr);
+}
 
-  // Shows `label` with a bar that fills over `seconds`; replaces the previous phase.
-  void phase(const std::string& label, double seconds);
-  // Clears the line (before the report is printed).
-  void done();
-
- private:
-  void draw_loop();
-
-  bool enabled_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::string label_;
-  double seconds_ = 0;
-  std::chrono::steady_clock::time_point started_;
-  bool stopping_ = false;
-  std::thread thread_;
-};
+// Clears the phase line, before the report is printed.
+inline void clear_phase() {
+  if (::isatty(STDERR_FILENO) == 1) std::fprintf(stderr, "\r\033[K");
+}
 
 }  // namespace ublkcrypt

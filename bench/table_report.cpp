@@ -1,4 +1,4 @@
-#include "bench/table_report.h"
+#include "bench/report.h"
 
 #include <fmt/format.h>
 
@@ -6,6 +6,12 @@
 #include <cmath>
 
 namespace ublkcrypt {
+
+std::string size_label(uint64_t bytes) {
+  if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return fmt::format("{} MiB", bytes >> 20);
+  if (bytes >= 1024 && bytes % 1024 == 0) return fmt::format("{} KiB", bytes >> 10);
+  return fmt::format("{} B", bytes);
+}
 
 namespace {
 
@@ -36,18 +42,10 @@ double limit_of(const PlacementPrediction& p, const char* resource) {
   return 0;
 }
 
-}  // namespace
-
-std::string size_label(uint64_t bytes) {
-  if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return fmt::format("{} MiB", bytes >> 20);
-  if (bytes >= 1024 && bytes % 1024 == 0) return fmt::format("{} KiB", bytes >> 10);
-  return fmt::format("{} B", bytes);
-}
-
-std::string format_table(const StorageBenchmarkReport& r) {
+std::string table(const StorageBenchmarkReport& r) {
   std::string out = fmt::format("# bench storage: {}\n", workload_line(r.options.workload));
-  out += "# MB/s = 10^6 bytes/s; latency in microseconds (completion - submission);\n"
-         "# cpu ns/B = process CPU time (getrusage) per byte moved.\n";
+  out += "# path: run_workload through storage ports (bench/workload_run.h), a ring per job\n"
+         "# MB/s = 10^6 bytes/s; latency in microseconds; cpu ns/B: docs/benchmarks.md\n";
   out += fmt::format("{:<28} {:>10} {:>10} {:>9} {:>9} {:>9} {:>11}\n", "target", "MB/s", "IOPS",
                      "p50 us", "p99 us", "p99.9 us", "cpu ns/B");
   out += storage_row(r.options.target, r.target);
@@ -59,14 +57,16 @@ std::string format_table(const StorageBenchmarkReport& r) {
   return out;
 }
 
-std::string format_table(const CryptoSweepReport& r) {
+std::string table(const CryptoSweepReport& r) {
   const CryptoLoadOptions& o = r.options.load;
   std::string out = fmt::format(
-      "# bench crypto: {} {}-bit key, {}-byte sectors, {}, in place over a {} working set, "
-      "{:.1f} s per cell\n# MB/s = 10^6 bytes/s; cores = process CPU time / wall time\n",
+      "# bench crypto: {} {}-bit key, {}-byte sectors, {}, {:.1f} s per cell\n"
+      "# load: ProviderLoad (bench/provider_load.h) on a session of each provider alone, out "
+      "of place\n#   (cipher_null in place), the requests walking a {} working set\n"
+      "# MB/s = 10^6 bytes/s; cores = process CPU time / wall time\n",
       o.cipher, o.key_bits, o.sector_size,
-      o.direction == Direction::encrypt ? "encrypt" : "decrypt",
-      size_label(o.working_set_bytes), o.seconds);
+      o.direction == Direction::encrypt ? "encrypt" : "decrypt", o.seconds,
+      size_label(o.working_set_bytes));
   out += fmt::format("{:<10} {:<15} {:>9}", "provider", "placement", "request");
   for (unsigned d : r.options.depths) out += fmt::format(" {:>10}", fmt::format("QD{} MB/s", d));
   for (unsigned d : r.options.depths) out += fmt::format(" {:>9}", fmt::format("QD{} cores", d));
@@ -90,7 +90,7 @@ std::string format_table(const CryptoSweepReport& r) {
   return out;
 }
 
-std::string format_table(const ContentionReport& r) {
+std::string table(const ContentionReport& r) {
   const ContentionOptions& o = r.options;
   std::string out = fmt::format(
       "# bench contention: storage {}\n#   crypto {} {}-bit, {} requests x {} in flight; "
@@ -103,8 +103,9 @@ std::string format_table(const ContentionReport& r) {
       "counters are exposed here) = {:.0f} MB/s of traffic\n",
       r.memory.copy_mbs_one_thread, r.memory.copy_mbs_all_threads, r.memory.threads,
       r.memory.traffic_mbs());
-  out += "# MB/s = 10^6 bytes/s. together/alone: 1.00 = no contention; the two ratios summing\n"
-         "# to about 1 means storage and crypto share one bottleneck.\n\n";
+  out += "# phases (bench/contention.h): storage and the engines through run_workload\n"
+         "# (bench/workload_run.h), the provider alone through ProviderLoad (provider_load.h)\n"
+         "# MB/s = 10^6 bytes/s; together/alone 1.00 = no contention (docs/benchmarks.md)\n\n";
   // Paths vary in length: the target column is as wide as the longest.
   size_t tw = 6;
   for (const ContentionCell& c : r.cells) tw = std::max(tw, c.target.size());
@@ -119,11 +120,8 @@ std::string format_table(const ContentionReport& r) {
         c.storage_together.mbs(), c.storage_ratio(), c.crypto_alone.mbs(),
         c.crypto_together.mbs(), c.crypto_ratio(), c.encrypted.mbs(), c.encrypted_ratio());
 
-  out += "\n# Bytes moved per user byte in the encrypted phase: memory from the model's byte\n"
-         "# flow; copies and bus from the provider's counters; storage DMA: the bytes the\n"
-         "# engine counted its backing move, over the user bytes.\n"
-         "# CPU: us per MB of the cipher alone, of the engine with cipher_null, and of the\n"
-         "# encrypted phase; cores left = CPUs less what other processes took (together phase).\n";
+  out += "\n# Per user byte in the encrypted phase; CPU us per MB of the cipher alone, the engine\n"
+         "# with cipher_null and the encrypted phase; cores left (docs/benchmarks.md)\n";
   out += fmt::format("{:<{}} {:<9} {:>7} {:>7} {:>7} {:>12} | {:>8} {:>8} {:>8} {:>11}\n",
                      "target", tw, "provider", "memory", "copies", "bus", "storage DMA",
                      "ciph us", "dp us", "enc us", "cores left");
@@ -144,20 +142,12 @@ std::string format_table(const ContentionReport& r) {
         c.figures.cores_left);
   }
 
-  const unsigned inflight = o.storage.iodepth * o.storage.jobs;
   out += fmt::format(
-      "\n# Model beside the encrypted phase (bench/placement_model.h). N = {} requests of B = {}\n"
-      "# in flight. Per request: R_dp in the engine and storage (cipher_null phase: N*B / its\n"
-      "# MB/s), of which 'busy' is its queue thread's core time (that thread's CPU per MB x\n"
-      "# N*B); R_ciph in the cipher (the provider alone at N x B: N*B / its MB/s), holding\n"
-      "# 'fill' of the cores left. Stages overlap across requests, core time does not:\n"
-      "#   latency = N*B / max(R_dp, R_ciph, busy + fill x R_ciph)\n"
-      "# Ceilings: cores = CPUs / (ciph us + dp us per MB), memory = memcpy traffic / bytes\n"
-      "# per user byte, storage alone, datapath. predicted = the smallest of them all.\n"
-      "# Each input is its phase's median of {} interleaved round{}; 'rounds' = the range of\n"
-      "# the per-round errors. error = measured / predicted - 1; the target is within 20%.\n",
-      inflight, size_label(o.storage.block_bytes), std::max(1u, o.rounds),
-      o.rounds == 1 ? "" : "s");
+      "\n# Model (bench/placement_model.h, docs/placement-model.md) beside the encrypted phase,\n"
+      "# N = {} requests of B = {} in flight; latency = N*B / max(R_dp, R_ciph, busy + fill x\n"
+      "# R_ciph); inputs: medians of {} interleaved round{}; error = measured / predicted - 1\n",
+      o.storage.iodepth * o.storage.jobs, size_label(o.storage.block_bytes),
+      std::max(1u, o.rounds), o.rounds == 1 ? "" : "s");
   out += fmt::format(
       "{:<{}} {:<9} | {:>7} {:>6} {:>6} | {:>9} {:>6} {:>4} | {:>7} {:>6} {:>6} | {:<8} {:>9} "
       "{:>8} {:>6} {:>11} {:>4}\n",
@@ -201,7 +191,7 @@ std::string format_table(const ContentionReport& r) {
   return out;
 }
 
-std::string format_table(const ModelReport& r) {
+std::string table(const ModelReport& r) {
   const MachineFigures& m = r.figures;
   auto given = [](double v, const char* unit) {
     return v > 0 ? fmt::format("{:.0f} {}", v, unit) : std::string("unknown");
@@ -239,6 +229,12 @@ std::string format_table(const ModelReport& r) {
                          x.measured_mbs, x.error() * 100);
   }
   return out;
+}
+
+}  // namespace
+
+std::string format_table(const BenchReport& r) {
+  return std::visit([](const auto& x) { return table(x); }, r);
 }
 
 }  // namespace ublkcrypt

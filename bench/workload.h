@@ -1,20 +1,16 @@
 // Workload: what a storage benchmark does, in fio's terms (rw, bs, iodepth, numjobs,
-// runtime, size), and the stream of operations one job issues.
-//
-// Semantics kept close to fio so the cross-check (tests/bench/fio_crosscheck.sh) compares
-// like with like:
+// runtime, size), and the stream of operations one job issues. Semantics kept close to
+// fio's, so the cross-check (tests/bench/fio_crosscheck.sh) compares like with like:
 //   - region: the first `size_bytes` of the target (0 = all of it). Sequential jobs split
-//     the region into one slice each (fio with numjobs and offset_increment); random jobs
-//     roam the whole region, each from its own seed.
-//   - runtime > 0: time based, looping over the region until the time is up.
-//     runtime == 0: one pass of the region (each job its share), then stop.
+//     it into one slice each (fio's numjobs with offset_increment); random jobs roam all
+//     of it, each from its own seed.
+//   - runtime > 0: time based, looping over the region until the time is up; runtime 0:
+//     one pass of the region (each job its share), then stop.
 //   - iodepth_batch: I/Os queued before they are submitted, fio's iodepth_batch_submit
-//     (default 1: each I/O goes to the kernel as soon as it is made). Sending all of a
-//     wakeup's replacements in one system call makes a convoy on a disk that completes in
-//     bursts (virtio-blk here: one interrupt for all 16 of a QD16 run): io_uring plugs the
-//     batch, so the disk gets none of it until the last is built, and idles that long every
-//     round. 4k randread QD16 on a virtio disk, A/B/A/B: batched 57-63k IOPS with 14.5 in
-//     the block layer at 250 us each; fio and one submit per I/O both 66-74k, 11.5 at 160 us.
+//     (default 1: each I/O goes to the kernel as soon as it is made). A batch sent in one
+//     system call makes a convoy on a disk that completes in bursts (virtio-blk: one
+//     interrupt for a whole round): io_uring plugs the batch, so the disk gets none of it
+//     until the last is built, and idles that long every round.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +18,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "engine/storage.h"
 
 namespace ublkcrypt {
 
@@ -35,6 +32,10 @@ struct Workload {
   double runtime_seconds = 5;
   uint64_t size_bytes = 0;   // region; 0 = the whole target
   uint64_t seed = 1;
+  bool end_fsync = false;  // a flush once a job's I/O is done, timed with it (fio's end_fsync)
+  // Writes carry a pattern unique to each offset and reads check it (fio's verify); the
+  // first mismatch fails the run as corrupt, naming the offset.
+  bool verify = false;
 
   bool random() const;
   // Percentage of reads: 100 for read/randread, 0 for write/randwrite, read_percent mixed.
@@ -46,6 +47,13 @@ struct Workload {
 // `alignment` bytes. One-line reasons naming `target` and the cause.
 Status validate_workload(const Workload& w, const std::string& target, uint64_t target_bytes,
                          uint32_t alignment);
+
+// The checks a target passes before any I/O: it opens, it is large enough for `w`, and a
+// write benchmark does not destroy a filesystem or a LUKS header without `force` (the
+// detector `format` uses, volume/existing_content.h). The alignment is the target's, at
+// least `min_alignment` (the sector size when the engine runs on it).
+Status check_target(const std::string& path, const Workload& w, bool force,
+                    uint32_t min_alignment, StorageInfo* info);
 
 // The region the workload covers on a target of `target_bytes`.
 uint64_t workload_region(const Workload& w, uint64_t target_bytes);

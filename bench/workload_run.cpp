@@ -1,15 +1,16 @@
 #include "bench/workload_run.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
 #include <latch>
-#include <mutex>
-#include <random>
 #include <thread>
 #include <vector>
 
 #include "bench/cpu_clock.h"
+#include "bench/page_buffer.h"
+#include "engine/io_ring.h"
+#include "engine/ring_queue.h"
 
 namespace ublkcrypt {
 
@@ -24,49 +25,149 @@ LatencyHistogram WorkloadResult::latency() const {
   return all;
 }
 
+uint64_t engine_memory_bytes(Engine& engine) {
+  const ProviderCounters& c = engine.session().provider()->counters();
+  return c.payload_bytes.load() + c.copy_bytes.load() +
+         (engine.storage_info().direct_io ? 0 : engine.storage_bytes());
+}
+
 namespace {
 
-void fill_random(uint8_t* buffer, uint32_t bytes, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  for (uint32_t at = 0; at < bytes; at += 8) {
-    const uint64_t v = rng();
-    std::memcpy(buffer + at, &v, std::min<uint32_t>(8, bytes - at));
+class StoragePort final : public IoPort, private StorageCompletion {
+ public:
+  explicit StoragePort(unsigned depth) : ios_(depth) {
+    for (StorageIo& io : ios_) io.completion = this;
   }
+  ~StoragePort() override { queue_.reset(); }  // the queue goes before the ring it uses
+
+  // A ring of its own, set up as the engine's (engine/ring_queue.cpp), so storage alone
+  // and the engine submit and wait the same way.
+  Status open(Storage& storage) {
+    const unsigned depth = unsigned(ios_.size());
+    if (Status s = ring_.init(2 * depth + 8, 0, /*cooperative=*/true); !s.ok()) return s;
+    return storage.open_queue(depth, &ring_, &queue_);
+  }
+
+  void submit(unsigned slot, BlockOp op, uint64_t offset, uint32_t length,
+              uint8_t* buffer) override {
+    const StorageOp as = op == BlockOp::write   ? StorageOp::write
+                         : op == BlockOp::flush ? StorageOp::flush
+                                                : StorageOp::read;
+    StorageIo& io = ios_[slot];
+    std::tie(io.op, io.offset, io.length, io.buffer) = std::tie(as, offset, length, buffer);
+    queue_->submit(&io);
+  }
+
+  // Sends now, as fio does with iodepth_batch_submit: the job decides how many I/Os a
+  // kick carries (Workload::iodepth_batch).
+  void kick() override {
+    queue_->kick();
+    (void)ring_.submit(0);
+  }
+
+  // I/O done at once (a tmpfs copy) is reaped without waiting; otherwise wait on the ring.
+  void wait(int timeout_ms, const Done& done) override {
+    done_ = &done;
+    reaped_ = 0;
+    queue_->reap();
+    if (reaped_ == 0) (void)ring_.submit(1, timeout_ms);
+    ring_.dispatch();
+    queue_->reap();
+  }
+
+ private:
+  void storage_done(StorageIo* io, Status status, uint32_t bytes) override {
+    ++reaped_;
+    if (status.ok() && bytes != io->length)
+      status = Status(Errc::io_error, "bench: short transfer (past the end of the target?)");
+    (*done_)(unsigned(io - ios_.data()), std::move(status));
+  }
+
+  IoRing ring_;
+  std::vector<StorageIo> ios_;
+  std::unique_ptr<StorageQueue> queue_;
+  const Done* done_ = nullptr;
+  unsigned reaped_ = 0;
+};
+
+class EnginePort final : public IoPort, private BlockCompletion {
+ public:
+  explicit EnginePort(unsigned depth) : requests_(depth) {
+    for (BlockRequest& r : requests_) r.completion = this;
+  }
+  Status open(Engine& engine) {
+    return RingQueue::open(engine, unsigned(requests_.size()), &queue_);
+  }
+
+  void submit(unsigned slot, BlockOp op, uint64_t offset, uint32_t length,
+              uint8_t* buffer) override {
+    BlockRequest& r = requests_[slot];
+    std::tie(r.op, r.offset, r.length, r.buffer) = std::tie(op, offset, length, buffer);
+    pending_.push_back(&r);
+  }
+
+  // One crypto batch for everything queued; its storage I/O goes with the next enter.
+  void kick() override {
+    if (pending_.empty()) return;
+    queue_->submit(pending_);
+    pending_.clear();
+  }
+
+  void wait(int timeout_ms, const Done& done) override {
+    done_ = &done;
+    queue_->wait_and_process(timeout_ms);
+  }
+
+ private:
+  void block_done(BlockRequest* r, Status status) override {
+    (*done_)(unsigned(r - requests_.data()), std::move(status));
+  }
+
+  std::vector<BlockRequest> requests_;
+  std::vector<BlockRequest*> pending_;
+  std::unique_ptr<RingQueue> queue_;
+  const IoPort::Done* done_ = nullptr;
+};
+
+template <typename P, typename Target>
+PortFactory ports_on(Target& target) {
+  return [&target](unsigned depth, std::unique_ptr<IoPort>* out) {
+    auto port = std::make_unique<P>(depth);
+    if (Status s = port->open(target); !s.ok()) return s;
+    *out = std::move(port);
+    return Status::Ok();
+  };
+}
+
+// Writes into `buffer` the pattern of `offset`: a word no two 8-byte places of the target
+// share, cheap enough not to dominate a pass. With `check`, compares instead: the first
+// offset that differs, or -1.
+int64_t pattern(uint8_t* buffer, uint64_t offset, uint32_t length, bool check) {
+  auto* words = reinterpret_cast<uint64_t*>(buffer);
+  for (uint32_t i = 0; i < length / 8; ++i) {
+    const uint64_t expected = ((offset + uint64_t{i} * 8) * 0x9E3779B97F4A7C15ull) ^ 0x5DEECE66D;
+    if (!check) words[i] = expected;
+    else if (words[i] != expected) return int64_t(offset + uint64_t{i} * 8);
+  }
+  return -1;
 }
 
 // One job: its own port, buffers and operation stream.
-class Job final : private PortCompletion {
+class Job {
  public:
-  Job(const Workload& w, unsigned index, uint64_t region, const std::atomic<bool>* stop)
-      : w_(w),
-        index_(index),
-        batch_(w.iodepth_batch == 0 ? w.iodepth : w.iodepth_batch),
-        stream_(w, index, region),
-        stop_(stop) {}
-
-  ~Job() {
-    for (uint8_t* b : buffers_) std::free(b);
+  Job(const Workload& w, unsigned index, uint64_t region)
+      : w_(w), batch_(w.iodepth_batch == 0 ? w.iodepth : w.iodepth_batch),
+        stream_(w, index, region), slots_(w.iodepth) {
+    for (unsigned i = 0; i < w.iodepth; ++i)
+      buffers_.emplace_back(w.block_bytes, w.seed * 1000003 + index * 4099 + i);
   }
 
-  // Opens the port and fills the buffers: everything a job needs before its first I/O, so
-  // none of it is inside the measured interval (random bytes for 16 x 128 KiB cost tens of
-  // milliseconds under TCG, a few percent of a one-second phase).
+  // Opens the port: with the buffers, everything a job needs before its first I/O, so none
+  // of it is inside the measured interval.
   Status prepare(const PortFactory& ports) {
-    if (Status s = ports(w_.iodepth, &port_); !s.ok()) return s;
-    slots_.resize(w_.iodepth);
-    for (unsigned i = 0; i < w_.iodepth; ++i) {
-      // 4096-aligned for O_DIRECT; random bytes (as fio's default buffers), so nothing
-      // below can shortcut the data: zram stores a same-filled page as one word and
-      // compresses a pattern to nothing, while ciphertext costs it a full page.
-      auto* b = static_cast<uint8_t*>(std::aligned_alloc(4096, w_.block_bytes));
-      if (b == nullptr) {
-        port_.reset();  // on this thread, as it was opened
-        return Status(Errc::no_memory, "bench: I/O buffers");
-      }
-      fill_random(b, w_.block_bytes, w_.seed * 1000003 + index_ * 4099 + i);
-      buffers_.push_back(b);
-    }
-    return Status::Ok();
+    for (const PageBuffer& b : buffers_)
+      if (b.data() == nullptr) return Status(Errc::no_memory, "bench: I/O buffers");
+    return ports(w_.iodepth, &port_);
   }
 
   // Runs until `deadline` (or one pass); the port is closed on return, on this thread.
@@ -76,8 +177,15 @@ class Job final : private PortCompletion {
     for (unsigned i = 0; i < w_.iodepth; ++i) start(i);
     send();
     while (in_flight_ > 0) {
-      port_->wait(50, this);
+      port_->wait(50, done_);
       send();  // a partial batch waits no longer than the completions that made it
+    }
+    if (w_.end_fsync && status_.ok()) {
+      slots_[0].op = BlockOp::flush;
+      port_->submit(0, BlockOp::flush, 0, 0, nullptr);
+      ++in_flight_;
+      send();
+      while (in_flight_ > 0) port_->wait(50, done_);
     }
     port_.reset();
     result.serial_cpu_seconds = thread_cpu_seconds() - cpu0;
@@ -88,19 +196,21 @@ class Job final : private PortCompletion {
 
  private:
   struct Slot {
-    bool write = false;
+    BlockOp op = BlockOp::read;
+    uint64_t offset = 0;
     BenchClock::time_point started;
   };
 
-  bool start(unsigned slot) {
-    if (!status_.ok() || (stop_ && stop_->load(std::memory_order_relaxed))) return false;
+  void start(unsigned slot) {
     IoStep step;
-    if (!stream_.next(&step)) return false;
-    slots_[slot] = {step.write, BenchClock::now()};
-    port_->submit(slot, step.write, step.offset, w_.block_bytes, buffers_[slot]);
+    if (!status_.ok() || !stream_.next(&step)) return;
+    const BlockOp op = step.write ? BlockOp::write : BlockOp::read;
+    uint8_t* buffer = buffers_[slot].data();
+    if (w_.verify && step.write) pattern(buffer, step.offset, w_.block_bytes, false);
+    slots_[slot] = {op, step.offset, BenchClock::now()};
+    port_->submit(slot, op, step.offset, w_.block_bytes, buffer);
     ++in_flight_;
     if (++unsent_ >= batch_) send();
-    return true;
   }
 
   void send() {
@@ -108,37 +218,35 @@ class Job final : private PortCompletion {
     port_->kick();
   }
 
-  void io_done(unsigned slot, Status status) override {
+  void io_done(unsigned slot, Status status) {
     --in_flight_;
     const auto now = BenchClock::now();
+    const Slot& s = slots_[slot];
+    if (status.ok() && w_.verify && s.op == BlockOp::read)
+      if (int64_t bad = pattern(buffers_[slot].data(), s.offset, w_.block_bytes, true); bad >= 0)
+        status = Status(Errc::corrupt, fmt::format("bench: read back at offset {}: data "
+                                                   "differs from what was written", bad));
     if (!status.ok()) {
       if (status_.ok()) status_ = std::move(status);
       return;
     }
-    const Slot& s = slots_[slot];
-    const auto ns = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                 now - s.started).count());
-    if (s.write) {
-      ++result.write_ops;
-      result.write_bytes += w_.block_bytes;
-      result.write_latency.record(ns);
-    } else {
-      ++result.read_ops;
-      result.read_bytes += w_.block_bytes;
-      result.read_latency.record(ns);
-    }
+    if (s.op == BlockOp::flush) return;
+    const bool write = s.op == BlockOp::write;
+    ++(write ? result.write_ops : result.read_ops);
+    (write ? result.write_bytes : result.read_bytes) += w_.block_bytes;
+    (write ? result.write_latency : result.read_latency)
+        .record(uint64_t(std::chrono::nanoseconds(now - s.started).count()));
     if (w_.runtime_seconds > 0 && now >= deadline_) return;
     start(slot);
   }
 
   const Workload& w_;
-  unsigned index_;
+  const IoPort::Done done_ = [this](unsigned slot, Status status) { io_done(slot, status); };
   unsigned batch_;  // I/Os per kick (see Workload::iodepth_batch)
   OperationStream stream_;
   BenchClock::time_point deadline_;
-  const std::atomic<bool>* stop_;
   std::unique_ptr<IoPort> port_;
-  std::vector<uint8_t*> buffers_;
+  std::vector<PageBuffer> buffers_;
   std::vector<Slot> slots_;
   unsigned in_flight_ = 0;
   unsigned unsent_ = 0;  // submitted to the port since its last kick
@@ -147,22 +255,21 @@ class Job final : private PortCompletion {
 
 }  // namespace
 
+PortFactory storage_ports(Storage& storage) { return ports_on<StoragePort>(storage); }
+PortFactory engine_ports(Engine& engine) { return ports_on<EnginePort>(engine); }
+
 Status open_workload_storage(const std::string& target, const Workload& w,
                              std::unique_ptr<Storage>* out) {
-  FileStorageOptions options;
-  options.read_only = !w.writes();
-  return open_file_storage(target, options, out);
+  return open_file_storage(target, {.read_only = !w.writes()}, out);
 }
 
 Status run_workload(const PortFactory& ports, const Workload& w, uint64_t region_bytes,
-                    const std::atomic<bool>* stop, WorkloadResult* out) {
+                    WorkloadResult* out) {
   std::vector<std::unique_ptr<Job>> jobs;
-  for (unsigned j = 0; j < w.jobs; ++j)
-    jobs.push_back(std::make_unique<Job>(w, j, region_bytes, stop));
+  for (unsigned j = 0; j < w.jobs; ++j) jobs.push_back(std::make_unique<Job>(w, j, region_bytes));
   // Each job prepares on its own thread (a port belongs to the thread that opened it);
   // the clock starts once every job is ready, just before the first submission.
-  std::latch ready(w.jobs);
-  std::latch go(1);
+  std::latch ready(w.jobs), go(1);
   BenchClock::time_point deadline;
   std::vector<Status> statuses(w.jobs);
   std::vector<std::thread> threads;
@@ -193,6 +300,26 @@ Status run_workload(const PortFactory& ports, const Workload& w, uint64_t region
     total.write_latency.merge(r.write_latency);
   }
   *out = std::move(total);
+  return Status::Ok();
+}
+
+Status run_storage_benchmark(const StorageBenchmarkOptions& o, StorageBenchmarkReport* out) {
+  StorageInfo info;
+  for (const std::string& path : {o.target, o.compare})
+    if (!path.empty())
+      if (Status s = check_target(path, o.workload, o.force, 512, &info); !s.ok()) return s;
+  out->options = o;
+  const std::pair<std::string, WorkloadResult*> runs[] = {{o.target, &out->target},
+                                                          {o.compare, &out->compare}};
+  for (const auto& [path, result] : runs) {
+    if (path.empty()) continue;
+    std::unique_ptr<Storage> storage;
+    if (Status s = open_workload_storage(path, o.workload, &storage); !s.ok()) return s.in("bench");
+    show_phase("bench " + path + " " + o.workload.rw, o.workload.runtime_seconds);
+    const uint64_t region = workload_region(o.workload, storage->info().size_bytes);
+    if (Status s = run_workload(storage_ports(*storage), o.workload, region, result); !s.ok())
+      return s;
+  }
   return Status::Ok();
 }
 

@@ -1,18 +1,51 @@
-// Running a Workload through IoPorts: `jobs` threads, each keeping `iodepth` I/Os in
-// flight and resubmitting from each completion, as fio's io_uring engine does.
+// The benchmarks' I/O driver: a Workload run by `jobs` threads, each keeping `iodepth` I/Os
+// in flight and resubmitting from each completion as fio's io_uring engine does, through
+// an IoPort onto raw storage or onto the engine. The engine port is a RingQueue
+// (engine/ring_queue.h): the queue and wait_and_process loop the ublk queue thread runs, so
+// what runs through it measures the path the device ships. The job loop is the same for
+// both, so an encrypted/raw ratio compares one loop against itself with only the datapath
+// changed. `bench storage`, `bench contention` and `engine-bench` run on it.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
-#include "bench/io_port.h"
-#include "bench/latency_histogram.h"
-#include "bench/workload.h"
 #include "base/status.h"
+#include "bench/latency_histogram.h"
+#include "bench/progress.h"
+#include "bench/workload.h"
+#include "engine/engine.h"
+#include "engine/storage.h"
 
 namespace ublkcrypt {
+
+// One job's door to what it measures, held by the job (a unique_ptr; a port holds a ring
+// and cannot be copied). It belongs to the thread that opened it.
+class IoPort {
+ public:
+  // Called on the job's thread for each completed I/O, with its slot.
+  using Done = std::function<void(unsigned slot, Status status)>;
+  virtual ~IoPort() = default;
+  // Queues a read, write or flush in `slot` (0 .. depth-1, one I/O per slot at a time).
+  virtual void submit(unsigned slot, BlockOp op, uint64_t offset, uint32_t length,
+                      uint8_t* buffer) = 0;
+  virtual void kick() = 0;  // sends what was queued
+  // Waits up to `timeout_ms` for completions and reports each to `done`.
+  virtual void wait(int timeout_ms, const Done& done) = 0;
+};
+
+// Opens a port with room for `depth` I/Os, on the calling thread.
+using PortFactory = std::function<Status(unsigned depth, std::unique_ptr<IoPort>* out)>;
+PortFactory storage_ports(Storage& storage);  // raw storage, which outlives the ports
+PortFactory engine_ports(Engine& engine);     // encrypt + write, read + decrypt
+
+// Bytes an engine has passed over host memory so far (a pass reads a byte and writes one):
+// its provider's payload and extra copies, and the backing's bytes when a host copy moved
+// them (buffered or mapped I/O; O_DIRECT is the device's DMA). The growth over a run, per
+// user byte of it, is the run's memory passes per user byte.
+uint64_t engine_memory_bytes(Engine& engine);
 
 struct WorkloadResult {
   uint64_t read_ops = 0;
@@ -39,10 +72,32 @@ struct WorkloadResult {
 Status open_workload_storage(const std::string& target, const Workload& w,
                              std::unique_ptr<Storage>* out);
 
-// Runs `w` over the first `region_bytes` of the target the ports lead to. Stops at the
-// workload's runtime (or after one pass), or early when `stop` becomes true. The first
-// failed I/O ends the run and is returned, naming the target.
+// Runs `w` over the first `region_bytes` of the target the ports lead to, until the
+// workload's runtime is up (or after one pass). The first failed I/O ends the run and is
+// returned, naming the target.
 Status run_workload(const PortFactory& ports, const Workload& w, uint64_t region_bytes,
-                    const std::atomic<bool>* stop, WorkloadResult* out);
+                    WorkloadResult* out);
+
+// ---- `bench storage`: a workload on a target, and the same on a second one right after
+// it (an open ublkcrypt device over that backing), so the ratio comes from one run ----
+
+struct StorageBenchmarkOptions {
+  std::string target;
+  std::string compare;  // "" = none
+  Workload workload;
+  bool force = false;
+};
+
+struct StorageBenchmarkReport {
+  StorageBenchmarkOptions options;
+  WorkloadResult target;
+  WorkloadResult compare;  // empty when no --compare
+  double compare_ratio() const {  // compare / target throughput
+    return target.mbs() > 0 ? compare.mbs() / target.mbs() : 0;
+  }
+};
+
+// Checks both targets (check_target) before any I/O, then runs.
+Status run_storage_benchmark(const StorageBenchmarkOptions& o, StorageBenchmarkReport* out);
 
 }  // namespace ublkcrypt

@@ -6,7 +6,7 @@
 //
 // Opcodes: the legacy (plain number) control and I/O opcodes are used on purpose. They are
 // the only ones 6.1 knows, and 6.12 still accepts them (CONFIG_BLKDEV_UBLK_LEGACY_OPCODES=y
-// in Debian's config); this is the combination proven in the VM (see shared FACTS.md).
+// in Debian's config); this is the combination the VM scenarios run (tests/vm/).
 // DEL_DEV_ASYNC (6.9+) exists only ioctl-encoded.
 #pragma once
 

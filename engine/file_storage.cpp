@@ -105,8 +105,8 @@ class FileStorage final : public Storage {
   void set_sync_io(bool on) { sync_io_ = on; }
 
   // A tmpfs backing is memory: a shared mapping of it turns each read or write into one
-  // memcpy. Under QEMU's TCG that moved 2.9 GB/s where pread/pwrite moved 0.4 (per-page
-  // work in shmem's read and write paths), and it spares small I/O its system call.
+  // memcpy, where pread/pwrite do per-page work in shmem's read and write paths (several
+  // times slower under QEMU's TCG), and it spares small I/O its system call.
   // Without a mapping (mmap refused) the system calls serve.
   void map_backing() {
     const int prot = PROT_READ | (info_.read_only ? 0 : PROT_WRITE);
@@ -276,8 +276,8 @@ Status probe(int fd, const std::string& path, StorageInfo* info) {
 
 // tmpfs takes O_DIRECT (since 6.6) but its page cache is the storage, so there is nothing
 // to bypass; and io_uring cannot complete its direct reads inline, so each goes through an
-// io-wq worker thread. Measured with engine-bench on /dev/shm: buffered reads about twice
-// as fast. Regular files only: a device node lives on devtmpfs (TMPFS_MAGIC too), and a
+// io-wq worker thread, which engine-bench on /dev/shm shows as slower reads. Regular files
+// only: a device node lives on devtmpfs (TMPFS_MAGIC too), and a
 // block device opened buffered would put a second page cache above the disk.
 bool file_on_tmpfs(const std::string& path) {
   struct stat st {};

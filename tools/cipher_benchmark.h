@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "backends/cipher_spec.h"
-#include "backends/provider.h"
 #include "base/status.h"
+#include "bench/provider_load.h"
 
 namespace ublkcrypt {
 
@@ -50,18 +50,10 @@ struct BenchmarkRow {
 // The (cipher, key size) cells the options select, each validated by CipherSpec::parse.
 Status benchmark_specs(const BenchmarkOptions& options, std::vector<CipherSpec>* out);
 
-struct Throughput {
-  double mbs = 0;          // sustained MB/s (10^6 bytes) of wall time
-  // MB per CPU second of this process (user + system), the way openssl speed divides by its
-  // user time: what the machine's other load took is not counted against either.
-  double mbs_per_cpu = 0;
-  double cores = 0;        // process CPU time over wall time while measuring
-};
-
 // Throughput of `spec` on one session of `provider`, with enough requests in flight to
 // keep every worker busy.
 Status measure_provider(Provider& provider, const CipherSpec& spec, Direction direction,
-                        const BenchmarkOptions& options, Throughput* out);
+                        const BenchmarkOptions& options, CryptoResult* out);
 
 // Runs `openssl speed [-multi <processes>] -evp <cipher> -bytes <n> -seconds <s> [-decrypt]
 // -mr` and parses its bytes per second (all processes together). A missing openssl binary is

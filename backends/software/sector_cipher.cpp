@@ -67,7 +67,7 @@ Status keyed_context(const char* algorithm, std::span<const uint8_t> key, int en
 
 // The IV buffer inside the provider's context, or null. OpenSSL 3's only public way to set
 // an IV on a keyed context, EVP_CipherInit_ex2, queries parameters through the provider each
-// time: about 100 ns, a sixth of a 4 KiB AES-NI XTS sector (measured on this machine). The
+// time, a cost of the order of the cipher's own on a 4 KiB AES-NI sector. The
 // context's own IV buffer, which its cipher reads at every update, is writable through
 // EVP_CIPHER_CTX_iv_noconst (deprecated, kept for engines that set IVs this way). It is
 // used only after proving, on this OpenSSL, that it yields exactly what the slow path does.

@@ -29,9 +29,8 @@ ContentionOptions short_run(const std::string& target) {
 
 TEST_CASE("a short contention run is complete and self-consistent") {
   TempFile file(16 << 20);
-  ProgressDisplay quiet(false);
   ContentionReport r;
-  Status s = run_contention(short_run(file.path()), quiet, &r);
+  Status s = run_contention(short_run(file.path()), &r);
   REQUIRE_MESSAGE(s.ok(), s.message());
   REQUIRE(r.cells.size() == 1);
   const ContentionCell& c = r.cells[0];
@@ -130,12 +129,11 @@ TEST_CASE("a cell's ratios and per-byte figures, by hand") {
 
 TEST_CASE("an inline device runs with cipher_null: the drive encrypts") {
   TempFile file(16 << 20);
-  ProgressDisplay quiet(false);
   ContentionReport r;
   ContentionOptions o = short_run(file.path());
   o.providers = {"opal"};
   o.rounds = 1;
-  Status s = run_contention(o, quiet, &r);
+  Status s = run_contention(o, &r);
   REQUIRE_MESSAGE(s.ok(), s.message());
   REQUIRE(r.cells.size() == 1);
   const ContentionCell& c = r.cells[0];
@@ -150,14 +148,13 @@ TEST_CASE("an inline device runs with cipher_null: the drive encrypts") {
 
 TEST_CASE("the provider alone runs at the workload's depth unless told otherwise") {
   TempFile file(16 << 20);
-  ProgressDisplay quiet(false);
   ContentionReport r;
   ContentionOptions o = short_run(file.path());
   o.crypto.depth = 0;
   o.storage.iodepth = 3;
   o.storage.jobs = 2;
   o.rounds = 1;
-  Status s = run_contention(o, quiet, &r);
+  Status s = run_contention(o, &r);
   REQUIRE_MESSAGE(s.ok(), s.message());
   CHECK(r.options.crypto.depth == 6);  // as run
   CHECK(r.cells[0].figures.inflight == 6);
@@ -166,26 +163,25 @@ TEST_CASE("the provider alone runs at the workload's depth unless told otherwise
 
 TEST_CASE("bad input is refused before any I/O") {
   TempFile file(16 << 20, 0x5A);
-  ProgressDisplay quiet(false);
   ContentionReport r;
   ContentionOptions o = short_run(file.path());
 
   o.providers = {"quantum"};
-  Status s = run_contention(o, quiet, &r);
+  Status s = run_contention(o, &r);
   CHECK(s.code() == Errc::not_found);
   CHECK(s.message() == "bench contention: provider quantum is not present in this build");
 
   o = short_run(file.path());
   o.phase_seconds = 0;
-  CHECK(run_contention(o, quiet, &r).message().find("duration of zero") != std::string::npos);
+  CHECK(run_contention(o, &r).message().find("duration of zero") != std::string::npos);
 
   o = short_run(file.path());
   o.rounds = 0;
-  CHECK(run_contention(o, quiet, &r).message().find("rounds is outside") != std::string::npos);
+  CHECK(run_contention(o, &r).message().find("rounds is outside") != std::string::npos);
 
   o = short_run(file.path());
   o.storage.size_bytes = 32 << 20;
-  CHECK(run_contention(o, quiet, &r).message().find("too small for the workload") !=
+  CHECK(run_contention(o, &r).message().find("too small for the workload") !=
         std::string::npos);
 
   // Nothing was written by any refused run.

@@ -12,8 +12,8 @@ const ResourceLimit* limit(const PlacementPrediction& p, const char* name) {
   return nullptr;
 }
 
-// FACTS.md's machine: 2 cores at 6000 MB/s AES-256-XTS each, memcpy 12 GB/s (24 GB/s of
-// traffic), a 1000 MB/s disk, and a PCIe 4.0 x8 bus for the card.
+// A machine given by hand, as `bench model` takes one: 2 cores of AES-256-XTS each, memcpy
+// and its traffic, a disk, and a PCIe 4.0 x8 bus for the card (the figures below).
 MachineFigures facts_machine() {
   MachineFigures m;
   m.cores = 2;

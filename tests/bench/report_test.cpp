@@ -1,14 +1,6 @@
 #include <doctest/doctest.h>
 
-#include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-
-#include "bench/csv_report.h"
-#include "bench/json_report.h"
-#include "bench/plot.h"
-#include "bench/table_report.h"
+#include "bench/report.h"
 
 namespace ublkcrypt {
 
@@ -47,14 +39,11 @@ ContentionReport sample_report() {
   r.options.storage.iodepth = 16;
   r.options.storage.block_bytes = 128 * 1024;
   c.other_cores = 0.5;  // other processes took half a core in the together phase
-  c.figures = figures_from(c.placement, r.options.storage, c.storage_alone, c.crypto_alone,
-                           c.datapath, c.other_cores, r.memory, r.cpus);
+  c.figures = figures_from(c.placement, r.options.storage, c, r.memory, r.cpus);
   c.prediction = predict_placement(c.placement, c.figures);
   r.cells.push_back(c);
   return r;
 }
-
-size_t count(const std::string& s, char c) { return size_t(std::count(s.begin(), s.end(), c)); }
 
 }  // namespace
 
@@ -114,23 +103,12 @@ TEST_CASE("model inputs from the alone phases, by hand") {
   CHECK(p.ceiling_mbs == doctest::Approx(1333.33).epsilon(1e-4));
   CHECK(r.cells[0].model_ratio() == doctest::Approx(1.125));
   // Unknown other load: cores left unknown (fill then relative to all CPUs).
-  const ContentionCell& c = r.cells[0];
-  CHECK(figures_from(c.placement, r.options.storage, c.storage_alone, c.crypto_alone, c.datapath,
-                     -1, r.memory, r.cpus)
-            .cores_left == 0);
+  ContentionCell c = r.cells[0];
+  c.other_cores = -1;
+  CHECK(figures_from(c.placement, r.options.storage, c, r.memory, r.cpus).cores_left == 0);
 }
 
-TEST_CASE("CSV: one header and one row per cell, same number of columns") {
-  const std::string csv = to_csv(sample_report());
-  const size_t newline = csv.find('\n');
-  const std::string header = csv.substr(0, newline);
-  const std::string row = csv.substr(newline + 1);
-  CHECK(count(csv, '\n') == 2);
-  CHECK(count(header, ',') == count(row, ','));
-  CHECK(row.starts_with("\"/dev/shm/a.img\",\"software\",host-cpu,2000.000,"));
-}
-
-TEST_CASE("table and chart name every cell") {
+TEST_CASE("table and JSON name every cell") {
   ContentionReport r = sample_report();
   const std::string table = format_table(r);
   CHECK(table.find("/dev/shm/a.img") != std::string::npos);
@@ -142,37 +120,15 @@ TEST_CASE("table and chart name every cell") {
         std::string::npos);
   CHECK(table.find("latency       1333     1500") != std::string::npos);
   CHECK(table.find(" ok\n") != std::string::npos);
-  const std::string script = contention_script(r);
-  CHECK(script.find("\"a.img\" 0.5000 0.7500 2000.0 1500.0") != std::string::npos);
-  // Datapath, then the model's error: 1500 / 1333.3 - 1 = +12.5%.
-  CHECK(script.find("\"software\" 1800.0 \"model +1") != std::string::npos);
-  CHECK(count(script, '\n') > 10);
-  CHECK(script.find("multiplot layout 1,3") != std::string::npos);
-}
-
-TEST_CASE("a .gp plot path writes the whole script, drawing the .svg beside it") {
-  ContentionReport r = sample_report();
-  const std::filesystem::path dir = std::filesystem::temp_directory_path();
-  const std::string path = (dir / "ublkcrypt-report-test.gp").string();
-  REQUIRE(check_plot_path(path).ok());  // no gnuplot needed for a script
-  REQUIRE(plot_contention(r, path).ok());
-  std::ifstream in(path);
-  const std::string script((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  CHECK(script.starts_with("set terminal svg size 1650,640"));
-  CHECK(script.find("set output \"ublkcrypt-report-test.svg\"\n") != std::string::npos);
-  CHECK(script.find(contention_script(r)) != std::string::npos);
-  CHECK(script.ends_with("unset output\n"));
-  CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
-  std::filesystem::remove(path);
-}
-
-TEST_CASE("chart labels: file names, with the directory where two targets share one") {
-  ContentionReport r = sample_report();
-  r.cells.push_back(r.cells[0]);
-  r.cells[1].target = "/var/tmp/a.img";
-  const std::string script = contention_script(r);
-  CHECK(script.find("\"shm/a.img\" 0.5000") != std::string::npos);
-  CHECK(script.find("\"tmp/a.img\" 0.5000") != std::string::npos);
+  // The JSON carries the same cells, and the model's ceiling for every placement.
+  const nlohmann::json cell = to_json(r)["cells"][0];
+  CHECK(cell["storage_ratio"].get<double>() == doctest::Approx(0.5));
+  CHECK(cell["crypto_ratio"].get<double>() == doctest::Approx(0.75));
+  CHECK(cell["model"]["measured_over_predicted"].get<double>() == doctest::Approx(1.125));
+  REQUIRE(cell["every_placement"].size() == 3);
+  CHECK(cell["every_placement"][0]["ceiling_mbs"].get<double>() ==
+        doctest::Approx(r.cells[0].prediction.ceiling_mbs));
+  CHECK(cell["every_placement"][2]["placement"] == "inline-device");
 }
 
 TEST_CASE("storage and model JSON keep their schema") {

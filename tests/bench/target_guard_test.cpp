@@ -2,8 +2,7 @@
 
 #include <cstring>
 
-#include "bench/plot.h"
-#include "bench/target_guard.h"
+#include "bench/report.h"
 #include "temp_file.h"
 
 namespace ublkcrypt {
@@ -59,12 +58,6 @@ TEST_CASE("a target too small, missing, or misaligned for the workload") {
   w = writes();
   w.block_bytes = 512;
   CHECK(check_target(file.path(), w, false, 4096, &info).code() == Errc::invalid_argument);
-}
-
-TEST_CASE("plot paths: extension and a writable directory, checked up front") {
-  CHECK(check_plot_path("/tmp/chart.pdf").code() == Errc::invalid_argument);
-  CHECK_FALSE(check_plot_path("/nonexistent-dir/chart.svg").ok());
-  CHECK_FALSE(check_plot_path("/etc/passwd/chart.png").ok());  // not a directory
 }
 
 }  // namespace ublkcrypt

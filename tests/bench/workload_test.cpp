@@ -28,7 +28,7 @@ Workload make(const char* rw, uint32_t bs, unsigned jobs = 1) {
 class CountingPort final : public IoPort {
  public:
   explicit CountingPort(std::vector<unsigned>* kicks) : kicks_(kicks) {}
-  void submit(unsigned slot, bool, uint64_t, uint32_t, uint8_t*) override {
+  void submit(unsigned slot, BlockOp, uint64_t, uint32_t, uint8_t*) override {
     queued_.push_back(slot);
   }
   void kick() override {
@@ -37,10 +37,10 @@ class CountingPort final : public IoPort {
     sent_.insert(sent_.end(), queued_.begin(), queued_.end());
     queued_.clear();
   }
-  void wait(int, PortCompletion* sink) override {
-    const std::vector<unsigned> done = std::move(sent_);
+  void wait(int, const Done& report) override {
+    const std::vector<unsigned> completed = std::move(sent_);
     sent_.clear();
-    for (unsigned slot : done) sink->io_done(slot, Status::Ok());  // may submit and kick
+    for (unsigned slot : completed) report(slot, Status::Ok());  // may submit and kick
   }
 
  private:
@@ -61,7 +61,7 @@ std::vector<unsigned> kick_sizes(unsigned iodepth_batch) {
     return Status::Ok();
   };
   WorkloadResult r;
-  REQUIRE(run_workload(ports, w, w.size_bytes, nullptr, &r).ok());
+  REQUIRE(run_workload(ports, w, w.size_bytes, &r).ok());
   CHECK(r.read_ops == 64);
   return kicks;
 }
@@ -95,11 +95,11 @@ TEST_CASE("serial CPU is the job thread's own, not the process's") {
   class BurningPort final : public IoPort {
    public:
     explicit BurningPort(Beside* beside) : beside_(beside) {}
-    void submit(unsigned slot, bool, uint64_t, uint32_t, uint8_t*) override {
+    void submit(unsigned slot, BlockOp, uint64_t, uint32_t, uint8_t*) override {
       sent_.push_back(slot);
     }
     void kick() override {}
-    void wait(int, PortCompletion* sink) override {
+    void wait(int, const Done& report) override {
       if (!asked_) {
         asked_ = true;
         std::unique_lock lock(beside_->mutex);
@@ -110,9 +110,9 @@ TEST_CASE("serial CPU is the job thread's own, not the process's") {
       const double until = thread_cpu_seconds() + 0.001;
       while (thread_cpu_seconds() < until) {
       }
-      const std::vector<unsigned> done = std::move(sent_);
+      const std::vector<unsigned> completed = std::move(sent_);
       sent_.clear();
-      for (unsigned slot : done) sink->io_done(slot, Status::Ok());
+      for (unsigned slot : completed) report(slot, Status::Ok());
     }
 
    private:
@@ -140,7 +140,7 @@ TEST_CASE("serial CPU is the job thread's own, not the process's") {
     return Status::Ok();
   };
   WorkloadResult r;
-  const Status s = run_workload(ports, w, w.size_bytes, nullptr, &r);
+  const Status s = run_workload(ports, w, w.size_bytes, &r);
   beside.join();
   REQUIRE(s.ok());
   // 64 I/Os, 4 per wait: at least 16 waits of 1 ms on the job's thread.

@@ -1,6 +1,6 @@
-// The kernel provider on the host that runs the unit tests. This host kernel has no AF_ALG
-// (FACTS.md), so what is tested here is the refusal; AF_ALG behaviour is tested in the VM
-// (kernel_provider_vmtest, scenarios card_*.sh).
+// The kernel provider on the host that runs the unit tests. Where that kernel has no AF_ALG
+// (as on the build hosts), what is tested here is the refusal; AF_ALG behaviour is tested
+// in the VM (kernel_provider_vmtest, scenarios card_*.sh).
 #include "backends/kernel/kernel_provider.h"
 
 #include <doctest/doctest.h>

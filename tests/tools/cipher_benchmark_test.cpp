@@ -88,17 +88,17 @@ TEST_CASE("the load keeps a one-worker provider busy and its figures agree with 
   options.seconds = 0.3;
   for (Direction direction : {Direction::encrypt, Direction::decrypt}) {
     const uint64_t before = provider->counters().payload_bytes.load();
-    Throughput t;
+    CryptoResult t;
     REQUIRE(measure_provider(*provider, spec_of("aes-xts-plain64", 512), direction, options, &t)
                 .ok());
     const uint64_t moved = provider->counters().payload_bytes.load() - before;
-    CHECK(t.mbs > 0);
-    CHECK(t.mbs_per_cpu > 0);
-    CHECK(t.cores > 0);
-    CHECK(t.cores < 1.5);  // one worker, and a main thread that sleeps
+    CHECK(t.mbs() > 0);
+    CHECK(t.mbs_per_cpu() > 0);
+    CHECK(t.cores() > 0);
+    CHECK(t.cores() < 1.5);  // one worker, and a main thread that sleeps
     CHECK(moved % 4096 == 0);
     // The counted window is 9/10 of the run; the counters saw all of it, warm-up included.
-    CHECK(static_cast<double>(moved) >= t.mbs * 1e6 * options.seconds * 0.9 * 0.99);
+    CHECK(static_cast<double>(moved) >= t.mbs() * 1e6 * options.seconds * 0.9 * 0.99);
     CHECK(provider->counters().errors.load() == 0);
   }
 }

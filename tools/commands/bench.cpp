@@ -1,219 +1,161 @@
 // ublkcrypt bench storage|crypto|contention|model: where should crypto live on this
-// machine? Storage workloads through io_uring (fio's vocabulary), each provider alone at a
-// sweep of request sizes and depths, storage and crypto traffic alone and together, and a
-// placement model that predicts each placement's ceiling beside the measurement.
-// The work is in bench/; this file is options and output.
+// machine? The work is in bench/ (docs/benchmarks.md); this file is options and output.
 #include <fmt/format.h>
 
 #include <map>
 #include <memory>
 
-#include "bench/contention.h"
-#include "bench/crypto_sweep.h"
-#include "bench/csv_report.h"
-#include "bench/json_report.h"
-#include "bench/model_report.h"
-#include "bench/plot.h"
-#include "bench/storage_benchmark.h"
-#include "bench/table_report.h"
+#include "bench/report.h"
 #include "tools/command.h"
 
 namespace ublkcrypt {
 
 namespace {
 
-struct OutputArgs {
-  bool json = false;
-  bool csv = false;
-  std::string plot;
-};
-
-void add_output_options(CLI::App* cmd, OutputArgs& out) {
-  cmd->add_flag("--json", out.json, "Print JSON instead of a table");
-  cmd->add_flag("--csv", out.csv, "Print CSV instead of a table");
-  cmd->add_option("--plot", out.plot, "Also draw a chart (FILE.svg or FILE.png, via gnuplot)");
-}
-
-// Refused before any I/O, like every other bad input.
-void check_output(const OutputArgs& out) {
-  if (out.json && out.csv)
-    fail(Status(Errc::invalid_argument, "bench: --json and --csv are exclusive; pick one"));
-  if (!out.plot.empty())
-    if (Status s = check_plot_path(out.plot); !s.ok()) fail(s);
-}
-
-template <typename Report, typename Plot>
-void emit(const Report& report, const OutputArgs& out, Plot plot) {
-  if (out.json) fmt::print("{}\n", to_json(report).dump(2));
-  else if (out.csv) fmt::print("{}", to_csv(report));
-  else fmt::print("{}", format_table(report));
-  if (!out.plot.empty()) {
-    if (Status s = plot(report, out.plot); !s.ok()) fail(s);
-    if (!out.json && !out.csv) fmt::print("# chart: {}\n", out.plot);
-  }
+// A bench verb that runs `run` on its options and prints the report: a table, or JSON.
+// Its own options are added by the caller.
+template <typename Options, typename Report>
+CLI::App* add_verb(CLI::App* bench, const char* name, const char* help,
+                   std::shared_ptr<Options> options,
+                   Status (*run)(const Options&, Report*)) {
+  CLI::App* cmd = bench->add_subcommand(name, help);
+  auto json = std::make_shared<bool>(false);
+  cmd->add_flag("--json", *json, "Print JSON instead of a table");
+  cmd->callback([=] {
+    Report run_report;
+    const Status s = run(*options, &run_report);
+    clear_phase();
+    if (!s.ok()) fail(s);
+    const BenchReport report = std::move(run_report);
+    if (*json) fmt::print("{}\n", to_json(report).dump(2));
+    else fmt::print("{}", format_table(report));
+  });
+  return cmd;
 }
 
 void add_workload_options(CLI::App* cmd, Workload& w) {
-  cmd->add_option("--rw", w.rw, "read, write, rw, randread, randwrite, randrw")
-      ->capture_default_str();
-  cmd->add_option("--rwmixread", w.read_percent, "Percent reads for rw/randrw")
-      ->capture_default_str();
+  cmd->add_option("--rw", w.rw, "read, write, rw, randread, randwrite, randrw");
+  cmd->add_option("--rwmixread", w.read_percent, "Percent reads for rw/randrw");
   cmd->add_option("--bs", w.block_bytes, "Block size (4k, 128k, 1m)")
-      ->transform(CLI::AsSizeValue(false))
-      ->capture_default_str();
-  cmd->add_option("--iodepth", w.iodepth, "I/Os in flight per job")->capture_default_str();
+      ->transform(CLI::AsSizeValue(false));
+  cmd->add_option("--iodepth", w.iodepth, "I/Os in flight per job");
   cmd->add_option("--iodepth_batch", w.iodepth_batch,
-                  "I/Os per submission, as fio's iodepth_batch_submit; 0 = iodepth")
-      ->capture_default_str();
-  cmd->add_option("--numjobs", w.jobs, "Threads, each with its own io_uring")
-      ->capture_default_str();
+                  "I/Os per submission, as fio's iodepth_batch_submit; 0 = iodepth");
+  cmd->add_option("--numjobs", w.jobs, "Threads, each with its own io_uring");
   cmd->add_option("--size", w.size_bytes, "Region (and one pass without --runtime); 0 = all")
       ->transform(CLI::AsSizeValue(false));
   cmd->add_option("--seed", w.seed, "Seed for random offsets and the read/write mix");
 }
 
 void add_cipher_options(CLI::App* cmd, CryptoLoadOptions& c) {
-  cmd->add_option("-c,--cipher", c.cipher, "Cipher")->capture_default_str();
-  cmd->add_option("-s,--key-size", c.key_bits, "Key size in bits")->capture_default_str();
-  cmd->add_option("--sector-size", c.sector_size, "Sector size in bytes")->capture_default_str();
+  cmd->add_option("-c,--cipher", c.cipher, "Cipher");
+  cmd->add_option("-s,--key-size", c.key_bits, "Key size in bits");
+  cmd->add_option("--sector-size", c.sector_size, "Sector size in bytes");
 }
-
-// --- bench storage --------------------------------------------------------------------
 
 void setup_storage(CLI::App* bench) {
-  struct Args {
-    StorageBenchmarkOptions options;
-    OutputArgs out;
-  };
-  auto args = std::make_shared<Args>();
-  CLI::App* cmd = bench->add_subcommand(
-      "storage", "fio-like workload through io_uring on a file or block device");
-  cmd->add_option("target", args->options.target, "File or block device")->required();
-  cmd->add_option("--compare", args->options.compare,
+  auto o = std::make_shared<StorageBenchmarkOptions>();
+  CLI::App* cmd = add_verb(bench, "storage", "fio-like workload through io_uring on a file or "
+                           "block device", o, run_storage_benchmark);
+  cmd->add_option("target", o->target, "File or block device")->required();
+  cmd->add_option("--compare", o->compare,
                   "Run the same workload on this path too (an open ublkcrypt device over the "
                   "target) and print the ratio");
-  add_workload_options(cmd, args->options.workload);
-  cmd->add_option("--runtime", args->options.workload.runtime_seconds,
-                  "Seconds (0 = one pass of --size)")
-      ->capture_default_str();
-  cmd->add_flag("--force", args->options.force,
+  add_workload_options(cmd, o->workload);
+  cmd->add_option("--runtime", o->workload.runtime_seconds, "Seconds (0 = one pass of --size)");
+  cmd->add_flag("--force", o->force,
                 "Write even over a filesystem or LUKS header found on the target");
-  add_output_options(cmd, args->out);
-  cmd->callback([args] {
-    check_output(args->out);
-    ProgressDisplay progress;
-    StorageBenchmarkReport report;
-    if (Status s = run_storage_benchmark(args->options, progress, &report); !s.ok()) fail(s);
-    emit(report, args->out, plot_storage);
-  });
 }
-
-// --- bench crypto ---------------------------------------------------------------------
 
 void setup_crypto(CLI::App* bench) {
-  struct Args {
-    CryptoSweepOptions options;
-    bool decrypt = false;
-    OutputArgs out;
-  };
-  auto args = std::make_shared<Args>();
-  args->options.load.sector_size = 512;  // so the sweep can start at 512-byte requests
-  args->options.load.seconds = 0.5;
-  CLI::App* cmd = bench->add_subcommand(
-      "crypto", "Each provider alone at a sweep of request sizes and in-flight depths");
-  cmd->add_option("--provider", args->options.providers,
+  auto o = std::make_shared<CryptoSweepOptions>();
+  o->load.sector_size = 512;  // so the sweep can start at 512-byte requests
+  o->load.seconds = 0.5;
+  CLI::App* cmd = add_verb(bench, "crypto", "Each provider alone at a sweep of request sizes "
+                           "and in-flight depths", o, run_crypto_sweep);
+  cmd->add_option("--provider", o->providers,
                   "Only this provider (repeatable); default every one that runs the cipher");
-  cmd->add_option("--sizes", args->options.request_sizes, "Request sizes")
+  cmd->add_option("--sizes", o->request_sizes, "Request sizes")
       ->transform(CLI::AsSizeValue(false))
       ->delimiter(',');
-  cmd->add_option("--depths", args->options.depths, "Requests in flight")->delimiter(',');
-  cmd->add_option("--runtime", args->options.load.seconds, "Seconds per cell")
-      ->capture_default_str();
-  cmd->add_flag("--decrypt", args->decrypt, "Decrypt instead of encrypt");
-  add_cipher_options(cmd, args->options.load);
-  add_output_options(cmd, args->out);
-  cmd->callback([args] {
-    check_output(args->out);
-    if (args->decrypt) args->options.load.direction = Direction::decrypt;
-    ProgressDisplay progress;
-    CryptoSweepReport report;
-    if (Status s = run_crypto_sweep(args->options, progress, &report); !s.ok()) fail(s);
-    emit(report, args->out, plot_crypto_sweep);
-  });
+  cmd->add_option("--depths", o->depths, "Requests in flight")->delimiter(',');
+  cmd->add_option("--runtime", o->load.seconds, "Seconds per cell");
+  cmd->add_flag_callback("--decrypt", [o] { o->load.direction = Direction::decrypt; },
+                         "Decrypt instead of encrypt");
+  add_cipher_options(cmd, o->load);
 }
 
-// --- bench contention -----------------------------------------------------------------
-
-void add_contention_options(CLI::App* cmd, ContentionOptions& o, bool targets_required) {
-  auto* target = cmd->add_option("--target", o.targets,
-                                 "File or block device to run storage traffic on (repeatable)");
-  if (targets_required) target->required();
-  cmd->add_option("--provider", o.providers,
+// The options of a contention run (`bench contention`, and `bench model` with --target).
+void add_contention_options(CLI::App* cmd, ContentionOptions* o) {
+  o->storage.rw = "write";
+  o->storage.block_bytes = 128 * 1024;
+  o->storage.iodepth = 16;
+  // The engine phases send a completion pass's I/Os in one submission; storage alone does
+  // the same, so its figure is the ceiling the engine meets. With one submission per I/O
+  // (bench storage's default, fio's), a raw disk phase can run below the engine over it,
+  // and the model's storage ceiling predicts too low.
+  o->storage.iodepth_batch = 0;
+  cmd->add_option("--target", o->targets,
+                  "File or block device to run storage traffic on (repeatable)");
+  cmd->add_option("--provider", o->providers,
                   "Only this provider (repeatable); default every one that runs the cipher");
-  add_workload_options(cmd, o.storage);
-  cmd->add_option("--runtime", o.phase_seconds,
-                  "Seconds per phase (five phases per cell), split across the rounds")
-      ->capture_default_str();
-  cmd->add_option("--rounds", o.rounds,
-                  "Interleaved rounds of the phases; each figure is its phase's median round")
-      ->capture_default_str();
-  cmd->add_option("--crypto-depth", o.crypto.depth,
+  add_workload_options(cmd, o->storage);
+  cmd->add_option("--runtime", o->phase_seconds,
+                  "Seconds per phase (five phases per cell), split across the rounds");
+  cmd->add_option("--rounds", o->rounds,
+                  "Interleaved rounds of the phases; each figure is its phase's median round");
+  cmd->add_option("--crypto-depth", o->crypto.depth,
                   "Crypto requests in flight; 0 = as many as the workload's I/Os (iodepth x "
-                  "numjobs), which the model's latency term assumes")
-      ->capture_default_str();
-  add_cipher_options(cmd, o.crypto);
-  cmd->add_flag("--force", o.force,
+                  "numjobs), which the model's latency term assumes");
+  add_cipher_options(cmd, o->crypto);
+  cmd->add_flag("--force", o->force,
                 "Write even over a filesystem or LUKS header found on a target");
 }
 
-ContentionOptions default_contention() {
-  ContentionOptions o;
-  o.storage.rw = "write";
-  o.storage.block_bytes = 128 * 1024;
-  o.storage.iodepth = 16;
-  // The engine phases send a completion pass's I/Os in one submission; storage alone does
-  // the same, so its figure is the ceiling the engine meets. One submission per I/O (bench
-  // storage's default, fio's) put the VM's raw NVMe phase below the engine over it: the
-  // opal row's prediction came out 46% low.
-  o.storage.iodepth_batch = 0;
-  return o;
-}
-
 void setup_contention(CLI::App* bench) {
-  struct Args {
-    ContentionOptions options = default_contention();
-    OutputArgs out;
-  };
-  auto args = std::make_shared<Args>();
-  CLI::App* cmd = bench->add_subcommand(
-      "contention",
-      "Storage traffic alone, crypto alone, both together, and the encrypted datapath");
-  add_contention_options(cmd, args->options, true);
-  add_output_options(cmd, args->out);
-  cmd->callback([args] {
-    check_output(args->out);
-    ProgressDisplay progress;
-    ContentionReport report;
-    if (Status s = run_contention(args->options, progress, &report); !s.ok()) fail(s);
-    emit(report, args->out, plot_contention);
-  });
+  auto o = std::make_shared<ContentionOptions>();
+  add_contention_options(add_verb(bench, "contention", "Storage traffic alone, crypto alone, "
+                                  "both together, and the encrypted datapath",
+                                  o, run_contention),
+                         o.get());
 }
 
-// --- bench model ----------------------------------------------------------------------
+struct ModelOptions {
+  MachineFigures given{.bus_share = 1};
+  ContentionOptions measure{.phase_seconds = 1};  // with targets: a contention run
+};
+
+// The model's predictions for the figures given; with targets, a contention run measures
+// the ones not given, and each cell of it is predicted beside its measurement.
+Status run_model(const ModelOptions& o, ModelReport* out) {
+  MachineFigures figures = o.given;
+  figures.inflight = double(o.measure.storage.iodepth) * o.measure.storage.jobs;
+  figures.request_bytes = o.measure.storage.block_bytes;
+  ContentionReport measured;
+  if (o.measure.targets.empty()) {
+    *out = build_model_report(figures, nullptr);
+    return Status::Ok();
+  }
+  if (Status s = run_contention(o.measure, &measured); !s.ok()) return s;
+  const MachineFigures& m = measured.cells.front().figures;
+  for (double MachineFigures::*f :
+       {&MachineFigures::cores, &MachineFigures::cipher_mbs_per_core, &MachineFigures::memory_mbs,
+        &MachineFigures::storage_mbs, &MachineFigures::storage_core_s_per_mb,
+        &MachineFigures::datapath_mbs, &MachineFigures::datapath_core_s_per_mb})
+    if (figures.*f <= 0) figures.*f = m.*f;
+  if (figures.provider_mbs <= 0) {
+    figures.provider_mbs = m.provider_mbs;
+    figures.provider_placement = m.provider_placement;
+  }
+  *out = build_model_report(figures, &measured);
+  return Status::Ok();
+}
 
 void setup_model(CLI::App* bench) {
-  struct Args {
-    ContentionOptions options = default_contention();
-    MachineFigures given;
-    OutputArgs out;
-  };
-  auto args = std::make_shared<Args>();
-  args->given.bus_share = 1;
-  args->options.phase_seconds = 1;
-  CLI::App* cmd = bench->add_subcommand(
-      "model",
-      "Predict the bottleneck and ceiling per placement; with --target, beside a measurement");
-  MachineFigures& g = args->given;
+  auto o = std::make_shared<ModelOptions>();
+  CLI::App* cmd = add_verb(bench, "model", "Predict the bottleneck and ceiling per placement; "
+                           "with --target, beside a measurement", o, run_model);
+  MachineFigures& g = o->given;
   cmd->add_option("--cores", g.cores, "Cores for the datapath");
   cmd->add_option("--cipher-mbs", g.cipher_mbs_per_core, "Host cipher MB/s per core");
   cmd->add_option("--memory-mbs", g.memory_mbs, "Memory traffic MB/s (read + write)");
@@ -221,10 +163,12 @@ void setup_model(CLI::App* bench) {
   cmd->add_option("--bus-share", g.bus_share, "Fraction of the bus for this datapath")
       ->check(CLI::Range(0.01, 1.0));
   cmd->add_option("--storage-mbs", g.storage_mbs, "Storage device MB/s");
-  cmd->add_option("--storage-cpu", g.storage_core_s_per_mb, "Host core-seconds per MB of storage I/O");
+  cmd->add_option("--storage-cpu", g.storage_core_s_per_mb,
+                  "Host core-seconds per MB of storage I/O");
   cmd->add_option("--datapath-mbs", g.datapath_mbs, "The engine's MB/s with cipher_null");
   cmd->add_option("--datapath-cpu", g.datapath_core_s_per_mb,
-                  "Host core-seconds per MB of the engine with cipher_null (replaces --storage-cpu)");
+                  "Host core-seconds per MB of the engine with cipher_null (replaces "
+                  "--storage-cpu)");
   cmd->add_option("--card-mbs", g.card_mbs, "Card cipher MB/s");
   cmd->add_option("--provider-mbs", g.provider_mbs,
                   "The provider alone at the workload's depth and block size, MB/s (the "
@@ -235,40 +179,9 @@ void setup_model(CLI::App* bench) {
           std::map<std::string, Placement>{{"host-cpu", Placement::host_cpu},
                                            {"lookaside-card", Placement::lookaside_card},
                                            {"inline-device", Placement::inline_device}}));
-  cmd->add_option("--card-copies", g.card_copies_per_byte,
-                  "Host copies per byte on the card path")
-      ->capture_default_str();
-  add_contention_options(cmd, args->options, false);
-  add_output_options(cmd, args->out);
-  cmd->callback([args] {
-    check_output(args->out);
-    MachineFigures figures = args->given;
-    figures.inflight = double(args->options.storage.iodepth) * args->options.storage.jobs;
-    figures.request_bytes = args->options.storage.block_bytes;
-    ContentionReport measured;
-    const bool measure = !args->options.targets.empty();
-    if (measure) {
-      ProgressDisplay progress;
-      if (Status s = run_contention(args->options, progress, &measured); !s.ok()) fail(s);
-      // Measured figures fill in what was not given.
-      const MachineFigures& m = measured.cells.front().figures;
-      auto fill = [](double& v, double from) {
-        if (v <= 0) v = from;
-      };
-      fill(figures.cores, m.cores);
-      fill(figures.cipher_mbs_per_core, m.cipher_mbs_per_core);
-      fill(figures.memory_mbs, m.memory_mbs);
-      fill(figures.storage_mbs, m.storage_mbs);
-      fill(figures.storage_core_s_per_mb, m.storage_core_s_per_mb);
-      fill(figures.datapath_mbs, m.datapath_mbs);
-      fill(figures.datapath_core_s_per_mb, m.datapath_core_s_per_mb);
-      if (figures.provider_mbs <= 0) {
-        figures.provider_mbs = m.provider_mbs;
-        figures.provider_placement = m.provider_placement;
-      }
-    }
-    emit(build_model_report(figures, measure ? &measured : nullptr), args->out, plot_model);
-  });
+  cmd->add_option("--card-copies", g.card_copies_per_byte, "Host copies per byte on the card "
+                  "path");
+  add_contention_options(cmd, &o->measure);
 }
 
 }  // namespace
@@ -277,6 +190,7 @@ UBLKCRYPT_COMMAND("bench", 95, [](CLI::App& app) {
   CLI::App* bench = app.add_subcommand(
       "bench", "Storage, crypto and contention benchmarks and the crypto placement model");
   bench->require_subcommand(1);
+  bench->option_defaults()->always_capture_default();
   setup_storage(bench);
   setup_crypto(bench);
   setup_contention(bench);

@@ -1,6 +1,4 @@
-// ublkcrypt benchmark: like `cryptsetup benchmark`, per provider and cipher, encrypt and
-// decrypt MB/s at 4 KiB requests on one thread and on all, beside `openssl speed -evp` for
-// the same primitive measured in the same run, so the ratios survive a noisy machine.
+// ublkcrypt benchmark: the table and JSON of tools/cipher_benchmark.h.
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -20,17 +18,10 @@ const char* direction_name(Direction d) { return d == Direction::encrypt ? "encr
 
 void print_table(const BenchmarkOptions& options, const std::vector<BenchmarkRow>& rows) {
   fmt::print("# Tests are approximate, {} s per cell, best of {} interleaved rounds, {}-byte\n"
-             "# requests, {}-byte sectors, in place.\n",
+             "# requests, {}-byte sectors, in place; load: ProviderLoad (bench/provider_load.h)\n"
+             "# through cipher_benchmark.cpp. MB/s = 10^6 bytes/s; \"1 thread\" and openssl per\n"
+             "# CPU second, \"all threads\" per wall second; columns: docs/benchmarks.md.\n",
              options.seconds, options.rounds, options.request_bytes, options.sector_size);
-  fmt::print("# MB/s = 10^6 bytes/s. \"1 thread\" per CPU second (user + system) of ublkcrypt,\n"
-             "# openssl speed (same run, one core) per its user CPU second; \"all threads\" per\n"
-             "# wall second.\n"
-             "# ratios compare like with like (dm-crypt aes-xts 512b = openssl aes-256-xts).\n"
-             "# cores = CPU time / wall time of the all-threads cell (less than the worker\n"
-             "# count: other load on the machine capped it). openssl -multi = openssl speed\n"
-             "# -multi <cores> in the same run: what this machine gives all its cores.\n"
-             "# impl = the code that ran the cipher (UBLKCRYPT_AES_IMPL=openssl|vaes-avx2|\n"
-             "# vaes-avx512 chooses the software provider's).\n");
   fmt::print(
       "{:<9} {:<11} {:<21} {:>5} {:<8} {:>10} {:>11} {:>5} {:>6} {:>10} {:<12} {:>10} {:>14} "
       "{:>12}\n",

@@ -11,22 +11,19 @@ step() { echo "== bench: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 cipher="--cipher aes-cbc-essiv:sha256 --key-size 256"
 secs=${UBLKCRYPT_BENCH_SECONDS:-1}
 # The contention run's model rows compare phases measured seconds apart, and TCG's speed
-# follows the host's load (shared with other work) from one second to the next: with one
-# round of 4 s phases the rows erred -46..+26%, and two identical pass-through phases of
-# one round differed by 8-21%. Many short interleaved rounds, each phase's median taken,
-# put every input and the measurement in the same stretch of time. With 6 rounds of 0.5 s
-# (the contention step takes about 135 s) one run had every row within 20% and the next had
-# three rows 22-24% off; the engine phases now alternate their order (bench/contention.cpp).
+# follows the host's load (shared with other work) from one second to the next, so one
+# round of long phases compares different machines. Many short interleaved rounds, each
+# phase's median taken, put every input and the measurement in the same stretch of time
+# (bench/contention.h).
 contention_secs=${UBLKCRYPT_CONTENTION_SECONDS:-3}
 contention_rounds=${UBLKCRYPT_CONTENTION_ROUNDS:-6}
-# Charts: the initramfs carries no gnuplot (82 libraries), so the guest writes each chart's
-# gnuplot script (FILE.gp, drawing FILE.svg) and copies it to /host/out when the host shares
-# a directory; `gnuplot FILE.gp` there draws it. With gnuplot in the guest, the .svg itself.
-chart() { if command -v gnuplot >/dev/null 2>&1; then echo "$1.svg"; else echo "$1.gp"; fi; }
+# The JSON of each run goes to /host/out when the host shares a directory: charts are drawn
+# from it there (docs/placement-model.md).
+out() { if mkdir -p /host/out 2>/dev/null; then cp "$@" /host/out/ || true; fi; }
 
 step "providers alone: request-size sweep (OCF Tables 1-2)"
 ublkcrypt bench crypto $cipher --sizes 512,4k,64k,1m --depths 1,16 --runtime 0.5 \
-    --plot "$(chart /tmp/crypto)" | tee /tmp/crypto.txt
+    | tee /tmp/crypto.txt
 grep -q '^software' /tmp/crypto.txt
 if grep -q '^driver *: virtio_crypto_aes_cbc' /proc/crypto; then
     grep -q '^kernel' /tmp/crypto.txt
@@ -42,11 +39,7 @@ step "contention: tmpfs file and the NVMe disk, every provider (table)"
 truncate -s 256M /tmp/tmpfs.img
 ublkcrypt bench contention --target /tmp/tmpfs.img --target /dev/nvme0n1 $cipher \
     --rw write --bs 128k --iodepth 16 --size 128M --runtime "$contention_secs" \
-    --rounds "$contention_rounds" --plot "$(chart /tmp/contention)" | tee /tmp/contention.txt
-grep -q "^# chart: $(chart /tmp/contention)" /tmp/contention.txt
-grep -q '^set multiplot layout 1,3' "$(chart /tmp/contention)" 2>/dev/null ||
-    grep -q '<svg' "$(chart /tmp/contention)"
-if mkdir -p /host/out 2>/dev/null; then cp "$(chart /tmp/crypto)" "$(chart /tmp/contention)" /host/out/ || true; fi
+    --rounds "$contention_rounds" | tee /tmp/contention.txt
 grep -q '^/dev/nvme0n1 *software *host-cpu' /tmp/contention.txt
 if [ $card = yes ]; then grep -q '^/dev/nvme0n1 *kernel *lookaside-card' /tmp/contention.txt; fi
 if [ $opal = yes ]; then grep -q '^/dev/nvme0n1 *opal *inline-device' /tmp/contention.txt; fi
@@ -57,6 +50,8 @@ ublkcrypt bench contention --target /tmp/tmpfs.img $cipher --rw write --bs 128k 
 grep -q '"storage_ratio"' /tmp/contention.json
 grep -q '"datapath_mbs"' /tmp/contention.json
 grep -q '"placement": "host-cpu"' /tmp/contention.json
+grep -q '"every_placement"' /tmp/contention.json
+out /tmp/contention.json
 
 step "the model beside the measurement, with a PCIe-like bus for the card"
 ublkcrypt bench model --target /tmp/tmpfs.img --provider software $cipher --size 128M \

@@ -15,7 +15,7 @@
 # All are open at once and idle while another is measured; each workload runs on every
 # target in turn (in reverse on even rounds), so load drifting on the shared host hits
 # all of them alike.
-# Ciphers: cipher_null-ecb (the datapath alone: TCG emulates AES at tens of MB/s), then
+# Ciphers: cipher_null-ecb (the datapath alone: TCG emulates AES, slowly), then
 # aes-xts-plain64 (shorter). Output: a table with IOPS and MB/s per target and the ratio
 # ublkcrypt / dm-crypt; also in /host/out/bench_ublk_vs_dmcrypt.txt.
 #
@@ -207,10 +207,10 @@ matrix() {
         echo "$t: $d"
         devs="$devs $t=$d"
     done
-    # Even rounds run the targets in reverse. Pooled over four A/B boots, alt-loop (last
-    # in the round, alone on its loop device) beat ublk-loop by ~8% whichever build it
-    # ran; alternating the order cancels the place's share of that in the median over
-    # rounds (the loop device is the other suspect).
+    # Even rounds run the targets in reverse: the last target of a round (alone on its
+    # loop device) can come out ahead whichever build it runs; alternating the order
+    # cancels the place's share of that in the median over rounds (the loop device is the
+    # other suspect).
     rdevs=""
     for td in $devs; do rdevs="$td $rdevs"; done
     r=1

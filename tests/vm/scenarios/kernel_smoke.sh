@@ -1,7 +1,7 @@
 # kernel_smoke.sh (guest scenario, run by /init with sh -e): prove the VM has what the
 # device tests need, on the real kernel: ublk control device, dm-crypt via cryptsetup over a
 # loop device with ext4 on top, AF_ALG ciphers, fio with verification.
-# Data is kept tiny: TCG emulates AES at ~23 MB/s.
+# Data is kept tiny: TCG emulates AES, slowly.
 
 step() { echo "== smoke: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 

@@ -1,0 +1,257 @@
+#include "bench/provider_load.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <span>
+
+#include "backends/cipher_spec.h"
+#include "backends/helping_wait.h"
+#include "backends/registry.h"
+#include "bench/scratch_volume.h"
+
+namespace ublkcrypt {
+
+ProviderLoad::ProviderLoad(ProviderSession& session, const CipherSpec& spec,
+                           const ProviderLoadOptions& o)
+    : session_(session), o_(o), in_place_(o.in_place || spec.mode == CipherMode::null) {
+  sectors_ = o.request_bytes / spec.sector_size;
+  if (o.depth == 0 || o.batch == 0 || o.depth % o.batch != 0 || sectors_ == 0 ||
+      o.request_bytes % spec.sector_size != 0)
+    return;  // start() says why
+  // Each slot owns `per_slot` bytes of the sources, at least one request's worth.
+  const uint64_t per_slot = std::max<uint64_t>(
+      o.request_bytes, o.working_set_bytes / o.depth / o.request_bytes * o.request_bytes);
+  steps_ = per_slot / o.request_bytes;
+  sources_ = PageBuffer(per_slot * o.depth, o.depth);
+  if (!in_place_) targets_ = PageBuffer(uint64_t{o.request_bytes} * o.depth, 0);
+  batch_count_ = o.depth / o.batch;
+  batches_ = std::make_unique<Batch[]>(batch_count_);
+  slots_.resize(o.depth);
+  for (unsigned i = 0; i < o.depth && sources_.data() != nullptr; ++i) {
+    Slot& s = slots_[i];
+    s.index = i;
+    s.source = sources_.data() + i * per_slot;
+    s.target = in_place_ || !targets_.data() ? nullptr : targets_.data() + i * o.request_bytes;
+    s.batch = &batches_[i / o.batch];
+    s.batch->requests.push_back(&s);
+  }
+}
+
+Status ProviderLoad::start(BenchClock::time_point deadline) {
+  if (batch_count_ == 0)
+    return Status(Errc::invalid_argument,
+                  fmt::format("provider load: depth {} is not a whole number of batches of {}, "
+                              "or request size {} is not whole sectors",
+                              o_.depth, o_.batch, o_.request_bytes));
+  if (sources_.data() == nullptr || (!in_place_ && targets_.data() == nullptr))
+    return Status(Errc::no_memory, "provider load: working set");
+  deadline_ = deadline;
+  std::vector<Batch*> first;
+  for (unsigned b = 0; b < batch_count_; ++b)
+    if (claim(batches_[b])) first.push_back(&batches_[b]);
+  {
+    std::lock_guard lock(mutex_);
+    outstanding_ = unsigned(first.size());
+  }
+  for (Batch* b : first) submit(*b);
+  return Status::Ok();
+}
+
+void ProviderLoad::help_until(BenchClock::time_point t) {
+  helping_wait([this] { return session_.help(); }, mutex_, idle_,
+               [&] { return outstanding_ == 0 || BenchClock::now() >= t; });
+}
+
+Status ProviderLoad::wait() {
+  help_until(BenchClock::time_point::max());
+  std::lock_guard lock(mutex_);
+  return error_;
+}
+
+// Whether `b` goes (again), and if so its requests' next places: each slot's next request
+// of its slice, at sector numbers no other request of the run uses.
+bool ProviderLoad::claim(Batch& b) {
+  if (failed_.load(std::memory_order_relaxed) || BenchClock::now() >= deadline_) return false;
+  if (o_.requests != 0 &&
+      claimed_.fetch_add(1, std::memory_order_relaxed) >= o_.requests / o_.batch)
+    return false;
+  for (CryptoRequest* r : b.requests) {
+    Slot& s = *static_cast<Slot*>(r);
+    uint8_t* at = s.source + (s.step % steps_) * o_.request_bytes;
+    s.run = SectorRun{o_.direction, at, s.target ? s.target : at,
+                      (s.step * o_.depth + s.index) * sectors_, sectors_};
+    ++s.step;
+  }
+  return true;
+}
+
+// A provider may complete a request inside submit, on this thread (cipher_null in place,
+// an inline device): the resubmission from that completion is deferred to the outer
+// submit's loop instead of recursing, which would grow the stack for the whole run.
+void ProviderLoad::submit(Batch& b) {
+  thread_local const ProviderLoad* submitting = nullptr;
+  thread_local std::vector<Batch*> deferred;
+  if (submitting == this) {
+    deferred.push_back(&b);
+    return;
+  }
+  submitting = this;
+  session_.submit(b.requests, this);
+  while (!deferred.empty()) {
+    Batch* next = deferred.back();
+    deferred.pop_back();
+    session_.submit(next->requests, this);
+  }
+  submitting = nullptr;
+}
+
+void ProviderLoad::provider_done(CryptoRequest* request, Status status) {
+  if (!status.ok()) {
+    std::lock_guard lock(mutex_);
+    if (error_.ok()) error_ = std::move(status);
+    failed_.store(true);
+  }
+  Batch& b = *static_cast<Slot*>(request)->batch;
+  if (b.done.fetch_add(1, std::memory_order_acq_rel) + 1 < b.requests.size()) return;
+  b.done.store(0, std::memory_order_relaxed);
+  completed_.fetch_add(b.requests.size(), std::memory_order_relaxed);
+  if (claim(b)) return submit(b);
+  std::lock_guard lock(mutex_);
+  if (--outstanding_ == 0) idle_.notify_all();
+}
+
+// ---- the timed run ---------------------------------------------------------------------
+
+CounterDelta CounterDelta::read(const ProviderCounters& c) {
+  return {c.requests.load(),          c.payload_bytes.load(), c.bytes_to_device.load(),
+          c.bytes_from_device.load(), c.copy_bytes.load(),    c.errors.load()};
+}
+
+CounterDelta CounterDelta::operator-(const CounterDelta& a) const {
+  return {requests - a.requests,       payload_bytes - a.payload_bytes,
+          bytes_to_device - a.bytes_to_device, bytes_from_device - a.bytes_from_device,
+          copy_bytes - a.copy_bytes,   errors - a.errors};
+}
+
+namespace {
+
+Status parse_spec(const CryptoLoadOptions& o, CipherSpec* spec) {
+  if (Status s = CipherSpec::parse(o.cipher, o.key_bits, o.sector_size, spec); !s.ok())
+    return s;
+  if (o.request_bytes == 0 || o.request_bytes % o.sector_size != 0)
+    return Status(Errc::invalid_argument,
+                  fmt::format("bench crypto: request size {} is not a positive multiple of the "
+                              "{}-byte sector",
+                              o.request_bytes, o.sector_size));
+  if (o.depth == 0 || o.depth > 4096)
+    return Status(Errc::invalid_argument,
+                  fmt::format("bench crypto: depth {} is outside 1..4096", o.depth));
+  if (!(o.seconds > 0) && o.requests == 0)
+    return Status(Errc::invalid_argument, "bench crypto: duration of zero (give --runtime above 0)");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status check_crypto_options(const Provider& provider, const CryptoLoadOptions& options) {
+  CipherSpec spec;
+  if (Status s = parse_spec(options, &spec); !s.ok()) return s;
+  if (Status s = provider.supports(spec, options.variant); !s.ok())
+    return Status(s.code(), fmt::format("bench crypto: provider {} cannot run {}: {}",
+                                        provider.info().name, spec.name(), s.message()));
+  return Status::Ok();
+}
+
+Status select_providers(const std::string& verb, const std::vector<std::string>& names,
+                        const std::string& cipher,
+                        const std::function<Status(const Provider&)>& check,
+                        std::vector<Provider*>* providers, std::vector<std::string>* skipped) {
+  providers->clear();
+  if (names.empty()) {
+    for (Provider* p : builtin_registry().providers()) {
+      Status s = check(*p);
+      if (s.code() == Errc::invalid_argument) return s;
+      if (s.ok()) providers->push_back(p);
+      else skipped->push_back(s.message());
+    }
+  } else {
+    for (const std::string& name : names) {
+      Provider* p = builtin_registry().find(name);
+      if (p == nullptr)
+        return Status(Errc::not_found,
+                      fmt::format("{}: provider {} is not present in this build", verb, name));
+      if (Status s = check(*p); !s.ok()) return s;
+      providers->push_back(p);
+    }
+  }
+  if (providers->empty())
+    return Status(Errc::unsupported, fmt::format("{}: no provider can run {}", verb, cipher));
+  return Status::Ok();
+}
+
+Status run_crypto_load(Provider& provider, const CryptoLoadOptions& options, CryptoResult* out) {
+  if (Status s = check_crypto_options(provider, options); !s.ok()) return s;
+  CipherSpec spec;
+  (void)parse_spec(options, &spec);
+  std::unique_ptr<ProviderSession> session;
+  if (Status s = open_provider_session(provider, spec, options.variant, &session); !s.ok())
+    return s.in("bench crypto: " + provider.info().name);
+  ProviderLoad load(*session, spec, options);  // its working set filled before the clock
+  Stopwatch clock;
+  CounterDelta before = CounterDelta::read(provider.counters());
+  Status s = load.start(options.seconds > 0 ? deadline_after(options.seconds)
+                                            : BenchClock::time_point::max());
+  uint64_t warm = 0;
+  if (s.ok() && options.warmup_seconds > 0) {
+    load.help_until(deadline_after(options.warmup_seconds));
+    warm = load.completed();
+    before = CounterDelta::read(provider.counters());
+    clock = Stopwatch();
+  }
+  if (s.ok()) s = load.wait();
+  if (!s.ok()) return s.in("bench crypto: " + provider.info().name);
+  out->seconds = clock.wall_seconds();
+  out->cpu_seconds = clock.cpu_seconds();
+  out->requests = load.completed() - warm;
+  out->bytes = out->requests * options.request_bytes;
+  out->counters = CounterDelta::read(provider.counters()) - before;
+  return Status::Ok();
+}
+
+Status run_crypto_sweep(const CryptoSweepOptions& o, CryptoSweepReport* out) {
+  if (o.request_sizes.empty() || o.depths.empty())
+    return Status(Errc::invalid_argument, "bench crypto: empty --sizes or --depths");
+  auto cell = [&](uint32_t size, unsigned depth) {
+    CryptoLoadOptions c = o.load;
+    c.request_bytes = size;
+    c.depth = depth;
+    return c;
+  };
+  auto check_all = [&](const Provider& p) {
+    for (uint32_t size : o.request_sizes)
+      for (unsigned depth : o.depths)
+        if (Status s = check_crypto_options(p, cell(size, depth)); !s.ok()) return s;
+    return Status::Ok();
+  };
+  std::vector<Provider*> providers;
+  out->skipped.clear();
+  if (Status s = select_providers("bench crypto", o.providers, o.load.cipher, check_all,
+                                  &providers, &out->skipped);
+      !s.ok())
+    return s;
+  out->options = o;
+  out->rows.clear();
+  for (Provider* p : providers)
+    for (unsigned depth : o.depths)
+      for (uint32_t size : o.request_sizes) {
+        CryptoSweepRow& row = out->rows.emplace_back();
+        row = {p->info().name, p->info().placement, size, depth, {}};
+        show_phase(fmt::format("{}: {} B x {} in flight", row.provider, size, depth),
+                       o.load.seconds);
+        if (Status s = run_crypto_load(*p, cell(size, depth), &row.result); !s.ok()) return s;
+      }
+  return Status::Ok();
+}
+
+}  // namespace ublkcrypt

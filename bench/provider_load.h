@@ -1,0 +1,178 @@
+// ProviderLoad: one provider alone, kept busy. `depth` requests of `request_bytes` in
+// flight, submitted `batch` at a time (a batch goes back whole once its last request has
+// completed), each request walking its own slice of a working set. The one load generator
+// behind `ublkcrypt benchmark`, `engine-bench`, `bench crypto` and `bench contention`.
+//
+// Out of place unless asked otherwise, as the engine runs a cipher (from the request's
+// buffer into a bounce buffer of its own, engine/bounce_buffers.h); cipher_null always in
+// place, as there too. `ublkcrypt benchmark` asks for in place, as openssl speed runs.
+// A working set larger than the last-level cache makes the cipher read and write memory
+// as it does on the datapath; a buffer that stays in cache would hide the memory traffic
+// the contention run is meant to expose.
+//
+// The thread that waits for the load runs the provider's queued work meanwhile
+// (backends/helping_wait.h), as the engine's queue threads do: a waiting thread is one
+// more of the software pool's lanes, so the cipher has its core at once.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "backends/provider.h"
+#include "base/status.h"
+#include "bench/cpu_clock.h"
+#include "bench/page_buffer.h"
+#include "bench/progress.h"
+
+namespace ublkcrypt {
+
+struct ProviderLoadOptions {
+  Direction direction = Direction::encrypt;
+  uint32_t request_bytes = 128 * 1024;
+  unsigned depth = 32;              // requests in flight, a whole number of batches
+  unsigned batch = 1;               // requests per submission
+  uint64_t working_set_bytes = 64ull << 20;  // what the sources span; 0: one request each
+  bool in_place = false;
+  uint64_t requests = 0;            // stop after this many (whole batches); 0: no budget
+};
+
+class ProviderLoad final : private ProviderCallback {
+ public:
+  // Allocates and fills the working set, before any clock starts.
+  ProviderLoad(ProviderSession& session, const CipherSpec& spec, const ProviderLoadOptions& o);
+  ProviderLoad(const ProviderLoad&) = delete;
+  ProviderLoad& operator=(const ProviderLoad&) = delete;
+
+  // Submits the first batches; completions resubmit until `deadline` or the budget.
+  Status start(BenchClock::time_point deadline = BenchClock::time_point::max());
+  // Helps the provider until `t`, or until nothing is in flight.
+  void help_until(BenchClock::time_point t);
+  // Helps until nothing is in flight; the first failure.
+  Status wait();
+  // Requests completed so far, counted a batch at a time (one shared atomic per request
+  // would be the load's overhead, not the provider's, in a figure set beside openssl's).
+  uint64_t completed() const { return completed_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Batch;
+  struct Slot : CryptoRequest {
+    Batch* batch = nullptr;
+    uint8_t* source = nullptr;  // its slice of the working set
+    uint8_t* target = nullptr;  // where an out-of-place run writes
+    uint64_t step = 0;
+    unsigned index = 0;
+  };
+  struct Batch {
+    std::vector<CryptoRequest*> requests;
+    // Its own cache line: every worker counts into it.
+    alignas(64) std::atomic<unsigned> done{0};
+  };
+
+  bool claim(Batch& b);
+  void submit(Batch& b);
+  void provider_done(CryptoRequest* request, Status status) override;
+
+  ProviderSession& session_;
+  const ProviderLoadOptions o_;
+  const bool in_place_;
+  uint32_t sectors_ = 0;
+  uint64_t steps_ = 1;      // requests per slot's slice
+  PageBuffer sources_, targets_;
+  std::vector<Slot> slots_;
+  std::unique_ptr<Batch[]> batches_;
+  unsigned batch_count_ = 0;
+  BenchClock::time_point deadline_;
+  std::atomic<uint64_t> claimed_{0};  // batches
+  std::atomic<uint64_t> completed_{0};
+  std::atomic<bool> failed_{false};
+  std::mutex mutex_;
+  std::condition_variable idle_;
+  unsigned outstanding_ = 0;  // batches in flight
+  Status error_;
+};
+
+// ---- a provider alone, by name, for a duration or a number of requests ----
+
+struct CryptoLoadOptions : ProviderLoadOptions {
+  std::string cipher = "aes-xts-plain64";
+  uint32_t key_bits = 512;
+  uint32_t sector_size = 4096;
+  std::string variant;  // the provider's variant ("virtio_crypto_aes_cbc" of kernel:...)
+  double seconds = 1;   // 0: until the request budget is spent
+  double warmup_seconds = 0;  // of those, run before the counted window opens
+};
+
+// The movement of a provider's counters (ProviderCounters, monotonic) over an interval.
+struct CounterDelta {
+  uint64_t requests = 0, payload_bytes = 0, bytes_to_device = 0, bytes_from_device = 0,
+           copy_bytes = 0, errors = 0;
+  static CounterDelta read(const ProviderCounters& c);
+  CounterDelta operator-(const CounterDelta& before) const;
+};
+
+struct CryptoResult {
+  uint64_t bytes = 0;
+  uint64_t requests = 0;
+  double seconds = 0;
+  double cpu_seconds = 0;  // the process's, user + system
+  CounterDelta counters;
+  double mbs() const { return mb_per_second(bytes, seconds); }
+  double cores() const { return seconds > 0 ? cpu_seconds / seconds : 0; }
+  // MB per CPU second (user + system), as openssl speed divides by its user time: what
+  // other load took does not count. Not user time alone: the kernel splits a process's CPU
+  // time into the two by tick samples, which a short window's user part drifts with.
+  double mbs_per_cpu() const { return mb_per_second(bytes, cpu_seconds); }
+};
+
+// ok if `provider` can run the options' cipher; otherwise why not, naming it.
+Status check_crypto_options(const Provider& provider, const CryptoLoadOptions& options);
+
+// The providers a bench verb ("bench crypto") runs: each of `names`, refused outright if it
+// is not present or `check` fails; or, with no names, every built-in provider `check`
+// accepts, the others' reasons added to `skipped`. A check that fails with
+// invalid_argument is the user's mistake whichever provider runs: refused outright too.
+// None left: unsupported, naming `cipher`.
+Status select_providers(const std::string& verb, const std::vector<std::string>& names,
+                        const std::string& cipher,
+                        const std::function<Status(const Provider&)>& check,
+                        std::vector<Provider*>* providers, std::vector<std::string>* skipped);
+
+// The load on a fresh session of `provider` under a random key, timed from the first
+// submission (or the warm-up's end) to the last completion.
+Status run_crypto_load(Provider& provider, const CryptoLoadOptions& options, CryptoResult* out);
+
+// ---- `bench crypto`: each provider alone at a sweep of request sizes and depths, the
+// OCF paper's Tables 1-2 for today's providers: small requests show per-request overhead,
+// depth how much parallelism a provider needs to reach its rate ----
+
+struct CryptoSweepOptions {
+  std::vector<std::string> providers;  // empty = every built-in provider that runs the cipher
+  std::vector<uint32_t> request_sizes{512, 4096, 16384, 65536, 262144, 1048576};
+  std::vector<unsigned> depths{1, 8, 32};
+  CryptoLoadOptions load;  // cipher, key, sector size, direction, seconds per cell
+};
+
+struct CryptoSweepRow {
+  std::string provider;
+  Placement placement = Placement::host_cpu;
+  uint32_t request_bytes = 0;
+  unsigned depth = 0;
+  CryptoResult result;
+};
+
+struct CryptoSweepReport {
+  CryptoSweepOptions options;
+  std::vector<CryptoSweepRow> rows;  // provider-major, then depth, then size
+  std::vector<std::string> skipped;
+};
+
+// Refuses, before any work, a provider that is not present or cannot run the cipher at
+// every size of the sweep (512-byte requests need a 512-byte sector size); then runs.
+Status run_crypto_sweep(const CryptoSweepOptions& o, CryptoSweepReport* out);
+
+}  // namespace ublkcrypt
