@@ -5,8 +5,8 @@
 // ublk queue thread, a benchmark) runs queued tasks itself through help(): it is one more
 // of the pool's lanes while it waits. A queue thread feeding the workers has its own work
 // first (storage I/O, completions); when it has none, the cipher gets its core at once
-// instead of after a sleep, a wakeup and a worker's turn on the scheduler. Without it, on
-// two cores the queue thread and two workers left a third of a core idle.
+// instead of after a sleep, a wakeup and a worker's turn on the scheduler, so no core idles
+// while the queue thread waits for workers the scheduler has not run yet.
 //
 // Lanes take a slice of tasks per lock: consecutive tasks up to kSliceSectors sectors, so
 // the lock is not paid per 4 KiB sector and CBC encryption gets a full kernel call's worth
