@@ -11,6 +11,8 @@
 #include <cstring>
 #include <thread>
 
+#include "base/pause_point.h"
+
 namespace ublkcrypt {
 namespace {
 
@@ -61,7 +63,9 @@ Status BlockDevice::create(const BlockDeviceConfig& config, const QueueTargetFac
   s = dev->control_->add(&info);
   if (!s.ok()) return s;
   dev->added_ = true;
-  // From here the destructor cleans up: abandon queues, delete the ublk device.
+  // From here the destructor cleans up: abandon queues, delete the ublk device. Until
+  // START_DEV the kernel shows this device with no server pid (remove_dead_device).
+  pause_point("ublk.added");
 
   s = dev->control_->set_params(info.dev_id, params);
   if (!s.ok()) return s;
@@ -182,8 +186,8 @@ Status remove_dead_device(uint32_t dev_id, pid_t server_pid) {
   (void)control->stop(dev_id);
   s = control->remove(dev_id, false);
   if (s.ok())
-    std::fprintf(stderr, "ublkcrypt: removed ublk device %u left by dead server pid %d\n",
-                 dev_id, static_cast<int>(server_pid));
+    std::fprintf(stderr, "ublkcrypt: removed ublk device %u left by dead server pid %d (kernel: state %u, server pid %d)\n",
+                 dev_id, static_cast<int>(server_pid), unsigned(info.state), int(info.ublksrv_pid));
   return s;
 }
 

@@ -1,8 +1,9 @@
 #!/bin/sh
 # shipped_binary_check.sh SHIPPED TEST_BUILD: the test machinery (the fault provider behind
-# UBLKCRYPT_FAULT_EVERY, the emulated Opal drive behind emu:FILE) is in the test build and
-# not in the shipped binary. Each check runs on both: the test build is the negative control
-# that proves the check can see the machinery at all.
+# UBLKCRYPT_FAULT_EVERY, the emulated Opal drive behind emu:FILE, the pause points held by
+# UBLKCRYPT_TEST_PAUSE) is in the test build and not in the shipped binary. Each check runs
+# on both: the test build is the negative control that proves the check can see the
+# machinery at all.
 set -u
 shipped=$1
 testbuild=$2
@@ -22,6 +23,10 @@ n=$(machinery_symbols "$shipped")
 [ "$n" -eq 0 ] || fail "shipped binary: $n test machinery symbols: $(nm -C "$shipped" | grep -E 'FaultInjectingProvider|opal::emu::|EmulatedDrive' | head -3)"
 has_fault_variable "$testbuild" || fail "test build: the string UBLKCRYPT_FAULT_EVERY is missing"
 has_fault_variable "$shipped" && fail "shipped binary: contains the string UBLKCRYPT_FAULT_EVERY"
+# The pause points' hook (base/pause_point.h) is installed only by the test build.
+has_pause_variable() { strings "$1" | grep -q '^UBLKCRYPT_TEST_PAUSE$'; }
+has_pause_variable "$testbuild" || fail "test build: the string UBLKCRYPT_TEST_PAUSE is missing"
+has_pause_variable "$shipped" && fail "shipped binary: contains the string UBLKCRYPT_TEST_PAUSE"
 
 # Behaviour: the registry the user sees, and an emu: path.
 UBLKCRYPT_FAULT_EVERY=3 "$testbuild" backends --json >"$tmp/test.json" 2>&1 || fail "test build: backends failed: $(cat "$tmp/test.json")"
