@@ -175,9 +175,10 @@ Status remove_dead_device(uint32_t dev_id, pid_t server_pid) {
   s = control->get_info(dev_id, &info);
   if (s.code() == Errc::not_found) return Status::Ok();  // already gone
   if (!s.ok()) return s;
-  // The id may have been reused since: leave a device whose (other) server is alive, or is
-  // still being set up (no server pid until START_DEV; the state file of ours was written
-  // after it, so a dead server of ours left its pid in the kernel's info).
+  // The id may have been reused since: leave a device whose (other) server is alive. A
+  // device still being set up cannot be told from a dead one here (the 6.12 kernel shows
+  // both as state DEAD, server pid -1): callers hold the open lock, under which no server
+  // of ours is between ADD_DEV and its published state (tools/serve/volume_server.cpp).
   if (info.ublksrv_pid != server_pid &&
       (info.ublksrv_pid == 0 || process_alive(info.ublksrv_pid)))
     return Status::Ok();
