@@ -11,6 +11,8 @@
 #include <cstring>
 #include <thread>
 
+#include "base/pause_point.h"
+
 namespace ublkcrypt {
 namespace {
 
@@ -81,7 +83,9 @@ Status BlockDevice::create(const BlockDeviceConfig& config, const QueueTargetFac
   s = dev->control_->add(&info);
   if (!s.ok()) return s;
   dev->added_ = true;
-  // From here the destructor cleans up: abandon queues, delete the ublk device.
+  // From here the destructor cleans up: abandon queues, delete the ublk device. Until
+  // START_DEV the kernel shows this device with no server pid (remove_dead_device).
+  pause_point("ublk.added");
 
   s = dev->control_->set_params(info.dev_id, params);
   if (!s.ok()) return s;
@@ -187,9 +191,10 @@ Status remove_dead_device(uint32_t dev_id, pid_t server_pid) {
   s = control->get_info(dev_id, &info);
   if (s.code() == Errc::not_found) return Status::Ok();  // already gone
   if (!s.ok()) return s;
-  // The id may have been reused since: leave a device whose (other) server is alive, or is
-  // still being set up (no server pid until START_DEV; the state file of ours was written
-  // after it, so a dead server of ours left its pid in the kernel's info).
+  // The id may have been reused since: leave a device whose (other) server is alive. A
+  // device still being set up cannot be told from a dead one here (the 6.12 kernel shows
+  // both as state DEAD, server pid -1): callers hold the open lock, under which no server
+  // of ours is between ADD_DEV and its published state (tools/serve/volume_server.cpp).
   if (info.ublksrv_pid != server_pid &&
       (info.ublksrv_pid == 0 || process_alive(info.ublksrv_pid)))
     return Status::Ok();
@@ -198,8 +203,8 @@ Status remove_dead_device(uint32_t dev_id, pid_t server_pid) {
   (void)control->stop(dev_id);
   s = control->remove(dev_id, false);
   if (s.ok())
-    std::fprintf(stderr, "ublkcrypt: removed ublk device %u left by dead server pid %d\n",
-                 dev_id, static_cast<int>(server_pid));
+    std::fprintf(stderr, "ublkcrypt: removed ublk device %u left by dead server pid %d (kernel: state %u, server pid %d)\n",
+                 dev_id, static_cast<int>(server_pid), unsigned(info.state), int(info.ublksrv_pid));
   return s;
 }
 

@@ -101,7 +101,9 @@ class BlockDevice {
 };
 
 // Deletes ublk device `dev_id` left by a server that died, if it still exists and was
-// served by `server_pid`, which must be dead. Returns ok when there is nothing to do.
+// served by `server_pid`, which must be dead. Returns ok when there is nothing to do. A
+// device another server is still setting up looks dead too: the caller makes sure there is
+// none (ublkcrypt: it holds the open lock).
 Status remove_dead_device(uint32_t dev_id, pid_t server_pid);
 
 }  // namespace ublkcrypt

@@ -291,7 +291,7 @@ bool file_on_tmpfs(const std::string& path) {
 Status open_file_storage(const std::string& path, const FileStorageOptions& options,
                          std::unique_ptr<Storage>* out) {
   StorageInfo info;
-  info.name = path;
+  info.name = options.name.empty() ? path : options.name;
   info.read_only = options.read_only;
   const int access = (options.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
   int fd = -1;
@@ -299,13 +299,13 @@ Status open_file_storage(const std::string& path, const FileStorageOptions& opti
     fd = ::open(path.c_str(), access | O_DIRECT);
     // EINVAL: the filesystem has no O_DIRECT (older tmpfs, some FUSE); buffered still works.
     if (fd >= 0) info.direct_io = true;
-    else if (errno != EINVAL) return errno_status("open " + path, errno);
+    else if (errno != EINVAL) return errno_status("open " + info.name, errno);
   }
   if (fd < 0) {
     fd = ::open(path.c_str(), access);
-    if (fd < 0) return errno_status("open " + path, errno);
+    if (fd < 0) return errno_status("open " + info.name, errno);
   }
-  if (Status s = probe(fd, path, &info); !s.ok()) {
+  if (Status s = probe(fd, info.name, &info); !s.ok()) {
     ::close(fd);
     return s;
   }

@@ -94,6 +94,9 @@ class Storage {
 struct FileStorageOptions {
   bool read_only = false;
   bool direct_io = true;  // O_DIRECT when the backing accepts it and it helps (not tmpfs)
+  // The backing in messages, when the path opened is not the user's name for it (an
+  // already open file reopened through /proc/self/fd/N). Empty: the path.
+  std::string name;
 };
 
 // A regular file or block device through io_uring, on the queue thread's ring. Refuses (one line naming the path) a

@@ -4,6 +4,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
@@ -43,6 +44,33 @@ Status read_bytes(int fd, const std::string& name, size_t limit, int stop, Secur
   return Status::Ok();
 }
 
+// Reads up to `limit` bytes into a locked buffer that grows as they arrive, doubling from
+// one page: a key file is usually a few bytes and its default limit is 8 MiB, and locked
+// memory is scarce (RLIMIT_MEMLOCK is 8 MiB on Debian): only what the key needs is locked.
+// Each outgrown buffer is wiped as it is released.
+Status read_growing(int fd, const std::string& name, size_t limit, SecureBytes* out, size_t* got) {
+  *got = 0;
+  size_t capacity = std::min<size_t>(limit, 4096);
+  if (Status s = SecureBytes::allocate(capacity, out); !s.ok()) return s;
+  for (;;) {
+    if (*got == capacity) {
+      if (capacity == limit) break;
+      const size_t next = std::min(limit, capacity * 2);
+      SecureBytes bigger;
+      if (Status s = SecureBytes::allocate(next, &bigger); !s.ok()) return s;
+      std::memcpy(bigger.data(), out->data(), *got);
+      *out = std::move(bigger);
+      capacity = next;
+    }
+    ssize_t n = ::read(fd, out->data() + *got, capacity - *got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return key_file_error(name, errno);
+    if (n == 0) break;
+    *got += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
 Status skip_bytes(int fd, const std::string& name, uint64_t count) {
   if (count == 0) return Status::Ok();
   if (::lseek(fd, static_cast<off_t>(count), SEEK_CUR) >= 0) return Status::Ok();
@@ -70,8 +98,7 @@ Status read_key_file(const KeyFileOptions& o, SecureBytes* out) {
                  ? Status(Errc::invalid_argument,
                           fmt::format("--keyfile-size {}: above the 8 MiB limit", o.keyfile_size))
                  : skip_bytes(fd, name, o.keyfile_offset);
-  if (s.ok()) s = SecureBytes::allocate(limit, out);
-  if (s.ok()) s = read_bytes(fd, name, limit, -1, out, &got);
+  if (s.ok()) s = read_growing(fd, name, limit, out, &got);
   if (!is_stdin) ::close(fd);
   if (s.ok() && o.keyfile_size != 0 && got < o.keyfile_size)
     s = Status(Errc::invalid_argument,

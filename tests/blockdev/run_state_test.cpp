@@ -5,30 +5,11 @@
 
 #include <string>
 
+#include "tests/tools/temp_run_dir.h"
 #include "tools/serve/run_state.h"
 
 using namespace ublkcrypt;
-
-namespace {
-
-// A private run directory per test case.
-struct TempRunDir {
-  TempRunDir() {
-    char tmpl[] = "/tmp/ublkcrypt-runstate-XXXXXX";
-    dir = mkdtemp(tmpl);
-    setenv("UBLKCRYPT_RUN_DIR", dir.c_str(), 1);
-    setenv("UBLKCRYPT_DEV_DIR", dir.c_str(), 1);
-  }
-  ~TempRunDir() {
-    std::string cmd = "rm -rf '" + dir + "'";
-    [[maybe_unused]] int rc = system(cmd.c_str());
-    unsetenv("UBLKCRYPT_RUN_DIR");
-    unsetenv("UBLKCRYPT_DEV_DIR");
-  }
-  std::string dir;
-};
-
-}  // namespace
+using ublkcrypt::test::TempRunDir;
 
 TEST_CASE("names: what can become a file and a symlink") {
   CHECK(check_name("vol-1_a.b").ok());
@@ -120,4 +101,37 @@ TEST_CASE("remove_state deletes our symlink but never a non-link in its place") 
   fclose(f);
   remove_state("vol");
   CHECK(lstat(link_path("vol").c_str(), &st) == 0);
+}
+
+TEST_CASE("the state and lock files never follow a link planted at their names") {
+  TempRunDir tmp;
+  // A victim with content, linked from where the state is written before its rename.
+  const std::string victim = tmp.dir + "/victim";
+  FILE* f = fopen(victim.c_str(), "w");
+  REQUIRE(f != nullptr);
+  fputs("precious\n", f);
+  fclose(f);
+  REQUIRE(symlink(victim.c_str(), (state_path("vol") + ".tmp").c_str()) == 0);
+  RunState st;
+  st.name = "vol";
+  st.pid = 1;
+  st.device = "/dev/ublkb0";
+  st.backing = "/tmp/a.img";
+  REQUIRE(write_state(st).ok());
+  f = fopen(victim.c_str(), "r");
+  char line[64] = {};
+  REQUIRE(f != nullptr);
+  CHECK(fgets(line, sizeof line, f) != nullptr);
+  fclose(f);
+  CHECK(std::string(line) == "precious\n");
+  struct stat sb;
+  REQUIRE(lstat(state_path("vol").c_str(), &sb) == 0);
+  CHECK(S_ISREG(sb.st_mode));
+
+  // The lock: a link to a file that does not exist is neither followed nor created.
+  const std::string elsewhere = tmp.dir + "/created-through-the-link";
+  REQUIRE(symlink(elsewhere.c_str(), lock_path("other").c_str()) == 0);
+  NameLock lock;
+  CHECK_FALSE(NameLock::try_lock(lock_path("other"), &lock).ok());
+  CHECK(stat(elsewhere.c_str(), &sb) != 0);
 }

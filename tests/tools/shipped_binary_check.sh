@@ -1,9 +1,9 @@
 #!/bin/sh
 # shipped_binary_check.sh SHIPPED TEST_BUILD: the test machinery (the fault provider behind
 # UBLKCRYPT_FAULT_EVERY, the emulated Opal drive behind emu:FILE, the broken write-back cache
-# behind UBLKCRYPT_TEST_EARLY_FLUSH) is in the test build and
-# not in the shipped binary. Each check runs on both: the test build is the negative control
-# that proves the check can see the machinery at all.
+# behind UBLKCRYPT_TEST_EARLY_FLUSH, the pause points held by UBLKCRYPT_TEST_PAUSE) is in the
+# test build and not in the shipped binary. Each check runs on both: the test build is the
+# negative control that proves the check can see the machinery at all.
 set -u
 shipped=$1
 testbuild=$2
@@ -27,6 +27,11 @@ has_fault_variable "$shipped" && fail "shipped binary: contains the string UBLKC
 has_early_flush() { strings "$1" | grep -q '^UBLKCRYPT_TEST_EARLY_FLUSH$'; }
 has_early_flush "$testbuild" || fail "test build: the string UBLKCRYPT_TEST_EARLY_FLUSH is missing"
 has_early_flush "$shipped" && fail "shipped binary: contains the string UBLKCRYPT_TEST_EARLY_FLUSH"
+
+# The pause points' hook (base/pause_point.h) is installed only by the test build.
+has_pause_variable() { strings "$1" | grep -q '^UBLKCRYPT_TEST_PAUSE$'; }
+has_pause_variable "$testbuild" || fail "test build: the string UBLKCRYPT_TEST_PAUSE is missing"
+has_pause_variable "$shipped" && fail "shipped binary: contains the string UBLKCRYPT_TEST_PAUSE"
 
 # Behaviour: the registry the user sees, and an emu: path.
 UBLKCRYPT_FAULT_EVERY=3 "$testbuild" backends --json >"$tmp/test.json" 2>&1 || fail "test build: backends failed: $(cat "$tmp/test.json")"

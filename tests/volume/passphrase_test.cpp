@@ -2,8 +2,10 @@
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <string>
 
 #include "tests/volume/scratch.h"
@@ -63,4 +65,64 @@ TEST_CASE("standard input: all of it with --key-file -, one line without a key f
   dup2(saved, STDIN_FILENO);
   close(saved);
   close(fd);
+}
+
+namespace {
+
+// Kilobytes of this process's memory locked now (VmLck).
+long locked_kb() {
+  FILE* f = fopen("/proc/self/status", "r");
+  char line[256];
+  long kb = -1;
+  while (f != nullptr && fgets(line, sizeof line, f) != nullptr) {
+    if (sscanf(line, "VmLck: %ld kB", &kb) == 1) break;
+  }
+  if (f != nullptr) fclose(f);
+  return kb;
+}
+
+}  // namespace
+
+TEST_CASE("a key file locks what its key needs, not its 8 MiB limit, from a file or a pipe") {
+  Scratch scratch;
+  const std::string file = scratch.file("key", "a short passphrase");
+  const long before = locked_kb();
+  REQUIRE(before >= 0);
+  SecureBytes out;
+  REQUIRE(read_passphrase({file, 0, 0}, "", Verify::no, &out).ok());
+  CHECK(text(out) == "a short passphrase");
+  const long held = locked_kb() - before;
+  CHECK_MESSAGE(held <= 16, "a 18-byte key file held " << held << " kB locked");
+  out.reset();
+
+  // Through a pipe, a key larger than the first buffer: grown, every byte kept, in order.
+  std::string big(100000, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = char('a' + i % 26);
+  int p[2];
+  REQUIRE(pipe(p) == 0);
+  const int saved = dup(STDIN_FILENO);
+  dup2(p[0], STDIN_FILENO);
+  close(p[0]);
+  // The pipe buffer (64 KiB) is smaller than the key: write from a child.
+  pid_t child = fork();
+  if (child == 0) {
+    close(STDIN_FILENO);
+    size_t at = 0;
+    while (at < big.size()) {
+      ssize_t n = write(p[1], big.data() + at, big.size() - at);
+      if (n <= 0) _exit(1);
+      at += size_t(n);
+    }
+    _exit(0);
+  }
+  close(p[1]);
+  Status s = read_passphrase({"-", 0, 0}, "", Verify::no, &out);
+  dup2(saved, STDIN_FILENO);
+  close(saved);
+  int status = 0;
+  waitpid(child, &status, 0);
+  REQUIRE(s.ok());
+  CHECK(text(out) == big);
+  const long held_big = locked_kb() - before;
+  CHECK_MESSAGE(held_big <= 256, "a 100000-byte key held " << held_big << " kB locked");
 }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tools/command.h"
+#include "tools/serve/control_reply.h"
 #include "tools/serve/control_socket.h"
 #include "tools/serve/run_state.h"
 
@@ -24,13 +25,12 @@ void run_migrate(const std::string& name, const std::string& backend) {
   // Binding a card opens its AF_ALG sockets: quick, but the machine may be loaded.
   Status s = control_request(socket_path(name), request.dump(), 60000, &response);
   if (!s.ok()) fail(s.in("migrate " + name));
-  nlohmann::json j = nlohmann::json::parse(response, nullptr, false);
-  if (!j.is_object()) fail(Status(Errc::corrupt, "migrate " + name + ": bad answer from daemon"));
-  if (!j.value("ok", false))
-    fail(Status(static_cast<Errc>(j.value("code", static_cast<int>(Errc::io_error))),
-                "migrate " + name + ": " + j.value("error", "refused")));
-  std::string now = j.value("provider", "");
-  if (!j.value("variant", "").empty()) now += ":" + j.value("variant", "");
+  std::string now;
+  s = read_control_reply("migrate " + name, response, [&](const nlohmann::json& j) {
+    now = j.value("provider", "");
+    if (!j.value("variant", "").empty()) now += ":" + j.value("variant", "");
+  });
+  if (!s.ok()) fail(s.message().rfind("migrate " + name, 0) == 0 ? s : s.in("migrate " + name));
   std::printf("%s: session now on %s\n", name.c_str(), now.c_str());
 }
 

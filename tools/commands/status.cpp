@@ -4,11 +4,23 @@
 #include <nlohmann/json.hpp>
 
 #include "tools/command.h"
+#include "tools/serve/control_reply.h"
 #include "tools/serve/control_socket.h"
 #include "tools/serve/run_state.h"
 
 namespace ublkcrypt {
 namespace {
+
+// printf into a string.
+template <typename... Args>
+void append(std::string* text, const char* format, Args... args) {
+  const int n = std::snprintf(nullptr, 0, format, args...);
+  if (n <= 0) return;
+  const size_t at = text->size();
+  text->resize(at + size_t(n) + 1);
+  std::snprintf(text->data() + at, size_t(n) + 1, format, args...);
+  text->resize(at + size_t(n));
+}
 
 // "kernel:virtio_crypto": the provider and, when it has one, the variant that serves.
 std::string provider_label(const nlohmann::json& j) {
@@ -17,84 +29,42 @@ std::string provider_label(const nlohmann::json& j) {
   return provider;
 }
 
-// Every name whose server is alive, with its status answer; a server that dies or does not
-// answer between the listing and the request is left out, as `dmsetup ls` would.
-void run_status_all(bool json) {
-  nlohmann::json all = nlohmann::json::array();
-  for (const std::string& name : state_names()) {
-    if (!name_is_served(name)) continue;
-    std::string response;
-    if (!control_request(socket_path(name), R"({"cmd":"status"})", 10000, &response).ok())
-      continue;
-    nlohmann::json j = nlohmann::json::parse(response, nullptr, false);
-    if (!j.is_object()) continue;
-    j["name"] = name;
-    all.push_back(std::move(j));
-  }
-  if (json) {
-    std::printf("%s\n", all.dump(2).c_str());
-    return;
-  }
-  for (const auto& j : all) {
-    std::printf("%s\t%s\t%s\t%s\t%s\n", j.value("name", "").c_str(),
-                j.value("device", "").c_str(), j.value("backing", "").c_str(),
-                j.value("cipher", "").c_str(), provider_label(j).c_str());
-  }
-}
-
-void run_status(const std::string& name, bool json) {
-  if (name.empty()) return run_status_all(json);
-  if (Status s = check_name(name); !s.ok()) fail(s);
-  if (!name_is_served(name)) {
-    RunState st;
-    if (read_state(name, &st).ok())
-      fail(Status(Errc::not_found, "Device " + name + " is not active (its server, pid " +
-                                       std::to_string(st.pid) +
-                                       ", died; 'ublkcrypt open --recover " + name +
-                                       "' takes over its disk, 'ublkcrypt close " + name + "' gives it up)"));
-    fail(Status(Errc::not_found, "Device " + name + " is not active"));
-  }
-  std::string response;
-  Status s = control_request(socket_path(name), R"({"cmd":"status"})", 10000, &response);
-  if (!s.ok()) fail(s.in("status " + name));
-  nlohmann::json j = nlohmann::json::parse(response, nullptr, false);
-  if (!j.is_object()) fail(Status(Errc::corrupt, "status " + name + ": bad answer from daemon"));
-  if (json) {
-    std::printf("%s\n", j.dump(2).c_str());
-    return;
-  }
-  const auto& c = j["counters"];
-  std::printf("%s is active.\n", link_path(name).c_str());
-  std::printf("  device:      %s\n", j.value("device", "").c_str());
-  std::printf("  backing:     %s\n", j.value("backing", "").c_str());
-  std::printf("  type:        %s\n", j.value("type", "").c_str());
-  std::printf("  cipher:      %s\n", j.value("cipher", "").c_str());
-  std::printf("  keysize:     %u bits\n", j.value("key_bits", 0u));
-  std::printf("  sector size: %u\n", j.value("sector_size", 0u));
-  std::printf("  offset:      %llu sectors\n",
+// The human-readable form, whole or not at all: throws nlohmann::json::exception on a field
+// of the wrong type (read_control_reply turns that into a one-line error).
+std::string format_status(const std::string& name, const nlohmann::json& j) {
+  std::string text;
+  const nlohmann::json& c = j.at("counters");
+  append(&text, "%s is active.\n", link_path(name).c_str());
+  append(&text, "  device:      %s\n", j.value("device", "").c_str());
+  append(&text, "  backing:     %s\n", j.value("backing", "").c_str());
+  append(&text, "  type:        %s\n", j.value("type", "").c_str());
+  append(&text, "  cipher:      %s\n", j.value("cipher", "").c_str());
+  append(&text, "  keysize:     %u bits\n", j.value("key_bits", 0u));
+  append(&text, "  sector size: %u\n", j.value("sector_size", 0u));
+  append(&text, "  offset:      %llu sectors\n",
               static_cast<unsigned long long>(j.value("data_offset", uint64_t{0}) / 512));
-  std::printf("  size:        %llu sectors\n",
+  append(&text, "  size:        %llu sectors\n",
               static_cast<unsigned long long>(j.value("size_bytes", uint64_t{0}) / 512));
-  std::printf("  mode:        %s%s\n", j.value("read_only", false) ? "readonly" : "read/write",
+  append(&text, "  mode:        %s%s\n", j.value("read_only", false) ? "readonly" : "read/write",
               j.value("allow_discards", false) ? ", discards" : "");
-  std::printf("  queues:      %u x depth %u\n", j.value("queues", 0u), j.value("depth", 0u));
-  std::printf("  provider:    %s\n", provider_label(j).c_str());
-  std::printf("  failovers:   %llu%s%s\n",
+  append(&text, "  queues:      %u x depth %u\n", j.value("queues", 0u), j.value("depth", 0u));
+  append(&text, "  provider:    %s\n", provider_label(j).c_str());
+  append(&text, "  failovers:   %llu%s%s\n",
               static_cast<unsigned long long>(j.value("failovers", uint64_t{0})),
               j.value("last_failover", "").empty() ? "" : " (last: ",
               j.value("last_failover", "").empty() ? "" : (j.value("last_failover", "") + ")").c_str());
   if (j.value("recovery_timeout_s", 0u) > 0)
-    std::printf("  recovery:    %u s, recoveries: %u\n", j.value("recovery_timeout_s", 0u),
-                j.value("recoveries", 0u));
+    append(&text, "  recovery:    %u s, recoveries: %u\n", j.value("recovery_timeout_s", 0u),
+           j.value("recoveries", 0u));
   else
-    std::printf("  recovery:    off, recoveries: %u\n", j.value("recoveries", 0u));
-  std::printf("  reads:       %llu (%llu bytes)\n",
+    append(&text, "  recovery:    off, recoveries: %u\n", j.value("recoveries", 0u));
+  append(&text, "  reads:       %llu (%llu bytes)\n",
               static_cast<unsigned long long>(c.value("reads", uint64_t{0})),
               static_cast<unsigned long long>(c.value("read_bytes", uint64_t{0})));
-  std::printf("  writes:      %llu (%llu bytes)\n",
+  append(&text, "  writes:      %llu (%llu bytes)\n",
               static_cast<unsigned long long>(c.value("writes", uint64_t{0})),
               static_cast<unsigned long long>(c.value("write_bytes", uint64_t{0})));
-  std::printf("  flushes:     %llu, discards: %llu, write zeroes: %llu, errors: %llu\n",
+  append(&text, "  flushes:     %llu, discards: %llu, write zeroes: %llu, errors: %llu\n",
               static_cast<unsigned long long>(c.value("flushes", uint64_t{0})),
               static_cast<unsigned long long>(c.value("discards", uint64_t{0})),
               static_cast<unsigned long long>(c.value("write_zeroes", uint64_t{0})),
@@ -105,13 +75,66 @@ void run_status(const std::string& name, bool json) {
       auto n = [&](const char* key) {
         return static_cast<unsigned long long>(p.value(key, uint64_t{0}));
       };
-      std::printf("  %-12s %llu requests, %llu payload bytes, %llu bytes to device, "
+      append(&text, "  %-12s %llu requests, %llu payload bytes, %llu bytes to device, "
                   "%llu from device, %llu errors (%s)\n",
                   (p.value("name", "") + ":").c_str(), n("requests"), n("payload_bytes"),
                   n("bytes_to_device"), n("bytes_from_device"), n("errors"),
                   p.value("placement", "").c_str());
     }
   }
+  return text;
+}
+
+// Every name whose server is alive, with its status answer; a server that dies, does not
+// answer or answers malformed between the listing and the request is left out, as
+// `dmsetup ls` would.
+void run_status_all(bool json) {
+  nlohmann::json all = nlohmann::json::array();
+  std::string lines;
+  for (const std::string& name : state_names()) {
+    if (!name_is_served(name)) continue;
+    std::string response;
+    if (!control_request(socket_path(name), R"({"cmd":"status"})", 10000, &response).ok())
+      continue;
+    (void)read_control_reply("status " + name, response, [&](const nlohmann::json& j) {
+      // Both forms are built before either is kept, so a field of the wrong type (which
+      // throws here and is caught by read_control_reply) leaves the entry out of both.
+      std::string line = name + "\t" + j.value("device", "") + "\t" + j.value("backing", "") +
+                         "\t" + j.value("cipher", "") + "\t" + provider_label(j) + "\n";
+      nlohmann::json entry = j;
+      entry["name"] = name;
+      all.push_back(std::move(entry));
+      lines += line;
+    });
+  }
+  if (json)
+    std::printf("%s\n", all.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  else
+    std::fputs(lines.c_str(), stdout);
+}
+
+void run_status(const std::string& name, bool json) {
+  if (name.empty()) return run_status_all(json);
+  if (Status s = check_name(name); !s.ok()) fail(s);
+  if (!name_is_served(name)) {
+    RunState st;
+    if (read_state(name, &st).ok())
+      fail(Status(Errc::not_found, "Device " + name + " is not active (its server, pid " +
+                                       std::to_string(st.pid) +
+                                       ", died; 'ublkcrypt close " + name + "' cleans up)"));
+    fail(Status(Errc::not_found, "Device " + name + " is not active"));
+  }
+  std::string response;
+  Status s = control_request(socket_path(name), R"({"cmd":"status"})", 10000, &response);
+  if (!s.ok()) fail(s.in("status " + name));
+  s = read_control_reply("status " + name, response, [&](const nlohmann::json& j) {
+    if (json) {
+      std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    } else {
+      std::fputs(format_status(name, j).c_str(), stdout);
+    }
+  });
+  if (!s.ok()) fail(s);
 }
 
 }  // namespace

@@ -20,9 +20,10 @@ std::string first_line(const std::string& path) {
   return line;
 }
 
-// Who holds a block device, from what the kernel publishes: a stacked device in sysfs, or a
-// mount in mountinfo. Empty when neither (another exclusive opener: a process).
-std::string block_holder(dev_t rdev) {
+}  // namespace
+
+// A stacked device in sysfs, or a mount in mountinfo.
+std::string describe_block_holder(dev_t rdev) {
   const std::string sys = "/sys/dev/block/" + std::to_string(major(rdev)) + ":" + std::to_string(minor(rdev));
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(sys + "/holders", ec)) {
@@ -45,7 +46,16 @@ std::string block_holder(dev_t rdev) {
   return "";
 }
 
-}  // namespace
+Status BackingClaim::named(const Status& s, const std::string& name) const {
+  const std::string opened = reopen_path();
+  std::string m = s.message();
+  for (size_t at = m.find(opened); at != std::string::npos; at = m.find(opened, at + 1)) {
+    const size_t end = at + opened.size();
+    if (end < m.size() && m[end] >= '0' && m[end] <= '9') continue;  // fd 5 is not fd 57
+    m.replace(at, opened.size(), name);
+  }
+  return s.ok() ? s : Status(s.code(), m);
+}
 
 BackingClaim::~BackingClaim() {
   if (fd_ >= 0) ::close(fd_);  // drops the OFD lock or the exclusive claim
@@ -62,7 +72,7 @@ Status BackingClaim::acquire(const std::string& path, bool read_only, std::uniqu
   const int access = read_only ? O_RDONLY : O_RDWR;
   c->fd_ = ::open(path.c_str(), access | O_CLOEXEC | (c->block_device_ ? O_EXCL : 0));
   if (c->fd_ < 0 && errno == EBUSY && c->block_device_) {
-    const std::string holder = block_holder(st.st_rdev);
+    const std::string holder = describe_block_holder(st.st_rdev);
     return Status(Errc::busy, path + ": in use, " + (holder.empty() ? "held open exclusively by a process" : holder));
   }
   if (c->fd_ < 0) return errno_status(path, errno);

@@ -11,7 +11,9 @@
 //    take no lock (a loop device over the file, and cryptsetup through one).
 //
 // The identity (device and inode) comes from the claimed file itself (fstat), not from a
-// second lookup of the path.
+// second lookup of the path; and everything after the claim reads and writes the claimed file
+// through reopen_path(), never through the path again: a path swapped for a symlink to
+// another disk after the claim cannot redirect the header read or the data.
 #pragma once
 
 #include <sys/types.h>
@@ -33,6 +35,12 @@ class BackingClaim {
   BackingClaim& operator=(const BackingClaim&) = delete;
 
   int fd() const { return fd_; }
+  // "/proc/self/fd/N": opening it opens the claimed file itself, whatever its path names now
+  // (for libcryptsetup and the data path, which take a path; a new open file description,
+  // so the data path can have its own O_DIRECT). Valid in this process only.
+  std::string reopen_path() const { return "/proc/self/fd/" + std::to_string(fd_); }
+  // `s` with reopen_path() in its message replaced by `name`, the user's name for the backing.
+  Status named(const Status& s, const std::string& name) const;
   bool block_device() const { return block_device_; }
   // st_rdev for a block device, st_dev for a file; the inode (0 for a block device).
   uint64_t dev() const { return dev_; }
@@ -44,5 +52,10 @@ class BackingClaim {
   bool block_device_ = false;
   uint64_t dev_ = 0, ino_ = 0;
 };
+
+// Who holds the block device `rdev` exclusively, from what the kernel publishes: "held by
+// dm-crypt device NAME (dm-3)", "mounted on /mnt"; empty when it cannot be told from here
+// (an exclusive opener that is a process).
+std::string describe_block_holder(dev_t rdev);
 
 }  // namespace ublkcrypt

@@ -29,6 +29,7 @@ std::string lock_path(const std::string& name) { return run_dir() + "/" + name +
 std::string socket_path(const std::string& name) { return run_dir() + "/" + name + ".sock"; }
 std::string log_path(const std::string& name) { return run_dir() + "/" + name + ".log"; }
 std::string link_path(const std::string& name) { return dev_dir() + "/" + name; }
+std::string open_lock_path() { return run_dir() + "/.open.lock"; }
 
 Status check_name(const std::string& name) {
   auto bad = [&](const char* why) {
@@ -99,12 +100,15 @@ Status from_json(const std::string& text, RunState* out) {
 Status write_state(const RunState& state) {
   const std::string path = state_path(state.name);
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    f << to_json(state);
-    f.flush();
-    if (!f) return errno_status("write " + tmp, errno);
-  }
+  // Our own names: never follow a link planted there, never write into a file that exists.
+  ::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) return errno_status("write " + tmp, errno);
+  const std::string text = to_json(state);
+  const bool written = ::write(fd, text.data(), text.size()) == ssize_t(text.size());
+  const int err = errno;
+  ::close(fd);
+  if (!written) return errno_status("write " + tmp, err);
   if (::rename(tmp.c_str(), path.c_str()) != 0) return errno_status("rename " + tmp, errno);
   return Status::Ok();
 }
@@ -157,7 +161,7 @@ void NameLock::release() {
 }
 
 static Status lock_impl(const std::string& path, int timeout_ms, NameLock* out, int* fd_out) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return errno_status("open " + path, errno);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -186,7 +190,7 @@ Status NameLock::lock(const std::string& path, int timeout_ms, NameLock* out) {
 }
 
 bool name_is_served(const std::string& name) {
-  int fd = ::open(lock_path(name).c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(lock_path(name).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return false;
   bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
   ::close(fd);

@@ -6,6 +6,7 @@
 //                             being free means no live server, whatever the files say
 //   /run/ublkcrypt/NAME.sock  control socket (JSON lines: status, close)
 //   /run/ublkcrypt/NAME.log   the daemon's stderr
+//   /run/ublkcrypt/.open.lock the global open lock (volume_server.cpp says what it covers)
 //   /dev/ublkcrypt/NAME       symlink to /dev/ublkbN
 //
 // UBLKCRYPT_RUN_DIR and UBLKCRYPT_DEV_DIR move both trees (host unit tests).
@@ -51,6 +52,7 @@ std::string lock_path(const std::string& name);
 std::string socket_path(const std::string& name);
 std::string log_path(const std::string& name);
 std::string link_path(const std::string& name);
+std::string open_lock_path();
 
 // A name becomes a file and a symlink name: letters, digits, '-', '_', '.', not starting
 // with '.', at most 64 bytes (a unix socket path must stay short).

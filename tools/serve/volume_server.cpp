@@ -18,13 +18,16 @@
 
 #include "backends/registry.h"
 #include "base/key_process.h"
+#include "base/pause_point.h"
 #include "blockdev/block_device.h"
 #include "blockdev/engine_target.h"
 #include "engine/engine.h"
 #include "tools/serve/backing_claim.h"
 #include "tools/serve/control_request.h"
 #include "tools/serve/control_socket.h"
+#include "tools/serve/disk_users.h"
 #include "tools/serve/key_handoff.h"
+#include "tools/serve/oom_score.h"
 #include "tools/serve/recovery.h"
 #include "tools/serve/recovery_watchdog.h"
 #include "tools/opal/opal_volume.h"
@@ -39,7 +42,7 @@ void detach_from_caller(const std::string& name) {
   ::setsid();
   (void)!::chdir("/");
   int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  int log_fd = ::open(log_path(name).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  int log_fd = ::open(log_path(name).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (null_fd >= 0) {
     ::dup2(null_fd, STDIN_FILENO);
     ::dup2(null_fd, STDOUT_FILENO);
@@ -92,6 +95,13 @@ struct Volume {
   RunState state;
 };
 
+// The backing as libcryptsetup and the data path open it: the claimed file itself, whatever
+// its path names by now (backing_claim.h). An emulated drive (test build) is opened by its
+// image, which emulates a drive of its own.
+std::string claimed_source(const OpenOptions& o, const BackingClaim& claim) {
+  return is_drive_image_path(o.device) ? o.device : claim.reopen_path();
+}
+
 Status unlock(const OpenOptions& o, Volume* v) {
   if (o.recover) {
     v->type = o.type == "plain" ? "plain" : "LUKS";
@@ -133,8 +143,8 @@ Status unlock(const OpenOptions& o, Volume* v) {
   if (!s.ok()) return s;
   std::optional<int> slot;
   if (o.key_slot >= 0) slot = o.key_slot;
-  s = unlock_backing_volume(o.device, passphrase.view(), slot, &v->unlocked, &v->opal);
-  if (!s.ok()) return s;
+  s = unlock_backing_volume(claimed_source(o, *v->claim), passphrase.view(), slot, &v->unlocked, &v->opal);
+  if (!s.ok()) return v->claim->named(s, o.device);
   // A cipher_null data segment stores the data in the clear. Served only when asked for, as
   // with --type plain, unless a self-encrypting drive does the encrypting (--hw-opal-only:
   // its range was unlocked above and the key already dropped).
@@ -150,15 +160,14 @@ Status unlock(const OpenOptions& o, Volume* v) {
   return Status::Ok();
 }
 
+// Everything after the unlock: storage, session, engine, the ublk disk.
 Status build(const OpenOptions& o, Volume* v) {
-  Status s = unlock(o, v);
-  if (!s.ok()) return s;
   const CipherSpec spec = v->unlocked.spec;
   // The next server's way to the key when this one dies (an Opal range is the drive's to
   // keep unlocked: such volumes get no recovery).
   const bool recoverable = o.recovery_timeout_s > 0 && !v->opal;
   if (recoverable && !o.recover) {
-    s = park_volume_key(o.name, v->unlocked);
+    const Status s = park_volume_key(o.name, v->unlocked);
     if (!s.ok()) return s.in("park the volume key for recovery (--recovery-timeout 0 opens without)");
     v->parked_key.arm(o.name);
   }
@@ -166,8 +175,10 @@ Status build(const OpenOptions& o, Volume* v) {
   std::unique_ptr<Storage> storage;
   FileStorageOptions so;
   so.read_only = o.read_only;
-  s = v->opal ? v->opal->open_storage(o.read_only, &storage) : open_backing_storage(o.device, so, &storage);
-  if (!s.ok()) return s;
+  so.name = o.device;
+  Status s = v->opal ? v->opal->open_storage(o.read_only, &storage)
+                     : open_backing_storage(claimed_source(o, *v->claim), so, &storage);
+  if (!s.ok()) return v->claim->named(s, o.device);
 
   SessionOptions sess;
   sess.backend = o.backend.empty() && v->opal ? v->opal->backend() : o.backend;
@@ -257,15 +268,6 @@ nlohmann::json move_session(Volume& v, const std::string& backend) {
   return {{"ok", true}, {"provider", ss.provider}, {"variant", ss.variant}};
 }
 
-// cryptsetup refuses to close a device in use; so do we. An exclusive open fails with
-// EBUSY while a filesystem is mounted on the disk or another exclusive opener holds it.
-Status check_not_in_use(const std::string& name, const std::string& disk) {
-  int fd = ::open(disk.c_str(), O_RDONLY | O_EXCL | O_CLOEXEC);
-  if (fd < 0 && errno == EBUSY) return {Errc::busy, "Device " + name + " is still in use"};
-  if (fd >= 0) ::close(fd);
-  return Status::Ok();
-}
-
 // What the serving loop does with one request line: an answer now, or, for an accepted
 // close, stop serving (the answer follows once the disk is gone).
 struct Answer {
@@ -289,7 +291,7 @@ Answer answer_request(Volume& v, const std::string& line) {
     case ControlRequest::Command::move:
       return {dump(move_session(v, req.backend))};
     case ControlRequest::Command::close:
-      if (Status busy = req.force ? Status::Ok() : check_not_in_use(v.state.name, v.state.device); !busy.ok()) {
+      if (Status busy = req.force ? Status::Ok() : check_disk_not_in_use(v.state.name, v.state.device); !busy.ok()) {
         return {control_error_reply(busy)};
       }
       return {"", true};
@@ -308,7 +310,14 @@ bool clean_stale_name(const std::string& name) {
   RunState old;
   bool had_state = read_state(name, &old).ok();
   if (had_state && old.pid > 0) {
-    Status s = remove_dead_device(old.dev_id, old.pid);
+    // Under the open lock no server is between ADD_DEV and its published state, so a device
+    // with the dead server's id is that server's or a live one's (remove_dead_device tells
+    // which), never a new one still being set up — which the kernel shows with no live
+    // server pid, as it shows a dead one. Without the lock (held past its timeout by a
+    // stuck open) the device stays, as a leftover costs less than a deleted disk.
+    NameLock open_lock;
+    Status s = NameLock::lock(open_lock_path(), 30000, &open_lock);
+    if (s.ok()) s = remove_dead_device(old.dev_id, old.pid);
     if (!s.ok())
       std::fprintf(stderr, "ublkcrypt: stale device of %s: %s\n", name.c_str(),
                    s.message().c_str());
@@ -328,6 +337,7 @@ Status serve_volume(const OpenOptions& requested, ReadyReport* report, bool deta
   KeyProcessProtection protection;
   Status s = protect_key_process(&protection);
   if (!s.ok()) return fail(s);
+  const std::string oom_note = keep_from_oom_killer();
   s = check_name(o.name);
   if (!s.ok()) return fail(s);
   s = make_dirs();
@@ -367,10 +377,14 @@ Status serve_volume(const OpenOptions& requested, ReadyReport* report, bool deta
   RunState& st = v.state;
   st.name = o.name;
   st.backing = o.device;
+  // The global open lock covers only the quick steps that allocate: the claim on the backing,
+  // and the ublk device from ADD_DEV until the state that publishes it under its name (so a
+  // dead server's cleanup, which takes it too, never meets a device still being set up:
+  // clean_stale_name). Never the passphrase prompt or the KDF between them: an open waiting
+  // for its passphrase must not make other opens time out.
   {
-    // One opener at a time checks for and then claims a backing.
     NameLock open_lock;
-    s = NameLock::lock(run_dir() + "/.open.lock", 30000, &open_lock);
+    s = NameLock::lock(open_lock_path(), 30000, &open_lock);
     if (!s.ok()) return fail(s);
     s = claim_backing(o, &v.claim);
     // A server that just died or handed over may still be closing its files.
@@ -379,11 +393,20 @@ Status serve_volume(const OpenOptions& requested, ReadyReport* report, bool deta
       s = claim_backing(o, &v.claim);
     }
     if (!s.ok()) return fail(s);
-    st.backing_dev = v.claim->dev();
-    st.backing_ino = v.claim->ino();
-    char resolved[PATH_MAX];
-    st.backing_path = ::realpath(backing_file(o.device).c_str(), resolved) ? resolved : backing_file(o.device);
+  }
+  st.backing_dev = v.claim->dev();
+  st.backing_ino = v.claim->ino();
+  char resolved[PATH_MAX];
+  st.backing_path = ::realpath(claimed_source(o, *v.claim).c_str(), resolved) ? resolved : backing_file(o.device);
+  pause_point("backing.claimed");
 
+  s = unlock(o, &v);
+  if (!s.ok()) return fail(s);
+
+  {
+    NameLock open_lock;
+    s = NameLock::lock(open_lock_path(), 30000, &open_lock);
+    if (!s.ok()) return fail(s);
     s = build(o, &v);
     if (!s.ok()) return fail(s);
 
@@ -439,6 +462,7 @@ Status serve_volume(const OpenOptions& requested, ReadyReport* report, bool deta
   report->ready(st.device);
   if (detach) detach_from_caller(o.name);
   if (!protection.note.empty()) std::fprintf(stderr, "ublkcrypt: %s: %s\n", o.name.c_str(), protection.note.c_str());
+  if (!oom_note.empty()) std::fprintf(stderr, "ublkcrypt: %s: %s\n", o.name.c_str(), oom_note.c_str());
 
   // Serve until close or a signal.
   bool wait_delete = true;
