@@ -95,7 +95,10 @@ TEST_CASE("the load keeps a one-worker provider busy and its figures agree with 
     CHECK(t.mbs() > 0);
     CHECK(t.mbs_per_cpu() > 0);
     CHECK(t.cores() > 0);
-    CHECK(t.cores() < 1.5);  // one worker, and a main thread that sleeps
+    // Two lanes at most: the one worker, and the main thread, which runs queued tasks while
+    // it waits (WorkerPool::help) instead of sleeping. CPU time over wall time can exceed
+    // that only if the accounting is wrong; 10% covers the clocks' granularity.
+    CHECK(t.cores() <= 2.2);
     CHECK(moved % 4096 == 0);
     // The counted window is 9/10 of the run; the counters saw all of it, warm-up included.
     CHECK(static_cast<double>(moved) >= t.mbs() * 1e6 * options.seconds * 0.9 * 0.99);
