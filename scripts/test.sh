@@ -32,7 +32,7 @@ run_ctest "unit tests (ASan+UBSan)" --test-dir build-asan -L unit -j"$(nproc)"
 if [ "${UBLKCRYPT_SKIP_VM:-0}" = 1 ]; then
   echo "== VM scenarios SKIPPED (UBLKCRYPT_SKIP_VM=1): the ublk device was not tested"
 else
-  # No ctest --repeat: run-vm.sh itself boots a second time when the guest never reached the
+  # No ctest --repeat: run-vm.sh itself boots again (up to three boots) when the guest never reached the
   # end (boot panic, oops), and reports a scenario's own failure after one boot, so a
   # scenario that caught wrong data once fails the run.
   run_ctest "VM scenarios (QEMU TCG, Debian 6.12 kernel)" --test-dir build -L vm
