@@ -58,8 +58,8 @@ if [ -n "$failed" ]; then
     echo "-- $name"
     awk -v name="$name" '$0 ~ "^[0-9]+/[0-9]+ Test: " name "$" { take = 1; n = 0; next }
          take && /^<end of output>/ { take = 0 }
-         take { lines[n++ % 25] = $0 }
-         END { for (i = (n > 25 ? n - 25 : 0); i < n; i++) print lines[i % 25] }' "$outputs"
+         take { lines[n++ % 60] = $0 }
+         END { for (i = (n > 60 ? n - 60 : 0); i < n; i++) print lines[i % 60] }' "$outputs"
   done
   echo "$failed" | sed 's/^/failed: /'
 fi

@@ -146,10 +146,15 @@ while kill -0 "$QEMU_PID" 2>/dev/null; do
         fi
     fi
     if [ "$(date +%s)" -ge "$deadline" ]; then
-        echo "run-vm: timeout after ${TIMEOUT}s; dumping blocked guest tasks (sysrq-w)" >&2
-        UBLKCRYPT_VM_QMP=$QMP "$HERE/host/vm-qmp" human-monitor-command \
-            '{"command-line": "sendkey alt-sysrq-w"}' >/dev/null 2>&1 || true
-        sleep 3
+        # sysrq-8 first: the guest boots with loglevel=4, and sysrq-w prints its stacks at
+        # KERN_INFO, which the console would otherwise drop.
+        echo "run-vm: timeout after ${TIMEOUT}s; dumping blocked guest tasks (sysrq-8, sysrq-w)" >&2
+        for key in 8 w; do
+            UBLKCRYPT_VM_QMP=$QMP "$HERE/host/vm-qmp" human-monitor-command \
+                "{\"command-line\": \"sendkey alt-sysrq-$key\"}" >/dev/null 2>&1 || true
+            sleep 1
+        done
+        sleep 5
         STATUS=timeout; break
     fi
     sleep 0.2
