@@ -95,8 +95,9 @@ Status BlockDevice::hand_over() {
                                    ": created without user recovery, it cannot be handed over"};
   started_ = false;
   added_ = false;
-  // The queues stop taking requests, finish those their targets hold, and close their
-  // rings; the kernel requeues whatever arrived in between for the next server.
+  // The queues stop taking requests, finish those their targets hold, and their threads
+  // exit before their rings close (QueueThread::release_ring says why); the kernel
+  // requeues whatever arrived in between for the next server.
   abandon_queues();
   if (char_fd_ >= 0) ::close(char_fd_);
   char_fd_ = -1;

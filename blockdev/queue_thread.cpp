@@ -32,11 +32,13 @@ Status QueueThread::start(const QueueConfig& config, const QueueTargetFactory& f
     bool ok = s.ok();
     ready.set_value(std::move(s));
     if (ok) self->run();
-    self->teardown();
+    // The target goes on this thread; the ring stays open until the thread has exited
+    // (release_ring).
+    self->target_.reset();
   });
   Status s = ready_future.get();
   if (!s.ok()) {
-    q->thread_.join();
+    (void)q->join();
     return s.in("ublk queue " + std::to_string(config.queue_id));
   }
   *out = std::move(q);
@@ -44,10 +46,8 @@ Status QueueThread::start(const QueueConfig& config, const QueueTargetFactory& f
 }
 
 QueueThread::~QueueThread() {
-  if (thread_.joinable()) {
-    abandon();
-    thread_.join();
-  }
+  if (thread_.joinable()) abandon();
+  (void)join();
   if (stop_fd_ >= 0) ::close(stop_fd_);
 }
 
@@ -60,6 +60,7 @@ void QueueThread::abandon() {
 
 Status QueueThread::join() {
   if (thread_.joinable()) thread_.join();
+  release_ring();
   return result_;
 }
 
@@ -238,10 +239,14 @@ void QueueThread::run() {
   if (result_.ok() && !abandoned_) result_ = target_->drain();
 }
 
-void QueueThread::teardown() {
-  target_.reset();
-  // Closing the ring cancels commands still with the kernel (6.12 marks ublk's URING_CMDs
-  // cancelable); after that the descriptor mapping can go.
+void QueueThread::release_ring() {
+  // Only once the thread has exited. Its exit is what ends the commands still with the
+  // kernel: the kernel cancels a thread's URING_CMDs as the thread exits, and once the
+  // thread is marked exiting, a request the driver is handing it is requeued instead (the
+  // path of a server that is killed). With the ring closed while the thread still ran,
+  // the 6.12 driver's cancel work ran alongside the live thread, and under load a hand-over
+  // left one request started that it never requeued: the disk never quiesced and the next
+  // server's recovery waited forever (tests/vm/scenarios/ublk_handover.sh).
   ring_.close();
   if (descs_ != nullptr) munmap(const_cast<ublksrv_io_desc*>(descs_), descs_bytes_);
   descs_ = nullptr;

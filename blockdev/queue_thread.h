@@ -48,11 +48,12 @@ class QueueThread final : private QueueIoDone {
   QueueThread(const QueueThread&) = delete;
   QueueThread& operator=(const QueueThread&) = delete;
 
-  // Ends the loop without the kernel's ABORT (the device never started or is being torn
-  // down after a failure): requests in the target finish, then closing the ring cancels
-  // the commands still with the kernel.
+  // Ends the loop without the kernel's ABORT (the device never started, is being torn
+  // down after a failure, or is handed over): requests in the target finish, then the
+  // thread exits, which cancels the commands still with the kernel.
   void abandon();
-  // Waits for the thread; returns how it ended (the target's drain result).
+  // Waits for the thread, then closes the ring and unmaps the buffers; returns how the
+  // thread ended (the target's drain result).
   Status join();
 
   const QueueCounters& counters() const { return counters_; }
@@ -74,7 +75,7 @@ class QueueThread final : private QueueIoDone {
   explicit QueueThread(const QueueConfig& config) : config_(config) {}
   Status setup(const QueueTargetFactory& factory);
   void run();
-  void teardown();
+  void release_ring();
   void io_done(unsigned tag, int result) override;
   void queue_command(unsigned tag, uint32_t op, int32_t result);
   void arm_poll(int fd, PollDone* poll);
