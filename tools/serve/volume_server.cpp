@@ -421,6 +421,7 @@ Status serve_volume(const OpenOptions& requested, ReadyReport* report, bool deta
     st.sector_size = v.engine->sector_size();
     st.size_bytes = v.engine->size_bytes();
     st.data_offset = v.engine->config().data_offset;
+    st.iv_offset = v.engine->session().spec().iv_offset;
     st.backend = o.backend;
     st.queues = v.device->queues();
     st.depth = v.device->depth();
