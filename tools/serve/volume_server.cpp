@@ -126,7 +126,11 @@ Status unlock_plain(const OpenOptions& o, Volume* v) {
     s = read_plain_key(o.key, o.device, &params, &key);
     if (!s.ok()) return s;
   }
-  s = unlock_plain_volume(claimed_source(o, *v->claim), params, key.view(), &v->unlocked);
+  // libcryptsetup reads no data of a plain volume: it opens the device to describe it and,
+  // for sectors above 512 bytes, checks its size. The claimed file does, also for an
+  // emulated drive, whose emu: name libcryptsetup cannot open (its image file stands in;
+  // the data path still goes through the drive).
+  s = unlock_plain_volume(v->claim->reopen_path(), params, key.view(), &v->unlocked);
   if (!s.ok()) return v->claim->named(s, o.device);
   v->type = "plain";
   return Status::Ok();
