@@ -87,23 +87,25 @@ Status skip_bytes(int fd, const std::string& name, uint64_t count) {
   return Status::Ok();
 }
 
-Status read_key_file(const KeyFileOptions& o, SecureBytes* out) {
+// Reads the key file after --keyfile-offset: `size` bytes, all of which must be there, or
+// (size 0) the whole file up to the 8 MiB limit. `size_from` says in a shortness error what
+// asked for that many.
+Status read_key_file(const KeyFileOptions& o, uint64_t size, const std::string& size_from, SecureBytes* out) {
   const bool is_stdin = o.key_file == "-";
   const std::string name = is_stdin ? "(stdin)" : o.key_file;
   int fd = is_stdin ? STDIN_FILENO : ::open(o.key_file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return key_file_error(name, errno);
-  const size_t limit = o.keyfile_size != 0 ? o.keyfile_size : kKeyFileMax;
+  const size_t limit = size != 0 ? size : kKeyFileMax;
   size_t got = 0;
-  Status s = o.keyfile_size > kKeyFileMax
+  Status s = size > kKeyFileMax
                  ? Status(Errc::invalid_argument,
-                          fmt::format("--keyfile-size {}: above the 8 MiB limit", o.keyfile_size))
+                          fmt::format("{}: above the 8 MiB limit", size_from))
                  : skip_bytes(fd, name, o.keyfile_offset);
   if (s.ok()) s = read_growing(fd, name, limit, out, &got);
   if (!is_stdin) ::close(fd);
-  if (s.ok() && o.keyfile_size != 0 && got < o.keyfile_size)
+  if (s.ok() && size != 0 && got < size)
     s = Status(Errc::invalid_argument,
-               fmt::format("key file {}: {} bytes, shorter than --keyfile-size {}", name, got,
-                           o.keyfile_size));
+               fmt::format("key file {}: {} bytes, shorter than {}", name, got, size_from));
   if (s.ok() && got == 0)
     s = Status(Errc::invalid_argument, fmt::format("key file {}: empty", name));
   if (!s.ok()) {
@@ -170,7 +172,8 @@ void add_new_key_file_options(CLI::App* cmd, KeyFileOptions* o) {
 
 Status read_passphrase(const KeyFileOptions& source, const std::string& prompt, Verify verify,
                        SecureBytes* out) {
-  if (!source.key_file.empty()) return read_key_file(source, out);
+  if (!source.key_file.empty())
+    return read_key_file(source, source.keyfile_size, fmt::format("--keyfile-size {}", source.keyfile_size), out);
   if (::isatty(STDIN_FILENO)) return ask_on_terminal(prompt, verify, out);
   // Not a terminal: one line from standard input, as cryptsetup reads a piped passphrase.
   size_t got = 0;
@@ -185,6 +188,10 @@ Status read_passphrase(const KeyFileOptions& source, const std::string& prompt, 
   }
   out->truncate(got);
   return Status::Ok();
+}
+
+Status read_raw_key(const KeyFileOptions& source, size_t bytes, const std::string& needed_by, SecureBytes* out) {
+  return read_key_file(source, bytes, needed_by, out);
 }
 
 }  // namespace ublkcrypt

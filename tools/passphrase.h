@@ -35,4 +35,9 @@ enum class Verify { no, yes };  // yes: ask twice on a terminal (a new passphras
 Status read_passphrase(const KeyFileOptions& source, const std::string& prompt, Verify verify,
                        SecureBytes* out);
 
+// Reads exactly `bytes` bytes of the key file `source.key_file` ("-" = standard input)
+// after --keyfile-offset, whatever --keyfile-size says: a raw key. A file with fewer is
+// invalid_argument: "key file F: N bytes, shorter than <needed_by>".
+Status read_raw_key(const KeyFileOptions& source, size_t bytes, const std::string& needed_by, SecureBytes* out);
+
 }  // namespace ublkcrypt

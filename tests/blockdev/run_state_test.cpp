@@ -38,6 +38,7 @@ TEST_CASE("state round-trips through its file; missing state is 'not active'") {
   in.sector_size = 4096;
   in.size_bytes = 1 << 30;
   in.data_offset = 16 << 20;
+  in.iv_offset = 77;
   in.queues = 2;
   in.depth = 128;
   in.allow_discards = true;
@@ -53,6 +54,7 @@ TEST_CASE("state round-trips through its file; missing state is 'not active'") {
   CHECK(out.sector_size == 4096);
   CHECK(out.size_bytes == (1u << 30));
   CHECK(out.data_offset == (16u << 20));
+  CHECK(out.iv_offset == 77);
   CHECK(out.allow_discards);
   CHECK_FALSE(out.read_only);
   CHECK(state_names() == std::vector<std::string>{"vol"});

@@ -112,18 +112,26 @@ UBLKCRYPT_COMMAND("open", 20, [](CLI::App& app) {
   auto* cmd = app.add_subcommand("open", "Unlock DEVICE and serve it as /dev/ublkbN (/dev/ublkcrypt/NAME)");
   auto o = std::make_shared<OpenOptions>();
   auto foreground = std::make_shared<bool>(false);
-  cmd->add_option("device", o->device, "LUKS2 volume (image file or block device)");
+  cmd->add_option("device", o->device, "LUKS2, LUKS1 or plain volume (image file or block device)");
   cmd->add_option("name", o->name, "name under /dev/ublkcrypt");
-  cmd->add_option("--type", o->type, "luks (default: LUKS2/LUKS1 header) or plain (no header, raw key)");
+  cmd->add_option("--type,-M", o->type, "luks, luks1, luks2 (the header says which) or plain (no header)")
+      ->capture_default_str();
   add_key_file_options(cmd, &o->key);
   cmd->get_option("--key-file")
-      ->description("luks: passphrase file; plain: raw key file; - = stdin (never on argv)");
+      ->description("luks: passphrase file; plain: raw key file (- = stdin: a passphrase, hashed); never on argv");
   cmd->add_option("--key-slot,-S", o->key_slot, "luks: try only this keyslot");
-  cmd->add_option("--cipher,-c", o->cipher, "plain: cipher (aes-xts-plain64, aes-cbc-essiv:sha256, cipher_null-ecb)");
-  cmd->add_option("--key-size,-s", o->key_bits, "plain: key size in bits");
-  cmd->add_option("--sector-size", o->sector_size, "plain: encryption sector size in bytes");
-  cmd->add_option("--offset,-o", o->offset_sectors, "plain: start of data, 512-byte sectors");
-  cmd->add_option("--size,-b", o->size_sectors, "plain: size in 512-byte sectors (0 = to the end)");
+  // cryptsetup's plain options, names and defaults (volume/plain_volume.h); -h stays help.
+  PlainParams& plain = o->plain;
+  cmd->add_option("--cipher,-c", plain.cipher, "plain: cipher (aes-cbc-essiv:sha256, aes-xts-plain64)")
+      ->capture_default_str();
+  cmd->add_option("--key-size,-s", plain.key_bits, "plain: key size in bits")->capture_default_str();
+  cmd->add_option("--hash", plain.hash, "plain: passphrase hash (plain = none; a key file is never hashed)")
+      ->capture_default_str();
+  cmd->add_option("--sector-size", plain.sector_size, "plain: encryption sector size in bytes")
+      ->capture_default_str();
+  cmd->add_option("--offset,-o", plain.offset, "plain: start of the data on DEVICE, 512-byte sectors");
+  cmd->add_option("--skip,-p", plain.skip, "plain: IV offset (sectors skipped from the IV count), 512-byte sectors");
+  cmd->add_option("--size,-b", plain.size, "plain: size in 512-byte sectors (0 = to the end)");
   cmd->add_flag("--allow-null-cipher", o->allow_null_cipher,
                 "accept cipher_null-ecb, with --type plain or in a LUKS header (no encryption; datapath "
                 "measurements only)");

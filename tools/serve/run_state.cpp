@@ -55,6 +55,7 @@ std::string to_json(const RunState& s) {
       {"type", s.type},           {"cipher", s.cipher},
       {"key_bits", s.key_bits},   {"sector_size", s.sector_size},
       {"size_bytes", s.size_bytes}, {"data_offset", s.data_offset},
+      {"iv_offset", s.iv_offset},
       {"backend", s.backend},     {"queues", s.queues},
       {"depth", s.depth},         {"read_only", s.read_only},
       {"allow_discards", s.allow_discards},
@@ -83,6 +84,7 @@ Status from_json(const std::string& text, RunState* out) {
     s.sector_size = j.value("sector_size", 512u);
     s.size_bytes = j.value("size_bytes", uint64_t{0});
     s.data_offset = j.value("data_offset", uint64_t{0});
+    s.iv_offset = j.value("iv_offset", uint64_t{0});
     s.backend = j.value("backend", "");
     s.queues = j.value("queues", 0u);
     s.depth = j.value("depth", 0u);

@@ -36,6 +36,7 @@ struct RunState {
   uint32_t sector_size = 512;
   uint64_t size_bytes = 0;
   uint64_t data_offset = 0;
+  uint64_t iv_offset = 0;  // 512-byte units added to every IV (plain --skip, LUKS2 iv_tweak)
   std::string backend;    // as asked ("" = by priority)
   unsigned queues = 0, depth = 0;
   bool read_only = false, allow_discards = false;

@@ -31,6 +31,7 @@
 #include "tools/serve/recovery.h"
 #include "tools/serve/recovery_watchdog.h"
 #include "tools/opal/opal_volume.h"
+#include "tools/plain_key.h"
 #include "tools/serve/run_state.h"
 #include "volume/unlocked_volume.h"
 
@@ -102,41 +103,45 @@ std::string claimed_source(const OpenOptions& o, const BackingClaim& claim) {
   return is_drive_image_path(o.device) ? o.device : claim.reopen_path();
 }
 
+// The types `open --type` knows, refused before anything is locked or asked for.
+Status check_type(const std::string& type) {
+  if (type == "luks" || type == "luks1" || type == "luks2" || type == "plain") return Status::Ok();
+  return {Errc::invalid_argument, "--type " + type + ": unknown (luks, luks1, luks2 or plain)"};
+}
+
+// A plain volume: no header, the options say it all (volume/plain_volume.h). The cipher
+// is checked before the key is asked for.
+Status unlock_plain(const OpenOptions& o, Volume* v) {
+  PlainParams params = o.plain;
+  CipherSpec spec;
+  Status s = plain_cipher_spec(params, &spec);
+  if (!s.ok()) return s;
+  SecureBytes key;
+  if (spec.mode == CipherMode::null) {
+    if (!o.allow_null_cipher)
+      return {Errc::invalid_argument,
+              "cipher " + spec.name() + " does not encrypt: add --allow-null-cipher to use it "
+              "(datapath measurements only)"};
+  } else {
+    s = read_plain_key(o.key, o.device, &params, &key);
+    if (!s.ok()) return s;
+  }
+  // libcryptsetup reads no data of a plain volume: it opens the device to describe it and,
+  // for sectors above 512 bytes, checks its size. The claimed file does, also for an
+  // emulated drive, whose emu: name libcryptsetup cannot open (its image file stands in;
+  // the data path still goes through the drive).
+  s = unlock_plain_volume(v->claim->reopen_path(), params, key.view(), &v->unlocked);
+  if (!s.ok()) return v->claim->named(s, o.device);
+  v->type = "plain";
+  return Status::Ok();
+}
+
 Status unlock(const OpenOptions& o, Volume* v) {
   if (o.recover) {
     v->type = o.type == "plain" ? "plain" : "LUKS";
     return fetch_parked_volume_key(o.name, &v->unlocked);
   }
-  if (o.type == "plain") {
-    CipherSpec spec;
-    Status s = CipherSpec::parse(o.cipher, o.key_bits, o.sector_size, &spec);
-    if (!s.ok()) return s;
-    if (spec.mode == CipherMode::null && !o.allow_null_cipher)
-      return {Errc::invalid_argument,
-              "cipher " + o.cipher + " does not encrypt: add --allow-null-cipher to use it "
-              "(datapath measurements only)"};
-    if (spec.mode != CipherMode::null) {
-      if (o.key.key_file.empty())
-        return {Errc::invalid_argument, "--type plain needs --key-file with the raw key"};
-      // As cryptsetup --type plain: the key is the file's first key-size bytes (after
-      // --keyfile-offset) unless --keyfile-size says otherwise; fewer is an error.
-      KeyFileOptions raw = o.key;
-      if (raw.keyfile_size == 0) raw.keyfile_size = spec.key_bytes;
-      s = read_passphrase(raw, "", Verify::no, &v->unlocked.key);
-      if (!s.ok()) return s;
-      if (v->unlocked.key.size() != spec.key_bytes)
-        return {Errc::invalid_argument,
-                "key file " + raw.key_file + ": " + std::to_string(v->unlocked.key.size()) +
-                    " bytes, the key needs " + std::to_string(spec.key_bytes)};
-    }
-    v->unlocked.spec = spec;
-    v->unlocked.data_offset_bytes = o.offset_sectors * 512;
-    v->unlocked.size_bytes = o.size_sectors * 512;
-    v->type = "plain";
-    return Status::Ok();
-  }
-  if (o.type != "luks" && o.type != "luks2" && o.type != "luks1")
-    return {Errc::invalid_argument, "--type " + o.type + ": must be luks or plain"};
+  if (o.type == "plain") return unlock_plain(o, v);
   SecureBytes passphrase;
   Status s = read_passphrase(o.key, "Enter passphrase for " + o.device + ": ", Verify::no,
                              &passphrase);
@@ -339,6 +344,7 @@ Status serve_volume(const OpenOptions& requested, ReadyReport* report, bool deta
   if (!s.ok()) return fail(s);
   const std::string oom_note = keep_from_oom_killer();
   s = check_name(o.name);
+  if (s.ok()) s = check_type(o.type);
   if (!s.ok()) return fail(s);
   s = make_dirs();
   if (!s.ok()) return fail(s);
@@ -419,6 +425,7 @@ Status serve_volume(const OpenOptions& requested, ReadyReport* report, bool deta
     st.sector_size = v.engine->sector_size();
     st.size_bytes = v.engine->size_bytes();
     st.data_offset = v.engine->config().data_offset;
+    st.iv_offset = v.engine->session().spec().iv_offset;
     st.backend = o.backend;
     st.queues = v.device->queues();
     st.depth = v.device->depth();

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "tools/passphrase.h"
+#include "volume/plain_volume.h"
 
 #include "base/status.h"
 
@@ -19,17 +20,14 @@ namespace ublkcrypt {
 struct OpenOptions {
   std::string device;  // backing: LUKS image / block device
   std::string name;
-  std::string type = "luks";  // "luks" (LUKS2/LUKS1 header) or "plain" (no header)
+  // "luks", "luks1", "luks2" (a LUKS2 or LUKS1 header, whichever the device has) or
+  // "plain" (no header: `plain` describes the volume)
+  std::string type = "luks";
   // luks: the passphrase, by cryptsetup's key file rules (tools/passphrase.h); plain: the
-  // raw key, exactly key_bits/8 bytes of key.key_file ("-" = stdin)
+  // key or passphrase by cryptsetup's plain rules (tools/plain_key.h)
   KeyFileOptions key;
   int key_slot = -1;          // luks: -1 = any
-  // plain only (cryptsetup --type plain spelling)
-  std::string cipher = "aes-xts-plain64";
-  uint32_t key_bits = 512;
-  uint32_t sector_size = 512;
-  uint64_t offset_sectors = 0;  // 512-byte sectors
-  uint64_t size_sectors = 0;    // 0 = to the end of the backing
+  PlainParams plain;          // plain only, cryptsetup's defaults and option names
   // plain and luks: serve cipher_null (no encryption). A LUKS header with a cipher_null
   // segment is refused without it, unless an Opal drive does the encryption.
   bool allow_null_cipher = false;

@@ -7,7 +7,8 @@ step() { echo "== ublk_smoke: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 step "open a plain aes-xts volume"
 truncate -s 64M /tmp/backing.img
 head -c 64 /dev/urandom >/tmp/raw.key
-dev=$(ublkcrypt open --type plain --key-file /tmp/raw.key --queues 2 /tmp/backing.img smoke)
+dev=$(ublkcrypt open --type plain --cipher aes-xts-plain64 --key-size 512 --key-file /tmp/raw.key --queues 2 \
+    /tmp/backing.img smoke)
 echo "opened $dev"
 test -b "$dev"
 test "$(readlink /dev/ublkcrypt/smoke)" = "$dev"
@@ -35,7 +36,7 @@ if ublkcrypt close smoke; then echo "close of a closed name succeeded"; exit 1; 
 test "$rc" = 4
 
 step "reopen: the data is still there"
-dev=$(ublkcrypt open --type plain --key-file /tmp/raw.key /tmp/backing.img smoke)
+dev=$(ublkcrypt open --type plain --cipher aes-xts-plain64 --key-size 512 --key-file /tmp/raw.key /tmp/backing.img smoke)
 dd if="$dev" bs=1M count=4 iflag=direct 2>/dev/null | cmp - /tmp/payload
 
 pid=$(sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' /run/ublkcrypt/smoke.json)
