@@ -21,12 +21,22 @@ spec=$(complete -p ublkcrypt 2>&1)
 [ "$spec" = "complete -F _ublkcrypt ublkcrypt" ] || fail "complete -p ublkcrypt: '$spec'"
 
 # complete LINE: the words bash would offer for LINE (the cursor at its end), sorted, one
-# line, space-separated.
+# line, space-separated; after a ':' only what follows it, as readline inserts it there.
 complete_line() {
     COMP_LINE=$1
     COMP_POINT=${#COMP_LINE}
-    read -r -a COMP_WORDS <<<"$COMP_LINE"
-    [[ $COMP_LINE == *" " ]] && COMP_WORDS+=("")
+    local w words
+    read -r -a words <<<"$COMP_LINE"
+    [[ $COMP_LINE == *" " ]] && words+=("")
+    # bash splits words at ':' too (COMP_WORDBREAKS): "kernel:" is "kernel" ":" "".
+    COMP_WORDS=()
+    for w in "${words[@]}"; do
+        while [[ $w == *:* ]]; do
+            COMP_WORDS+=("${w%%:*}" ":")
+            w=${w#*:}
+        done
+        COMP_WORDS+=("$w")
+    done
     COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
     COMPREPLY=()
     _ublkcrypt ublkcrypt "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
@@ -72,6 +82,16 @@ expect "ublkcrypt open --type " "luks plain"
 expect "ublkcrypt format --type " "luks1 luks2"
 expect "ublkcrypt format --pbkdf arg" "argon2i argon2id"
 expect "ublkcrypt bench crypto --provider k" "kernel"
+expect "ublkcrypt open --type plain --cipher aes-cbc-essiv:" "sha256"
+# Kernel drivers for --backend, from /proc/crypto as `ublkcrypt backends --all` reads it.
+driver=$(awk '/^driver / { d = $3 } /^internal / { i = $3 } /^type / { t = $3 }
+              /^$/ { if (t == "skcipher" && i != "yes") { print d; exit } d = i = t = "" }' /proc/crypto)
+if [ -n "$driver" ]; then
+    expect_has "ublkcrypt migrate vol --backend kernel:" "$driver"
+    expect_has "ublkcrypt migrate vol --backend k" kernel "kernel:$driver"
+else
+    echo "completion_check: no skcipher driver in /proc/crypto; --backend kernel:DRIVER not checked"
+fi
 # A value is not a positional: after `--depth 64` the next word is still DEVICE.
 : >"$tmp/vol.img"
 (cd "$tmp" && expect "ublkcrypt open --depth 64 vo" "vol.img")
