@@ -29,6 +29,15 @@ completion=$(find "$tmp/root" -path '*/share/bash-completion/completions/ublkcry
 [ -n "$man_page" ] || fail "no share/man/man8/ublkcrypt.8 installed"
 [ -n "$completion" ] || fail "no share/bash-completion/completions/ublkcrypt installed"
 [ "$fails" = 0 ] || exit 1
+# bash-completion's loader finds it there: it searches XDG_DATA_DIRS/bash-completion/completions.
+share=${completion%/bash-completion/completions/ublkcrypt}
+found=$(XDG_DATA_DIRS=$share bash -c 'BASH_COMPLETION_VERSINFO= . /usr/share/bash-completion/bash_completion
+    __load_completion ublkcrypt && complete -p ublkcrypt' 2>&1)
+[ "$found" = "complete -F _ublkcrypt ublkcrypt" ] ||
+    fail "bash-completion does not load the installed completion from $share: $found"
+# man finds the page by its section under the installed man tree.
+man -M "${man_page%/man8/ublkcrypt.8}" -w 8 ublkcrypt >/dev/null 2>&1 ||
+    fail "man -M ${man_page%/man8/ublkcrypt.8} does not find ublkcrypt(8)"
 
 # help_lines BIN PATH...: "sub NAME ALIAS..." and "opt NAME..." lines from CLI11's help of
 # PATH. Entries sit two spaces in, under "Subcommands:" and "Options:"; wrapped
