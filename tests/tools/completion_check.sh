@@ -28,12 +28,12 @@ complete_line() {
     local w words
     read -r -a words <<<"$COMP_LINE"
     [[ $COMP_LINE == *" " ]] && words+=("")
-    # bash splits words at ':' too (COMP_WORDBREAKS): "kernel:" is "kernel" ":" "".
+    # bash splits words at ':' and '=' too (COMP_WORDBREAKS): "kernel:" is "kernel" ":" "".
     COMP_WORDS=()
     for w in "${words[@]}"; do
-        while [[ $w == *:* ]]; do
-            COMP_WORDS+=("${w%%:*}" ":")
-            w=${w#*:}
+        while [[ $w =~ ^([^:=]*)([:=])(.*)$ ]]; do
+            COMP_WORDS+=("${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}")
+            w=${BASH_REMATCH[3]}
         done
         COMP_WORDS+=("$w")
     done
@@ -95,6 +95,11 @@ fi
 # A value is not a positional: after `--depth 64` the next word is still DEVICE.
 : >"$tmp/vol.img"
 (cd "$tmp" && expect "ublkcrypt open --depth 64 vo" "vol.img")
+(cd "$tmp" && expect "ublkcrypt open --depth=64 vo" "vol.img")
+expect "ublkcrypt open --type=" "luks plain"
+# A flag takes no value: the next word is DEVICE.
+(cd "$tmp" && expect "ublkcrypt open --foreground vo" "vol.img")
+(cd "$tmp" && expect "ublkcrypt format --hw-opal-only -q vo" "vol.img")
 
 # Names of open devices, from the state files.
 mkdir "$tmp/run"
