@@ -31,7 +31,7 @@ completion=$(find "$tmp/root" -path '*/share/bash-completion/completions/ublkcry
 [ "$fails" = 0 ] || exit 1
 # bash-completion's loader finds it there: it searches XDG_DATA_DIRS/bash-completion/completions.
 share=${completion%/bash-completion/completions/ublkcrypt}
-found=$(XDG_DATA_DIRS=$share bash -c 'BASH_COMPLETION_VERSINFO= . /usr/share/bash-completion/bash_completion
+found=$(XDG_DATA_DIRS=$share bash -c '. /usr/share/bash-completion/bash_completion
     __load_completion ublkcrypt && complete -p ublkcrypt' 2>&1)
 [ "$found" = "complete -F _ublkcrypt ublkcrypt" ] ||
     fail "bash-completion does not load the installed completion from $share: $found"
@@ -60,7 +60,7 @@ help_lines() {
 
 # cli_model BIN: "path P", "alias P A" and "opt P NAME" lines for every command path.
 cli_model() {
-    local bin=$1 queue=("") path line kind name rest sub alias
+    local bin=$1 queue=("") path kind name rest sub alias
     while [ ${#queue[@]} -gt 0 ]; do
         path=${queue[0]}
         queue=("${queue[@]:1}")
@@ -117,7 +117,7 @@ man_model() {
 completion_model() {
     local completion=$1 paths=$2
     bash -c '
-        BASH_COMPLETION_VERSINFO= . /usr/share/bash-completion/bash_completion 2>/dev/null
+        . /usr/share/bash-completion/bash_completion 2>/dev/null
         . "$1"
         offer() {  # offer WORD...: complete the last word
             COMP_WORDS=(ublkcrypt "$@"); COMP_CWORD=$#
@@ -172,8 +172,9 @@ if [ -s "$tmp/differences" ]; then
 fi
 paths=$(cli_model "$bin" | grep -c '^path ')
 options=$(cli_model "$bin" | grep -c '^opt ')
-[ "$paths" -ge 20 ] && [ "$options" -ge 100 ] ||
+if [ "$paths" -lt 20 ] || [ "$options" -lt 100 ]; then
     fail "read only $paths command paths and $options options from --help: is the parser blind?"
+fi
 
 # Negative controls.
 cat >"$tmp/grown" <<EOF

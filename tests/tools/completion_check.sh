@@ -14,8 +14,9 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# bash_completion returns early in a non-interactive shell unless told it is one.
-BASH_COMPLETION_VERSINFO= . /usr/share/bash-completion/bash_completion 2>/dev/null
+# shellcheck source=/dev/null # bash-completion's helpers, then the script under test
+. /usr/share/bash-completion/bash_completion
+# shellcheck source=/dev/null
 . "$completion"
 spec=$(complete -p ublkcrypt 2>&1)
 [ "$spec" = "complete -F _ublkcrypt ublkcrypt" ] || fail "complete -p ublkcrypt: '$spec'"
@@ -120,7 +121,7 @@ expect "ublkcrypt close " ""
 mkdir "$tmp/files"
 : >"$tmp/files/disk.img"
 : >"$tmp/files/key.bin"
-cd "$tmp/files"
+cd "$tmp/files" || exit 1
 expect "ublkcrypt open d" "disk.img"
 expect "ublkcrypt format " "disk.img key.bin"
 expect "ublkcrypt open --key-file k" "key.bin"

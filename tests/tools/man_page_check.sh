@@ -7,8 +7,10 @@ set -u
 page=$1
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-command -v groff >/dev/null && command -v man >/dev/null ||
-    { echo "FAIL: groff or man missing (scripts/install-deps.sh installs groff-base, man-db)"; exit 1; }
+if ! command -v groff >/dev/null || ! command -v man >/dev/null; then
+    echo "FAIL: groff or man missing (scripts/install-deps.sh installs groff-base, man-db)"
+    exit 1
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
