@@ -9,6 +9,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev systemd
   openssl cryptsetup-bin e2fsprogs fio nvme-cli gnuplot-nox
   qemu-system-x86 busybox-static kmod cpio xz-utils
+  groff-base man-db bash-completion
 )
 
 missing=()
