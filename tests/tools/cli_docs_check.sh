@@ -14,14 +14,10 @@
 set -u
 export LC_ALL=C
 build=$1
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-[ -r /usr/share/bash-completion/bash_completion ] ||
-    { echo "FAIL: bash-completion missing (scripts/install-deps.sh installs it)"; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/check_lib.sh"
+need_file /usr/share/bash-completion/bash_completion "scripts/install-deps.sh installs bash-completion"
 
-DESTDIR=$tmp/root cmake --install "$build" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; exit 1; }
+install_scratch "$build"
 bin=$(find "$tmp/root" -path '*/sbin/ublkcrypt' | head -n 1)
 man_page=$(find "$tmp/root" -path '*/share/man/man8/ublkcrypt.8' | head -n 1)
 completion=$(find "$tmp/root" -path '*/share/bash-completion/completions/ublkcrypt' | head -n 1)

@@ -7,12 +7,8 @@
 set -u
 export LC_ALL=C
 completion=$1
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-[ -r /usr/share/bash-completion/bash_completion ] ||
-    { echo "FAIL: bash-completion missing (scripts/install-deps.sh installs it)"; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/check_lib.sh"
+need_file /usr/share/bash-completion/bash_completion "scripts/install-deps.sh installs bash-completion"
 
 # shellcheck source=/dev/null # bash-completion's helpers, then the script under test
 . /usr/share/bash-completion/bash_completion

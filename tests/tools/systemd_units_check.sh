@@ -7,14 +7,10 @@
 # complaints, or the check is blind.
 set -u
 build=$1
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-command -v systemd-analyze >/dev/null ||
-    { echo "FAIL: systemd-analyze missing (scripts/install-deps.sh installs systemd)"; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/check_lib.sh"
+need_command systemd-analyze "scripts/install-deps.sh installs systemd"
 
-DESTDIR=$tmp/root cmake --install "$build" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; exit 1; }
+install_scratch "$build"
 unit=$(find "$tmp/root" -name 'ublkcrypt@.service' | head -n 1)
 bin=$(find "$tmp/root" -path '*/sbin/ublkcrypt' | head -n 1)
 [ -n "$unit" ] || fail "no ublkcrypt@.service installed"
