@@ -2,14 +2,17 @@
 # dm-crypt over the same tmpfs-backed backing, in one boot, with fio. A benchmark, not a
 # test: it asserts only that every run completes. Needs --bin ublkcrypt.
 #
-# Backing: one tmpfs file (filled, so reads hit real pages), attached to a loop device.
-#   dm        dm-crypt (cryptsetup --type plain) on the loop device
-#   ublk-loop ublkcrypt (--type plain) on the same loop device: the like-for-like pair
+# Backing: one tmpfs file (filled, so reads hit real pages), attached to one loop device
+# per target that wants one: ublkcrypt claims its backing exclusively for the server's
+# life, so it cannot share dm-crypt's loop device while both are open.
+#   dm        dm-crypt (cryptsetup --type plain) on its loop device
+#   ublk-loop ublkcrypt (--type plain) on its own loop device over the same file: the
+#             like-for-like pair (same file, same loop setup, one loop device each)
 #   ublk-file ublkcrypt on the tmpfs file itself (its usual setup; no loop layer below)
 #   dm-nowq   dm-crypt with --perf-no_read_workqueue/--perf-no_write_workqueue (optional)
-#   alt-loop  another ublkcrypt build on a second loop device over the same file (optional,
+#   alt-loop  another ublkcrypt build on a third loop device over the same file (optional,
 #             A/B in one boot: pass it with --bin as e.g. ublkcrypt-base and
-#             UBLKCRYPT_BENCH_ALT_BIN=ublkcrypt-base; ublkcrypt refuses one backing twice)
+#             UBLKCRYPT_BENCH_ALT_BIN=ublkcrypt-base)
 #   alt-file  the alt build on a second tmpfs file of the same size (optional, A/B of the
 #             file setup: UBLKCRYPT_BENCH_TARGETS="dm ublk-file alt-file")
 # All are open at once and idle while another is measured; each workload runs on every
@@ -55,7 +58,7 @@ echo "guest: $(nproc) CPUs, $(uname -r); host load seen by the guest is invisibl
 # with a flush of its software TLB: it weighs on a datapath in user space.
 echo "guest meltdown mitigation: $(cat /sys/devices/system/cpu/vulnerabilities/meltdown 2>/dev/null)"
 
-step "backing: ${SIZE_MB} MiB tmpfs file + loop device"
+step "backing: ${SIZE_MB} MiB tmpfs file + a loop device per target"
 # make_backing FILE: SIZE_MB of tmpfs. fallocate gives it real (zeroed) pages without
 # copying 256 MiB through TCG's memcpy.
 make_backing() {
@@ -65,13 +68,22 @@ make_backing() {
 make_backing /tmp/backing.img
 # dm-crypt's cipher_null-ecb: crypto_null is in the initramfs (build-initramfs.sh).
 grep -q '^name *: ecb(cipher_null)' /proc/crypto || modprobe crypto_null || true
-loop=$(losetup -f --show /tmp/backing.img)
-echo "loop: $loop -> /tmp/backing.img"
-loop2=""
-case " $TARGETS " in *" alt-loop "*)
-    loop2=$(losetup -f --show /tmp/backing.img)
-    echo "loop: $loop2 -> /tmp/backing.img (alt-loop)" ;;
-esac
+# attach_loop TARGET...: a loop device of its own over the backing file when one of the
+# TARGETs is measured, else nothing. dm and dm-nowq share one: the kernel lets device-mapper
+# devices share a claimed device, as it lets no other holder.
+attach_loop() {
+    for t in "$@"; do
+        case " $TARGETS " in *" $t "*)
+            l=$(losetup -f --show /tmp/backing.img)
+            echo "loop: $l -> /tmp/backing.img ($*)" >&2
+            echo "$l"
+            return ;;
+        esac
+    done
+}
+loop_dm=$(attach_loop dm dm-nowq)
+loop_ublk=$(attach_loop ublk-loop)
+loop_alt=$(attach_loop alt-loop)
 case " $TARGETS " in *" alt-file "*) make_backing /tmp/backing-alt.img ;; esac
 head -c 64 /dev/urandom >/tmp/aes.key
 
@@ -94,27 +106,27 @@ open_target() {
             # shellcheck disable=SC2086
             if [ "$2" = null ]; then
                 cryptsetup open --type plain $dcipher --key-size 256 --key-file /tmp/aes.key \
-                    $perf "$loop" "$name" >&2 || {
+                    $perf "$loop_dm" "$name" >&2 || {
                     # Fallback: the dm table by hand (cipher_null takes the key "-").
-                    sectors=$(blockdev --getsz "$loop")
+                    sectors=$(blockdev --getsz "$loop_dm")
                     opts=""
                     [ -z "$perf" ] || opts=" 2 no_read_workqueue no_write_workqueue"
-                    dmsetup create "$name" --table "0 $sectors crypt cipher_null-ecb - 0 $loop 0$opts" >&2
+                    dmsetup create "$name" --table "0 $sectors crypt cipher_null-ecb - 0 $loop_dm 0$opts" >&2
                 }
             else
-                cryptsetup open --type plain $dcipher $perf "$loop" "$name" >&2
+                cryptsetup open --type plain $dcipher $perf "$loop_dm" "$name" >&2
             fi
             echo "/dev/mapper/$name" ;;
         ublk-loop)
             # shellcheck disable=SC2086
-            ublkcrypt open --type plain $ucipher $UBLK_ARGS "$loop" "$name" ;;
+            ublkcrypt open --type plain $ucipher $UBLK_ARGS "$loop_ublk" "$name" ;;
         ublk-file)
             # shellcheck disable=SC2086
             ublkcrypt open --type plain $ucipher $UBLK_ARGS /tmp/backing.img "$name" ;;
         alt-loop)
             # shellcheck disable=SC2086
             "$ALT_BIN" open --type plain $ucipher $UBLK_ARGS ${UBLKCRYPT_BENCH_ALT_ARGS:-} \
-                "$loop2" "$name" ;;
+                "$loop_alt" "$name" ;;
         alt-file)
             # shellcheck disable=SC2086
             "$ALT_BIN" open --type plain $ucipher $UBLK_ARGS ${UBLKCRYPT_BENCH_ALT_ARGS:-} \
@@ -207,10 +219,9 @@ matrix() {
         echo "$t: $d"
         devs="$devs $t=$d"
     done
-    # Even rounds run the targets in reverse: the last target of a round (alone on its
-    # loop device) can come out ahead whichever build it runs; alternating the order
-    # cancels the place's share of that in the median over rounds (the loop device is the
-    # other suspect).
+    # Even rounds run the targets in reverse: the last target of a round can come out
+    # ahead whichever build it runs; alternating the order cancels the place's share of
+    # that in the median over rounds.
     rdevs=""
     for td in $devs; do rdevs="$td $rdevs"; done
     r=1
@@ -238,14 +249,13 @@ if [ "$AES_RT" != 0 ]; then
     step "aes-xts-plain64, ${AES_RT} s per run"
     matrix aes-xts "$AES_RT" 1
 fi
-losetup -d "$loop"
-[ -z "$loop2" ] || losetup -d "$loop2"
+for l in $loop_dm $loop_ublk $loop_alt; do losetup -d "$l"; done
 
 step "results"
 # Best of the rounds per (cipher, workload, target); ratios against dm.
 {
     echo "ublkcrypt vs dm-crypt, fio direct=1 libaio; 4k rand QD32, 1M seq QD8; backing ${SIZE_MB} MiB tmpfs"
-    echo "ublk-loop = ublkcrypt on dm-crypt's loop device; ublk-file = ublkcrypt on the tmpfs file"
+    echo "ublk-loop = ublkcrypt on its own loop device over dm-crypt's tmpfs file; ublk-file = ublkcrypt on the tmpfs file"
     awk -v targets="$TARGETS" '
         { k = $1 " " $2 " " $3; if (!(k in iops) || $4 > iops[k]) { iops[k] = $4; mbs[k] = $5 }
           if (!($1 " " $2 in seen)) { seen[$1 " " $2] = 1; order[++n] = $1 " " $2 } }
