@@ -165,6 +165,16 @@ Status LuksVolume::data_size_bytes(uint64_t* out) const {
   return Status::Ok();
 }
 
+Status LuksVolume::check_version(const std::string& wanted) const {
+  if (wanted == "luks") return Status::Ok();
+  const std::string have = type();
+  const std::string want = wanted == "luks1" ? CRYPT_LUKS1 : CRYPT_LUKS2;
+  if (have == want) return Status::Ok();
+  return Status(Errc::invalid_argument,
+                fmt::format("device {}: {} header, not the {} --type {} asks for (--type luks opens either)",
+                            device_, have, want, wanted));
+}
+
 Status LuksVolume::check_requirements() const {
   if (type() != CRYPT_LUKS2) return Status::Ok();
   uint32_t flags = 0;

@@ -65,6 +65,11 @@ class LuksVolume {
   // naming the flag.
   Status check_requirements() const;
 
+  // ok if the header is the version `wanted` names, in cryptsetup's --type spelling:
+  // "luks1" or "luks2" insist on that version, "luks" takes either (cryptsetup refuses
+  // `open --type luks2` on a LUKS1 volume, exit 1). invalid_argument naming both versions.
+  Status check_version(const std::string& wanted) const;
+
   // ok if `passphrase` opens `slot` (any slot if nullopt); stores the slot it opens.
   // permission if it opens none. Derives the key but keeps nothing.
   Status check_passphrase(Passphrase passphrase, std::optional<int> slot, int* opened) const;

@@ -114,7 +114,7 @@ UBLKCRYPT_COMMAND("open", 20, [](CLI::App& app) {
   auto foreground = std::make_shared<bool>(false);
   cmd->add_option("device", o->device, "LUKS2, LUKS1 or plain volume (image file or block device)");
   cmd->add_option("name", o->name, "name under /dev/ublkcrypt");
-  cmd->add_option("--type,-M", o->type, "luks, luks1, luks2 (the header says which) or plain (no header)")
+  cmd->add_option("--type,-M", o->type, "luks (either version), luks1 or luks2 (that version only) or plain (no header)")
       ->capture_default_str();
   add_key_file_options(cmd, &o->key);
   cmd->get_option("--key-file")

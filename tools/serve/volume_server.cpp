@@ -33,6 +33,7 @@
 #include "tools/opal/opal_volume.h"
 #include "tools/plain_key.h"
 #include "tools/serve/run_state.h"
+#include "volume/luks_volume.h"
 #include "volume/unlocked_volume.h"
 
 namespace ublkcrypt {
@@ -136,15 +137,27 @@ Status unlock_plain(const OpenOptions& o, Volume* v) {
   return Status::Ok();
 }
 
+// --type luks1 or luks2 insists on that header version, as cryptsetup does, before the
+// passphrase is asked for. An emulated drive (test build) is not checked: its header is
+// read through a window of the drive (tools/opal/opal_volume.cpp), not through the claim.
+Status check_header_version(const OpenOptions& o, const BackingClaim& claim) {
+  if (o.type == "luks" || is_drive_image_path(o.device)) return Status::Ok();
+  std::unique_ptr<LuksVolume> volume;
+  Status s = LuksVolume::load(claim.reopen_path(), &volume);
+  if (s.ok()) s = volume->check_version(o.type);
+  return claim.named(s, o.device);
+}
+
 Status unlock(const OpenOptions& o, Volume* v) {
   if (o.recover) {
     v->type = o.type == "plain" ? "plain" : "LUKS";
     return fetch_parked_volume_key(o.name, &v->unlocked);
   }
   if (o.type == "plain") return unlock_plain(o, v);
+  Status s = check_header_version(o, *v->claim);
+  if (!s.ok()) return s;
   SecureBytes passphrase;
-  Status s = read_passphrase(o.key, "Enter passphrase for " + o.device + ": ", Verify::no,
-                             &passphrase);
+  s = read_passphrase(o.key, "Enter passphrase for " + o.device + ": ", Verify::no, &passphrase);
   if (!s.ok()) return s;
   std::optional<int> slot;
   if (o.key_slot >= 0) slot = o.key_slot;

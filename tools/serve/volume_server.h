@@ -20,8 +20,8 @@ namespace ublkcrypt {
 struct OpenOptions {
   std::string device;  // backing: LUKS image / block device
   std::string name;
-  // "luks", "luks1", "luks2" (a LUKS2 or LUKS1 header, whichever the device has) or
-  // "plain" (no header: `plain` describes the volume)
+  // "luks" (a LUKS2 or LUKS1 header, whichever the device has), "luks1" or "luks2" (that
+  // version only, as cryptsetup insists) or "plain" (no header: `plain` describes the volume)
   std::string type = "luks";
   // luks: the passphrase, by cryptsetup's key file rules (tools/passphrase.h); plain: the
   // key or passphrase by cryptsetup's plain rules (tools/plain_key.h)
