@@ -44,10 +44,13 @@ TEST_CASE("open --type luks1/luks2 refuses the other header version with cryptse
   }
 
   // The matching type, and luks for both: past the check, the wrong passphrase is what fails.
-  for (const auto& [type, img] : {std::pair{"luks1", luks1}, {"luks2", luks2}, {"luks", luks1}, {"luks", luks2}}) {
-    CAPTURE(type);
-    CAPTURE(img);
-    Run r = cli(std::string("open --type ") + type + " --key-file " + wrong + " " + img + " typetest");
+  struct Match {
+    std::string type, img;
+  };
+  for (const Match& m : {Match{"luks1", luks1}, Match{"luks2", luks2}, Match{"luks", luks1}, Match{"luks", luks2}}) {
+    CAPTURE(m.type);
+    CAPTURE(m.img);
+    Run r = cli("open --type " + m.type + " --key-file " + wrong + " " + m.img + " typetest");
     CHECK_MESSAGE(r.exit_code == 2, r.output);
   }
 }
