@@ -124,7 +124,7 @@ TEST_CASE("refused lines name the file, the line and the cause") {
 TEST_CASE("UUID= resolves through by-uuid links, then libblkid; paths stay as written") {
   Scratch scratch;
   std::string dir = scratch.path("by-uuid");
-  REQUIRE(run("mkdir -p " + dir + " && ln -s ../disk " + dir + "/1234-abcd").exit_code == 0);
+  REQUIRE(run("mkdir -p " + dir + " && touch " + scratch.path("disk") + " && ln -s ../disk " + dir + "/1234-abcd").exit_code == 0);
   std::string out;
   REQUIRE(resolve_crypttab_device("UUID=1234-abcd", dir, &out).ok());
   CHECK(out == dir + "/1234-abcd");

@@ -9,7 +9,7 @@
 step() { echo "== crypttab: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 devices() { ls /sys/class/ublk-char 2>/dev/null | wc -l; }
 
-truncate -s 16M /tmp/luks.img
+truncate -s 32M /tmp/luks.img  # LUKS2 takes the first 16 MiB
 printf 'passphrase-of-luks' >/tmp/luks.pass
 cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
     --key-file /tmp/luks.pass /tmp/luks.img
