@@ -3,34 +3,16 @@
 #include <cstdio>
 
 #include "tools/command.h"
-#include "tools/serve/control_reply.h"
-#include "tools/serve/control_socket.h"
-#include "tools/serve/dead_server.h"
-#include "tools/serve/run_state.h"
+#include "tools/serve/volume_close.h"
 
 namespace ublkcrypt {
 namespace {
 
 void run_close(const std::string& name) {
-  if (Status s = check_name(name); !s.ok()) fail(s);
-  switch (clean_up_dead_server(name)) {
-    case DeadServerCleanup::served:
-      break;
-    case DeadServerCleanup::cleaned:
-      std::fprintf(stderr, "ublkcrypt: %s: its server had died; removed the stale device\n", name.c_str());
-      return;
-    case DeadServerCleanup::not_active:
-      fail(Status(Errc::not_found, "Device " + name + " is not active"));
-  }
-  std::string response;
-  // Stopping flushes the backing and drains the queues: generous on a slow machine.
-  Status s = control_request(socket_path(name), R"({"cmd":"close"})", 300000, &response);
-  if (!s.ok()) fail(s.in("close " + name));
-  if (s = read_control_reply("close " + name, response); !s.ok()) fail(s);
-  // The daemon answers after DEL_DEV; wait for it to exit (its lock is released then).
-  NameLock lock;
-  s = NameLock::lock(lock_path(name), 60000, &lock);
-  if (!s.ok()) fail(s.in("close " + name + ": daemon did not exit"));
+  CloseOutcome outcome;
+  if (Status s = close_volume(name, &outcome); !s.ok()) fail(s);
+  if (outcome == CloseOutcome::cleaned_dead)
+    std::fprintf(stderr, "ublkcrypt: %s: its server had died; removed the stale device\n", name.c_str());
 }
 
 }  // namespace

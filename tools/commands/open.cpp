@@ -8,14 +8,12 @@
 //
 // --recover takes over the disk NAME's previous server left, or hands over from a live
 // one (tools/serve/recovery.h): `ublkcrypt open --recover NAME`.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
 #include "tools/command.h"
+#include "tools/serve/daemon_start.h"
 #include "tools/serve/recovery.h"
 #include "tools/serve/run_state.h"
 #include "tools/serve/service_notify.h"
@@ -23,26 +21,6 @@
 
 namespace ublkcrypt {
 namespace {
-
-// Pipe protocol: "ok <disk>\n" or "err <errc> <message>\n".
-class PipeReport final : public ReadyReport {
- public:
-  explicit PipeReport(int fd) : fd_(fd) {}
-  void ready(const std::string& disk) override { send("ok " + disk + "\n"); }
-  void failed(const Status& status) override {
-    send("err " + std::to_string(static_cast<int>(status.code())) + " " + status.message() +
-         "\n");
-  }
-
- private:
-  void send(const std::string& line) {
-    if (fd_ < 0) return;
-    (void)!::write(fd_, line.data(), line.size());
-    ::close(fd_);
-    fd_ = -1;
-  }
-  int fd_;
-};
 
 class ForegroundReport final : public ReadyReport {
  public:
@@ -70,40 +48,9 @@ void run_open(const OpenOptions& o, bool foreground) {
     }
     return;
   }
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) fail(errno_status("pipe", errno));
-  std::fflush(nullptr);
-  pid_t pid = ::fork();
-  if (pid < 0) fail(errno_status("fork", errno));
-  if (pid == 0) {
-    ::close(p[0]);
-    PipeReport report(p[1]);
-    Status s = serve_volume(o, &report, true);
-    std::fflush(nullptr);
-    ::_exit(s.ok() ? 0 : 1);
-  }
-  ::close(p[1]);
-  std::string line;
-  char buf[512];
-  for (;;) {
-    ssize_t n = ::read(p[0], buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    line.append(buf, static_cast<size_t>(n));
-  }
-  ::close(p[0]);
-  if (!line.empty() && line.back() == '\n') line.pop_back();
-  if (line.rfind("ok ", 0) == 0) {
-    std::printf("%s\n", line.substr(3).c_str());
-    return;
-  }
-  if (line.rfind("err ", 0) == 0) {
-    size_t sp = line.find(' ', 4);
-    int code = std::atoi(line.substr(4, sp - 4).c_str());
-    fail(Status(static_cast<Errc>(code), sp == std::string::npos ? "" : line.substr(sp + 1)));
-  }
-  fail(Status(Errc::io_error, "open " + o.name + ": the daemon exited during setup (see " +
-                                  log_path(o.name) + ")"));
+  std::string disk;
+  if (Status s = start_volume_daemon(o, &disk); !s.ok()) fail(s);
+  std::printf("%s\n", disk.c_str());
 }
 
 }  // namespace
