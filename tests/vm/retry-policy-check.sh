@@ -1,8 +1,10 @@
 #!/bin/bash
 # retry-policy-check.sh: proves run-vm.sh's retry policy with two tiny scenarios (three boots).
 #   - harness_fails.sh exits 1 on its own: run-vm.sh exits 1 after ONE boot;
-#   - harness_oops_once.sh oopses on boot 1 and passes on boot 2: run-vm.sh says the guest
-#     never reached the end, boots a second time, and exits 0.
+#   - harness_oops_once.sh oopses on boot 1 (no_oops fails it, exit 3) and passes on boot 2:
+#     run-vm.sh says the guest never reached the end, boots a second time, and exits 0;
+#   - harness_oops_wrong_data.sh oopses and reports wrong data (exit 1): run-vm.sh exits 1
+#     after ONE boot, the oops notwithstanding.
 # Exit 0 when both hold. Run as root, one VM at a time (ctest: vm_retry_policy, label vm).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -28,5 +30,13 @@ if [ $rc = 0 ] && [ "$(boots)" = 2 ] &&
     echo "ok: an oops before the end: second boot, which passes"
 else
     echo "FAILED: an oops before the end gave exit $rc after $(boots) boot(s)"; cat "$out"; bad=1
+fi
+"$HERE/run-vm.sh" "$HERE/scenarios/harness_oops_wrong_data.sh" --timeout "${1:-200}" >"$out" 2>&1
+rc=$?
+grep '^run-vm: .*\(boot\|result\|second\)' "$out" | awk '!seen[$0]++'
+if [ $rc = 1 ] && [ "$(boots)" = 1 ] && ! grep -q 'second boot' "$out"; then
+    echo "ok: wrong data with an oops: exit 1, one boot"
+else
+    echo "FAILED: wrong data with an oops gave exit $rc after $(boots) boot(s)"; cat "$out"; bad=1
 fi
 exit $bad

@@ -189,10 +189,12 @@ if [ "$(bad_blocks /tmp/fio.r-verify)" != 0 ]; then
 fi
 ublkcrypt close r
 
-sleep 2  # a stalled CPU shows in dmesg after a moment
-no_oops
+# Wrong data first: that verdict stands whatever the kernel did (no_oops's exit 3 would let
+# run-vm.sh boot again).
 if [ -n "$failed" ]; then
     echo "card_pull_verify FAILED:$failed"
     exit 1
 fi
+sleep 2  # a stalled CPU shows in dmesg after a moment
+no_oops
 step "all good"
