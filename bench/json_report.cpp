@@ -67,7 +67,7 @@ json json_of(const StorageBenchmarkReport& r) {
 
 json json_of(const CryptoSweepReport& r) {
   json out = head("crypto", r.options.load);
-  out["direction"] = r.options.load.direction == Direction::encrypt ? "encrypt" : "decrypt";
+  out["direction"] = direction_name(r.options.load.direction);
   out["seconds_per_cell"] = r.options.load.seconds;
   out["skipped"] = r.skipped;
   out["rows"] = json::array();
@@ -125,6 +125,33 @@ json json_of(const ModelReport& r) {
                         {"error", m.error()}});
   return {{"kind", "model"}, {"unit", "MB/s (10^6 bytes)"}, {"figures", r.figures},
           {"predictions", r.predictions}, {"measured", measured}};
+}
+
+json json_of(const CipherBenchmarkReport& r) {
+  auto number = [](double v) { return v < 0 ? json(nullptr) : json(v); };
+  json out = {{"seconds_per_cell", r.options.seconds}, {"rounds", r.options.rounds},
+              {"request_bytes", r.options.request_bytes}, {"sector_size", r.options.sector_size},
+              {"unit", "MB/s (10^6 bytes)"}, {"results", json::array()}};
+  for (const BenchmarkRow& x : r.rows) {
+    json row = {{"provider", x.provider}, {"implementation", x.implementation},
+                {"cipher", x.cipher}, {"key_bits", x.key_bits},
+                {"direction", direction_name(x.direction)},
+                {"one_thread_mbs", number(x.one_thread_mbs)},
+                {"all_threads_mbs", number(x.all_threads_mbs)},
+                {"all_threads_cores", number(x.all_threads_cores)},
+                {"openssl_cipher", x.openssl_cipher}, {"openssl_mbs", number(x.openssl_mbs)},
+                {"openssl_multi_mbs", number(x.openssl_multi_mbs)},
+                {"openssl_multi_processes", x.openssl_processes}};
+    if (!x.openssl_note.empty()) row["openssl_note"] = x.openssl_note;
+    if (x.one_thread_mbs >= 0 && x.openssl_mbs > 0)
+      row["one_thread_vs_openssl"] = x.one_thread_mbs / x.openssl_mbs;
+    if (x.all_threads_mbs >= 0 && x.openssl_multi_mbs > 0)
+      row["all_threads_vs_openssl_multi"] = x.all_threads_mbs / x.openssl_multi_mbs;
+    if (x.all_threads_mbs >= 0 && x.one_thread_mbs > 0)
+      row["all_vs_one_thread"] = x.all_threads_mbs / x.one_thread_mbs;
+    out["results"].push_back(std::move(row));
+  }
+  return out;
 }
 
 }  // namespace

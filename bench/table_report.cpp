@@ -13,6 +13,8 @@ std::string size_label(uint64_t bytes) {
   return fmt::format("{} B", bytes);
 }
 
+const char* direction_name(Direction d) { return d == Direction::encrypt ? "encrypt" : "decrypt"; }
+
 namespace {
 
 std::string workload_line(const Workload& w) {
@@ -64,8 +66,7 @@ std::string table(const CryptoSweepReport& r) {
       "# load: ProviderLoad (bench/provider_load.h) on a session of each provider alone, out "
       "of place\n#   (cipher_null in place), the requests walking a {} working set\n"
       "# MB/s = 10^6 bytes/s; cores = process CPU time / wall time\n",
-      o.cipher, o.key_bits, o.sector_size,
-      o.direction == Direction::encrypt ? "encrypt" : "decrypt", o.seconds,
+      o.cipher, o.key_bits, o.sector_size, direction_name(o.direction), o.seconds,
       size_label(o.working_set_bytes));
   out += fmt::format("{:<10} {:<15} {:>9}", "provider", "placement", "request");
   for (unsigned d : r.options.depths) out += fmt::format(" {:>10}", fmt::format("QD{} MB/s", d));
@@ -229,6 +230,41 @@ std::string table(const ModelReport& r) {
                          x.measured_mbs, x.error() * 100);
   }
   return out;
+}
+
+std::string table(const CipherBenchmarkReport& r) {
+  const BenchmarkOptions& o = r.options;
+  auto figure = [](double mbs) { return mbs < 0 ? "n/a" : fmt::format("{:.1f}", mbs); };
+  auto ratio = [](double a, double b) {
+    return a < 0 || b <= 0 ? "n/a" : fmt::format("{:.2f}", a / b);
+  };
+  std::string out = fmt::format(
+      "# Tests are approximate, {} s per cell, best of {} interleaved rounds, {}-byte\n"
+      "# requests, {}-byte sectors, in place; load: ProviderLoad (bench/provider_load.h)\n"
+      "# through bench/cipher_benchmark.cpp. MB/s = 10^6 bytes/s; \"1 thread\" and openssl per\n"
+      "# CPU second, \"all threads\" per wall second; columns: docs/benchmarks.md.\n",
+      o.seconds, o.rounds, o.request_bytes, o.sector_size);
+  out += fmt::format(
+      "{:<9} {:<11} {:<21} {:>5} {:<8} {:>10} {:>11} {:>5} {:>6} {:>10} {:<12} {:>10} {:>14} "
+      "{:>12}\n",
+      "provider", "impl", "algorithm", "key", "dir", "1 thread", "all threads", "cores", "all/1",
+      "openssl", "(cipher)", "1t/openssl", "openssl -multi", "all/-multi");
+  std::string notes;
+  for (const BenchmarkRow& x : r.rows) {
+    out += fmt::format(
+        "{:<9} {:<11} {:<21} {:>4}b {:<8} {:>10} {:>11} {:>5} {:>6} {:>10} {:<12} {:>10} {:>14} "
+        "{:>12}\n",
+        x.provider, x.implementation.empty() ? "-" : x.implementation, x.cipher, x.key_bits,
+        direction_name(x.direction), figure(x.one_thread_mbs), figure(x.all_threads_mbs),
+        x.all_threads_cores < 0 ? "n/a" : fmt::format("{:.2f}", x.all_threads_cores),
+        ratio(x.all_threads_mbs, x.one_thread_mbs), figure(x.openssl_mbs),
+        x.openssl_cipher.empty() ? "-" : "(" + x.openssl_cipher + ")",
+        ratio(x.one_thread_mbs, x.openssl_mbs), figure(x.openssl_multi_mbs),
+        ratio(x.all_threads_mbs, x.openssl_multi_mbs));
+    if (!x.openssl_note.empty() && notes.find(x.openssl_note) == std::string::npos)
+      notes += "# openssl: " + x.openssl_note + "\n";
+  }
+  return out + notes;
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "tools/cipher_benchmark.h"
+#include "bench/cipher_benchmark.h"
 
 #include <fmt/format.h>
 #include <sys/wait.h>
@@ -119,10 +119,11 @@ Status openssl_speed(const std::string& cipher, Direction direction, unsigned pr
   return Status::Ok();
 }
 
-Status run_cipher_benchmark(const BenchmarkOptions& options, std::vector<BenchmarkRow>* rows) {
+Status run_cipher_benchmark(const BenchmarkOptions& options, CipherBenchmarkReport* out) {
   std::vector<CipherSpec> specs;
   if (Status s = benchmark_specs(options, &specs); !s.ok()) return s;
-  rows->clear();
+  out->options = options;
+  out->rows.clear();
   const unsigned rounds = std::max(1u, options.rounds);
   for (const CipherSpec& spec : specs) {
     for (Direction direction : {Direction::encrypt, Direction::decrypt}) {
@@ -181,7 +182,7 @@ Status run_cipher_benchmark(const BenchmarkOptions& options, std::vector<Benchma
         row.openssl_multi_mbs = openssl_note.empty() ? openssl_multi_best : -1;
         row.openssl_processes = cores;
         if (!openssl_note.empty()) row.openssl_note = openssl_note;
-        rows->push_back(std::move(row));
+        out->rows.push_back(std::move(row));
       }
     }
   }

@@ -65,7 +65,12 @@ Status openssl_speed(const std::string& cipher, Direction direction, unsigned pr
 // both XTS keys), aes-cbc-essiv 256b is "aes-256-cbc"; "" for cipher_null.
 std::string openssl_equivalent(const CipherSpec& spec);
 
+struct CipherBenchmarkReport {
+  BenchmarkOptions options;
+  std::vector<BenchmarkRow> rows;
+};
+
 // Every provider of builtin_registry() × every selected cipher × both directions.
-Status run_cipher_benchmark(const BenchmarkOptions& options, std::vector<BenchmarkRow>* rows);
+Status run_cipher_benchmark(const BenchmarkOptions& options, CipherBenchmarkReport* out);
 
 }  // namespace ublkcrypt
