@@ -118,11 +118,11 @@ json json_of(const ContentionReport& r) {
 
 json json_of(const ModelReport& r) {
   json measured = json::array();
-  for (const ModelMeasurement& m : r.measured)
-    measured.push_back({{"target", m.target}, {"provider", m.provider},
-                        {"placement", m.placement}, {"predicted_mbs", m.predicted_mbs},
-                        {"bottleneck", m.bottleneck}, {"measured_mbs", m.measured_mbs},
-                        {"error", m.error()}});
+  for (const ContentionCell& c : r.measured)
+    measured.push_back({{"target", c.target}, {"provider", c.provider},
+                        {"placement", c.placement}, {"predicted_mbs", c.prediction.ceiling_mbs},
+                        {"bottleneck", c.prediction.bottleneck},
+                        {"measured_mbs", c.encrypted.mbs()}, {"error", c.model_error()}});
   return {{"kind", "model"}, {"unit", "MB/s (10^6 bytes)"}, {"figures", r.figures},
           {"predictions", r.predictions}, {"measured", measured}};
 }

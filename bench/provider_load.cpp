@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <span>
 
 #include "backends/cipher_spec.h"
 #include "backends/helping_wait.h"
@@ -168,6 +167,7 @@ Status select_providers(const std::string& verb, const std::vector<std::string>&
                         const std::function<Status(const Provider&)>& check,
                         std::vector<Provider*>* providers, std::vector<std::string>* skipped) {
   providers->clear();
+  skipped->clear();
   if (names.empty()) {
     for (Provider* p : builtin_registry().providers()) {
       Status s = check(*p);
@@ -194,9 +194,12 @@ Status run_crypto_load(Provider& provider, const CryptoLoadOptions& options, Cry
   if (Status s = check_crypto_options(provider, options); !s.ok()) return s;
   CipherSpec spec;
   (void)parse_spec(options, &spec);
+  // A session of the provider alone (no registry, no failover) under a random key.
+  SecureBytes key;
   std::unique_ptr<ProviderSession> session;
-  if (Status s = open_provider_session(provider, spec, options.variant, &session); !s.ok())
-    return s.in("bench crypto: " + provider.info().name);
+  Status opened = random_key(spec, &key);
+  if (opened.ok()) opened = provider.open_session(spec, key.view(), options.variant, &session);
+  if (!opened.ok()) return opened.in("bench crypto: " + provider.info().name);
   ProviderLoad load(*session, spec, options);  // its working set filled before the clock
   Stopwatch clock;
   CounterDelta before = CounterDelta::read(provider.counters());
@@ -235,7 +238,6 @@ Status run_crypto_sweep(const CryptoSweepOptions& o, CryptoSweepReport* out) {
     return Status::Ok();
   };
   std::vector<Provider*> providers;
-  out->skipped.clear();
   if (Status s = select_providers("bench crypto", o.providers, o.load.cipher, check_all,
                                   &providers, &out->skipped);
       !s.ok())

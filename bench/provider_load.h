@@ -134,7 +134,7 @@ Status check_crypto_options(const Provider& provider, const CryptoLoadOptions& o
 
 // The providers a bench verb ("bench crypto") runs: each of `names`, refused outright if it
 // is not present or `check` fails; or, with no names, every built-in provider `check`
-// accepts, the others' reasons added to `skipped`. A check that fails with
+// accepts, the others' reasons in `skipped`. A check that fails with
 // invalid_argument is the user's mistake whichever provider runs: refused outright too.
 // None left: unsupported, naming `cipher`.
 Status select_providers(const std::string& verb, const std::vector<std::string>& names,

@@ -97,7 +97,7 @@ std::string table(const ContentionReport& r) {
       "# bench contention: storage {}\n#   crypto {} {}-bit, {} requests x {} in flight; "
       "{:.1f} s per phase in {} round{}; {} CPUs\n",
       workload_line(o.storage), o.crypto.cipher, o.crypto.key_bits,
-      size_label(o.storage.block_bytes), o.crypto.depth, o.phase_seconds, std::max(1u, o.rounds),
+      size_label(o.storage.block_bytes), o.crypto.depth, o.phase_seconds, o.rounds,
       o.rounds == 1 ? "" : "s", r.cpus);
   out += fmt::format(
       "# memory: memcpy {:.0f} MB/s on 1 thread, {:.0f} MB/s on {} (a proxy: no memory "
@@ -148,7 +148,7 @@ std::string table(const ContentionReport& r) {
       "# N = {} requests of B = {} in flight; latency = N*B / max(R_dp, R_ciph, busy + fill x\n"
       "# R_ciph); inputs: medians of {} interleaved round{}; error = measured / predicted - 1\n",
       o.storage.iodepth * o.storage.jobs, size_label(o.storage.block_bytes),
-      std::max(1u, o.rounds), o.rounds == 1 ? "" : "s");
+      o.rounds, o.rounds == 1 ? "" : "s");
   out += fmt::format(
       "{:<{}} {:<9} | {:>7} {:>6} {:>6} | {:>9} {:>6} {:>4} | {:>7} {:>6} {:>6} | {:<8} {:>9} "
       "{:>8} {:>6} {:>11} {:>4}\n",
@@ -168,7 +168,7 @@ std::string table(const ContentionReport& r) {
     }
     const PlacementPrediction& p = c.prediction;
     const bool predicted = p.ceiling_mbs > 0;
-    const double error = predicted ? (c.model_ratio() - 1) * 100 : 0.0;
+    const double error = c.model_error() * 100;
     auto us = [](double seconds) {
       return seconds > 0 ? fmt::format("{:.0f}", seconds * 1e6) : std::string("-");
     };
@@ -224,10 +224,10 @@ std::string table(const ModelReport& r) {
            "# from its own run's figures.\n";
     out += fmt::format("{:<24} {:<9} {:<15} {:<8} {:>9} {:>9} {:>7}\n", "target", "provider",
                        "placement", "limit", "predicted", "measured", "error");
-    for (const ModelMeasurement& x : r.measured)
-      out += fmt::format("{:<24} {:<9} {:<15} {:<8} {:>9.0f} {:>9.0f} {:>+6.0f}%\n", x.target,
-                         x.provider, placement_name(x.placement), x.bottleneck, x.predicted_mbs,
-                         x.measured_mbs, x.error() * 100);
+    for (const ContentionCell& c : r.measured)
+      out += fmt::format("{:<24} {:<9} {:<15} {:<8} {:>9.0f} {:>9.0f} {:>+6.0f}%\n", c.target,
+                         c.provider, placement_name(c.placement), c.prediction.bottleneck,
+                         c.prediction.ceiling_mbs, c.encrypted.mbs(), c.model_error() * 100);
   }
   return out;
 }

@@ -101,14 +101,15 @@ bool OperationStream::next(IoStep* step) {
   return true;
 }
 
+Status open_workload_storage(const std::string& target, const Workload& w,
+                             std::unique_ptr<Storage>* out) {
+  return open_file_storage(target, {.read_only = !w.writes()}, out);
+}
+
 Status check_target(const std::string& path, const Workload& w, bool force,
                     uint32_t min_alignment, StorageInfo* info) {
-  // Opening is not I/O; read-only unless the workload writes, so a read benchmark works on
-  // a device we may not write.
   std::unique_ptr<Storage> storage;
-  FileStorageOptions options;
-  options.read_only = !w.writes();
-  if (Status s = open_file_storage(path, options, &storage); !s.ok()) return s.in("bench");
+  if (Status s = open_workload_storage(path, w, &storage); !s.ok()) return s.in("bench");
   *info = storage->info();
   const uint32_t alignment = std::max(info->logical_block_size, min_alignment);
   if (Status s = validate_workload(w, path, info->size_bytes, alignment); !s.ok()) return s;

@@ -48,6 +48,11 @@ struct Workload {
 Status validate_workload(const Workload& w, const std::string& target, uint64_t target_bytes,
                          uint32_t alignment);
 
+// Opens `target` as the raw storage `w` runs on: read-only unless the workload writes, so a
+// read benchmark works on a device we may not write. Opening is not I/O.
+Status open_workload_storage(const std::string& target, const Workload& w,
+                             std::unique_ptr<Storage>* out);
+
 // The checks a target passes before any I/O: it opens, it is large enough for `w`, and a
 // write benchmark does not destroy a filesystem or a LUKS header without `force` (the
 // detector `format` uses, volume/existing_content.h). The alignment is the target's, at

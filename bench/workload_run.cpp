@@ -258,11 +258,6 @@ class Job {
 PortFactory storage_ports(Storage& storage) { return ports_on<StoragePort>(storage); }
 PortFactory engine_ports(Engine& engine) { return ports_on<EnginePort>(engine); }
 
-Status open_workload_storage(const std::string& target, const Workload& w,
-                             std::unique_ptr<Storage>* out) {
-  return open_file_storage(target, {.read_only = !w.writes()}, out);
-}
-
 Status run_workload(const PortFactory& ports, const Workload& w, uint64_t region_bytes,
                     WorkloadResult* out) {
   std::vector<std::unique_ptr<Job>> jobs;
