@@ -132,15 +132,11 @@ Status run_cipher_benchmark(const BenchmarkOptions& options, CipherBenchmarkRepo
       for (Provider* provider : builtin_registry().providers()) {
         if (!provider->supports(spec, "").ok()) continue;
         measured.push_back(provider);
-        BenchmarkRow row;
-        row.provider = provider->info().name;
-        row.implementation = implementation_of(*provider, spec);
-        row.cipher = spec.name();
-        row.key_bits = spec.key_bytes * 8;
-        row.direction = direction;
-        row.openssl_cipher = openssl_equivalent(spec);
+        BenchmarkRow& row = cell.emplace_back(BenchmarkRow{
+            .provider = provider->info().name, .implementation = implementation_of(*provider, spec),
+            .cipher = spec.name(), .key_bits = spec.key_bytes * 8, .direction = direction,
+            .openssl_cipher = openssl_equivalent(spec)});
         if (row.openssl_cipher.empty()) row.openssl_note = "no openssl equivalent";
-        cell.push_back(std::move(row));
       }
       // Round by round, openssl then every provider, so each side meets the same moments
       // of the machine's other load; each figure keeps its best round.

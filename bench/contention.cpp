@@ -288,8 +288,4 @@ Status run_contention(const ContentionOptions& o, ContentionReport* out) {
   return Status::Ok();
 }
 
-ModelReport build_model_report(const MachineFigures& figures, const ContentionReport* measured) {
-  return {figures, predict_all(figures), measured ? measured->cells : std::vector<ContentionCell>{}};
-}
-
 }  // namespace ublkcrypt

@@ -116,6 +116,4 @@ struct ModelReport {
   std::vector<ContentionCell> measured;
 };
 
-ModelReport build_model_report(const MachineFigures& figures, const ContentionReport* measured);
-
 }  // namespace ublkcrypt

@@ -133,9 +133,10 @@ CounterDelta CounterDelta::operator-(const CounterDelta& a) const {
           copy_bytes - a.copy_bytes,   errors - a.errors};
 }
 
-namespace {
-
-Status parse_spec(const CryptoLoadOptions& o, CipherSpec* spec) {
+Status check_crypto_options(const Provider& provider, const CryptoLoadOptions& o,
+                            CipherSpec* spec) {
+  CipherSpec parsed;
+  if (spec == nullptr) spec = &parsed;
   if (Status s = CipherSpec::parse(o.cipher, o.key_bits, o.sector_size, spec); !s.ok())
     return s;
   if (o.request_bytes == 0 || o.request_bytes % o.sector_size != 0)
@@ -148,17 +149,9 @@ Status parse_spec(const CryptoLoadOptions& o, CipherSpec* spec) {
                   fmt::format("bench crypto: depth {} is outside 1..4096", o.depth));
   if (!(o.seconds > 0) && o.requests == 0)
     return Status(Errc::invalid_argument, "bench crypto: duration of zero (give --runtime above 0)");
-  return Status::Ok();
-}
-
-}  // namespace
-
-Status check_crypto_options(const Provider& provider, const CryptoLoadOptions& options) {
-  CipherSpec spec;
-  if (Status s = parse_spec(options, &spec); !s.ok()) return s;
-  if (Status s = provider.supports(spec, options.variant); !s.ok())
+  if (Status s = provider.supports(*spec, o.variant); !s.ok())
     return Status(s.code(), fmt::format("bench crypto: provider {} cannot run {}: {}",
-                                        provider.info().name, spec.name(), s.message()));
+                                        provider.info().name, spec->name(), s.message()));
   return Status::Ok();
 }
 
@@ -191,9 +184,8 @@ Status select_providers(const std::string& verb, const std::vector<std::string>&
 }
 
 Status run_crypto_load(Provider& provider, const CryptoLoadOptions& options, CryptoResult* out) {
-  if (Status s = check_crypto_options(provider, options); !s.ok()) return s;
   CipherSpec spec;
-  (void)parse_spec(options, &spec);
+  if (Status s = check_crypto_options(provider, options, &spec); !s.ok()) return s;
   // A session of the provider alone (no registry, no failover) under a random key.
   SecureBytes key;
   std::unique_ptr<ProviderSession> session;

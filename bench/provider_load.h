@@ -129,8 +129,10 @@ struct CryptoResult {
   double mbs_per_cpu() const { return mb_per_second(bytes, cpu_seconds); }
 };
 
-// ok if `provider` can run the options' cipher; otherwise why not, naming it.
-Status check_crypto_options(const Provider& provider, const CryptoLoadOptions& options);
+// ok if `provider` can run the options' cipher (parsed into `spec` when given); otherwise
+// why not, naming it.
+Status check_crypto_options(const Provider& provider, const CryptoLoadOptions& options,
+                            CipherSpec* spec = nullptr);
 
 // The providers a bench verb ("bench crypto") runs: each of `names`, refused outright if it
 // is not present or `check` fails; or, with no names, every built-in provider `check`

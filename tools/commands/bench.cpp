@@ -133,22 +133,21 @@ Status run_model(const ModelOptions& o, ModelReport* out) {
   figures.inflight = double(o.measure.storage.iodepth) * o.measure.storage.jobs;
   figures.request_bytes = o.measure.storage.block_bytes;
   ContentionReport measured;
-  if (o.measure.targets.empty()) {
-    *out = build_model_report(figures, nullptr);
-    return Status::Ok();
+  if (!o.measure.targets.empty()) {
+    if (Status s = run_contention(o.measure, &measured); !s.ok()) return s;
+    const MachineFigures& m = measured.cells.front().figures;
+    for (double MachineFigures::*f :
+         {&MachineFigures::cores, &MachineFigures::cipher_mbs_per_core,
+          &MachineFigures::memory_mbs, &MachineFigures::storage_mbs,
+          &MachineFigures::storage_core_s_per_mb, &MachineFigures::datapath_mbs,
+          &MachineFigures::datapath_core_s_per_mb})
+      if (figures.*f <= 0) figures.*f = m.*f;
+    if (figures.provider_mbs <= 0) {
+      figures.provider_mbs = m.provider_mbs;
+      figures.provider_placement = m.provider_placement;
+    }
   }
-  if (Status s = run_contention(o.measure, &measured); !s.ok()) return s;
-  const MachineFigures& m = measured.cells.front().figures;
-  for (double MachineFigures::*f :
-       {&MachineFigures::cores, &MachineFigures::cipher_mbs_per_core, &MachineFigures::memory_mbs,
-        &MachineFigures::storage_mbs, &MachineFigures::storage_core_s_per_mb,
-        &MachineFigures::datapath_mbs, &MachineFigures::datapath_core_s_per_mb})
-    if (figures.*f <= 0) figures.*f = m.*f;
-  if (figures.provider_mbs <= 0) {
-    figures.provider_mbs = m.provider_mbs;
-    figures.provider_placement = m.provider_placement;
-  }
-  *out = build_model_report(figures, &measured);
+  *out = {figures, predict_all(figures), std::move(measured.cells)};
   return Status::Ok();
 }
 
