@@ -218,7 +218,8 @@ std::string table(const ModelReport& r) {
   auto given = [](double v, const char* unit) {
     return v > 0 ? fmt::format("{:.0f} {}", v, unit) : std::string("unknown");
   };
-  std::string out = "# bench model: throughput ceiling per placement of the cipher\n";
+  std::string out = "# bench model: throughput ceiling per placement of the cipher, by the "
+                    "model in bench/placement_model.h\n";
   out += fmt::format(
       "# cores {:.2f} x {} cipher; memory {}; bus {} (share {:.2f}); storage {} "
       "({:.4f} core-s/MB); card {} ({:.1f} copies/B)\n",
