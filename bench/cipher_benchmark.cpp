@@ -36,6 +36,39 @@ std::string implementation_of(const Provider& provider, const CipherSpec& spec) 
   return aes_implementation_name(default_aes_implementation());
 }
 
+// Runs `openssl speed [-multi <processes>] -evp <cipher> -bytes <n> -seconds <s> [-decrypt]
+// -mr` and parses its bytes per second (all processes together). A missing openssl binary is
+// reported as not_found.
+Status openssl_speed(const std::string& cipher, Direction direction, unsigned processes,
+                     const BenchmarkOptions& options, double* mbs) {
+  const int seconds = std::max(1, static_cast<int>(options.seconds + 0.5));
+  // Only names from our own table reach the shell; nothing from the user.
+  const std::string command = fmt::format(
+      "openssl speed {} -evp {} -bytes {} -seconds {} {} -mr 2>/dev/null",
+      processes > 1 ? fmt::format("-multi {}", processes) : "", cipher, options.request_bytes,
+      seconds, direction == Direction::decrypt ? "-decrypt" : "");
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return errno_status("run openssl speed", errno);
+  // "+F:<n>:<CIPHER>:<bytes per second>" is the machine-readable result line.
+  double bytes_per_second = -1;
+  char line[512];
+  while (std::fgets(line, sizeof line, pipe) != nullptr) {
+    std::string_view text(line);
+    if (!text.starts_with("+F:")) continue;
+    size_t colon = text.rfind(':');
+    bytes_per_second = std::strtod(line + colon + 1, nullptr);
+  }
+  int status = pclose(pipe);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+    return Status(Errc::not_found, "openssl: command not found (install openssl to compare)");
+  if (bytes_per_second <= 0)
+    return Status(Errc::unsupported,
+                  fmt::format("openssl speed -evp {}: no result (exit status {})", cipher,
+                              WIFEXITED(status) ? WEXITSTATUS(status) : -1));
+  *mbs = bytes_per_second / 1e6;
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status benchmark_specs(const BenchmarkOptions& options, std::vector<CipherSpec>* out) {
@@ -87,36 +120,6 @@ Status measure_provider(Provider& provider, const CipherSpec& spec, Direction di
   o.seconds = options.seconds;
   o.warmup_seconds = options.seconds / 10;
   return run_crypto_load(provider, o, out);
-}
-
-Status openssl_speed(const std::string& cipher, Direction direction, unsigned processes,
-                     const BenchmarkOptions& options, double* mbs) {
-  const int seconds = std::max(1, static_cast<int>(options.seconds + 0.5));
-  // Only names from our own table reach the shell; nothing from the user.
-  const std::string command = fmt::format(
-      "openssl speed {} -evp {} -bytes {} -seconds {} {} -mr 2>/dev/null",
-      processes > 1 ? fmt::format("-multi {}", processes) : "", cipher, options.request_bytes,
-      seconds, direction == Direction::decrypt ? "-decrypt" : "");
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return errno_status("run openssl speed", errno);
-  // "+F:<n>:<CIPHER>:<bytes per second>" is the machine-readable result line.
-  double bytes_per_second = -1;
-  char line[512];
-  while (std::fgets(line, sizeof line, pipe) != nullptr) {
-    std::string_view text(line);
-    if (!text.starts_with("+F:")) continue;
-    size_t colon = text.rfind(':');
-    bytes_per_second = std::strtod(line + colon + 1, nullptr);
-  }
-  int status = pclose(pipe);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-    return Status(Errc::not_found, "openssl: command not found (install openssl to compare)");
-  if (bytes_per_second <= 0)
-    return Status(Errc::unsupported,
-                  fmt::format("openssl speed -evp {}: no result (exit status {})", cipher,
-                              WIFEXITED(status) ? WEXITSTATUS(status) : -1));
-  *mbs = bytes_per_second / 1e6;
-  return Status::Ok();
 }
 
 Status run_cipher_benchmark(const BenchmarkOptions& options, CipherBenchmarkReport* out) {
