@@ -55,10 +55,8 @@ double copy_rate(unsigned threads, double seconds, uint64_t bytes) {
 Status engine_phase(const std::string& target, Provider& provider, const CryptoLoadOptions& c,
                     const Workload& w, uint64_t region, WorkloadResult* out,
                     CounterDelta* counters = nullptr, uint64_t* storage_bytes = nullptr) {
-  CipherSpec spec;
-  if (Status s = CipherSpec::parse(c.cipher, c.key_bits, c.sector_size, &spec); !s.ok()) return s;
   std::unique_ptr<Engine> engine;
-  if (Status s = open_scratch_engine(target, spec, provider.info().name, {}, &engine); !s.ok())
+  if (Status s = open_scratch_engine(target, c, provider.info().name, {}, &engine); !s.ok())
     return s.in("bench " + target);
   const CounterDelta before = CounterDelta::read(provider.counters());
   if (Status s = run_workload(engine_ports(*engine), w, region, out); !s.ok()) return s;

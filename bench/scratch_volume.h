@@ -8,6 +8,7 @@
 #include "backends/provider.h"
 #include "base/secure_bytes.h"
 #include "base/status.h"
+#include "bench/provider_load.h"
 #include "engine/engine.h"
 #include "engine/storage.h"
 
@@ -16,10 +17,10 @@ namespace ublkcrypt {
 // A fresh random key of spec.key_bytes (empty for cipher_null).
 Status random_key(const CipherSpec& spec, SecureBytes* out);
 
-// An engine over the whole of `path` under a random key, on a session of `backend`
-// (SessionOptions::backend: "" picks by priority) that never fails over: a benchmark
-// measures the provider it names, not whichever one is left.
-Status open_scratch_engine(const std::string& path, const CipherSpec& spec,
+// An engine over the whole of `path` for `c`'s cipher, key size and sector size under a
+// random key, on a session of `backend` (SessionOptions::backend: "" picks by priority) that
+// never fails over: a benchmark measures the provider it names, not whichever one is left.
+Status open_scratch_engine(const std::string& path, const CryptoLoadOptions& c,
                            const std::string& backend, const FileStorageOptions& storage,
                            std::unique_ptr<Engine>* out);
 

@@ -33,9 +33,6 @@ struct Workload {
   uint64_t size_bytes = 0;   // region; 0 = the whole target
   uint64_t seed = 1;
   bool end_fsync = false;  // a flush once a job's I/O is done, timed with it (fio's end_fsync)
-  // Writes carry a pattern unique to each offset and reads check it (fio's verify); the
-  // first mismatch fails the run as corrupt, naming the offset.
-  bool verify = false;
 
   bool random() const;
   // Percentage of reads: 100 for read/randread, 0 for write/randwrite, read_percent mixed.
