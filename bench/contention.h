@@ -21,7 +21,11 @@ namespace ublkcrypt {
 struct ContentionOptions {
   std::vector<std::string> targets;
   std::vector<std::string> providers;  // empty = every built-in provider that runs the cipher
-  Workload storage;                    // runtime is phase_seconds
+  // Runtime is phase_seconds. The engine phases send a completion pass's I/Os in one
+  // submission; storage alone does the same, so its figure is the ceiling the engine meets.
+  // With one submission per I/O (bench storage's default, fio's), a raw disk phase can run
+  // below the engine over it, and the model's storage ceiling predicts too low.
+  Workload storage{.rw = "write", .iodepth_batch = 0};
   // Request size is the workload's block size; depth 0 = the workload's I/Os in flight
   // (iodepth x jobs).
   CryptoLoadOptions crypto{{.depth = 0}};

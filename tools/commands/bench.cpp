@@ -88,14 +88,6 @@ void setup_crypto(CLI::App* bench) {
 
 // The options of a contention run (`bench contention`, and `bench model` with --target).
 void add_contention_options(CLI::App* cmd, ContentionOptions* o) {
-  o->storage.rw = "write";
-  o->storage.block_bytes = 128 * 1024;
-  o->storage.iodepth = 16;
-  // The engine phases send a completion pass's I/Os in one submission; storage alone does
-  // the same, so its figure is the ceiling the engine meets. With one submission per I/O
-  // (bench storage's default, fio's), a raw disk phase can run below the engine over it,
-  // and the model's storage ceiling predicts too low.
-  o->storage.iodepth_batch = 0;
   cmd->add_option("--target", o->targets,
                   "File or block device to run storage traffic on (repeatable)");
   cmd->add_option("--provider", o->providers,
