@@ -15,7 +15,6 @@ std::string size_label(uint64_t bytes) {
 
 const char* direction_name(Direction d) { return d == Direction::encrypt ? "encrypt" : "decrypt"; }
 
-
 using nlohmann::json;
 
 NLOHMANN_JSON_SERIALIZE_ENUM(Placement, {{Placement::host_cpu, "host-cpu"},
@@ -428,7 +427,6 @@ json json_of(const CipherBenchmarkReport& r) {
 std::string format_table(const BenchReport& r) {
   return std::visit([](const auto& x) { return table(x); }, r);
 }
-
 
 json to_json(const BenchReport& r) {
   return std::visit([](const auto& x) { return json_of(x); }, r);
