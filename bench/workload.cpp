@@ -4,19 +4,11 @@
 
 #include <algorithm>
 #include <memory>
+#include <string_view>
 
 #include "volume/existing_content.h"
 
 namespace ublkcrypt {
-
-namespace {
-
-bool known_rw(const std::string& rw) {
-  return rw == "read" || rw == "write" || rw == "rw" || rw == "randread" ||
-         rw == "randwrite" || rw == "randrw";
-}
-
-}  // namespace
 
 bool Workload::random() const { return rw.starts_with("rand"); }
 
@@ -35,7 +27,8 @@ Status validate_workload(const Workload& w, const std::string& target, uint64_t 
   auto bad = [&](std::string cause) {
     return Status(Errc::invalid_argument, fmt::format("bench {}: {}", target, cause));
   };
-  if (!known_rw(w.rw))
+  constexpr std::string_view kRw[] = {"read", "write", "rw", "randread", "randwrite", "randrw"};
+  if (std::ranges::find(kRw, w.rw) == std::end(kRw))
     return bad(fmt::format("unknown --rw '{}' (read, write, rw, randread, randwrite, randrw)",
                            w.rw));
   if (w.read_percent > 100) return bad(fmt::format("--rwmixread {} is over 100", w.read_percent));
