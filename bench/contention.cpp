@@ -55,10 +55,8 @@ double copy_rate(unsigned threads, double seconds, uint64_t bytes) {
 Status engine_phase(const std::string& target, Provider& provider, const CryptoLoadOptions& c,
                     const Workload& w, uint64_t region, WorkloadResult* out,
                     CounterDelta* counters = nullptr, uint64_t* storage_bytes = nullptr) {
-  CipherSpec spec;
-  if (Status s = CipherSpec::parse(c.cipher, c.key_bits, c.sector_size, &spec); !s.ok()) return s;
   std::unique_ptr<Engine> engine;
-  if (Status s = open_scratch_engine(target, spec, provider.info().name, {}, &engine); !s.ok())
+  if (Status s = open_scratch_engine(target, c, provider.info().name, {}, &engine); !s.ok())
     return s.in("bench " + target);
   const CounterDelta before = CounterDelta::read(provider.counters());
   if (Status s = run_workload(engine_ports(*engine), w, region, out); !s.ok()) return s;
@@ -138,14 +136,13 @@ const ContentionPhases& median_round(const std::vector<ContentionPhases>& rounds
   return *order[(order.size() - 1) / 2];
 }
 
-// The crypto load a contention run gives `provider`: the workload's block size, depth 0
-// resolved to the workload's I/Os in flight, cipher_null for an inline device (the drive
-// encrypts, the host passes the data through), whatever the run's cipher.
+// The crypto load a contention run (its options as run) gives `provider`: the workload's
+// block size and round length, cipher_null for an inline device (the drive encrypts, the
+// host passes the data through), whatever the run's cipher.
 CryptoLoadOptions crypto_options_for(const Provider& p, const ContentionOptions& o) {
   CryptoLoadOptions out = o.crypto;
   out.request_bytes = o.storage.block_bytes;
-  out.seconds = o.phase_seconds / std::max(1u, o.rounds);
-  if (out.depth == 0) out.depth = std::max(1u, o.storage.iodepth * o.storage.jobs);
+  out.seconds = o.storage.runtime_seconds;
   if (p.info().placement == Placement::inline_device && !check_crypto_options(p, out).ok()) {
     out.cipher = kNullCipher;
     out.key_bits = 0;
@@ -159,9 +156,8 @@ Status run_cell(const ContentionOptions& o, const std::string& target, Provider&
   cell->target = target;
   cell->provider = provider.info().name;
   cell->placement = provider.info().placement;
-  const unsigned rounds = std::max(1u, o.rounds);
-  Workload w = o.storage;
-  w.runtime_seconds = o.phase_seconds / rounds;
+  const unsigned rounds = o.rounds;
+  const Workload& w = o.storage;
   const CryptoLoadOptions c = crypto_options_for(provider, o);
   cell->cipher = c.cipher;
   std::vector<ContentionPhases> all(rounds);
@@ -256,20 +252,18 @@ Status run_contention(const ContentionOptions& o, ContentionReport* out) {
                   fmt::format("bench contention: the {} provider (the cipher_null datapath "
                               "phase) is not present in this build",
                               kNullProvider));
+  // The options as run: depth 0 is the workload's I/Os in flight, and the storage runtime
+  // what each phase runs in one round.
+  ContentionOptions& run = out->options = o;
+  if (run.crypto.depth == 0) run.crypto.depth = std::max(1u, o.storage.iodepth * o.storage.jobs);
+  run.storage.runtime_seconds = o.phase_seconds / o.rounds;
   std::vector<Provider*> providers;
-  out->skipped.clear();
   if (Status s = select_providers(
           "bench contention", o.providers, o.crypto.cipher,
-          [&](const Provider& p) { return check_crypto_options(p, crypto_options_for(p, o)); },
+          [&](const Provider& p) { return check_crypto_options(p, crypto_options_for(p, run)); },
           &providers, &out->skipped);
       !s.ok())
     return s;
-
-  out->options = o;
-  if (out->options.crypto.depth == 0)  // as run: the workload's I/Os in flight
-    out->options.crypto.depth = std::max(1u, o.storage.iodepth * o.storage.jobs);
-  // What each phase ran in one round.
-  out->options.storage.runtime_seconds = o.phase_seconds / std::max(1u, o.rounds);
   out->cpus = std::max(1u, std::thread::hardware_concurrency());
   MemoryBandwidth& m = out->memory;
   show_phase("memory bandwidth (memcpy)", 0.6);
@@ -280,25 +274,16 @@ Status run_contention(const ContentionOptions& o, ContentionReport* out) {
     return Status(Errc::no_memory, "bench: memory bandwidth buffers");
   out->cells.clear();
   for (const std::string& target : o.targets) {
-    if (Status s = warm_up(o.storage, target); !s.ok()) return s;
+    if (Status s = warm_up(run.storage, target); !s.ok()) return s;
     for (Provider* p : providers) {
       ContentionCell& cell = out->cells.emplace_back();
-      if (Status s = run_cell(o, target, *p, datapath_provider(*p, *null_provider), out->memory,
+      if (Status s = run_cell(run, target, *p, datapath_provider(*p, *null_provider), out->memory,
                               out->cpus, &cell);
           !s.ok())
         return s;
     }
   }
   return Status::Ok();
-}
-
-ModelReport build_model_report(const MachineFigures& figures, const ContentionReport* measured) {
-  ModelReport r{figures, predict_all(figures), {}};
-  if (measured != nullptr)
-    for (const ContentionCell& c : measured->cells)
-      r.measured.push_back({c.target, c.provider, c.placement, c.prediction.ceiling_mbs,
-                            c.prediction.bottleneck, c.encrypted.mbs()});
-  return r;
 }
 
 }  // namespace ublkcrypt

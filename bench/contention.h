@@ -21,7 +21,11 @@ namespace ublkcrypt {
 struct ContentionOptions {
   std::vector<std::string> targets;
   std::vector<std::string> providers;  // empty = every built-in provider that runs the cipher
-  Workload storage;                    // runtime is phase_seconds
+  // Runtime is phase_seconds. The engine phases send a completion pass's I/Os in one
+  // submission; storage alone does the same, so its figure is the ceiling the engine meets.
+  // With one submission per I/O (bench storage's default, fio's), a raw disk phase can run
+  // below the engine over it, and the model's storage ceiling predicts too low.
+  Workload storage{.rw = "write", .iodepth_batch = 0};
   // Request size is the workload's block size; depth 0 = the workload's I/Os in flight
   // (iodepth x jobs).
   CryptoLoadOptions crypto{{.depth = 0}};
@@ -70,6 +74,7 @@ struct ContentionCell : ContentionPhases {
   double crypto_ratio() const { return ratio(crypto_together.mbs(), crypto_alone.mbs()); }
   double encrypted_ratio() const { return ratio(encrypted.mbs(), storage_alone.mbs()); }
   double model_ratio() const { return ratio(encrypted.mbs(), prediction.ceiling_mbs); }
+  double model_error() const { return prediction.ceiling_mbs > 0 ? model_ratio() - 1 : 0; }
   // Bytes moved per user byte in the encrypted phase: extra host copies, over the bus to a
   // card or drive and back, DMA of the backing, and memory by the model's byte flow.
   double copies_per_byte() const {
@@ -107,26 +112,12 @@ MachineFigures figures_from(Placement placement, const Workload& w, const Conten
 // ---- `bench model`: the model's predictions for one set of machine figures, beside what
 // a contention run measured for the placements present ----
 
-struct ModelMeasurement {
-  std::string target;
-  std::string provider;
-  Placement placement = Placement::host_cpu;
-  double predicted_mbs = 0;  // from this cell's own measured inputs
-  std::string bottleneck;
-  double measured_mbs = 0;   // the encrypted phase
-  double error() const {     // measured / predicted - 1
-    return predicted_mbs > 0 ? measured_mbs / predicted_mbs - 1 : 0;
-  }
-};
-
 struct ModelReport {
   MachineFigures figures;  // as given (or from the first measured cell)
   std::vector<PlacementPrediction> predictions;
-  std::vector<ModelMeasurement> measured;
+  // A contention run's cells, each predicted from its own inputs beside its measured
+  // encrypted throughput; empty without one.
+  std::vector<ContentionCell> measured;
 };
-
-// Predictions for `figures`; with a contention report, each of its cells predicted from
-// its own inputs beside its measured encrypted throughput.
-ModelReport build_model_report(const MachineFigures& figures, const ContentionReport* measured);
 
 }  // namespace ublkcrypt

@@ -15,8 +15,6 @@ namespace ublkcrypt {
 
 using BenchClock = std::chrono::steady_clock;
 
-inline double seconds_of(const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) * 1e-6; }
-
 // The moment `seconds` from now.
 inline BenchClock::time_point deadline_after(double seconds) {
   return BenchClock::now() + std::chrono::duration_cast<BenchClock::duration>(
@@ -27,7 +25,8 @@ inline BenchClock::time_point deadline_after(double seconds) {
 inline double process_cpu_seconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  return seconds_of(usage.ru_utime) + seconds_of(usage.ru_stime);
+  auto seconds = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) * 1e-6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 // CPU seconds of the calling thread alone so far.

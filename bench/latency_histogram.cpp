@@ -15,17 +15,13 @@ unsigned LatencyHistogram::bucket_of(uint64_t v) {
   return kLinear + (e - (kSubBits + 1)) * (1u << kSubBits) + sub;
 }
 
-uint64_t LatencyHistogram::lowest_of(unsigned bucket) {
+// The middle of `bucket`'s values: where a percentile that falls in it is put.
+uint64_t LatencyHistogram::midpoint_of(unsigned bucket) {
   if (bucket < kLinear) return bucket;
   const unsigned e = (bucket - kLinear) / (1u << kSubBits) + kSubBits + 1;
   const unsigned sub = (bucket - kLinear) % (1u << kSubBits);
-  return (uint64_t{1} << e) + (uint64_t{sub} << (e - kSubBits));
-}
-
-uint64_t LatencyHistogram::width_of(unsigned bucket) {
-  if (bucket < kLinear) return 1;
-  const unsigned e = (bucket - kLinear) / (1u << kSubBits) + kSubBits + 1;
-  return uint64_t{1} << (e - kSubBits);
+  const uint64_t width = uint64_t{1} << (e - kSubBits);
+  return (uint64_t{1} << e) + sub * width + width / 2;
 }
 
 void LatencyHistogram::record(uint64_t nanoseconds) {
@@ -52,8 +48,7 @@ uint64_t LatencyHistogram::percentile(double percent) const {
   for (unsigned i = 0; i < kBuckets; ++i) {
     seen += counts_[i];
     if (seen >= rank) {
-      const uint64_t mid = lowest_of(i) + width_of(i) / 2;
-      return std::clamp(mid, min_, max_);  // never outside what was recorded
+      return std::clamp(midpoint_of(i), min_, max_);  // never outside what was recorded
     }
   }
   return max_;

@@ -28,8 +28,7 @@ class LatencyHistogram {
   static constexpr unsigned kLinear = 2u << kSubBits;  // 0..63 recorded exactly
   static constexpr unsigned kBuckets = kLinear + (64 - kSubBits - 1) * (1u << kSubBits);
   static unsigned bucket_of(uint64_t v);
-  static uint64_t lowest_of(unsigned bucket);
-  static uint64_t width_of(unsigned bucket);
+  static uint64_t midpoint_of(unsigned bucket);
 
   std::array<uint64_t, kBuckets> counts_{};
   uint64_t count_ = 0;

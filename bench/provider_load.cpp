@@ -3,123 +3,178 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <span>
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 
 #include "backends/cipher_spec.h"
 #include "backends/helping_wait.h"
 #include "backends/registry.h"
+#include "bench/page_buffer.h"
+#include "bench/progress.h"
 #include "bench/scratch_volume.h"
 
 namespace ublkcrypt {
 
-ProviderLoad::ProviderLoad(ProviderSession& session, const CipherSpec& spec,
-                           const ProviderLoadOptions& o)
-    : session_(session), o_(o), in_place_(o.in_place || spec.mode == CipherMode::null) {
-  sectors_ = o.request_bytes / spec.sector_size;
-  if (o.depth == 0 || o.batch == 0 || o.depth % o.batch != 0 || sectors_ == 0 ||
-      o.request_bytes % spec.sector_size != 0)
-    return;  // start() says why
-  // Each slot owns `per_slot` bytes of the sources, at least one request's worth.
-  const uint64_t per_slot = std::max<uint64_t>(
-      o.request_bytes, o.working_set_bytes / o.depth / o.request_bytes * o.request_bytes);
-  steps_ = per_slot / o.request_bytes;
-  sources_ = PageBuffer(per_slot * o.depth, o.depth);
-  if (!in_place_) targets_ = PageBuffer(uint64_t{o.request_bytes} * o.depth, 0);
-  batch_count_ = o.depth / o.batch;
-  batches_ = std::make_unique<Batch[]>(batch_count_);
-  slots_.resize(o.depth);
-  for (unsigned i = 0; i < o.depth && sources_.data() != nullptr; ++i) {
-    Slot& s = slots_[i];
-    s.index = i;
-    s.source = sources_.data() + i * per_slot;
-    s.target = in_place_ || !targets_.data() ? nullptr : targets_.data() + i * o.request_bytes;
-    s.batch = &batches_[i / o.batch];
-    s.batch->requests.push_back(&s);
-  }
-}
+namespace {
 
-Status ProviderLoad::start(BenchClock::time_point deadline) {
-  if (batch_count_ == 0)
-    return Status(Errc::invalid_argument,
-                  fmt::format("provider load: depth {} is not a whole number of batches of {}, "
-                              "or request size {} is not whole sectors",
-                              o_.depth, o_.batch, o_.request_bytes));
-  if (sources_.data() == nullptr || (!in_place_ && targets_.data() == nullptr))
-    return Status(Errc::no_memory, "provider load: working set");
-  deadline_ = deadline;
-  std::vector<Batch*> first;
-  for (unsigned b = 0; b < batch_count_; ++b)
-    if (claim(batches_[b])) first.push_back(&batches_[b]);
-  {
+// The load generator the header describes.
+class ProviderLoad final : private ProviderCallback {
+ public:
+  // Allocates and fills the working set, before any clock starts.
+  ProviderLoad(ProviderSession& session, const CipherSpec& spec, const ProviderLoadOptions& o)
+      : session_(session), o_(o), in_place_(o.in_place || spec.mode == CipherMode::null) {
+    sectors_ = o.request_bytes / spec.sector_size;
+    if (o.depth == 0 || o.batch == 0 || o.depth % o.batch != 0 || sectors_ == 0 ||
+        o.request_bytes % spec.sector_size != 0)
+      return;  // start() says why
+    // Each slot owns `per_slot` bytes of the sources, at least one request's worth.
+    const uint64_t per_slot = std::max<uint64_t>(
+        o.request_bytes, o.working_set_bytes / o.depth / o.request_bytes * o.request_bytes);
+    steps_ = per_slot / o.request_bytes;
+    sources_ = PageBuffer(per_slot * o.depth, o.depth);
+    if (!in_place_) targets_ = PageBuffer(uint64_t{o.request_bytes} * o.depth, 0);
+    batch_count_ = o.depth / o.batch;
+    batches_ = std::make_unique<Batch[]>(batch_count_);
+    slots_.resize(o.depth);
+    for (unsigned i = 0; i < o.depth && sources_.data() != nullptr; ++i) {
+      Slot& s = slots_[i];
+      s.index = i;
+      s.source = sources_.data() + i * per_slot;
+      s.target = in_place_ || !targets_.data() ? nullptr : targets_.data() + i * o.request_bytes;
+      s.batch = &batches_[i / o.batch];
+      s.batch->requests.push_back(&s);
+    }
+  }
+  ProviderLoad(const ProviderLoad&) = delete;
+  ProviderLoad& operator=(const ProviderLoad&) = delete;
+
+  // Submits the first batches; completions resubmit until `deadline` or the budget.
+  Status start(BenchClock::time_point deadline) {
+    if (batch_count_ == 0)
+      return Status(Errc::invalid_argument,
+                    fmt::format("provider load: depth {} is not a whole number of batches of {}, "
+                                "or request size {} is not whole sectors",
+                                o_.depth, o_.batch, o_.request_bytes));
+    if (sources_.data() == nullptr || (!in_place_ && targets_.data() == nullptr))
+      return Status(Errc::no_memory, "provider load: working set");
+    deadline_ = deadline;
+    std::vector<Batch*> first;
+    for (unsigned b = 0; b < batch_count_; ++b)
+      if (claim(batches_[b])) first.push_back(&batches_[b]);
+    {
+      std::lock_guard lock(mutex_);
+      outstanding_ = unsigned(first.size());
+    }
+    for (Batch* b : first) submit(*b);
+    return Status::Ok();
+  }
+
+  // Helps the provider until `t`, or until nothing is in flight.
+  void help_until(BenchClock::time_point t) {
+    helping_wait([this] { return session_.help(); }, mutex_, idle_,
+                 [&] { return outstanding_ == 0 || BenchClock::now() >= t; });
+  }
+
+  // Helps until nothing is in flight; the first failure.
+  Status wait() {
+    help_until(BenchClock::time_point::max());
     std::lock_guard lock(mutex_);
-    outstanding_ = unsigned(first.size());
+    return error_;
   }
-  for (Batch* b : first) submit(*b);
-  return Status::Ok();
-}
 
-void ProviderLoad::help_until(BenchClock::time_point t) {
-  helping_wait([this] { return session_.help(); }, mutex_, idle_,
-               [&] { return outstanding_ == 0 || BenchClock::now() >= t; });
-}
+  // Requests completed so far, counted a batch at a time (one shared atomic per request
+  // would be the load's overhead, not the provider's, in a figure set beside openssl's).
+  uint64_t completed() const { return completed_.load(std::memory_order_relaxed); }
 
-Status ProviderLoad::wait() {
-  help_until(BenchClock::time_point::max());
-  std::lock_guard lock(mutex_);
-  return error_;
-}
+ private:
+  struct Batch;
+  struct Slot : CryptoRequest {
+    Batch* batch = nullptr;
+    uint8_t* source = nullptr;  // its slice of the working set
+    uint8_t* target = nullptr;  // where an out-of-place run writes
+    uint64_t step = 0;
+    unsigned index = 0;
+  };
+  struct Batch {
+    std::vector<CryptoRequest*> requests;
+    // Its own cache line: every worker counts into it.
+    alignas(64) std::atomic<unsigned> done{0};
+  };
 
-// Whether `b` goes (again), and if so its requests' next places: each slot's next request
-// of its slice, at sector numbers no other request of the run uses.
-bool ProviderLoad::claim(Batch& b) {
-  if (failed_.load(std::memory_order_relaxed) || BenchClock::now() >= deadline_) return false;
-  if (o_.requests != 0 &&
-      claimed_.fetch_add(1, std::memory_order_relaxed) >= o_.requests / o_.batch)
-    return false;
-  for (CryptoRequest* r : b.requests) {
-    Slot& s = *static_cast<Slot*>(r);
-    uint8_t* at = s.source + (s.step % steps_) * o_.request_bytes;
-    s.run = SectorRun{o_.direction, at, s.target ? s.target : at,
-                      (s.step * o_.depth + s.index) * sectors_, sectors_};
-    ++s.step;
+  // Whether `b` goes (again), and if so its requests' next places: each slot's next request
+  // of its slice, at sector numbers no other request of the run uses.
+  bool claim(Batch& b) {
+    if (failed_.load(std::memory_order_relaxed) || BenchClock::now() >= deadline_) return false;
+    if (o_.requests != 0 &&
+        claimed_.fetch_add(1, std::memory_order_relaxed) >= o_.requests / o_.batch)
+      return false;
+    for (CryptoRequest* r : b.requests) {
+      Slot& s = *static_cast<Slot*>(r);
+      uint8_t* at = s.source + (s.step % steps_) * o_.request_bytes;
+      s.run = SectorRun{o_.direction, at, s.target ? s.target : at,
+                        (s.step * o_.depth + s.index) * sectors_, sectors_};
+      ++s.step;
+    }
+    return true;
   }
-  return true;
-}
 
-// A provider may complete a request inside submit, on this thread (cipher_null in place,
-// an inline device): the resubmission from that completion is deferred to the outer
-// submit's loop instead of recursing, which would grow the stack for the whole run.
-void ProviderLoad::submit(Batch& b) {
-  thread_local const ProviderLoad* submitting = nullptr;
-  thread_local std::vector<Batch*> deferred;
-  if (submitting == this) {
-    deferred.push_back(&b);
-    return;
+  // A provider may complete a request inside submit, on this thread (cipher_null in place,
+  // an inline device): the resubmission from that completion is deferred to the outer
+  // submit's loop instead of recursing, which would grow the stack for the whole run.
+  void submit(Batch& b) {
+    thread_local const ProviderLoad* submitting = nullptr;
+    thread_local std::vector<Batch*> deferred;
+    if (submitting == this) {
+      deferred.push_back(&b);
+      return;
+    }
+    submitting = this;
+    session_.submit(b.requests, this);
+    while (!deferred.empty()) {
+      Batch* next = deferred.back();
+      deferred.pop_back();
+      session_.submit(next->requests, this);
+    }
+    submitting = nullptr;
   }
-  submitting = this;
-  session_.submit(b.requests, this);
-  while (!deferred.empty()) {
-    Batch* next = deferred.back();
-    deferred.pop_back();
-    session_.submit(next->requests, this);
-  }
-  submitting = nullptr;
-}
 
-void ProviderLoad::provider_done(CryptoRequest* request, Status status) {
-  if (!status.ok()) {
+  void provider_done(CryptoRequest* request, Status status) override {
+    if (!status.ok()) {
+      std::lock_guard lock(mutex_);
+      if (error_.ok()) error_ = std::move(status);
+      failed_.store(true);
+    }
+    Batch& b = *static_cast<Slot*>(request)->batch;
+    if (b.done.fetch_add(1, std::memory_order_acq_rel) + 1 < b.requests.size()) return;
+    b.done.store(0, std::memory_order_relaxed);
+    completed_.fetch_add(b.requests.size(), std::memory_order_relaxed);
+    if (claim(b)) return submit(b);
     std::lock_guard lock(mutex_);
-    if (error_.ok()) error_ = std::move(status);
-    failed_.store(true);
+    if (--outstanding_ == 0) idle_.notify_all();
   }
-  Batch& b = *static_cast<Slot*>(request)->batch;
-  if (b.done.fetch_add(1, std::memory_order_acq_rel) + 1 < b.requests.size()) return;
-  b.done.store(0, std::memory_order_relaxed);
-  completed_.fetch_add(b.requests.size(), std::memory_order_relaxed);
-  if (claim(b)) return submit(b);
-  std::lock_guard lock(mutex_);
-  if (--outstanding_ == 0) idle_.notify_all();
-}
+
+  ProviderSession& session_;
+  const ProviderLoadOptions o_;
+  const bool in_place_;
+  uint32_t sectors_ = 0;
+  uint64_t steps_ = 1;      // requests per slot's slice
+  PageBuffer sources_, targets_;
+  std::vector<Slot> slots_;
+  std::unique_ptr<Batch[]> batches_;
+  unsigned batch_count_ = 0;
+  BenchClock::time_point deadline_;
+  std::atomic<uint64_t> claimed_{0};  // batches
+  std::atomic<uint64_t> completed_{0};
+  std::atomic<bool> failed_{false};
+  std::mutex mutex_;
+  std::condition_variable idle_;
+  unsigned outstanding_ = 0;  // batches in flight
+  Status error_;
+};
+
+}  // namespace
 
 // ---- the timed run ---------------------------------------------------------------------
 
@@ -134,9 +189,10 @@ CounterDelta CounterDelta::operator-(const CounterDelta& a) const {
           copy_bytes - a.copy_bytes,   errors - a.errors};
 }
 
-namespace {
-
-Status parse_spec(const CryptoLoadOptions& o, CipherSpec* spec) {
+Status check_crypto_options(const Provider& provider, const CryptoLoadOptions& o,
+                            CipherSpec* spec) {
+  CipherSpec parsed;
+  if (spec == nullptr) spec = &parsed;
   if (Status s = CipherSpec::parse(o.cipher, o.key_bits, o.sector_size, spec); !s.ok())
     return s;
   if (o.request_bytes == 0 || o.request_bytes % o.sector_size != 0)
@@ -149,17 +205,9 @@ Status parse_spec(const CryptoLoadOptions& o, CipherSpec* spec) {
                   fmt::format("bench crypto: depth {} is outside 1..4096", o.depth));
   if (!(o.seconds > 0) && o.requests == 0)
     return Status(Errc::invalid_argument, "bench crypto: duration of zero (give --runtime above 0)");
-  return Status::Ok();
-}
-
-}  // namespace
-
-Status check_crypto_options(const Provider& provider, const CryptoLoadOptions& options) {
-  CipherSpec spec;
-  if (Status s = parse_spec(options, &spec); !s.ok()) return s;
-  if (Status s = provider.supports(spec, options.variant); !s.ok())
+  if (Status s = provider.supports(*spec, o.variant); !s.ok())
     return Status(s.code(), fmt::format("bench crypto: provider {} cannot run {}: {}",
-                                        provider.info().name, spec.name(), s.message()));
+                                        provider.info().name, spec->name(), s.message()));
   return Status::Ok();
 }
 
@@ -168,6 +216,7 @@ Status select_providers(const std::string& verb, const std::vector<std::string>&
                         const std::function<Status(const Provider&)>& check,
                         std::vector<Provider*>* providers, std::vector<std::string>* skipped) {
   providers->clear();
+  skipped->clear();
   if (names.empty()) {
     for (Provider* p : builtin_registry().providers()) {
       Status s = check(*p);
@@ -191,12 +240,14 @@ Status select_providers(const std::string& verb, const std::vector<std::string>&
 }
 
 Status run_crypto_load(Provider& provider, const CryptoLoadOptions& options, CryptoResult* out) {
-  if (Status s = check_crypto_options(provider, options); !s.ok()) return s;
   CipherSpec spec;
-  (void)parse_spec(options, &spec);
+  if (Status s = check_crypto_options(provider, options, &spec); !s.ok()) return s;
+  // A session of the provider alone (no registry, no failover) under a random key.
+  SecureBytes key;
   std::unique_ptr<ProviderSession> session;
-  if (Status s = open_provider_session(provider, spec, options.variant, &session); !s.ok())
-    return s.in("bench crypto: " + provider.info().name);
+  Status opened = random_key(spec, &key);
+  if (opened.ok()) opened = provider.open_session(spec, key.view(), options.variant, &session);
+  if (!opened.ok()) return opened.in("bench crypto: " + provider.info().name);
   ProviderLoad load(*session, spec, options);  // its working set filled before the clock
   Stopwatch clock;
   CounterDelta before = CounterDelta::read(provider.counters());
@@ -235,7 +286,6 @@ Status run_crypto_sweep(const CryptoSweepOptions& o, CryptoSweepReport* out) {
     return Status::Ok();
   };
   std::vector<Provider*> providers;
-  out->skipped.clear();
   if (Status s = select_providers("bench crypto", o.providers, o.load.cipher, check_all,
                                   &providers, &out->skipped);
       !s.ok())

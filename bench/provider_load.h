@@ -15,19 +15,13 @@
 // more of the software pool's lanes, so the cipher has its core at once.
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
 #include <functional>
-#include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "backends/provider.h"
 #include "base/status.h"
 #include "bench/cpu_clock.h"
-#include "bench/page_buffer.h"
-#include "bench/progress.h"
 
 namespace ublkcrypt {
 
@@ -39,61 +33,6 @@ struct ProviderLoadOptions {
   uint64_t working_set_bytes = 64ull << 20;  // what the sources span; 0: one request each
   bool in_place = false;
   uint64_t requests = 0;            // stop after this many (whole batches); 0: no budget
-};
-
-class ProviderLoad final : private ProviderCallback {
- public:
-  // Allocates and fills the working set, before any clock starts.
-  ProviderLoad(ProviderSession& session, const CipherSpec& spec, const ProviderLoadOptions& o);
-  ProviderLoad(const ProviderLoad&) = delete;
-  ProviderLoad& operator=(const ProviderLoad&) = delete;
-
-  // Submits the first batches; completions resubmit until `deadline` or the budget.
-  Status start(BenchClock::time_point deadline = BenchClock::time_point::max());
-  // Helps the provider until `t`, or until nothing is in flight.
-  void help_until(BenchClock::time_point t);
-  // Helps until nothing is in flight; the first failure.
-  Status wait();
-  // Requests completed so far, counted a batch at a time (one shared atomic per request
-  // would be the load's overhead, not the provider's, in a figure set beside openssl's).
-  uint64_t completed() const { return completed_.load(std::memory_order_relaxed); }
-
- private:
-  struct Batch;
-  struct Slot : CryptoRequest {
-    Batch* batch = nullptr;
-    uint8_t* source = nullptr;  // its slice of the working set
-    uint8_t* target = nullptr;  // where an out-of-place run writes
-    uint64_t step = 0;
-    unsigned index = 0;
-  };
-  struct Batch {
-    std::vector<CryptoRequest*> requests;
-    // Its own cache line: every worker counts into it.
-    alignas(64) std::atomic<unsigned> done{0};
-  };
-
-  bool claim(Batch& b);
-  void submit(Batch& b);
-  void provider_done(CryptoRequest* request, Status status) override;
-
-  ProviderSession& session_;
-  const ProviderLoadOptions o_;
-  const bool in_place_;
-  uint32_t sectors_ = 0;
-  uint64_t steps_ = 1;      // requests per slot's slice
-  PageBuffer sources_, targets_;
-  std::vector<Slot> slots_;
-  std::unique_ptr<Batch[]> batches_;
-  unsigned batch_count_ = 0;
-  BenchClock::time_point deadline_;
-  std::atomic<uint64_t> claimed_{0};  // batches
-  std::atomic<uint64_t> completed_{0};
-  std::atomic<bool> failed_{false};
-  std::mutex mutex_;
-  std::condition_variable idle_;
-  unsigned outstanding_ = 0;  // batches in flight
-  Status error_;
 };
 
 // ---- a provider alone, by name, for a duration or a number of requests ----
@@ -129,12 +68,14 @@ struct CryptoResult {
   double mbs_per_cpu() const { return mb_per_second(bytes, cpu_seconds); }
 };
 
-// ok if `provider` can run the options' cipher; otherwise why not, naming it.
-Status check_crypto_options(const Provider& provider, const CryptoLoadOptions& options);
+// ok if `provider` can run the options' cipher (parsed into `spec` when given); otherwise
+// why not, naming it.
+Status check_crypto_options(const Provider& provider, const CryptoLoadOptions& options,
+                            CipherSpec* spec = nullptr);
 
 // The providers a bench verb ("bench crypto") runs: each of `names`, refused outright if it
 // is not present or `check` fails; or, with no names, every built-in provider `check`
-// accepts, the others' reasons added to `skipped`. A check that fails with
+// accepts, the others' reasons in `skipped`. A check that fails with
 // invalid_argument is the user's mistake whichever provider runs: refused outright too.
 // None left: unsupported, naming `cipher`.
 Status select_providers(const std::string& verb, const std::vector<std::string>& names,

@@ -1,4 +1,4 @@
-// The reports of `ublkcrypt bench`. A table for a person at a terminal: a header that says
+// The reports of `ublkcrypt bench` and `ublkcrypt benchmark`. A table for a person at a terminal: a header that says
 // what ran, on which path of the code and in which unit, one row per cell, and the ratios
 // measured side by side beside the absolute figures. JSON for machines (and for charts:
 // docs/placement-model.md draws them from it), a stable schema (tests/bench/report_test.cpp
@@ -9,6 +9,7 @@
 #include <string>
 #include <variant>
 
+#include "bench/cipher_benchmark.h"
 #include "bench/contention.h"
 #include "bench/provider_load.h"
 #include "bench/workload_run.h"
@@ -16,13 +17,15 @@
 namespace ublkcrypt {
 
 // Every report a bench verb prints.
-using BenchReport =
-    std::variant<StorageBenchmarkReport, CryptoSweepReport, ContentionReport, ModelReport>;
+using BenchReport = std::variant<StorageBenchmarkReport, CryptoSweepReport, ContentionReport,
+                                 ModelReport, CipherBenchmarkReport>;
 
 std::string format_table(const BenchReport& r);
 nlohmann::json to_json(const BenchReport& r);
 
 // "4 KiB", "1 MiB", "512 B"
 std::string size_label(uint64_t bytes);
+// "encrypt", "decrypt"
+const char* direction_name(Direction d);
 
 }  // namespace ublkcrypt

@@ -18,16 +18,11 @@ Status random_key(const CipherSpec& spec, SecureBytes* out) {
   return Status::Ok();
 }
 
-Status open_provider_session(Provider& provider, const CipherSpec& spec,
-                             std::string_view variant, std::unique_ptr<ProviderSession>* out) {
-  SecureBytes key;
-  if (Status s = random_key(spec, &key); !s.ok()) return s;
-  return provider.open_session(spec, key.view(), variant, out);
-}
-
-Status open_scratch_engine(const std::string& path, const CipherSpec& spec,
+Status open_scratch_engine(const std::string& path, const CryptoLoadOptions& c,
                            const std::string& backend, const FileStorageOptions& storage_options,
                            std::unique_ptr<Engine>* out) {
+  CipherSpec spec;
+  if (Status s = CipherSpec::parse(c.cipher, c.key_bits, c.sector_size, &spec); !s.ok()) return s;
   SecureBytes key;
   if (Status s = random_key(spec, &key); !s.ok()) return s;
   std::unique_ptr<Storage> storage;

@@ -1,15 +1,14 @@
 // What every benchmark sets up before it measures: a random key nobody keeps (in locked
-// memory, gone with the run), a session for it, and an engine over a file as one scratch
-// volume. One place, so the benchmarks measure the same thing the same way.
+// memory, gone with the run) and an engine over a file as one scratch volume. One place, so the benchmarks measure the same thing the same way.
 #pragma once
 
 #include <memory>
 #include <string>
-#include <string_view>
 
 #include "backends/provider.h"
 #include "base/secure_bytes.h"
 #include "base/status.h"
+#include "bench/provider_load.h"
 #include "engine/engine.h"
 #include "engine/storage.h"
 
@@ -18,14 +17,10 @@ namespace ublkcrypt {
 // A fresh random key of spec.key_bytes (empty for cipher_null).
 Status random_key(const CipherSpec& spec, SecureBytes* out);
 
-// A session of `provider` alone (no registry, no failover) under a random key.
-Status open_provider_session(Provider& provider, const CipherSpec& spec,
-                             std::string_view variant, std::unique_ptr<ProviderSession>* out);
-
-// An engine over the whole of `path` under a random key, on a session of `backend`
-// (SessionOptions::backend: "" picks by priority) that never fails over: a benchmark
-// measures the provider it names, not whichever one is left.
-Status open_scratch_engine(const std::string& path, const CipherSpec& spec,
+// An engine over the whole of `path` for `c`'s cipher, key size and sector size under a
+// random key, on a session of `backend` (SessionOptions::backend: "" picks by priority) that
+// never fails over: a benchmark measures the provider it names, not whichever one is left.
+Status open_scratch_engine(const std::string& path, const CryptoLoadOptions& c,
                            const std::string& backend, const FileStorageOptions& storage,
                            std::unique_ptr<Engine>* out);
 

@@ -4,19 +4,11 @@
 
 #include <algorithm>
 #include <memory>
+#include <string_view>
 
 #include "volume/existing_content.h"
 
 namespace ublkcrypt {
-
-namespace {
-
-bool known_rw(const std::string& rw) {
-  return rw == "read" || rw == "write" || rw == "rw" || rw == "randread" ||
-         rw == "randwrite" || rw == "randrw";
-}
-
-}  // namespace
 
 bool Workload::random() const { return rw.starts_with("rand"); }
 
@@ -35,7 +27,8 @@ Status validate_workload(const Workload& w, const std::string& target, uint64_t 
   auto bad = [&](std::string cause) {
     return Status(Errc::invalid_argument, fmt::format("bench {}: {}", target, cause));
   };
-  if (!known_rw(w.rw))
+  constexpr std::string_view kRw[] = {"read", "write", "rw", "randread", "randwrite", "randrw"};
+  if (std::ranges::find(kRw, w.rw) == std::end(kRw))
     return bad(fmt::format("unknown --rw '{}' (read, write, rw, randread, randwrite, randrw)",
                            w.rw));
   if (w.read_percent > 100) return bad(fmt::format("--rwmixread {} is over 100", w.read_percent));
@@ -101,14 +94,15 @@ bool OperationStream::next(IoStep* step) {
   return true;
 }
 
+Status open_workload_storage(const std::string& target, const Workload& w,
+                             std::unique_ptr<Storage>* out) {
+  return open_file_storage(target, {.read_only = !w.writes()}, out);
+}
+
 Status check_target(const std::string& path, const Workload& w, bool force,
                     uint32_t min_alignment, StorageInfo* info) {
-  // Opening is not I/O; read-only unless the workload writes, so a read benchmark works on
-  // a device we may not write.
   std::unique_ptr<Storage> storage;
-  FileStorageOptions options;
-  options.read_only = !w.writes();
-  if (Status s = open_file_storage(path, options, &storage); !s.ok()) return s.in("bench");
+  if (Status s = open_workload_storage(path, w, &storage); !s.ok()) return s.in("bench");
   *info = storage->info();
   const uint32_t alignment = std::max(info->logical_block_size, min_alignment);
   if (Status s = validate_workload(w, path, info->size_bytes, alignment); !s.ok()) return s;

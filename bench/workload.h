@@ -33,9 +33,6 @@ struct Workload {
   uint64_t size_bytes = 0;   // region; 0 = the whole target
   uint64_t seed = 1;
   bool end_fsync = false;  // a flush once a job's I/O is done, timed with it (fio's end_fsync)
-  // Writes carry a pattern unique to each offset and reads check it (fio's verify); the
-  // first mismatch fails the run as corrupt, naming the offset.
-  bool verify = false;
 
   bool random() const;
   // Percentage of reads: 100 for read/randread, 0 for write/randwrite, read_percent mixed.
@@ -47,6 +44,11 @@ struct Workload {
 // `alignment` bytes. One-line reasons naming `target` and the cause.
 Status validate_workload(const Workload& w, const std::string& target, uint64_t target_bytes,
                          uint32_t alignment);
+
+// Opens `target` as the raw storage `w` runs on: read-only unless the workload writes, so a
+// read benchmark works on a device we may not write. Opening is not I/O.
+Status open_workload_storage(const std::string& target, const Workload& w,
+                             std::unique_ptr<Storage>* out);
 
 // The checks a target passes before any I/O: it opens, it is large enough for `w`, and a
 // write benchmark does not destroy a filesystem or a LUKS header without `force` (the

@@ -1,7 +1,5 @@
 #include "bench/workload_run.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <latch>
 #include <thread>
@@ -139,19 +137,6 @@ PortFactory ports_on(Target& target) {
   };
 }
 
-// Writes into `buffer` the pattern of `offset`: a word no two 8-byte places of the target
-// share, cheap enough not to dominate a pass. With `check`, compares instead: the first
-// offset that differs, or -1.
-int64_t pattern(uint8_t* buffer, uint64_t offset, uint32_t length, bool check) {
-  auto* words = reinterpret_cast<uint64_t*>(buffer);
-  for (uint32_t i = 0; i < length / 8; ++i) {
-    const uint64_t expected = ((offset + uint64_t{i} * 8) * 0x9E3779B97F4A7C15ull) ^ 0x5DEECE66D;
-    if (!check) words[i] = expected;
-    else if (words[i] != expected) return int64_t(offset + uint64_t{i} * 8);
-  }
-  return -1;
-}
-
 // One job: its own port, buffers and operation stream.
 class Job {
  public:
@@ -205,10 +190,8 @@ class Job {
     IoStep step;
     if (!status_.ok() || !stream_.next(&step)) return;
     const BlockOp op = step.write ? BlockOp::write : BlockOp::read;
-    uint8_t* buffer = buffers_[slot].data();
-    if (w_.verify && step.write) pattern(buffer, step.offset, w_.block_bytes, false);
     slots_[slot] = {op, step.offset, BenchClock::now()};
-    port_->submit(slot, op, step.offset, w_.block_bytes, buffer);
+    port_->submit(slot, op, step.offset, w_.block_bytes, buffers_[slot].data());
     ++in_flight_;
     if (++unsent_ >= batch_) send();
   }
@@ -222,10 +205,6 @@ class Job {
     --in_flight_;
     const auto now = BenchClock::now();
     const Slot& s = slots_[slot];
-    if (status.ok() && w_.verify && s.op == BlockOp::read)
-      if (int64_t bad = pattern(buffers_[slot].data(), s.offset, w_.block_bytes, true); bad >= 0)
-        status = Status(Errc::corrupt, fmt::format("bench: read back at offset {}: data "
-                                                   "differs from what was written", bad));
     if (!status.ok()) {
       if (status_.ok()) status_ = std::move(status);
       return;
@@ -257,11 +236,6 @@ class Job {
 
 PortFactory storage_ports(Storage& storage) { return ports_on<StoragePort>(storage); }
 PortFactory engine_ports(Engine& engine) { return ports_on<EnginePort>(engine); }
-
-Status open_workload_storage(const std::string& target, const Workload& w,
-                             std::unique_ptr<Storage>* out) {
-  return open_file_storage(target, {.read_only = !w.writes()}, out);
-}
 
 Status run_workload(const PortFactory& ports, const Workload& w, uint64_t region_bytes,
                     WorkloadResult* out) {

@@ -68,10 +68,6 @@ struct WorkloadResult {
   LatencyHistogram latency() const;  // reads and writes together
 };
 
-// Opens `target` as the raw storage `w` runs on: read-only unless the workload writes.
-Status open_workload_storage(const std::string& target, const Workload& w,
-                             std::unique_ptr<Storage>* out);
-
 // Runs `w` over the first `region_bytes` of the target the ports lead to, until the
 // workload's runtime is up (or after one pass). The first failed I/O ends the run and is
 // returned, naming the target.

@@ -149,7 +149,8 @@ TEST_CASE("storage and model JSON keep their schema") {
     CHECK_MESSAGE(j["workload"].contains(key), key);
 
   ContentionReport measured = sample_report();
-  nlohmann::json m = to_json(build_model_report(measured.cells[0].figures, &measured));
+  const MachineFigures& f = measured.cells[0].figures;
+  nlohmann::json m = to_json(ModelReport{f, predict_all(f), measured.cells});
   for (const char* key : {"kind", "figures", "predictions", "measured"})
     CHECK_MESSAGE(m.contains(key), key);
   CHECK(m["predictions"].size() == 3);

@@ -1,5 +1,6 @@
 // ublkcrypt bench storage|crypto|contention|model: where should crypto live on this
-// machine? The work is in bench/ (docs/benchmarks.md); this file is options and output.
+// machine? And ublkcrypt benchmark: each provider's cipher beside openssl speed. The work is
+// in bench/ (docs/benchmarks.md); this file is options and output.
 #include <fmt/format.h>
 
 #include <map>
@@ -12,13 +13,13 @@ namespace ublkcrypt {
 
 namespace {
 
-// A bench verb that runs `run` on its options and prints the report: a table, or JSON.
-// Its own options are added by the caller.
+// A benchmark verb under `parent` that runs `run` on its options and prints the report: a
+// table, or JSON. Its own options are added by the caller.
 template <typename Options, typename Report>
-CLI::App* add_verb(CLI::App* bench, const char* name, const char* help,
+CLI::App* add_verb(CLI::App* parent, const char* name, const char* help,
                    std::shared_ptr<Options> options,
                    Status (*run)(const Options&, Report*)) {
-  CLI::App* cmd = bench->add_subcommand(name, help);
+  CLI::App* cmd = parent->add_subcommand(name, help);
   auto json = std::make_shared<bool>(false);
   cmd->add_flag("--json", *json, "Print JSON instead of a table");
   cmd->callback([=] {
@@ -87,14 +88,6 @@ void setup_crypto(CLI::App* bench) {
 
 // The options of a contention run (`bench contention`, and `bench model` with --target).
 void add_contention_options(CLI::App* cmd, ContentionOptions* o) {
-  o->storage.rw = "write";
-  o->storage.block_bytes = 128 * 1024;
-  o->storage.iodepth = 16;
-  // The engine phases send a completion pass's I/Os in one submission; storage alone does
-  // the same, so its figure is the ceiling the engine meets. With one submission per I/O
-  // (bench storage's default, fio's), a raw disk phase can run below the engine over it,
-  // and the model's storage ceiling predicts too low.
-  o->storage.iodepth_batch = 0;
   cmd->add_option("--target", o->targets,
                   "File or block device to run storage traffic on (repeatable)");
   cmd->add_option("--provider", o->providers,
@@ -132,22 +125,21 @@ Status run_model(const ModelOptions& o, ModelReport* out) {
   figures.inflight = double(o.measure.storage.iodepth) * o.measure.storage.jobs;
   figures.request_bytes = o.measure.storage.block_bytes;
   ContentionReport measured;
-  if (o.measure.targets.empty()) {
-    *out = build_model_report(figures, nullptr);
-    return Status::Ok();
+  if (!o.measure.targets.empty()) {
+    if (Status s = run_contention(o.measure, &measured); !s.ok()) return s;
+    const MachineFigures& m = measured.cells.front().figures;
+    for (double MachineFigures::*f :
+         {&MachineFigures::cores, &MachineFigures::cipher_mbs_per_core,
+          &MachineFigures::memory_mbs, &MachineFigures::storage_mbs,
+          &MachineFigures::storage_core_s_per_mb, &MachineFigures::datapath_mbs,
+          &MachineFigures::datapath_core_s_per_mb})
+      if (figures.*f <= 0) figures.*f = m.*f;
+    if (figures.provider_mbs <= 0) {
+      figures.provider_mbs = m.provider_mbs;
+      figures.provider_placement = m.provider_placement;
+    }
   }
-  if (Status s = run_contention(o.measure, &measured); !s.ok()) return s;
-  const MachineFigures& m = measured.cells.front().figures;
-  for (double MachineFigures::*f :
-       {&MachineFigures::cores, &MachineFigures::cipher_mbs_per_core, &MachineFigures::memory_mbs,
-        &MachineFigures::storage_mbs, &MachineFigures::storage_core_s_per_mb,
-        &MachineFigures::datapath_mbs, &MachineFigures::datapath_core_s_per_mb})
-    if (figures.*f <= 0) figures.*f = m.*f;
-  if (figures.provider_mbs <= 0) {
-    figures.provider_mbs = m.provider_mbs;
-    figures.provider_placement = m.provider_placement;
-  }
-  *out = build_model_report(figures, &measured);
+  *out = {figures, predict_all(figures), std::move(measured.cells)};
   return Status::Ok();
 }
 
@@ -195,6 +187,21 @@ UBLKCRYPT_COMMAND("bench", 95, [](CLI::App& app) {
   setup_crypto(bench);
   setup_contention(bench);
   setup_model(bench);
+});
+
+UBLKCRYPT_COMMAND("benchmark", 90, [](CLI::App& app) {
+  auto o = std::make_shared<BenchmarkOptions>();
+  CLI::App* cmd = add_verb(&app, "benchmark", "Measure cipher throughput of every provider "
+                           "beside openssl speed", o, run_cipher_benchmark);
+  cmd->add_option("-c,--cipher", o->cipher,
+                  "Only this cipher (aes-xts-plain64, aes-cbc-essiv:sha256, cipher_null-ecb)");
+  cmd->add_option("-s,--key-size", o->key_bits, "Only this key size in bits");
+  cmd->add_option("--seconds", o->seconds, "Seconds per measured cell")
+      ->check(CLI::Range(0.1, 60.0));
+  cmd->add_option("--rounds", o->rounds,
+                  "Interleaved rounds per cell; each figure is the best round's")
+      ->check(CLI::Range(1u, 20u));
+  cmd->add_option("--sector-size", o->sector_size, "Sector size in bytes");
 });
 
 }  // namespace ublkcrypt

@@ -84,24 +84,21 @@ void print_row(const std::string& what, const double (&v)[2], const char* format
 }
 
 Status engine_bench(EngineBenchArgs a) {
-  CipherSpec spec, null_spec;
-  if (Status s = CipherSpec::parse(a.load.cipher, a.load.key_bits, a.load.sector_size, &spec);
-      !s.ok())
-    return s;
-  if (Status s = CipherSpec::parse("cipher_null-ecb", 0, a.load.sector_size, &null_spec); !s.ok())
-    return s;
+  CryptoLoadOptions null_cipher = a.load;
+  null_cipher.cipher = "cipher_null-ecb";
+  null_cipher.key_bits = 0;
   if (Status s = create_image(a.path, a.size, true); !s.ok()) return s;
   std::unique_ptr<Engine> plain, encrypted;
   const FileStorageOptions storage{false, !a.buffered};
-  Status s = open_scratch_engine(a.path, null_spec, a.backend, storage, &plain);
-  if (s.ok()) s = open_scratch_engine(a.path, spec, a.backend, storage, &encrypted);
+  Status s = open_scratch_engine(a.path, null_cipher, a.backend, storage, &plain);
+  if (s.ok()) s = open_scratch_engine(a.path, a.load, a.backend, storage, &encrypted);
   Row rows[3];  // plain engine, provider alone, encrypted engine
   if (s.ok()) {
     Provider& provider = *encrypted->session().provider();
     fmt::print("image     {} ({} MiB, {} I/O)\n", a.path, encrypted->size_bytes() >> 20,
                encrypted->storage_info().direct_io ? "O_DIRECT" : "buffered");
-    fmt::print("cipher    {}, {}-bit key, {}-byte sectors\n", spec.name(), a.load.key_bits,
-               spec.sector_size);
+    fmt::print("cipher    {}, {}-bit key, {}-byte sectors\n", a.load.cipher, a.load.key_bits,
+               a.load.sector_size);
     fmt::print("provider  {} ({})\n", provider.info().name, provider.info().description);
     fmt::print("requests  {} KiB sequential, queue depth {}, {} rounds (median shown)\n",
                a.load.request_bytes / 1024, a.load.depth, a.rounds);

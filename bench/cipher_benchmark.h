@@ -55,17 +55,16 @@ Status benchmark_specs(const BenchmarkOptions& options, std::vector<CipherSpec>*
 Status measure_provider(Provider& provider, const CipherSpec& spec, Direction direction,
                         const BenchmarkOptions& options, CryptoResult* out);
 
-// Runs `openssl speed [-multi <processes>] -evp <cipher> -bytes <n> -seconds <s> [-decrypt]
-// -mr` and parses its bytes per second (all processes together). A missing openssl binary is
-// reported as not_found.
-Status openssl_speed(const std::string& cipher, Direction direction, unsigned processes,
-                     const BenchmarkOptions& options, double* mbs);
-
 // The openssl name of the same primitive: aes-xts 512b is "aes-256-xts" (dm-crypt counts
 // both XTS keys), aes-cbc-essiv 256b is "aes-256-cbc"; "" for cipher_null.
 std::string openssl_equivalent(const CipherSpec& spec);
 
+struct CipherBenchmarkReport {
+  BenchmarkOptions options;
+  std::vector<BenchmarkRow> rows;
+};
+
 // Every provider of builtin_registry() × every selected cipher × both directions.
-Status run_cipher_benchmark(const BenchmarkOptions& options, std::vector<BenchmarkRow>* rows);
+Status run_cipher_benchmark(const BenchmarkOptions& options, CipherBenchmarkReport* out);
 
 }  // namespace ublkcrypt

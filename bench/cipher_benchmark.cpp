@@ -1,4 +1,4 @@
-#include "tools/cipher_benchmark.h"
+#include "bench/cipher_benchmark.h"
 
 #include <fmt/format.h>
 #include <sys/wait.h>
@@ -34,6 +34,39 @@ std::unique_ptr<Provider> one_thread_instance(const Provider& provider) {
 std::string implementation_of(const Provider& provider, const CipherSpec& spec) {
   if (provider.info().name != "software" || spec.mode == CipherMode::null) return "";
   return aes_implementation_name(default_aes_implementation());
+}
+
+// Runs `openssl speed [-multi <processes>] -evp <cipher> -bytes <n> -seconds <s> [-decrypt]
+// -mr` and parses its bytes per second (all processes together). A missing openssl binary is
+// reported as not_found.
+Status openssl_speed(const std::string& cipher, Direction direction, unsigned processes,
+                     const BenchmarkOptions& options, double* mbs) {
+  const int seconds = std::max(1, static_cast<int>(options.seconds + 0.5));
+  // Only names from our own table reach the shell; nothing from the user.
+  const std::string command = fmt::format(
+      "openssl speed {} -evp {} -bytes {} -seconds {} {} -mr 2>/dev/null",
+      processes > 1 ? fmt::format("-multi {}", processes) : "", cipher, options.request_bytes,
+      seconds, direction == Direction::decrypt ? "-decrypt" : "");
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return errno_status("run openssl speed", errno);
+  // "+F:<n>:<CIPHER>:<bytes per second>" is the machine-readable result line.
+  double bytes_per_second = -1;
+  char line[512];
+  while (std::fgets(line, sizeof line, pipe) != nullptr) {
+    std::string_view text(line);
+    if (!text.starts_with("+F:")) continue;
+    size_t colon = text.rfind(':');
+    bytes_per_second = std::strtod(line + colon + 1, nullptr);
+  }
+  int status = pclose(pipe);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+    return Status(Errc::not_found, "openssl: command not found (install openssl to compare)");
+  if (bytes_per_second <= 0)
+    return Status(Errc::unsupported,
+                  fmt::format("openssl speed -evp {}: no result (exit status {})", cipher,
+                              WIFEXITED(status) ? WEXITSTATUS(status) : -1));
+  *mbs = bytes_per_second / 1e6;
+  return Status::Ok();
 }
 
 }  // namespace
@@ -89,40 +122,11 @@ Status measure_provider(Provider& provider, const CipherSpec& spec, Direction di
   return run_crypto_load(provider, o, out);
 }
 
-Status openssl_speed(const std::string& cipher, Direction direction, unsigned processes,
-                     const BenchmarkOptions& options, double* mbs) {
-  const int seconds = std::max(1, static_cast<int>(options.seconds + 0.5));
-  // Only names from our own table reach the shell; nothing from the user.
-  const std::string command = fmt::format(
-      "openssl speed {} -evp {} -bytes {} -seconds {} {} -mr 2>/dev/null",
-      processes > 1 ? fmt::format("-multi {}", processes) : "", cipher, options.request_bytes,
-      seconds, direction == Direction::decrypt ? "-decrypt" : "");
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return errno_status("run openssl speed", errno);
-  // "+F:<n>:<CIPHER>:<bytes per second>" is the machine-readable result line.
-  double bytes_per_second = -1;
-  char line[512];
-  while (std::fgets(line, sizeof line, pipe) != nullptr) {
-    std::string_view text(line);
-    if (!text.starts_with("+F:")) continue;
-    size_t colon = text.rfind(':');
-    bytes_per_second = std::strtod(line + colon + 1, nullptr);
-  }
-  int status = pclose(pipe);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-    return Status(Errc::not_found, "openssl: command not found (install openssl to compare)");
-  if (bytes_per_second <= 0)
-    return Status(Errc::unsupported,
-                  fmt::format("openssl speed -evp {}: no result (exit status {})", cipher,
-                              WIFEXITED(status) ? WEXITSTATUS(status) : -1));
-  *mbs = bytes_per_second / 1e6;
-  return Status::Ok();
-}
-
-Status run_cipher_benchmark(const BenchmarkOptions& options, std::vector<BenchmarkRow>* rows) {
+Status run_cipher_benchmark(const BenchmarkOptions& options, CipherBenchmarkReport* out) {
   std::vector<CipherSpec> specs;
   if (Status s = benchmark_specs(options, &specs); !s.ok()) return s;
-  rows->clear();
+  out->options = options;
+  out->rows.clear();
   const unsigned rounds = std::max(1u, options.rounds);
   for (const CipherSpec& spec : specs) {
     for (Direction direction : {Direction::encrypt, Direction::decrypt}) {
@@ -131,15 +135,11 @@ Status run_cipher_benchmark(const BenchmarkOptions& options, std::vector<Benchma
       for (Provider* provider : builtin_registry().providers()) {
         if (!provider->supports(spec, "").ok()) continue;
         measured.push_back(provider);
-        BenchmarkRow row;
-        row.provider = provider->info().name;
-        row.implementation = implementation_of(*provider, spec);
-        row.cipher = spec.name();
-        row.key_bits = spec.key_bytes * 8;
-        row.direction = direction;
-        row.openssl_cipher = openssl_equivalent(spec);
+        BenchmarkRow& row = cell.emplace_back(BenchmarkRow{
+            .provider = provider->info().name, .implementation = implementation_of(*provider, spec),
+            .cipher = spec.name(), .key_bits = spec.key_bytes * 8, .direction = direction,
+            .openssl_cipher = openssl_equivalent(spec)});
         if (row.openssl_cipher.empty()) row.openssl_note = "no openssl equivalent";
-        cell.push_back(std::move(row));
       }
       // Round by round, openssl then every provider, so each side meets the same moments
       // of the machine's other load; each figure keeps its best round.
@@ -181,7 +181,7 @@ Status run_cipher_benchmark(const BenchmarkOptions& options, std::vector<Benchma
         row.openssl_multi_mbs = openssl_note.empty() ? openssl_multi_best : -1;
         row.openssl_processes = cores;
         if (!openssl_note.empty()) row.openssl_note = openssl_note;
-        rows->push_back(std::move(row));
+        out->rows.push_back(std::move(row));
       }
     }
   }
