@@ -4,7 +4,9 @@
 // flight per XTS step, and CBC encryption interleaves 16 sectors in eight registers.
 #include <immintrin.h>
 
+#include <bit>
 #include <cstdint>
+#include <numeric>
 
 #include "backends/software/vaes_kernels.h"
 #include "backends/software/stack_wipe.h"
@@ -21,6 +23,7 @@ struct Lanes {
   using V = __m256i;
   static constexpr size_t kBlocks = 2;
   static constexpr size_t kStepRegs = 4;
+  static constexpr size_t kXtsRegs = 12;
   static constexpr bool kZmm = false;  // zmm16-31 to wipe on the way out
   static constexpr bool kKeysInRegisters = false;
 

@@ -12,7 +12,9 @@
 #pragma GCC diagnostic pop
 #endif
 
+#include <bit>
 #include <cstdint>
+#include <numeric>
 
 #include "backends/software/vaes_kernels.h"
 #include "backends/software/stack_wipe.h"
@@ -29,6 +31,7 @@ struct Lanes {
   using V = __m512i;
   static constexpr size_t kBlocks = 4;
   static constexpr size_t kStepRegs = 4;
+  static constexpr size_t kXtsRegs = 4;
   static constexpr bool kZmm = true;  // zmm16-31 to wipe on the way out
   static constexpr bool kKeysInRegisters = true;
 
