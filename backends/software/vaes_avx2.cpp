@@ -6,6 +6,7 @@
 // eight registers.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <numeric>

@@ -12,6 +12,7 @@
 #pragma GCC diagnostic pop
 #endif
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <numeric>
