@@ -1,15 +1,13 @@
 // The VAES kernels on ymm registers (VEX-encoded VAES, no AVX-512): two AES blocks per
 // register. Sixteen registers cannot hold 15 round keys beside the data, so the keys are
 // read from the schedule at each round (one load per round, shared by every register),
-// 24 blocks are in flight per XTS step (twelve registers: eight left the AES units waiting
-// on their latency, sixteen spill the data), and CBC encryption interleaves 16 sectors in
-// eight registers.
+// 16 blocks are in flight per XTS step (eight registers: twelve ran as fast on many sectors
+// per call and slower on one, their spills making the frame the wipe zeroes larger;
+// sixteen spill the data), and CBC encryption interleaves 16 sectors in eight registers.
 #include <immintrin.h>
 
 #include <algorithm>
-#include <bit>
 #include <cstdint>
-#include <numeric>
 
 #include "backends/software/vaes_kernels.h"
 #include "backends/software/stack_wipe.h"
@@ -26,7 +24,7 @@ struct Lanes {
   using V = __m256i;
   static constexpr size_t kBlocks = 2;
   static constexpr size_t kStepRegs = 4;  // per CBC-decryption step
-  static constexpr size_t kXtsRegs = 12;  // per XTS step
+  static constexpr size_t kXtsRegs = 8;   // per XTS step
   static constexpr bool kZmm = false;  // zmm16-31 to wipe on the way out
   static constexpr bool kKeysInRegisters = false;
 

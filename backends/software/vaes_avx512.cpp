@@ -13,9 +13,7 @@
 #endif
 
 #include <algorithm>
-#include <bit>
 #include <cstdint>
-#include <numeric>
 
 #include "backends/software/vaes_kernels.h"
 #include "backends/software/stack_wipe.h"

@@ -18,9 +18,8 @@
 // each step moves every lane on by x^(blocks per step) with a byte shift and one carry-less
 // multiply (VPCLMULQDQ) of the bits shifted out by 0x87. The tweak is xored into the first
 // round key and into the last one (AESENCLAST/AESDECLAST xor their key last), so neither
-// whitening xor sits on the data's path. Sixteen blocks (zmm) or 24 (ymm: twelve
-// registers; eight left the AES units waiting on their latency) are in flight at each
-// round.
+// whitening xor sits on the data's path. Sixteen blocks (four zmm or eight ymm registers)
+// are in flight at each round.
 //
 // CBC encryption is a chain inside a sector, but sectors are independent: lane i of a
 // register carries sector i's chain, so one VAES instruction advances up to 16 sectors

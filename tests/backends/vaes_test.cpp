@@ -166,8 +166,7 @@ TEST_CASE("every VAES kernel gives OpenSSL's bytes on random keys, sectors and b
     for (const AesCipher& c : kAesCiphers) {
       CAPTURE(c.name);
       CAPTURE(c.key_bits);
-      // Every sector size twice: the XTS kernels end a sector with steps of their own that
-      // depend on its size (vaes_modes.inc, xts_tail).
+      // Every sector size twice: how many steps a kernel runs per sector depends on it.
       for (int trial = 0; trial < 8; ++trial) {
         CAPTURE(trial);
         const uint32_t size = 512u << (trial % 4);
