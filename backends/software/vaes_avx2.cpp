@@ -1,9 +1,12 @@
 // The VAES kernels on ymm registers (VEX-encoded VAES, no AVX-512): two AES blocks per
 // register. Sixteen registers cannot hold 15 round keys beside the data, so the keys are
-// read from the schedule at each round (a load folded into VAESENC), eight blocks are in
-// flight per XTS step, and CBC encryption interleaves 16 sectors in eight registers.
+// read from the schedule at each round (one load per round, shared by every register),
+// 16 blocks are in flight per XTS step (eight registers: twelve ran as fast on many sectors
+// per call and slower on one, their spills making the frame the wipe zeroes larger;
+// sixteen spill the data), and CBC encryption interleaves 16 sectors in eight registers.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "backends/software/vaes_kernels.h"
@@ -20,7 +23,8 @@ namespace avx2 {
 struct Lanes {
   using V = __m256i;
   static constexpr size_t kBlocks = 2;
-  static constexpr size_t kStepRegs = 4;
+  static constexpr size_t kStepRegs = 4;  // per CBC-decryption step
+  static constexpr size_t kXtsRegs = 8;   // per XTS step
   static constexpr bool kZmm = false;  // zmm16-31 to wipe on the way out
   static constexpr bool kKeysInRegisters = false;
 

@@ -12,6 +12,7 @@
 #pragma GCC diagnostic pop
 #endif
 
+#include <algorithm>
 #include <cstdint>
 
 #include "backends/software/vaes_kernels.h"
@@ -28,7 +29,8 @@ namespace avx512 {
 struct Lanes {
   using V = __m512i;
   static constexpr size_t kBlocks = 4;
-  static constexpr size_t kStepRegs = 4;
+  static constexpr size_t kStepRegs = 4;  // per CBC-decryption step
+  static constexpr size_t kXtsRegs = 4;   // per XTS step
   static constexpr bool kZmm = true;  // zmm16-31 to wipe on the way out
   static constexpr bool kKeysInRegisters = true;
 

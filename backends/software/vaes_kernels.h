@@ -16,10 +16,10 @@
 // T_{j+1} = T_j * x in GF(2^128) (the little-endian convention: shift left one bit,
 // fold the bit leaving bit 127 back as 0x87). A register of n lanes holds T_j .. T_{j+n-1};
 // each step moves every lane on by x^(blocks per step) with a byte shift and one carry-less
-// multiply (VPCLMULQDQ) of the bits shifted out by 0x87. The tweak's first xor and the first
-// round key's are one three-way xor (VPTERNLOGD on AVX-512). Sixteen blocks (zmm) or eight
-// (ymm) are in flight at each round, enough to keep the AES units busy behind their
-// latency.
+// multiply (VPCLMULQDQ) of the bits shifted out by 0x87. The tweak is xored into the first
+// round key and into the last one (AESENCLAST/AESDECLAST xor their key last), so neither
+// whitening xor sits on the data's path. Sixteen blocks (four zmm or eight ymm registers)
+// are in flight at each round.
 //
 // CBC encryption is a chain inside a sector, but sectors are independent: lane i of a
 // register carries sector i's chain, so one VAES instruction advances up to 16 sectors
@@ -40,8 +40,8 @@
 // staged lines, sit in stack arrays. The AVX-512 kernels hold the round keys in registers
 // (32 zmm registers are enough); the AVX2 kernels read them from SectorKeys at each use.
 // The arrays, and whatever the compiler spills on its own (the AVX2 kernels spill chain
-// values and round keys; at -O0 everything is on the stack), are wiped together: every
-// kernel runs in its own frame, zeroed whole after it returns, and the vector registers
+// values, tweaks and round keys; at -O0 everything is on the stack), are wiped together:
+// every kernel runs in its own frame, zeroed whole after it returns, and the vector registers
 // are zeroed with it (stack_wipe.h).
 #pragma once
 
