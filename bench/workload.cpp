@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 
+#include "engine/rbd_storage.h"
+#include "engine/storage_sync.h"
 #include "volume/existing_content.h"
 
 namespace ublkcrypt {
@@ -106,15 +109,30 @@ Status check_target(const std::string& path, const Workload& w, bool force,
   // Opening is not I/O; read-only unless the workload writes, so a read benchmark works on
   // a device we may not write.
   std::unique_ptr<Storage> storage;
-  FileStorageOptions options;
-  options.read_only = !w.writes();
-  if (Status s = open_file_storage(path, options, &storage); !s.ok()) return s.in("bench");
+  if (is_rbd_name(path)) {
+    if (Status s = open_rbd_storage(path, {.read_only = !w.writes()}, &storage); !s.ok())
+      return s.in("bench");
+  } else {
+    FileStorageOptions options;
+    options.read_only = !w.writes();
+    if (Status s = open_file_storage(path, options, &storage); !s.ok()) return s.in("bench");
+  }
   *info = storage->info();
   const uint32_t alignment = std::max(info->logical_block_size, min_alignment);
   if (Status s = validate_workload(w, path, info->size_bytes, alignment); !s.ok()) return s;
   if (w.writes() && !force) {
     std::string what;
-    if (Status s = describe_existing_content(path, &what); !s.ok()) return s.in("bench");
+    // An image has no path for blkid: look for the one thing ublkcrypt puts there.
+    if (is_rbd_name(path)) {
+      uint8_t head[4096];
+      std::unique_ptr<StorageSync> io;
+      Status s = StorageSync::open(*storage, &io);
+      if (s.ok()) s = io->read(0, sizeof(head), head);
+      if (!s.ok()) return s.in("bench");
+      if (std::memcmp(head, "LUKS\xba\xbe", 6) == 0) what = "a LUKS header";
+    } else if (Status s = describe_existing_content(path, &what); !s.ok()) {
+      return s.in("bench");
+    }
     if (!what.empty())
       return Status(Errc::busy,
                     fmt::format("bench {}: a write benchmark would overwrite what it holds "

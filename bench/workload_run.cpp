@@ -10,6 +10,7 @@
 #include "bench/cpu_clock.h"
 #include "bench/page_buffer.h"
 #include "engine/io_ring.h"
+#include "engine/rbd_storage.h"
 #include "engine/ring_queue.h"
 
 namespace ublkcrypt {
@@ -260,6 +261,7 @@ PortFactory engine_ports(Engine& engine) { return ports_on<EnginePort>(engine); 
 
 Status open_workload_storage(const std::string& target, const Workload& w,
                              std::unique_ptr<Storage>* out) {
+  if (is_rbd_name(target)) return open_rbd_storage(target, {.read_only = !w.writes()}, out);
   return open_file_storage(target, {.read_only = !w.writes()}, out);
 }
 

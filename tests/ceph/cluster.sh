@@ -19,7 +19,7 @@ cmd=$1
 dir=$2
 
 stop() {
-  local pid
+  local pid  # throw-away daemons: 2 s to stop, then SIGKILL
   for f in "$dir"/run/*.pid; do
     [ -e "$f" ] || continue
     pid=$(cat "$f")
@@ -28,7 +28,7 @@ stop() {
   for f in "$dir"/run/*.pid; do
     [ -e "$f" ] || continue
     pid=$(cat "$f")
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   done
   rm -rf "$dir"
