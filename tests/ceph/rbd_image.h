@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include <rados/librados.h>
 #include <rbd/librbd.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -21,6 +22,7 @@ class TestImage {
   explicit TestImage(uint64_t size, const std::string& stem = "t") {
     static std::atomic<int> counter{0};
     name_ = stem + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+    ::signal(SIGPIPE, SIG_IGN);  // as open_rbd_storage: librados may write to a closed socket
     REQUIRE(rados_create(&cluster_, nullptr) == 0);
     rados_conf_set(cluster_, "log_to_stderr", "false");
     REQUIRE_MESSAGE(rados_conf_read_file(cluster_, nullptr) == 0, "CEPH_CONF names no cluster");
