@@ -47,8 +47,7 @@ start() {
     echo "cluster.sh: $dir already exists" >&2
     exit 1
   fi
-  local t0
-  t0=$(date +%s.%N)
+  local t0=$EPOCHREALTIME
   mkdir -p "$dir"/{mon,osd,run,log}
   created=1
   dir=$(cd "$dir" && pwd)
@@ -108,9 +107,7 @@ EOF
   ceph-osd -c "$conf" -i 0 --keyring "$keyring" 2>>"$dir/log/osd-start.log"
   ceph -c "$conf" osd pool create rbd 8 >/dev/null 2>&1
   rbd -c "$conf" pool init rbd
-  local t1
-  t1=$(date +%s.%N)
-  echo "cluster.sh: ceph cluster up in $(echo "$t1 - $t0" | bc -l | cut -c1-5) s (mon v2:127.0.0.1:$port, conf $conf)"
+  echo "cluster.sh: ceph cluster up in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s (mon v2:127.0.0.1:$port, conf $conf)"
 }
 
 case "$cmd" in
