@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <string_view>
 
+#include "engine/rbd_storage.h"
+#include "engine/storage_sync.h"
 #include "volume/existing_content.h"
 
 namespace ublkcrypt {
@@ -96,6 +99,7 @@ bool OperationStream::next(IoStep* step) {
 
 Status open_workload_storage(const std::string& target, const Workload& w,
                              std::unique_ptr<Storage>* out) {
+  if (is_rbd_name(target)) return open_rbd_storage(target, {.read_only = !w.writes()}, out);
   return open_file_storage(target, {.read_only = !w.writes()}, out);
 }
 
@@ -108,7 +112,17 @@ Status check_target(const std::string& path, const Workload& w, bool force,
   if (Status s = validate_workload(w, path, info->size_bytes, alignment); !s.ok()) return s;
   if (w.writes() && !force) {
     std::string what;
-    if (Status s = describe_existing_content(path, &what); !s.ok()) return s.in("bench");
+    // An image has no path for blkid: look for the one thing ublkcrypt puts there.
+    if (is_rbd_name(path)) {
+      uint8_t head[4096];
+      std::unique_ptr<StorageSync> io;
+      Status s = StorageSync::open(*storage, &io);
+      if (s.ok()) s = io->read(0, sizeof(head), head);
+      if (!s.ok()) return s.in("bench");
+      if (std::memcmp(head, "LUKS\xba\xbe", 6) == 0) what = "a LUKS header";
+    } else if (Status s = describe_existing_content(path, &what); !s.ok()) {
+      return s.in("bench");
+    }
     if (!what.empty())
       return Status(Errc::busy,
                     fmt::format("bench {}: a write benchmark would overwrite what it holds "

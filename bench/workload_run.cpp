@@ -8,6 +8,7 @@
 #include "bench/cpu_clock.h"
 #include "bench/page_buffer.h"
 #include "engine/io_ring.h"
+#include "engine/rbd_storage.h"
 #include "engine/ring_queue.h"
 
 namespace ublkcrypt {

@@ -33,6 +33,7 @@
 #include "engine/engine_impl.h"
 #include "engine/flush_tracker.h"
 #include "engine/request_state.h"
+#include "engine/ring_event_read.h"
 
 namespace ublkcrypt {
 
@@ -51,36 +52,6 @@ bool is_write(BlockOp op) {
 // (Untyped: Impl is private to EngineQueue.)
 thread_local const void* tls_dispatching = nullptr;
 
-namespace {
-
-// A read of the queue's eventfd stays armed on the ring, and its completion is the queue's
-// wakeup (the ring's owner calls process() after dispatching it). The eventfd
-// is blocking, so the read waits in the kernel's poll, never in a worker; it also empties
-// the counter, so process() makes no eventfd_read call. Heap-held: if the read cannot be
-// cancelled its buffer must outlive the queue.
-struct EventRead final : IoRing::Completion {
-  EventRead(IoRing* r, int f) : ring(r), fd(f) {}
-  void arm() {
-    io_uring_prep_read(ring->get_sqe(this), fd, &value, sizeof(value), 0);
-    armed = true;
-  }
-  void ring_done(const io_uring_cqe& cqe) override {
-    armed = false;
-    if (!closing && cqe.res != -ECANCELED) arm();
-  }
-  IoRing* ring;
-  int fd;
-  uint64_t value = 0;
-  bool armed = false;
-  bool closing = false;
-};
-
-struct IgnoredCompletion final : IoRing::Completion {
-  void ring_done(const io_uring_cqe&) override {}
-};
-
-}  // namespace
-
 struct EngineQueue::Impl final : CryptoCompletion, StorageCompletion {
   Impl(Engine::Impl* owner, int fd, IoRing* r)
       : engine(owner),
@@ -96,7 +67,7 @@ struct EngineQueue::Impl final : CryptoCompletion, StorageCompletion {
   std::unique_ptr<StorageQueue> storage;
   int event_fd;  // owned; the inbox signals it, its read is armed on the ring
   IoRing* ring;
-  std::unique_ptr<EventRead> event_read;
+  std::unique_ptr<RingEventRead> event_read;
   CompletionInbox inbox;
   FlushTracker flushes;
   std::vector<CryptoRequest*> crypto_batch;  // started at the next dispatch()
@@ -451,7 +422,7 @@ Status Engine::open_queue(unsigned depth, IoRing* ring, std::unique_ptr<EngineQu
   if (Status s = impl->bounce.init(depth + 1, max_io); !s.ok()) return s.in("queue on " + name);
   uint8_t* zeros = impl->bounce.take();  // fresh anonymous memory: already zeros
   impl->zeros = zeros;
-  impl->event_read = std::make_unique<EventRead>(ring, impl->event_fd);
+  impl->event_read = std::make_unique<RingEventRead>(ring, impl->event_fd);
   impl->event_read->arm();
   queue->impl_ = std::move(impl);
   *out = std::move(queue);
@@ -460,17 +431,8 @@ Status Engine::open_queue(unsigned depth, IoRing* ring, std::unique_ptr<EngineQu
 
 EngineQueue::~EngineQueue() {
   while (impl_->in_flight > 0) wait_and_process();
-  EventRead* read = impl_->event_read.get();
   // The eventfd read must leave the ring before its buffer and descriptor go.
-  read->closing = true;
-  static IgnoredCompletion cancel_done;
-  if (read->armed) io_uring_prep_cancel(impl_->ring->get_sqe(&cancel_done), read, 0);
-  for (int tries = 0; read->armed && tries < 100; ++tries) {
-    const int r = impl_->ring->submit(1);
-    if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) break;
-    impl_->ring->dispatch();
-  }
-  if (read->armed) (void)impl_->event_read.release();  // the kernel may still write to it
+  RingEventRead::close(std::move(impl_->event_read));
 }
 
 void EngineQueue::submit(BlockRequest* request) {

@@ -10,6 +10,7 @@ packages=(
   openssl cryptsetup-bin e2fsprogs fio nvme-cli gnuplot-nox
   qemu-system-x86 busybox-static kmod cpio xz-utils
   groff-base man-db bash-completion
+  ceph-mon ceph-osd ceph-common librbd-dev qemu-utils qemu-block-extra
 )
 
 missing=()

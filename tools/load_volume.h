@@ -5,11 +5,17 @@
 #include <memory>
 #include <string>
 
+#include "tools/header_device.h"
 #include "volume/luks_volume.h"
 
 namespace ublkcrypt {
 
 // Loads `device`'s LUKS header; on failure reports it with fail() (never returns).
 std::unique_ptr<LuksVolume> load_volume_or_fail(const std::string& device);
+
+// Opens `device` as a HeaderDevice (an rbd image through a shadow of its header) and loads
+// the header there; failures name `device`. The HeaderDevice must outlive the volume.
+std::unique_ptr<LuksVolume> load_volume_or_fail(const std::string& device,
+                                                std::unique_ptr<HeaderDevice>* header);
 
 }  // namespace ublkcrypt

@@ -80,6 +80,7 @@ Status format_volume(const std::string& device, const FormatOptions& options,
     crypt_params_luks2 params{};
     params.pbkdf = &pbkdf;
     params.sector_size = options.sector_size;
+    params.data_alignment = options.data_alignment_bytes / 512;
     params.label = options.label.empty() ? nullptr : options.label.c_str();
     r = crypt_format(cd, CRYPT_LUKS2, cipher.c_str(), mode.c_str(), nullptr, nullptr, key_bytes,
                      &params);

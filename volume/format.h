@@ -22,6 +22,9 @@ struct FormatOptions {
   PbkdfOptions pbkdf;
   std::string label;                     // LUKS2 only
   std::optional<int> keyslot;            // slot for the first passphrase; nullopt: slot 0
+  // LUKS2: the data offset a multiple of this (an rbd image's object size keeps header
+  // and data in different objects); 0: libcryptsetup's choice from the device.
+  uint64_t data_alignment_bytes = 0;
 };
 
 // invalid_argument / unsupported if `options` could not make a volume ublkcrypt can serve.

@@ -19,7 +19,8 @@ struct AddKeyArgs {
 
 void run_add_key(AddKeyArgs& a) {
   if (!a.new_key_file_positional.empty()) a.new_key.key_file = a.new_key_file_positional;
-  auto volume = load_volume_or_fail(a.device);
+  std::unique_ptr<HeaderDevice> header;
+  auto volume = load_volume_or_fail(a.device, &header);
   Status s = volume->set_pbkdf(a.pbkdf);
   if (!s.ok()) fail(s);
   SecureBytes passphrase, new_passphrase;
@@ -36,7 +37,9 @@ void run_add_key(AddKeyArgs& a) {
   if (s.ok()) s = volume->add_key(passphrase.view(), new_passphrase.view(), slot, &added);
   passphrase.reset();
   new_passphrase.reset();
-  if (!s.ok()) fail(s);
+  volume.reset();  // libcryptsetup lets go of the header before it is written back
+  if (s.ok()) s = header->commit();
+  if (!s.ok()) fail(header->named(s));
 }
 
 }  // namespace
@@ -45,7 +48,7 @@ UBLKCRYPT_COMMAND("add-key", 60, [](CLI::App& app) {
   auto a = std::make_shared<AddKeyArgs>();
   auto* cmd = app.add_subcommand("add-key", "<device> [<new key file>] adds a key to a LUKS device");
   cmd->alias("luksAddKey");
-  cmd->add_option("device", a->device, "LUKS device or image file")->required();
+  cmd->add_option("device", a->device, "LUKS device, image file or rbd:POOL/IMAGE")->required();
   cmd->add_option("new_key_file", a->new_key_file_positional,
                   "new passphrase file (same as --new-keyfile)");
   add_key_file_options(cmd, &a->key);

@@ -11,10 +11,11 @@ UBLKCRYPT_COMMAND("dump", 40, [](CLI::App& app) {
   auto json = std::make_shared<bool>(false);
   auto* cmd = app.add_subcommand("dump", "<device> dumps LUKS partition information");
   cmd->alias("luksDump");
-  cmd->add_option("device", *device, "LUKS device or image file")->required();
+  cmd->add_option("device", *device, "LUKS device, image file or rbd:POOL/IMAGE")->required();
   cmd->add_flag("--json,--dump-json-metadata", *json, "print the LUKS2 metadata as JSON");
   cmd->callback([device, json] {
-    auto volume = load_volume_or_fail(*device);
+    std::unique_ptr<HeaderDevice> header;
+    auto volume = load_volume_or_fail(*device, &header);
     std::string out;
     Status s = *json ? volume->dump_json(&out) : volume->dump_text(&out);
     if (!s.ok()) fail(s);

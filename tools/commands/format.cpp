@@ -5,6 +5,7 @@
 
 #include "tools/command.h"
 #include "tools/confirmation.h"
+#include "tools/header_device.h"
 #include "tools/opal/opal_volume.h"
 #include "tools/passphrase.h"
 #include "tools/pbkdf_options.h"
@@ -34,9 +35,18 @@ void run_format(FormatArgs& a) {
     if (!s.ok()) fail(s);
     return;
   }
-  std::string existing;
-  s = describe_existing_content(a.device, &existing);
+  std::unique_ptr<HeaderDevice> header;
+  s = HeaderDevice::open(a.device, &header);
   if (!s.ok()) fail(s);
+  if (header->is_rbd()) {
+    // As librbd's own LUKS2: 4096-byte sectors, data in objects of its own.
+    if (a.options.sector_size == 0 && a.options.type == "luks2") a.options.sector_size = 4096;
+    a.options.data_alignment_bytes = header->data_alignment();
+  }
+  std::string existing;
+  // On an image the shadow holds only a LUKS header area, so only a LUKS header is seen.
+  s = describe_existing_content(header->path(), &existing);
+  if (!s.ok()) fail(header->named(s));
   // Like cryptsetup, always ask on a terminal; without one, refuse only to destroy
   // something recognisable (a blank device needs no confirmation from a script).
   if (!existing.empty() || ::isatty(STDIN_FILENO)) {
@@ -51,9 +61,10 @@ void run_format(FormatArgs& a) {
   SecureBytes passphrase;
   s = read_passphrase(a.key, fmt::format("Enter passphrase for {}: ", a.device), Verify::yes,
                       &passphrase);
-  if (s.ok()) s = format_volume(a.device, a.options, passphrase.view(), nullptr);
+  if (s.ok()) s = format_volume(header->path(), a.options, passphrase.view(), nullptr);
   passphrase.reset();
-  if (!s.ok()) fail(s);
+  if (s.ok()) s = header->commit();
+  if (!s.ok()) fail(header->named(s));
 }
 
 }  // namespace
@@ -62,7 +73,7 @@ UBLKCRYPT_COMMAND("format", 10, [](CLI::App& app) {
   auto a = std::make_shared<FormatArgs>();
   auto* cmd = app.add_subcommand("format", "<device> [<key file>] formats a LUKS device");
   cmd->alias("luksFormat");
-  cmd->add_option("device", a->device, "block device or image file to format")->required();
+  cmd->add_option("device", a->device, "block device, image file or rbd:POOL/IMAGE to format")->required();
   cmd->add_option("key_file", a->key_file_positional, "passphrase file (same as --key-file)");
   add_key_file_options(cmd, &a->key);
   cmd->add_option("--type,-M", a->options.type, "on-disk format: luks2 or luks1")

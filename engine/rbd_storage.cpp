@@ -1,0 +1,336 @@
+// RbdStorage: a Ceph RBD image through librbd's rbd_aio_* calls.
+//
+// FUA: librbd has no per-write durability flag (its op flags are fadvise hints), and with
+// its cache on (rbd_cache defaults to true) an acknowledged write may still be only in the
+// client's memory. A FUA write therefore completes only after an rbd_aio_flush issued when
+// the write came back: the flush covers every write acknowledged before it.
+#include "engine/rbd_storage.h"
+
+#include <rados/librados.h>
+#include <rbd/librbd.h>
+#include <sys/eventfd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <fmt/format.h>
+#include <mutex>
+#include <vector>
+
+#include "engine/io_ring.h"
+#include "engine/ring_event_read.h"
+
+namespace ublkcrypt {
+namespace {
+
+const char* op_name(StorageOp op) {
+  switch (op) {
+    case StorageOp::read: return "read";
+    case StorageOp::write: return "write";
+    case StorageOp::flush: return "flush";
+    case StorageOp::discard: return "discard";
+  }
+  return "io";
+}
+
+std::string describe(const StorageInfo& info, const StorageIo& io) {
+  if (io.op == StorageOp::flush) return fmt::format("flush {}", info.name);
+  return fmt::format("{} {} at offset {}", op_name(io.op), info.name, io.offset);
+}
+
+class RbdStorage;
+
+class RbdStorageQueue final : public StorageQueue {
+ public:
+  RbdStorageQueue(RbdStorage& storage, int event_fd, IoRing* ring)
+      : storage_(storage), event_fd_(event_fd), event_read_(new RingEventRead(ring, event_fd)) {
+    event_read_->arm();
+  }
+
+  ~RbdStorageQueue() override {
+    RingEventRead::close(std::move(event_read_));
+    // A callback signals under the lock: once we hold it, none is still inside.
+    { std::lock_guard lock(mutex_); }
+    ::close(event_fd_);
+  }
+
+  void submit(StorageIo* io) override {
+    io->transferred = 0;
+    Op* op = take_op();
+    op->io = io;
+    op->flushing = false;
+    start(op);
+  }
+
+  void kick() override {}  // librbd sends each call as it is made
+
+  void reap() override;
+
+ private:
+  // One librbd call in flight (a FUA write is two in turn: the write, then the flush).
+  struct Op {
+    RbdStorageQueue* queue = nullptr;
+    StorageIo* io = nullptr;
+    bool flushing = false;  // the FUA write's flush
+    int result = 0;
+  };
+
+  static void librbd_done(rbd_completion_t c, void* arg) {
+    auto* op = static_cast<Op*>(arg);
+    op->result = int(rbd_aio_get_return_value(c));
+    rbd_aio_release(c);
+    op->queue->push(op);
+  }
+
+  // Any thread. Only the push that finds the list empty signals: the queue thread takes
+  // the whole list at once. The signal goes under the lock so that the queue's destructor,
+  // by taking the lock, knows no callback still touches the eventfd.
+  void push(Op* op) {
+    std::lock_guard lock(mutex_);
+    const bool was_empty = done_.empty();
+    done_.push_back(op);
+    if (was_empty) eventfd_write(event_fd_, 1);
+  }
+
+  Op* take_op() {
+    if (free_ops_.empty()) {
+      ops_.emplace_back();
+      ops_.back().queue = this;
+      free_ops_.push_back(&ops_.back());
+    }
+    Op* op = free_ops_.back();
+    free_ops_.pop_back();
+    return op;
+  }
+
+  void start(Op* op);
+  void finish(Op* op);
+
+  RbdStorage& storage_;
+  int event_fd_;
+  std::unique_ptr<RingEventRead> event_read_;
+  std::deque<Op> ops_;  // grows, never shrinks: librbd holds pointers into it
+  std::vector<Op*> free_ops_;
+  std::mutex mutex_;
+  std::vector<Op*> done_;  // guarded by mutex_
+  std::vector<Op*> taking_;  // reap()'s batch (queue thread only)
+};
+
+class RbdStorage final : public Storage {
+ public:
+  RbdStorage(rados_t cluster, rados_ioctx_t ioctx, rbd_image_t image, StorageInfo info,
+             uint64_t object_size)
+      : cluster_(cluster), ioctx_(ioctx), image_(image), info_(std::move(info)),
+        object_size_(object_size) {}
+  ~RbdStorage() override {
+    rbd_close(image_);  // waits for what librbd still has in flight
+    rados_ioctx_destroy(ioctx_);
+    rados_shutdown(cluster_);
+  }
+
+  const StorageInfo& info() const override { return info_; }
+
+  Status open_queue(unsigned /*depth*/, IoRing* ring,
+                    std::unique_ptr<StorageQueue>* out) override {
+    // Blocking: the ring's read of it must wait rather than fail.
+    const int fd = ::eventfd(0, EFD_CLOEXEC);
+    if (fd < 0) return errno_status("eventfd for " + info_.name, errno);
+    *out = std::make_unique<RbdStorageQueue>(*this, fd, ring);
+    return Status::Ok();
+  }
+
+  rbd_image_t image() const { return image_; }
+  uint64_t object_size() const { return object_size_; }
+
+ private:
+  rados_t cluster_;
+  rados_ioctx_t ioctx_;
+  rbd_image_t image_;
+  StorageInfo info_;
+  uint64_t object_size_;
+};
+
+void RbdStorageQueue::start(Op* op) {
+  StorageIo* io = op->io;
+  rbd_completion_t c = nullptr;
+  int r = rbd_aio_create_completion(op, &RbdStorageQueue::librbd_done, &c);
+  if (r == 0) {
+    rbd_image_t image = storage_.image();
+    if (op->flushing || io->op == StorageOp::flush) {
+      r = rbd_aio_flush(image, c);
+    } else {
+      switch (io->op) {
+        case StorageOp::read:
+          r = rbd_aio_read(image, io->offset, io->length, reinterpret_cast<char*>(io->buffer), c);
+          break;
+        case StorageOp::write:
+          r = rbd_aio_write(image, io->offset, io->length,
+                            reinterpret_cast<const char*>(io->buffer), c);
+          break;
+        case StorageOp::discard:
+          r = rbd_aio_discard(image, io->offset, io->length, c);
+          break;
+        case StorageOp::flush:
+          break;
+      }
+    }
+    if (r < 0) rbd_aio_release(c);
+  }
+  // A call librbd refused never calls back: its result goes the same way as a completion,
+  // so storage_done still runs in reap(), never inside submit().
+  if (r < 0) {
+    op->result = r;
+    push(op);
+  }
+}
+
+void RbdStorageQueue::reap() {
+  {
+    std::lock_guard lock(mutex_);
+    taking_.swap(done_);
+  }
+  // Completions may submit new I/O; librbd never completes it inline, and whatever comes
+  // back later signals the eventfd again.
+  for (Op* op : taking_) finish(op);
+  taking_.clear();
+}
+
+void RbdStorageQueue::finish(Op* op) {
+  StorageIo* io = op->io;
+  const int result = op->result;
+  if (result >= 0 && io->op == StorageOp::write && io->fua && !op->flushing) {
+    op->flushing = true;
+    start(op);
+    return;
+  }
+  free_ops_.push_back(op);  // before storage_done, which may submit again
+  const StorageInfo& info = storage_.info();
+  if (result < 0) {
+    io->completion->storage_done(io, errno_status(describe(info, *io), -result), 0);
+    return;
+  }
+  if (io->op == StorageOp::read) {
+    // librbd returns the bytes read; it reads holes as zeros, so a short count is an
+    // error of the cluster's, not the end of a file.
+    io->transferred = uint32_t(result);
+    if (io->transferred < io->length) {
+      io->completion->storage_done(
+          io, Status(Errc::io_error, describe(info, *io) + ": short read"), io->transferred);
+      return;
+    }
+  }
+  io->transferred = io->length;
+  io->completion->storage_done(io, Status::Ok(), io->length);
+}
+
+// The cluster's error as a one-line cause; `what` names the image.
+Status rbd_error(const std::string& what, const std::string& step, int r) {
+  const int err = -r;
+  Errc code;
+  switch (err) {
+    case ENOENT: code = Errc::not_found; break;
+    case EACCES:
+    case EPERM: code = Errc::permission; break;
+    case ETIMEDOUT:
+    case ENOTCONN: code = Errc::not_found; break;  // no cluster there: a missing device
+    case EINVAL: code = Errc::invalid_argument; break;
+    default: code = Errc::io_error; break;
+  }
+  return Status(code, fmt::format("{}: {}: {}", what, step, std::strerror(err)));
+}
+
+}  // namespace
+
+bool is_rbd_name(const std::string& name) { return name.rfind("rbd:", 0) == 0; }
+
+Status parse_rbd_name(const std::string& name, std::string* pool, std::string* image) {
+  const auto bad = [&](const char* why) {
+    return Status(Errc::invalid_argument,
+                  fmt::format("{}: not an rbd image name ({}; expected rbd:POOL/IMAGE)", name, why));
+  };
+  if (!is_rbd_name(name)) return bad("no rbd: prefix");
+  const std::string rest = name.substr(4);
+  const size_t slash = rest.find('/');
+  if (slash == std::string::npos) return bad("no pool");
+  *pool = rest.substr(0, slash);
+  *image = rest.substr(slash + 1);
+  if (pool->empty()) return bad("empty pool");
+  if (image->empty()) return bad("empty image");
+  if (image->find_first_of("/@") != std::string::npos)
+    return bad("namespaces and snapshots are not supported");
+  return Status::Ok();
+}
+
+Status open_rbd_storage(const std::string& name, const RbdStorageOptions& options,
+                        std::unique_ptr<Storage>* out) {
+  std::string pool, image_name;
+  if (Status s = parse_rbd_name(name, &pool, &image_name); !s.ok()) return s;
+  // librados can write to a socket its peer has closed (seen as SIGPIPE deaths of the
+  // tests on a loaded machine); Ceph's own tools and qemu ignore SIGPIPE, and so does a
+  // process with an image open. A handler someone installed is left alone.
+  struct sigaction old {};
+  if (::sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL)
+    ::signal(SIGPIPE, SIG_IGN);
+  rados_t cluster = nullptr;
+  int r = rados_create(&cluster, options.ceph_id.empty() ? nullptr : options.ceph_id.c_str());
+  if (r < 0) return rbd_error(name, "cannot create a Ceph client", r);
+  const auto fail = [&](const std::string& step, int err) {
+    rados_shutdown(cluster);
+    return rbd_error(name, step, err);
+  };
+  // Our one line reports the failure; Ceph's own log lines would only repeat it. A
+  // cluster that never answers fails the open in 15 s rather than Ceph's 300; the conf
+  // and CEPH_ARGS, read after, may say otherwise.
+  rados_conf_set(cluster, "log_to_stderr", "false");
+  rados_conf_set(cluster, "err_to_stderr", "false");
+  rados_conf_set(cluster, "client_mount_timeout", "15");
+  if (!options.ceph_conf.empty()) {
+    if ((r = rados_conf_read_file(cluster, options.ceph_conf.c_str())) < 0)
+      return fail("cannot read Ceph configuration " + options.ceph_conf, r);
+  } else {
+    // $CEPH_CONF, then the default places; none found leaves CEPH_ARGS to name the monitors.
+    (void)rados_conf_read_file(cluster, nullptr);
+  }
+  if ((r = rados_conf_parse_env(cluster, nullptr)) < 0) return fail("bad CEPH_ARGS", r);
+  if ((r = rados_connect(cluster)) < 0) return fail("cannot connect to the Ceph cluster", r);
+  rados_ioctx_t ioctx = nullptr;
+  if ((r = rados_ioctx_create(cluster, pool.c_str(), &ioctx)) < 0)
+    return fail(r == -ENOENT ? "no pool " + pool : "cannot open pool " + pool, r);
+  rbd_image_t image = nullptr;
+  r = options.read_only ? rbd_open_read_only(ioctx, image_name.c_str(), &image, nullptr)
+                        : rbd_open(ioctx, image_name.c_str(), &image, nullptr);
+  if (r < 0) {
+    rados_ioctx_destroy(ioctx);
+    return fail(r == -ENOENT ? "no image " + image_name + " in pool " + pool
+                             : "cannot open image",
+                r);
+  }
+  rbd_image_info_t stat{};
+  if ((r = rbd_stat(image, &stat, sizeof(stat))) < 0) {
+    rbd_close(image);
+    rados_ioctx_destroy(ioctx);
+    return fail("cannot stat image", r);
+  }
+  StorageInfo info;
+  info.name = name;
+  info.size_bytes = stat.size;
+  info.read_only = options.read_only;
+  auto storage = std::make_unique<RbdStorage>(cluster, ioctx, image, std::move(info),
+                                              stat.obj_size);
+  if (stat.size < 512)
+    return Status(Errc::invalid_argument,
+                  fmt::format("{}: backing too small ({} bytes, need at least one 512-byte "
+                              "sector)",
+                              name, stat.size));
+  *out = std::move(storage);
+  return Status::Ok();
+}
+
+uint64_t rbd_object_size(const Storage& storage) {
+  const auto* rbd = dynamic_cast<const RbdStorage*>(&storage);
+  return rbd == nullptr ? 0 : rbd->object_size();
+}
+
+}  // namespace ublkcrypt

@@ -1,0 +1,44 @@
+// RbdStorage: a Ceph RBD image as the backing, through librbd's asynchronous C API.
+// Named `rbd:POOL/IMAGE` wherever a backing path is accepted.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "engine/storage.h"
+
+namespace ublkcrypt {
+
+struct RbdStorageOptions {
+  bool read_only = false;
+  // A ceph.conf; empty: $CEPH_CONF, then Ceph's default places (/etc/ceph/ceph.conf...).
+  std::string ceph_conf;
+  // The cephx user without "client." (as `rbd --id`); empty: CEPH_ARGS' --id, else admin.
+  std::string ceph_id;
+};
+
+// True for a backing name of the form rbd:...; such a name is never a path.
+bool is_rbd_name(const std::string& name);
+
+// Parses rbd:POOL/IMAGE. Refuses (one line naming the spec) an empty pool or image and
+// a name with more parts (namespaces and snapshots are not supported yet).
+Status parse_rbd_name(const std::string& name, std::string* pool, std::string* image);
+
+// Connects to the cluster and opens the image. Refuses in one line naming the image: a bad
+// name (invalid_argument), no cluster answering within client_mount_timeout (15 s unless
+// the conf or CEPH_ARGS say otherwise; not_found), auth refused (permission), no such pool
+// or image (not_found), an image shorter than 512 bytes.
+//
+// All queues share the image handle (librbd's aio calls are thread-safe). Completions
+// arrive on librbd's threads; each queue's callback only appends to a mutex-guarded list
+// and signals an eventfd whose read is armed on the queue thread's ring, so storage_done
+// runs on the queue thread in reap(), with no thread per I/O.
+Status open_rbd_storage(const std::string& name, const RbdStorageOptions& options,
+                        std::unique_ptr<Storage>* out);
+
+// The image's object size in bytes (4 MiB by default): a LUKS2 data offset aligned to it
+// keeps every data object free of header bytes, as librbd's own LUKS2 format does.
+uint64_t rbd_object_size(const Storage& storage);
+
+}  // namespace ublkcrypt
