@@ -41,6 +41,12 @@ static bool is_template_over(const CipherSpec& spec, std::string_view variant) {
   return open != std::string::npos && variant.starts_with(algorithm.substr(0, open + 1));
 }
 
+// ublkcrypt computes the IV itself only for aes-cbc-essiv:sha256 over a bare CBC; a
+// generic spec on cbc(aes) (aes-cbc-plain64) has its own generator.
+static bool completes_essiv(const CipherSpec& spec, bool bare_cbc) {
+  return bare_cbc && spec.mode == CipherMode::aes_cbc_essiv_sha256;
+}
+
 static bool reachable(const KernelAlgorithm& a) {
   return a.type == "skcipher" && !a.internal;
 }
@@ -82,7 +88,7 @@ Status resolve_kernel_binding(const CipherSpec& spec, std::string_view variant,
     // An algorithm name: the kernel binds its highest-priority driver. Name that driver
     // when it is already instantiated, for status and byte accounting.
     binding.salg_name = variant.empty() ? algorithm : std::string(variant);
-    binding.userspace_essiv = binding.salg_name == kCbc;
+    binding.userspace_essiv = completes_essiv(spec, binding.salg_name == kCbc);
     for (const KernelAlgorithm* a : kernel_candidates(spec, algorithms)) {
       if (a->name != binding.salg_name) continue;
       binding.driver = a->driver;
@@ -101,7 +107,7 @@ Status resolve_kernel_binding(const CipherSpec& spec, std::string_view variant,
     // at bind time, so it cannot be in /proc/crypto before.
     binding.salg_name = std::string(variant);
     binding.driver = std::string(variant);
-    binding.userspace_essiv = variant.starts_with("cbc(");
+    binding.userspace_essiv = completes_essiv(spec, variant.starts_with("cbc("));
     binding.card = KernelAlgorithm{.name = {}, .driver = std::string(variant)}.is_card();
     *out = std::move(binding);
     return Status::Ok();
@@ -115,7 +121,7 @@ Status resolve_kernel_binding(const CipherSpec& spec, std::string_view variant,
                               match->name, spec.name(), candidate_list(spec, algorithms)));
   binding.salg_name = match->driver;
   binding.driver = match->driver;
-  binding.userspace_essiv = match->name == kCbc;
+  binding.userspace_essiv = completes_essiv(spec, match->name == kCbc);
   binding.card = match->is_card();
   *out = std::move(binding);
   return Status::Ok();

@@ -110,3 +110,14 @@ TEST_CASE("any other dm-crypt cipher binds CHAINMODE(CIPHER), ESSIV through the 
   CHECK(s.code() == Errc::unsupported);
   CHECK(s.message().find("not what aes-cbc-plain needs") != std::string::npos);
 }
+
+TEST_CASE("cbc(aes) serving a generic spec keeps that spec's IVs: no ESSIV added") {
+  auto algorithms = parse_proc_crypto(kVmProcCrypto);
+  KernelBinding b;
+  for (const char* variant : {"", "cbc(aes)", "cbc-aes-aesni", "cbc(aes-generic)"}) {
+    CAPTURE(variant);
+    REQUIRE(resolve_kernel_binding(spec_of("aes-cbc-plain64", 256), variant, algorithms, &b)
+                .ok());
+    CHECK_FALSE(b.userspace_essiv);
+  }
+}

@@ -11,7 +11,7 @@
 step() { echo "== cipher_matrix: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 kdf="--pbkdf pbkdf2 --pbkdf-force-iterations 1000"
 small="--luks2-metadata-size 16k --luks2-keyslots-size 256k"
-bytes=1048576
+bytes=262144
 half=$((bytes / 2))
 printf 'matrix-passphrase' >/tmp/pass
 img=/tmp/m.img
@@ -32,22 +32,22 @@ case_of() {
     head -c $bytes /dev/urandom >/tmp/a
     head -c $half /dev/urandom >/tmp/b
     cryptsetup open -q --key-file /tmp/pass $img mdm
-    dd if=/tmp/a of=/dev/mapper/mdm bs=64k oflag=direct conv=fsync 2>/dev/null
+    dd if=/tmp/a of=/dev/mapper/mdm bs=16k oflag=direct conv=fsync 2>/dev/null
     cryptsetup close mdm
 
-    verdict=ok
+    verdict=""
     dev=$(ublkcrypt open --key-file /tmp/pass $img mub)
-    cmp -n $bytes /tmp/a "$dev" || verdict=WRONG-READ
-    dd if=/tmp/b of="$dev" bs=64k seek=$((half / 65536)) oflag=direct conv=fsync 2>/dev/null
+    cmp -n $bytes /tmp/a "$dev" || verdict="$verdict WRONG-READ"
+    dd if=/tmp/b of="$dev" bs=16k seek=$((half / 16384)) oflag=direct conv=fsync 2>/dev/null
     provider=$(ublkcrypt status mub | sed -n 's/^  provider: *//p')
     ublkcrypt close mub
 
     cryptsetup open -q --key-file /tmp/pass $img mdm
-    head -c $half /tmp/a | cmp -n $half - /dev/mapper/mdm || verdict=WRONG-KEPT
-    cmp -n $half /tmp/b /dev/mapper/mdm 0 $half || verdict=WRONG-WRITE
+    head -c $half /tmp/a | cmp -n $half - /dev/mapper/mdm || verdict="$verdict WRONG-KEPT"
+    cmp -n $half /tmp/b /dev/mapper/mdm 0 $half || verdict="$verdict WRONG-WRITE"
     cryptsetup close mdm
-    echo "$spec $bits $verdict ($provider)" >>/tmp/matrix
-    if [ $verdict = ok ]; then ok=$((ok + 1)); else wrong=$((wrong + 1)); fi
+    echo "$spec $bits ${verdict:- ok} ($provider)" >>/tmp/matrix
+    if [ -z "$verdict" ]; then ok=$((ok + 1)); else wrong=$((wrong + 1)); fi
 }
 
 # sizes CHAIN: the key sizes to try (bits); the first alone in quick mode.
