@@ -6,8 +6,10 @@
 # of it, and dm-crypt reads that back. A combination cryptsetup refuses is counted as "not
 # offered by this kernel"; any wrong byte fails the scenario.
 #
-# MATRIX=quick runs one key size per cipher and chain mode (the default in CI: the kernel
-# ciphers are emulated under TCG); MATRIX=full every key size.
+# Each combination costs seconds under TCG (a format, three opens), so the default
+# (MATRIX=ci) runs every chain and IV mode for aes and one IV mode per chain for the other
+# ciphers, one key size each; MATRIX=quick every cipher with every IV mode, one key size;
+# MATRIX=full every key size as well.
 step() { echo "== cipher_matrix: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 kdf="--pbkdf pbkdf2 --pbkdf-force-iterations 1000"
 small="--luks2-metadata-size 16k --luks2-keyslots-size 256k"
@@ -15,7 +17,7 @@ bytes=262144
 half=$((bytes / 2))
 printf 'matrix-passphrase' >/tmp/pass
 img=/tmp/m.img
-matrix=${MATRIX:-quick}
+matrix=${MATRIX:-ci}
 ok=0 offered_not=0 wrong=0
 : >/tmp/matrix
 
@@ -64,6 +66,9 @@ for cipher in aes serpent twofish camellia; do
     step "$cipher"
     for chain in xts cbc lrw ecb; do
         if [ $chain = ecb ]; then ivs="-"; else ivs="plain plain64 plain64be essiv:sha256 benbi null eboiv"; fi
+        if [ "$matrix" = ci ] && [ $cipher != aes ]; then
+            case $chain in xts) ivs=plain64 ;; cbc) ivs=essiv:sha256 ;; lrw) ivs=benbi ;; esac
+        fi
         for iv in $ivs; do
             [ $iv = eboiv ] && [ $chain != cbc ] && continue  # dm-crypt's eboiv is cbc-only
             spec=$cipher-$chain; [ "$iv" = - ] || spec=$spec-$iv
