@@ -21,26 +21,38 @@ Status CipherSpec::parse(std::string_view cipher, uint32_t key_bits, uint32_t se
                   fmt::format("key size {} bits: not a whole number of bytes", key_bits));
   spec.key_bytes = key_bits / 8;
 
-  if (cipher == "aes-xts-plain64") {
+  if (cipher == "cipher_null-ecb" || cipher == "cipher_null" || cipher == "null") {
+    spec.mode = CipherMode::null;
+    spec.key_bytes = 0;  // LUKS2 stores cipher_null volumes with an empty key
+    *out = spec;
+    return Status::Ok();
+  }
+  if (Status s = DmCipherName::parse(cipher, &spec.dm); !s.ok()) return s;
+  const std::string text = spec.dm.text();
+  if (text == "aes-xts-plain64") {
     spec.mode = CipherMode::aes_xts_plain64;
     if (spec.key_bytes != 32 && spec.key_bytes != 64)
       return Status(Errc::invalid_argument,
                     fmt::format("cipher {}: key size {} bits unsupported (use 256 or 512)",
                                 cipher, key_bits));
-  } else if (cipher == "aes-cbc-essiv:sha256") {
+  } else if (text == "aes-cbc-essiv:sha256") {
     spec.mode = CipherMode::aes_cbc_essiv_sha256;
     if (spec.key_bytes != 16 && spec.key_bytes != 24 && spec.key_bytes != 32)
       return Status(Errc::invalid_argument,
                     fmt::format("cipher {}: key size {} bits unsupported (use 128, 192 or 256)",
                                 cipher, key_bits));
-  } else if (cipher == "cipher_null-ecb" || cipher == "cipher_null" || cipher == "null") {
-    spec.mode = CipherMode::null;
-    spec.key_bytes = 0;  // LUKS2 stores cipher_null volumes with an empty key
   } else {
-    return Status(Errc::unsupported,
-                  fmt::format("cipher {}: unknown (supported: aes-xts-plain64, "
-                              "aes-cbc-essiv:sha256, cipher_null-ecb)",
-                              cipher));
+    spec.mode = CipherMode::generic;
+    if (spec.key_bytes == 0)
+      return Status(Errc::invalid_argument, fmt::format("cipher {}: needs a key", cipher));
+    if (spec.dm.iv == IvMode::lmk || spec.dm.iv == IvMode::tcw)
+      return Status(Errc::unsupported,
+                    fmt::format("cipher {}: IV mode {} also whitens each sector's data "
+                                "(loop-AES/TrueCrypt), which ublkcrypt does not implement",
+                                cipher, DmCipherName::iv_name(spec.dm.iv)));
+    if (spec.dm.iv == IvMode::eboiv && spec.dm.chain != "cbc")
+      return Status(Errc::unsupported,
+                    fmt::format("cipher {}: eboiv needs a cbc chain mode", cipher));
   }
   *out = spec;
   return Status::Ok();
@@ -51,6 +63,7 @@ std::string CipherSpec::name() const {
     case CipherMode::aes_xts_plain64: return "aes-xts-plain64";
     case CipherMode::aes_cbc_essiv_sha256: return "aes-cbc-essiv:sha256";
     case CipherMode::null: return "cipher_null-ecb";
+    case CipherMode::generic: return dm.text();
   }
   return "unknown";
 }

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "backends/dm_cipher_name.h"
 #include "base/status.h"
 
 namespace ublkcrypt {
@@ -18,6 +19,7 @@ enum class CipherMode {
   aes_xts_plain64,       // IV = little-endian 64-bit sector number (the XTS tweak)
   aes_cbc_essiv_sha256,  // IV = AES-ECB_{SHA256(key)}(le64 sector number)
   null,                  // no encryption: datapath measurements only (LUKS2 cipher_null)
+  generic,               // any other dm-crypt cipher (dm below): the kernel crypto API runs it
 };
 
 struct CipherSpec {
@@ -25,14 +27,16 @@ struct CipherSpec {
   uint32_t key_bytes = 64;     // xts: 32 or 64; cbc-essiv: 16, 24 or 32; null: 0
   uint32_t sector_size = 512;  // bytes per data unit: 512, 1024, 2048 or 4096
   uint64_t iv_offset = 0;      // added to every IV, in 512-byte units (LUKS2 "iv_tweak")
+  DmCipherName dm;             // the parsed cipher string, for every mode but null
 
-  // Builds a spec from a cryptsetup-style cipher string ("aes-xts-plain64",
-  // "aes-cbc-essiv:sha256", "cipher_null-ecb" / "null"), a key size in bits and a sector
-  // size, refusing what dm-crypt would refuse with a one-line reason.
+  // Builds a spec from a dm-crypt cipher string ("aes-xts-plain64", "serpent-cbc-essiv:sha256",
+  // "capi:lrw(aes)-benbi", "cipher_null-ecb" / "null"; see dm_cipher_name.h), a key size in
+  // bits and a sector size, refusing what dm-crypt would refuse with a one-line reason. The
+  // two AES modes the software provider runs itself get their own CipherMode.
   static Status parse(std::string_view cipher, uint32_t key_bits, uint32_t sector_size,
                       CipherSpec* out);
 
-  // "aes-xts-plain64", "aes-cbc-essiv:sha256", "cipher_null-ecb".
+  // The canonical cipher string: "aes-xts-plain64", "cipher_null-ecb", dm.text().
   std::string name() const;
 
   // The 64-bit IV (before mode-specific processing) of data unit `sector`, counted in

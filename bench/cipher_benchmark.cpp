@@ -104,7 +104,8 @@ std::string openssl_equivalent(const CipherSpec& spec) {
   switch (spec.mode) {
     case CipherMode::aes_xts_plain64: return fmt::format("aes-{}-xts", spec.key_bytes * 4);
     case CipherMode::aes_cbc_essiv_sha256: return fmt::format("aes-{}-cbc", spec.key_bytes * 8);
-    case CipherMode::null: return "";
+    case CipherMode::null:
+    case CipherMode::generic: return "";
   }
   return "";
 }
@@ -141,6 +142,10 @@ Status run_cipher_benchmark(const BenchmarkOptions& options, CipherBenchmarkRepo
             .openssl_cipher = openssl_equivalent(spec)});
         if (row.openssl_cipher.empty()) row.openssl_note = "no openssl equivalent";
       }
+      if (cell.empty())
+        return Status(Errc::unsupported,
+                      fmt::format("cipher {}: no provider runs it on this machine "
+                                  "(see ublkcrypt backends)", spec.name()));
       // Round by round, openssl then every provider, so each side meets the same moments
       // of the machine's other load; each figure keeps its best round.
       double openssl_best = -1, openssl_multi_best = -1;

@@ -5,15 +5,20 @@
 
 namespace ublkcrypt {
 
-static constexpr std::string_view kXts = "xts(aes)";
 static constexpr std::string_view kEssiv = "essiv(cbc(aes),sha256)";
 static constexpr std::string_view kCbc = "cbc(aes)";
 
-std::string_view kernel_algorithm_for(const CipherSpec& spec) {
+std::string kernel_algorithm_for(const CipherSpec& spec) {
   switch (spec.mode) {
-    case CipherMode::aes_xts_plain64: return kXts;
-    case CipherMode::aes_cbc_essiv_sha256: return kEssiv;
+    case CipherMode::aes_xts_plain64: return "xts(aes)";
+    case CipherMode::aes_cbc_essiv_sha256: return std::string(kEssiv);
     case CipherMode::null: return {};
+    case CipherMode::generic:
+      // The kernel's essiv template computes ESSIV for any block cipher and hash; every
+      // other IV ublkcrypt computes and hands over with each sector (sector_iv.h).
+      if (spec.dm.iv == IvMode::essiv)
+        return fmt::format("essiv({},{})", spec.dm.algorithm, spec.dm.iv_option);
+      return spec.dm.algorithm;
   }
   return {};
 }
@@ -26,13 +31,20 @@ static bool serves(const CipherSpec& spec, std::string_view algorithm) {
 }
 
 // A template expression whose outer template fits `spec`: xts(...) for XTS; essiv(...) or
-// cbc(...) for ESSIV.
+// cbc(...) for ESSIV; the outer template of the algorithm for the others.
 static bool is_template_over(const CipherSpec& spec, std::string_view variant) {
   if (!variant.ends_with(")")) return false;
-  if (spec.mode == CipherMode::aes_xts_plain64) return variant.starts_with("xts(");
   if (spec.mode == CipherMode::aes_cbc_essiv_sha256)
     return variant.starts_with("essiv(") || variant.starts_with("cbc(");
-  return false;
+  const std::string algorithm = kernel_algorithm_for(spec);
+  const size_t open = algorithm.find('(');
+  return open != std::string::npos && variant.starts_with(algorithm.substr(0, open + 1));
+}
+
+// ublkcrypt computes the IV itself only for aes-cbc-essiv:sha256 over a bare CBC; a
+// generic spec on cbc(aes) (aes-cbc-plain64) has its own generator.
+static bool completes_essiv(const CipherSpec& spec, bool bare_cbc) {
+  return bare_cbc && spec.mode == CipherMode::aes_cbc_essiv_sha256;
 }
 
 static bool reachable(const KernelAlgorithm& a) {
@@ -54,7 +66,7 @@ static std::string candidate_list(const CipherSpec& spec,
                                   const std::vector<KernelAlgorithm>& algorithms) {
   std::string names = spec.mode == CipherMode::aes_cbc_essiv_sha256
                           ? fmt::format("{} or {}", kCbc, kEssiv)
-                          : std::string(kernel_algorithm_for(spec));
+                          : kernel_algorithm_for(spec);
   std::string drivers;
   for (const KernelAlgorithm* a : kernel_candidates(spec, algorithms))
     drivers += (drivers.empty() ? "" : ", ") + a->driver;
@@ -65,7 +77,7 @@ Status resolve_kernel_binding(const CipherSpec& spec, std::string_view variant,
                               const std::vector<KernelAlgorithm>& algorithms,
                               KernelBinding* out) {
   const std::string who = variant.empty() ? "kernel" : fmt::format("kernel:{}", variant);
-  const std::string_view algorithm = kernel_algorithm_for(spec);
+  const std::string algorithm = kernel_algorithm_for(spec);
   if (algorithm.empty())
     return Status(Errc::unsupported,
                   fmt::format("{}: cipher {} is not run through the kernel crypto API "
@@ -75,8 +87,8 @@ Status resolve_kernel_binding(const CipherSpec& spec, std::string_view variant,
   if (variant.empty() || serves(spec, variant)) {
     // An algorithm name: the kernel binds its highest-priority driver. Name that driver
     // when it is already instantiated, for status and byte accounting.
-    binding.salg_name = variant.empty() ? std::string(algorithm) : std::string(variant);
-    binding.userspace_essiv = binding.salg_name == kCbc;
+    binding.salg_name = variant.empty() ? algorithm : std::string(variant);
+    binding.userspace_essiv = completes_essiv(spec, binding.salg_name == kCbc);
     for (const KernelAlgorithm* a : kernel_candidates(spec, algorithms)) {
       if (a->name != binding.salg_name) continue;
       binding.driver = a->driver;
@@ -95,7 +107,7 @@ Status resolve_kernel_binding(const CipherSpec& spec, std::string_view variant,
     // at bind time, so it cannot be in /proc/crypto before.
     binding.salg_name = std::string(variant);
     binding.driver = std::string(variant);
-    binding.userspace_essiv = variant.starts_with("cbc(");
+    binding.userspace_essiv = completes_essiv(spec, variant.starts_with("cbc("));
     binding.card = KernelAlgorithm{.name = {}, .driver = std::string(variant)}.is_card();
     *out = std::move(binding);
     return Status::Ok();
@@ -109,7 +121,7 @@ Status resolve_kernel_binding(const CipherSpec& spec, std::string_view variant,
                               match->name, spec.name(), candidate_list(spec, algorithms)));
   binding.salg_name = match->driver;
   binding.driver = match->driver;
-  binding.userspace_essiv = match->name == kCbc;
+  binding.userspace_essiv = completes_essiv(spec, match->name == kCbc);
   binding.card = match->is_card();
   *out = std::move(binding);
   return Status::Ok();

@@ -8,6 +8,10 @@
 // computes the ESSIV. Over a bare cbc(aes) driver — a card registers only that — ublkcrypt
 // computes IV = AES-256-ECB_{SHA256(key)}(le64 sector) itself, the same function dm-crypt's
 // essiv uses, and hands the card the finished IV.
+//
+// Every other dm-crypt cipher ("serpent-xts-plain64", "twofish-lrw-benbi") binds
+// CHAINMODE(CIPHER), or essiv(CHAINMODE(CIPHER),HASH) for ESSIV, with the IVs from
+// sector_iv.h.
 #pragma once
 
 #include <string>
@@ -27,9 +31,9 @@ struct KernelBinding {
   bool card = false;            // the driver is a look-aside device (bytes cross a bus)
 };
 
-// The algorithm name AF_ALG needs for `spec` when ublkcrypt does no IV processing:
-// "xts(aes)" or "essiv(cbc(aes),sha256)"; "" for ciphers the kernel provider does not run.
-std::string_view kernel_algorithm_for(const CipherSpec& spec);
+// The algorithm name AF_ALG needs for `spec`: "xts(aes)", "essiv(cbc(aes),sha256)",
+// "lrw(serpent)"; "" for ciphers the kernel provider does not run (cipher_null).
+std::string kernel_algorithm_for(const CipherSpec& spec);
 
 // Chooses the binding for `spec` and `variant` among `algorithms` (/proc/crypto). Errors
 // are one line naming "kernel:VARIANT" and listing the drivers that would fit.

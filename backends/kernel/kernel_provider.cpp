@@ -54,8 +54,8 @@ class KernelProvider final : public Provider {
     KernelBinding binding;
     if (Status s = resolve(spec, variant, &binding); !s.ok()) return s;
     SectorIv iv = SectorIv::plain64();
-    if (binding.userspace_essiv)
-      if (Status s = SectorIv::essiv_sha256(key, &iv); !s.ok()) return s;
+    if (Status s = SectorIv::for_spec(spec, binding.userspace_essiv, key, &iv); !s.ok())
+      return s;
     int transform = -1;
     if (Status s = open_alg_transform(binding.salg_name, key, &transform); !s.ok()) return s;
     KernelSessionConfig config;

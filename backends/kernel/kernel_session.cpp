@@ -48,7 +48,7 @@ struct Job {
 };
 
 constexpr size_t kControlBytes =
-    CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(af_alg_iv) + kIvBytes);
+    CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(af_alg_iv) + kMaxIvBytes);
 
 struct Slot {
   enum class State { idle, busy, abandoned };
@@ -162,16 +162,22 @@ Status KernelSession::start() {
     slot.msg.msg_iov = &slot.iov;
     slot.msg.msg_iovlen = 1;
     slot.msg.msg_control = slot.control;
-    slot.msg.msg_controllen = sizeof(slot.control);
+    // ecb has no IV: AF_ALG refuses an IV of another length than the transform's.
+    const size_t iv_bytes = iv_.iv_bytes();
+    slot.msg.msg_controllen = iv_bytes == 0
+                                  ? CMSG_SPACE(sizeof(uint32_t))
+                                  : CMSG_SPACE(sizeof(uint32_t)) +
+                                        CMSG_SPACE(sizeof(af_alg_iv) + iv_bytes);
     cmsghdr* op = CMSG_FIRSTHDR(&slot.msg);
     op->cmsg_level = SOL_ALG;
     op->cmsg_type = ALG_SET_OP;
     op->cmsg_len = CMSG_LEN(sizeof(uint32_t));
+    if (iv_bytes == 0) continue;
     cmsghdr* iv = CMSG_NXTHDR(&slot.msg, op);
     iv->cmsg_level = SOL_ALG;
     iv->cmsg_type = ALG_SET_IV;
-    iv->cmsg_len = CMSG_LEN(sizeof(af_alg_iv) + kIvBytes);
-    reinterpret_cast<af_alg_iv*>(CMSG_DATA(iv))->ivlen = kIvBytes;
+    iv->cmsg_len = CMSG_LEN(sizeof(af_alg_iv) + iv_bytes);
+    reinterpret_cast<af_alg_iv*>(CMSG_DATA(iv))->ivlen = static_cast<uint32_t>(iv_bytes);
   }
   dispatcher_ = std::thread([this] { dispatch(); });
   if (config_.card && !config_.watch_driver.empty()) {
@@ -315,8 +321,15 @@ void KernelSession::fill_slots() {
   }
   if (starting_.empty()) return;
 
-  iv_blocks_.resize(iv_numbers_.size() * kIvBytes);
-  iv_.compute(iv_numbers_, iv_blocks_);
+  const size_t iv_bytes = iv_.iv_bytes();
+  iv_blocks_.resize(iv_numbers_.size() * iv_bytes);
+  if (Status s = iv_.compute(iv_numbers_, iv_blocks_); !s.ok()) {
+    // Nothing of this batch was sent: the slots go back idle and the session fails over
+    // like a card that stopped answering.
+    for (Slot* slot : starting_) slot->job = nullptr;
+    fail(s.in(config_.who));
+    return;
+  }
   const Clock::time_point now = Clock::now();
   for (size_t i = 0; i < starting_.size(); ++i) {
     Slot& slot = *starting_[i];
@@ -326,9 +339,11 @@ void KernelSession::fill_slots() {
     const uint32_t direction =
         run.direction == Direction::encrypt ? ALG_OP_ENCRYPT : ALG_OP_DECRYPT;
     std::memcpy(CMSG_DATA(op), &direction, sizeof(direction));
-    cmsghdr* iv = CMSG_NXTHDR(&slot.msg, op);
-    std::memcpy(reinterpret_cast<af_alg_iv*>(CMSG_DATA(iv))->iv, &iv_blocks_[i * kIvBytes],
-                kIvBytes);
+    if (iv_bytes != 0) {
+      cmsghdr* iv = CMSG_NXTHDR(&slot.msg, op);
+      std::memcpy(reinterpret_cast<af_alg_iv*>(CMSG_DATA(iv))->iv, &iv_blocks_[i * iv_bytes],
+                  iv_bytes);
+    }
     slot.iov.iov_base = const_cast<uint8_t*>(run.src) + size_t{slot.sector} * sector_size_;
     slot.iov.iov_len = sector_size_;
 

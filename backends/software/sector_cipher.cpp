@@ -187,6 +187,8 @@ Status SectorCipher::key_openssl(std::span<const uint8_t> key) {
   Contexts& c = *contexts_;
   switch (spec_.mode) {
     case CipherMode::null: return Status::Ok();
+    case CipherMode::generic:
+      return Status(Errc::unsupported, "software: " + spec_.name() + " is not a software cipher");
     case CipherMode::aes_xts_plain64: {
       const char* algorithm = xts_algorithm(key);
       if (Status s = keyed_context(algorithm, key, 1, &c.encrypt); !s.ok()) return s;

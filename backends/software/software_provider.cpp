@@ -214,6 +214,11 @@ class SoftwareProvider final : public Provider {
     if (!variant.empty())
       return Status(Errc::unsupported,
                     fmt::format("software: no variant {} (it takes none)", variant));
+    if (spec.mode == CipherMode::generic)
+      return Status(Errc::unsupported,
+                    fmt::format("software: {} is for the kernel crypto API (software runs "
+                                "aes-xts-plain64, aes-cbc-essiv:sha256 and cipher_null)",
+                                spec.name()));
     const uint32_t k = spec.key_bytes;
     const bool key_ok = spec.mode == CipherMode::aes_xts_plain64        ? k == 32 || k == 64
                         : spec.mode == CipherMode::aes_cbc_essiv_sha256 ? k == 16 || k == 24 || k == 32

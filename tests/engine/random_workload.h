@@ -30,7 +30,8 @@ inline uint32_t key_bytes_of(CipherMode mode) {
   switch (mode) {
     case CipherMode::aes_xts_plain64: return 64;
     case CipherMode::aes_cbc_essiv_sha256: return 32;
-    case CipherMode::null: return 0;
+    case CipherMode::null:
+    case CipherMode::generic: return 0;
   }
   return 0;
 }

@@ -87,3 +87,37 @@ TEST_CASE("cipher_null is left to software") {
   CHECK(s.code() == Errc::unsupported);
   CHECK(s.message().find("kernel: cipher cipher_null-ecb") == 0);
 }
+
+TEST_CASE("any other dm-crypt cipher binds CHAINMODE(CIPHER), ESSIV through the template") {
+  auto algorithms = parse_proc_crypto(kVmProcCrypto);
+  KernelBinding b;
+  REQUIRE(resolve_kernel_binding(spec_of("serpent-xts-plain64", 512), "", algorithms, &b).ok());
+  CHECK(b.salg_name == "xts(serpent)");
+  CHECK_FALSE(b.userspace_essiv);
+  REQUIRE(resolve_kernel_binding(spec_of("twofish-cbc-essiv:sha512", 256), "", algorithms, &b)
+              .ok());
+  CHECK(b.salg_name == "essiv(cbc(twofish),sha512)");
+  CHECK_FALSE(b.userspace_essiv);
+  REQUIRE(resolve_kernel_binding(spec_of("capi:lrw(aes)-benbi", 384), "", algorithms, &b).ok());
+  CHECK(b.salg_name == "lrw(aes)");
+  // A template over a named driver, as for AES.
+  REQUIRE(resolve_kernel_binding(spec_of("aes-cbc-plain", 256), "cbc(aes-generic)", algorithms,
+                                 &b).ok());
+  CHECK(b.salg_name == "cbc(aes-generic)");
+  // The driver of another chain mode is refused, naming what would fit.
+  Status s = resolve_kernel_binding(spec_of("aes-cbc-plain", 256), "xts-aes-vaes-avx512",
+                                    algorithms, &b);
+  CHECK(s.code() == Errc::unsupported);
+  CHECK(s.message().find("not what aes-cbc-plain needs") != std::string::npos);
+}
+
+TEST_CASE("cbc(aes) serving a generic spec keeps that spec's IVs: no ESSIV added") {
+  auto algorithms = parse_proc_crypto(kVmProcCrypto);
+  KernelBinding b;
+  for (const char* variant : {"", "cbc(aes)", "cbc-aes-aesni", "cbc(aes-generic)"}) {
+    CAPTURE(variant);
+    REQUIRE(resolve_kernel_binding(spec_of("aes-cbc-plain64", 256), variant, algorithms, &b)
+                .ok());
+    CHECK_FALSE(b.userspace_essiv);
+  }
+}
