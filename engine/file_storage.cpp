@@ -24,22 +24,6 @@
 namespace ublkcrypt {
 namespace {
 
-const char* op_name(StorageOp op) {
-  switch (op) {
-    case StorageOp::read: return "read";
-    case StorageOp::write: return "write";
-    case StorageOp::flush: return "flush";
-    case StorageOp::discard: return "discard";
-  }
-  return "io";
-}
-
-// "write /var/tmp/img at offset 4096"
-std::string describe(const StorageInfo& info, const StorageIo& io) {
-  if (io.op == StorageOp::flush) return fmt::format("flush {}", info.name);
-  return fmt::format("{} {} at offset {}", op_name(io.op), info.name, io.offset);
-}
-
 class FileStorage;
 
 class FileStorageQueue final : public StorageQueue {
@@ -219,7 +203,7 @@ void FileStorageQueue::finish(StorageIo* io, int result) {
     return;
   }
   if (result < 0) {
-    io->completion->storage_done(io, errno_status(describe(storage_.info(), *io), -result),
+    io->completion->storage_done(io, errno_status(describe_storage_io(storage_.info(), *io), -result),
                                  io->transferred);
     return;
   }
@@ -233,7 +217,7 @@ void FileStorageQueue::finish(StorageIo* io, int result) {
       }
       if (io->op == StorageOp::write) {
         io->completion->storage_done(
-            io, Status(Errc::io_error, describe(storage_.info(), *io) + ": no progress"),
+            io, Status(Errc::io_error, describe_storage_io(storage_.info(), *io) + ": no progress"),
             io->transferred);
         return;
       }

@@ -25,21 +25,6 @@
 namespace ublkcrypt {
 namespace {
 
-const char* op_name(StorageOp op) {
-  switch (op) {
-    case StorageOp::read: return "read";
-    case StorageOp::write: return "write";
-    case StorageOp::flush: return "flush";
-    case StorageOp::discard: return "discard";
-  }
-  return "io";
-}
-
-std::string describe(const StorageInfo& info, const StorageIo& io) {
-  if (io.op == StorageOp::flush) return fmt::format("flush {}", info.name);
-  return fmt::format("{} {} at offset {}", op_name(io.op), info.name, io.offset);
-}
-
 class RbdStorage;
 
 class RbdStorageQueue final : public StorageQueue {
@@ -208,7 +193,7 @@ void RbdStorageQueue::finish(Op* op) {
   free_ops_.push_back(op);  // before storage_done, which may submit again
   const StorageInfo& info = storage_.info();
   if (result < 0) {
-    io->completion->storage_done(io, errno_status(describe(info, *io), -result), 0);
+    io->completion->storage_done(io, errno_status(describe_storage_io(info, *io), -result), 0);
     return;
   }
   if (io->op == StorageOp::read) {
@@ -217,7 +202,7 @@ void RbdStorageQueue::finish(Op* op) {
     io->transferred = uint32_t(result);
     if (io->transferred < io->length) {
       io->completion->storage_done(
-          io, Status(Errc::io_error, describe(info, *io) + ": short read"), io->transferred);
+          io, Status(Errc::io_error, describe_storage_io(info, *io) + ": short read"), io->transferred);
       return;
     }
   }

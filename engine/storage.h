@@ -53,6 +53,9 @@ class StorageIo {
   uint32_t transferred = 0;
 };
 
+// "write /var/tmp/img at offset 4096", "flush rbd:pool/img": what an error message names.
+std::string describe_storage_io(const StorageInfo& info, const StorageIo& io);
+
 class StorageQueue {
  public:
   virtual ~StorageQueue() = default;
