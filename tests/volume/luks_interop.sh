@@ -66,8 +66,9 @@ if ublkcrypt status iop >/dev/null 2>&1; then echo "iop is open"; exit 1; fi
 
 step "a header whose IV mode ublkcrypt does not implement (lmk): refused by name"
 rm -f /tmp/s.img; truncate -s 32M /tmp/s.img
+# lmk cannot encrypt a keyslot: the keyslot gets a cipher of its own.
 cryptsetup luksFormat -q --type luks2 $kdf --cipher aes-cbc-lmk --key-size 256 \
-    --key-file /tmp/pass /tmp/s.img
+    --keyslot-cipher aes-xts-plain64 --keyslot-key-size 512 --key-file /tmp/pass /tmp/s.img
 rc=0; ublkcrypt open --key-file /tmp/pass /tmp/s.img sp 2>/tmp/err || rc=$?
 cat /tmp/err
 [ $rc -eq 1 ]
