@@ -5,35 +5,36 @@
 #     run-vm.sh says the guest never reached the end, boots a second time, and exits 0;
 #   - harness_oops_wrong_data.sh oopses and reports wrong data (exit 1): run-vm.sh exits 1
 #     after ONE boot, the oops notwithstanding.
-# Exit 0 when both hold. Run as root, one VM at a time (ctest: vm_retry_policy, label vm).
+# Exit 0 when all three hold. Run as root, one VM at a time (ctest: vm_retry_policy, label vm).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 bad=0
+timeout=${1:-200}
 boots() { grep -o '^run-vm: .* (boot [12]): kernel' "$out" | sort -u | wc -l; }
+# run_case SCENARIO: one harness run into $out and $rc, its boot and verdict lines shown.
+run_case() {
+    "$HERE/run-vm.sh" "$HERE/scenarios/$1" --timeout "$timeout" >"$out" 2>&1
+    rc=$?
+    grep '^run-vm: .*\(boot\|result\|second\)' "$out" | awk '!seen[$0]++'
+}
 
-"$HERE/run-vm.sh" "$HERE/scenarios/harness_fails.sh" --timeout "${1:-200}" >"$out" 2>&1
-rc=$?
-grep '^run-vm: .*\(boot\|result\|second\)' "$out" | awk '!seen[$0]++'
+run_case harness_fails.sh
 if [ $rc = 1 ] && [ "$(boots)" = 1 ] && ! grep -q 'second boot' "$out"; then
     echo "ok: a scenario's own failure: exit 1, one boot"
 else
     echo "FAILED: a scenario's own failure gave exit $rc after $(boots) boot(s)"; cat "$out"; bad=1
 fi
 
-"$HERE/run-vm.sh" "$HERE/scenarios/harness_oops_once.sh" --timeout "${1:-200}" >"$out" 2>&1
-rc=$?
-grep '^run-vm: .*\(boot\|result\|second\)' "$out" | awk '!seen[$0]++'
+run_case harness_oops_once.sh
 if [ $rc = 0 ] && [ "$(boots)" = 2 ] &&
    grep -q '^run-vm: guest never reached the end (guest kernel: .*Oops: harness_oops_once.*); second boot$' "$out"; then
     echo "ok: an oops before the end: second boot, which passes"
 else
     echo "FAILED: an oops before the end gave exit $rc after $(boots) boot(s)"; cat "$out"; bad=1
 fi
-"$HERE/run-vm.sh" "$HERE/scenarios/harness_oops_wrong_data.sh" --timeout "${1:-200}" >"$out" 2>&1
-rc=$?
-grep '^run-vm: .*\(boot\|result\|second\)' "$out" | awk '!seen[$0]++'
+run_case harness_oops_wrong_data.sh
 if [ $rc = 1 ] && [ "$(boots)" = 1 ] && ! grep -q 'second boot' "$out"; then
     echo "ok: wrong data with an oops: exit 1, one boot"
 else
