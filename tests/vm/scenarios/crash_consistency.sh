@@ -27,7 +27,7 @@ DATA_MB=32
 
 dmesg -n 1  # hundreds of mounts: keep ext4's messages off the slow console
 printf 'crash-consistency-passphrase' >/tmp/pass
-mkdir -p /mnt/vol /mnt/check
+mkdir -p /mnt/vol
 
 # record BINARY OPS QUEUES [VAR=VALUE]: a fresh zeroed data device under dm-log-writes, a
 # LUKS2 volume on it served by BINARY with QUEUES ublk queues, ext4 and the workload; leaves
@@ -76,59 +76,70 @@ record() {
     losetup -d "$data"
 }
 
-# The check log-writes-replay runs at each mark op-K, with /tmp/replay.img as the backing
-# stood there. Prints one line saying what failed.
+# The check log-writes-replay runs at each mark op-K, with IMAGE (/tmp/checkS.img, one of
+# SLOTS snapshots, each bound to a loop device and the dm-crypt mapping checkvolS) holding
+# the backing as it stood there. Checks of different slots run at once, each on its slot's
+# own paths. Prints one line saying what failed.
 cat >/tmp/check-mark.sh <<'EOF'
-mark=$1 k=${1#op-}
+mark=$1 image=$2 k=${1#op-}
+slot=${image#/tmp/check}; slot=${slot%.img}
 read -r started _ </proc/uptime
 awk -v k="$k" '$1 <= k { sum[$3] = $2 } END { for (p in sum) print sum[p] "  " p }' \
-    /tmp/manifest >/tmp/expected
+    /tmp/manifest >/tmp/expected$slot
 if [ $((k % UBLK_EVERY)) = 0 ]; then
     via=ublkcrypt
-    cp /tmp/replay.img /tmp/ublk-check.img
-    dev=$(ublkcrypt open --key-file /tmp/pass /tmp/ublk-check.img chk) || { echo "$mark: ublkcrypt open failed"; exit 1; }
+    cp "$image" /tmp/ublk-check$slot.img
+    dev=$(ublkcrypt open --key-file /tmp/pass /tmp/ublk-check$slot.img chk$slot) || { echo "$mark: ublkcrypt open failed"; exit 1; }
 else
     via=dm-crypt
-    # Under the open loop device and dm-crypt mapping checkvol: overwrite, never truncate.
-    dd if=/tmp/replay.img of=/tmp/check.img bs=1M conv=notrunc status=none
-    dev=/dev/mapper/checkvol
+    dev=/dev/mapper/checkvol$slot
 fi
 rc=0
-if ! mount -t ext4 "$dev" /mnt/check 2>/tmp/mount.err; then
-    echo "$mark ($via): mount failed: $(tail -n 1 /tmp/mount.err)"
+dir=/mnt/check$slot
+if ! mount -t ext4 "$dev" $dir 2>/tmp/mount$slot.err; then
+    echo "$mark ($via): mount failed: $(tail -n 1 /tmp/mount$slot.err)"
     rc=1
 else
     # busybox sha256sum: "PATH: OK" per good file, anything else is a failure.
-    (cd /mnt/check && sha256sum -c /tmp/expected) >/tmp/sums.out 2>&1 || true
-    if grep -v ': OK$' /tmp/sums.out >/tmp/sums.bad; then
-        echo "$mark ($via): $(grep -c ': FAILED' /tmp/sums.bad) of $(wc -l </tmp/expected) files wrong: $(head -n 2 /tmp/sums.bad | tr '\n' ' ')"
+    (cd $dir && sha256sum -c /tmp/expected$slot) >/tmp/sums$slot.out 2>&1 || true
+    if grep -v ': OK$' /tmp/sums$slot.out >/tmp/sums$slot.bad; then
+        echo "$mark ($via): $(grep -c ': FAILED' /tmp/sums$slot.bad) of $(wc -l </tmp/expected$slot) files wrong: $(head -n 2 /tmp/sums$slot.bad | tr '\n' ' ')"
         rc=1
     fi
-    umount /mnt/check
-    e2fsck -fn "$dev" >/tmp/fsck.out 2>&1 || {
-        echo "$mark ($via): e2fsck -fn: $(grep -v '^Pass\|^e2fsck\|^/dev' /tmp/fsck.out | head -n 2 | tr '\n' ' ')"
+    umount $dir
+    e2fsck -fn "$dev" >/tmp/fsck$slot.out 2>&1 || {
+        echo "$mark ($via): e2fsck -fn: $(grep -v '^Pass\|^e2fsck\|^/dev' /tmp/fsck$slot.out | head -n 2 | tr '\n' ' ')"
         rc=1
     }
 fi
-[ "$via" = dm-crypt ] || ublkcrypt close chk
+[ "$via" = dm-crypt ] || ublkcrypt close chk$slot
 read -r ended _ </proc/uptime
 [ $rc = 0 ] && echo "$k $via $started $ended" >>/tmp/checked
 exit $rc
 EOF
 
-# replay_and_check [--stop-at-first-failure]: every op- mark of /tmp/log.img; the replay's
-# exit status.
+# replay_and_check [--stop-at-first-failure]: every op- mark of /tmp/log.img, checked on
+# SLOTS snapshots at once (the guest has a CPU for each); the replay's exit status.
+SLOTS=${CRASH_CHECK_SLOTS:-2}
 replay_and_check() {
     rm -f /tmp/replay.img /tmp/checked
-    truncate -s ${DATA_MB}M /tmp/replay.img /tmp/check.img
-    cp /tmp/data.img /tmp/check.img  # any LUKS2 image of the volume opens the mapping
-    loop=$(losetup -f --show /tmp/check.img)
-    cryptsetup open --key-file /tmp/pass "$loop" checkvol
+    truncate -s ${DATA_MB}M /tmp/replay.img
+    snapshots="" loops=""
+    slot=0
+    while [ $slot -lt "$SLOTS" ]; do
+        mkdir -p /mnt/check$slot
+        cp /tmp/data.img /tmp/check$slot.img  # any LUKS2 image of the volume opens the mapping
+        loop=$(losetup -f --show /tmp/check$slot.img)
+        cryptsetup open --key-file /tmp/pass "$loop" checkvol$slot
+        snapshots="$snapshots${snapshots:+,}/tmp/check$slot.img" loops="$loops $loop"
+        slot=$((slot + 1))
+    done
     rc=0
     UBLK_EVERY=$UBLK_EVERY log-writes-replay /tmp/log.img /tmp/replay.img \
-        --check 'sh /tmp/check-mark.sh' --check-marks op- "$@" || rc=$?
-    cryptsetup close checkvol
-    losetup -d "$loop"
+        --check 'sh /tmp/check-mark.sh' --check-marks op- --snapshots "$snapshots" "$@" || rc=$?
+    slot=0
+    while [ $slot -lt "$SLOTS" ]; do cryptsetup close checkvol$slot; slot=$((slot + 1)); done
+    for loop in $loops; do losetup -d "$loop"; done
     return $rc
 }
 
