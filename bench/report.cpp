@@ -7,14 +7,6 @@
 
 namespace ublkcrypt {
 
-std::string size_label(uint64_t bytes) {
-  if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return fmt::format("{} MiB", bytes >> 20);
-  if (bytes >= 1024 && bytes % 1024 == 0) return fmt::format("{} KiB", bytes >> 10);
-  return fmt::format("{} B", bytes);
-}
-
-const char* direction_name(Direction d) { return d == Direction::encrypt ? "encrypt" : "decrypt"; }
-
 using nlohmann::json;
 
 NLOHMANN_JSON_SERIALIZE_ENUM(Placement, {{Placement::host_cpu, "host-cpu"},
@@ -34,6 +26,15 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CounterDelta, requests, payload_bytes, bytes_
                                    bytes_from_device, copy_bytes, errors)
 
 namespace {
+
+// "4 KiB", "1 MiB", "512 B"
+std::string size_label(uint64_t bytes) {
+  if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return fmt::format("{} MiB", bytes >> 20);
+  if (bytes >= 1024 && bytes % 1024 == 0) return fmt::format("{} KiB", bytes >> 10);
+  return fmt::format("{} B", bytes);
+}
+
+const char* direction_name(Direction d) { return d == Direction::encrypt ? "encrypt" : "decrypt"; }
 
 // ---- tables ----
 
