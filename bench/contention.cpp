@@ -193,12 +193,6 @@ ContentionPhases median_phases(const std::vector<ContentionPhases>& all) {
   return m;
 }
 
-double ContentionCell::memory_per_byte() const {
-  for (const ResourceLimit& l : prediction.limits)
-    if (l.resource == "memory") return l.per_user_byte;
-  return 0;
-}
-
 MachineFigures figures_from(Placement placement, const Workload& w, const ContentionPhases& p,
                             const MemoryBandwidth& memory, unsigned cpus) {
   MachineFigures m;
@@ -244,9 +238,8 @@ Status run_contention(const ContentionOptions& o, ContentionReport* out) {
     return Status(Errc::invalid_argument, "bench contention: no target (give --target PATH)");
   Workload w = o.storage;
   w.runtime_seconds = o.phase_seconds;
-  StorageInfo info;
   for (const std::string& t : o.targets)
-    if (Status s = check_target(t, w, o.force, o.crypto.sector_size, &info); !s.ok()) return s;
+    if (Status s = check_target(t, w, o.force, o.crypto.sector_size); !s.ok()) return s;
   if (o.rounds == 0 || o.rounds > 100)
     return Status(Errc::invalid_argument,
                   fmt::format("bench contention: {} rounds is outside 1..100", o.rounds));

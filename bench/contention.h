@@ -98,7 +98,7 @@ struct ContentionCell : ContentionPhases {
   double storage_dma_per_byte() const {
     return ratio(double(encrypted_storage_bytes), double(encrypted.bytes()));
   }
-  double memory_per_byte() const;
+  double memory_per_byte() const { return prediction.limit("memory").per_user_byte; }
 };
 
 struct ContentionReport {

@@ -59,12 +59,6 @@ std::string storage_row(const std::string& target, const WorkloadResult& r) {
 
 std::string ceiling_text(double mbs) { return mbs > 0 ? fmt::format("{:.0f}", mbs) : "n/a"; }
 
-double limit_of(const PlacementPrediction& p, const char* resource) {
-  for (const ResourceLimit& l : p.limits)
-    if (l.resource == resource) return l.ceiling_mbs;
-  return 0;
-}
-
 std::string table(const StorageBenchmarkReport& r) {
   std::string out = fmt::format("# bench storage: {}\n", workload_line(r.options.workload));
   out += "# path: run_workload through storage ports (bench/workload_run.h), a ring per job\n"
@@ -199,8 +193,8 @@ std::string table(const ContentionReport& r) {
         c.target, tw, c.provider, c.figures.datapath_mbs, us(p.datapath_latency_s),
         us(p.busy_latency_s), c.figures.provider_mbs, us(p.cipher_latency_s),
         p.cipher_fill > 0 ? fmt::format("{:.2f}", p.cipher_fill) : std::string("-"),
-        ceiling_text(limit_of(p, "latency")), ceiling_text(limit_of(p, "cores")),
-        ceiling_text(limit_of(p, "memory")), p.bottleneck.empty() ? "-" : p.bottleneck,
+        ceiling_text(p.limit("latency").ceiling_mbs), ceiling_text(p.limit("cores").ceiling_mbs),
+        ceiling_text(p.limit("memory").ceiling_mbs), p.bottleneck.empty() ? "-" : p.bottleneck,
         ceiling_text(p.ceiling_mbs), c.encrypted.mbs(), error,
         any ? fmt::format("{:+.0f}..{:+.0f}%", lo, hi) : std::string("-"),
         !predicted ? "-" : std::abs(error) <= 20 ? "ok" : "off");
