@@ -218,9 +218,9 @@ Status engine_bench(const EngineBenchArgs& a) {
     fmt::print("provider  {} ({})\n", provider.info().name, provider.info().description);
     fmt::print("requests  {} KiB sequential, queue depth {}, {} rounds (median shown)\n",
                a.load.request_bytes / 1024, a.load.depth, a.rounds);
-    fmt::print("path      engines: run_engine_phases (bench/contention.h) -> run_workload -> "
-               "EnginePort ->\n          RingQueue, the ublk queue thread's loop; provider "
-               "alone: ProviderLoad (bench/provider_load.h)\n");
+    fmt::print("path      engines: run_engine_phases (bench/contention.h) -> run_workload ->\n"
+               "          EnginePort -> RingQueue, the ublk queue thread's loop; provider alone:\n"
+               "          ProviderLoad (bench/provider_load.h)\n");
     const uint64_t size = encrypted->size_bytes(), region = size - size % a.load.request_bytes;
     // One pass; what one wakeup's completions free goes back as one batch.
     Workload w{.block_bytes = a.load.request_bytes, .iodepth = a.load.depth, .iodepth_batch = 0,
