@@ -131,11 +131,9 @@ Status run_cipher_benchmark(const BenchmarkOptions& options, CipherBenchmarkRepo
   const unsigned rounds = std::max(1u, options.rounds);
   for (const CipherSpec& spec : specs) {
     for (Direction direction : {Direction::encrypt, Direction::decrypt}) {
-      std::vector<BenchmarkRow> cell;
-      std::vector<Provider*> measured;  // cell[i]'s provider
+      std::vector<BenchmarkRow> cell;  // a row per provider that runs the cipher
       for (Provider* provider : builtin_registry().providers()) {
         if (!provider->supports(spec, "").ok()) continue;
-        measured.push_back(provider);
         BenchmarkRow& row = cell.emplace_back(BenchmarkRow{
             .provider = provider->info().name, .implementation = implementation_of(*provider, spec),
             .cipher = spec.name(), .key_bits = spec.key_bytes * 8, .direction = direction,
@@ -164,17 +162,16 @@ Status run_cipher_benchmark(const BenchmarkOptions& options, CipherBenchmarkRepo
           openssl_best = std::max(openssl_best, mbs);
           openssl_multi_best = std::max(openssl_multi_best, multi);
         }
-        for (size_t i = 0; i < cell.size(); ++i) {
-          BenchmarkRow& row = cell[i];
-          Provider* provider = measured[i];
+        for (BenchmarkRow& row : cell) {
+          Provider& provider = *builtin_registry().find(row.provider);
           CryptoResult all, one;
-          if (Status s = measure_provider(*provider, spec, direction, options, &all); !s.ok())
+          if (Status s = measure_provider(provider, spec, direction, options, &all); !s.ok())
             return s;
           if (all.mbs() > row.all_threads_mbs) {
             row.all_threads_mbs = all.mbs();
             row.all_threads_cores = all.cores();
           }
-          if (auto single = one_thread_instance(*provider)) {
+          if (auto single = one_thread_instance(provider)) {
             if (Status s = measure_provider(*single, spec, direction, options, &one); !s.ok())
               return s;
             row.one_thread_mbs = std::max(row.one_thread_mbs, one.mbs_per_cpu());

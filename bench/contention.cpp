@@ -15,7 +15,6 @@ namespace ublkcrypt {
 
 namespace {
 
-constexpr const char* kNullCipher = "cipher_null-ecb";
 // The datapath phase's provider for the card and drive rows: the inline-device one, which
 // passes cipher_null through on the submitting thread, with no work and no handoff: the
 // engine's own cost and nothing else (the card's handoff is its cipher stage, in the
@@ -51,20 +50,6 @@ double copy_rate(unsigned threads, double seconds, uint64_t bytes) {
   return mb_per_second(copied.load(), clock.wall_seconds());
 }
 
-// The workload through an engine with `provider` and `c`'s cipher.
-Status engine_phase(const std::string& target, Provider& provider, const CryptoLoadOptions& c,
-                    const Workload& w, uint64_t region, WorkloadResult* out,
-                    CounterDelta* counters = nullptr, uint64_t* storage_bytes = nullptr) {
-  std::unique_ptr<Engine> engine;
-  if (Status s = open_scratch_engine(target, c, provider.info().name, {}, &engine); !s.ok())
-    return s.in("bench " + target);
-  const CounterDelta before = CounterDelta::read(provider.counters());
-  if (Status s = run_workload(engine_ports(*engine), w, region, out); !s.ok()) return s;
-  if (counters) *counters = CounterDelta::read(provider.counters()) - before;
-  if (storage_bytes) *storage_bytes = engine->storage_bytes();
-  return Status::Ok();
-}
-
 Status run_round(const std::string& target, Provider& provider, Provider& null_provider,
                  const CryptoLoadOptions& c, const Workload& w, const std::string& where,
                  bool encrypted_first, ContentionPhases* r) {
@@ -94,22 +79,15 @@ Status run_round(const std::string& target, Provider& provider, Provider& null_p
         0.0, (busy_after - busy_before - together.cpu_seconds()) / together.wall_seconds());
   storage.reset();
 
-  CryptoLoadOptions null_cipher = c;
-  null_cipher.cipher = kNullCipher;
-  null_cipher.key_bits = 0;
   // The engine phases take turns at going first: the first follows the heavy "together"
   // phase (in a VM the host may still be writing QEMU's disk file back), and a fixed order
   // would hand that to the same phase every round.
-  for (bool encrypted : {encrypted_first, !encrypted_first}) {
-    show_phase(where + (encrypted ? ": encrypted (engine)" : ": datapath (engine, "
-                                                                 "cipher_null)"), seconds);
-    Status s = encrypted ? engine_phase(target, provider, c, w, region, &r->encrypted,
-                                        &r->encrypted_counters, &r->encrypted_storage_bytes)
-                         : engine_phase(target, null_provider, null_cipher, w, region,
-                                        &r->datapath);
-    if (!s.ok()) return s;
-  }
-  return Status::Ok();
+  std::unique_ptr<Engine> datapath, encrypted;
+  Status s = open_scratch_engine(target, with_null_cipher(c), null_provider.info().name, {},
+                                 &datapath);
+  if (s.ok()) s = open_scratch_engine(target, c, provider.info().name, {}, &encrypted);
+  if (!s.ok()) return s.in("bench " + target);
+  return run_engine_phases(*datapath, *encrypted, w, region, encrypted_first, where, r);
 }
 
 // One untimed pass of the workload over its region on the raw target, before the target's
@@ -143,10 +121,8 @@ CryptoLoadOptions crypto_options_for(const Provider& p, const ContentionOptions&
   CryptoLoadOptions out = o.crypto;
   out.request_bytes = o.storage.block_bytes;
   out.seconds = o.storage.runtime_seconds;
-  if (p.info().placement == Placement::inline_device && !check_crypto_options(p, out).ok()) {
-    out.cipher = kNullCipher;
-    out.key_bits = 0;
-  }
+  if (p.info().placement == Placement::inline_device && !check_crypto_options(p, out).ok())
+    return with_null_cipher(out);
   return out;
 }
 
@@ -172,16 +148,7 @@ Status run_cell(const ContentionOptions& o, const std::string& target, Provider&
     cell->round_predicted_mbs.push_back(predict_placement(cell->placement, f).ceiling_mbs);
     cell->round_measured_mbs.push_back(all[i].encrypted.mbs());
   }
-  for (auto m : {&ContentionPhases::storage_alone, &ContentionPhases::storage_together,
-                 &ContentionPhases::datapath})
-    cell->*m = median_round(all, [m](const ContentionPhases& r) { return (r.*m).mbs(); }).*m;
-  for (auto m : {&ContentionPhases::crypto_alone, &ContentionPhases::crypto_together})
-    cell->*m = median_round(all, [m](const ContentionPhases& r) { return (r.*m).mbs(); }).*m;
-  const ContentionPhases& e = median_round(all, [](auto& r) { return r.encrypted.mbs(); });
-  cell->encrypted = e.encrypted;
-  cell->encrypted_counters = e.encrypted_counters;
-  cell->encrypted_storage_bytes = e.encrypted_storage_bytes;
-  cell->other_cores = median_round(all, [](auto& r) { return r.other_cores; }).other_cores;
+  static_cast<ContentionPhases&>(*cell) = median_phases(all);
   cell->figures = figures_from(cell->placement, w, *cell, memory, cpus);
   cell->prediction = predict_placement(cell->placement, cell->figures);
   return Status::Ok();
@@ -189,10 +156,41 @@ Status run_cell(const ContentionOptions& o, const std::string& target, Provider&
 
 }  // namespace
 
-double ContentionCell::memory_per_byte() const {
-  for (const ResourceLimit& l : prediction.limits)
-    if (l.resource == "memory") return l.per_user_byte;
-  return 0;
+Status run_engine_phases(Engine& datapath, Engine& encrypted, const Workload& w, uint64_t region,
+                         bool encrypted_first, const std::string& where, ContentionPhases* r) {
+  for (bool is_encrypted : {encrypted_first, !encrypted_first}) {
+    show_phase(where + (is_encrypted ? ": encrypted (engine)" : ": datapath (engine, cipher_null)"),
+               w.runtime_seconds);
+    Engine& engine = is_encrypted ? encrypted : datapath;
+    const ProviderCounters& counters = engine.session().provider()->counters();
+    const CounterDelta before = CounterDelta::read(counters);
+    const uint64_t storage_before = engine.storage_bytes();
+    const uint64_t memory_before = engine_memory_bytes(engine);
+    WorkloadResult* result = is_encrypted ? &r->encrypted : &r->datapath;
+    if (Status s = run_workload(engine_ports(engine), w, region, result); !s.ok()) return s;
+    if (is_encrypted) {
+      r->encrypted_counters = CounterDelta::read(counters) - before;
+      r->encrypted_storage_bytes = engine.storage_bytes() - storage_before;
+      r->encrypted_memory_bytes = engine_memory_bytes(engine) - memory_before;
+    }
+  }
+  return Status::Ok();
+}
+
+ContentionPhases median_phases(const std::vector<ContentionPhases>& all) {
+  ContentionPhases m;
+  for (auto p : {&ContentionPhases::storage_alone, &ContentionPhases::storage_together,
+                 &ContentionPhases::datapath})
+    m.*p = median_round(all, [p](const ContentionPhases& r) { return (r.*p).mbs(); }).*p;
+  for (auto p : {&ContentionPhases::crypto_alone, &ContentionPhases::crypto_together})
+    m.*p = median_round(all, [p](const ContentionPhases& r) { return (r.*p).mbs(); }).*p;
+  const ContentionPhases& e = median_round(all, [](auto& r) { return r.encrypted.mbs(); });
+  m.encrypted = e.encrypted;
+  m.encrypted_counters = e.encrypted_counters;
+  m.encrypted_storage_bytes = e.encrypted_storage_bytes;
+  m.encrypted_memory_bytes = e.encrypted_memory_bytes;
+  m.other_cores = median_round(all, [](auto& r) { return r.other_cores; }).other_cores;
+  return m;
 }
 
 MachineFigures figures_from(Placement placement, const Workload& w, const ContentionPhases& p,
@@ -240,9 +238,8 @@ Status run_contention(const ContentionOptions& o, ContentionReport* out) {
     return Status(Errc::invalid_argument, "bench contention: no target (give --target PATH)");
   Workload w = o.storage;
   w.runtime_seconds = o.phase_seconds;
-  StorageInfo info;
   for (const std::string& t : o.targets)
-    if (Status s = check_target(t, w, o.force, o.crypto.sector_size, &info); !s.ok()) return s;
+    if (Status s = check_target(t, w, o.force, o.crypto.sector_size); !s.ok()) return s;
   if (o.rounds == 0 || o.rounds > 100)
     return Status(Errc::invalid_argument,
                   fmt::format("bench contention: {} rounds is outside 1..100", o.rounds));

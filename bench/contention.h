@@ -55,8 +55,19 @@ struct ContentionPhases {
   WorkloadResult encrypted;
   CounterDelta encrypted_counters;  // the provider's counters over the encrypted phase
   uint64_t encrypted_storage_bytes = 0;  // what the backing moved in it (Engine::storage_bytes)
+  uint64_t encrypted_memory_bytes = 0;   // its passes over host memory (engine_memory_bytes)
   double other_cores = -1;          // CPU other processes took in the together phase (-1: unknown)
 };
+
+// Each phase's median round (by throughput; the lower middle for an even count).
+ContentionPhases median_phases(const std::vector<ContentionPhases>& rounds);
+
+// The two engine phases of a round: `w` over the first `region` bytes through `datapath`
+// (an engine with cipher_null: the datapath's own cost) and through `encrypted`, the
+// encrypted one first or second; `where` labels the progress line. `bench contention` and
+// `engine-bench` run them.
+Status run_engine_phases(Engine& datapath, Engine& encrypted, const Workload& w, uint64_t region,
+                         bool encrypted_first, const std::string& where, ContentionPhases* r);
 
 struct ContentionCell : ContentionPhases {
   std::string target;
@@ -87,7 +98,7 @@ struct ContentionCell : ContentionPhases {
   double storage_dma_per_byte() const {
     return ratio(double(encrypted_storage_bytes), double(encrypted.bytes()));
   }
-  double memory_per_byte() const;
+  double memory_per_byte() const { return prediction.limit("memory").per_user_byte; }
 };
 
 struct ContentionReport {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "backends/provider.h"
@@ -61,6 +62,13 @@ struct PlacementPrediction {
   double busy_latency_s = 0;      // R_busy
   double cipher_latency_s = 0;    // R_ciph
   double cipher_fill = 0;         // fill
+
+  // The limit `resource` puts ("memory", ...); all zero when that resource was not known.
+  ResourceLimit limit(std::string_view resource) const {
+    for (const ResourceLimit& l : limits)
+      if (l.resource == resource) return l;
+    return {};
+  }
 };
 
 PlacementPrediction predict_placement(Placement placement, const MachineFigures& m);

@@ -178,6 +178,12 @@ class ProviderLoad final : private ProviderCallback {
 
 // ---- the timed run ---------------------------------------------------------------------
 
+CryptoLoadOptions with_null_cipher(CryptoLoadOptions c) {
+  c.cipher = "cipher_null-ecb";
+  c.key_bits = 0;
+  return c;
+}
+
 CounterDelta CounterDelta::read(const ProviderCounters& c) {
   return {c.requests.load(),          c.payload_bytes.load(), c.bytes_to_device.load(),
           c.bytes_from_device.load(), c.copy_bytes.load(),    c.errors.load()};

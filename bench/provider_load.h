@@ -46,6 +46,9 @@ struct CryptoLoadOptions : ProviderLoadOptions {
   double warmup_seconds = 0;  // of those, run before the counted window opens
 };
 
+// `c` with cipher_null (no key) in place of its cipher.
+CryptoLoadOptions with_null_cipher(CryptoLoadOptions c);
+
 // The movement of a provider's counters (ProviderCounters, monotonic) over an interval.
 struct CounterDelta {
   uint64_t requests = 0, payload_bytes = 0, bytes_to_device = 0, bytes_from_device = 0,

@@ -7,14 +7,6 @@
 
 namespace ublkcrypt {
 
-std::string size_label(uint64_t bytes) {
-  if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return fmt::format("{} MiB", bytes >> 20);
-  if (bytes >= 1024 && bytes % 1024 == 0) return fmt::format("{} KiB", bytes >> 10);
-  return fmt::format("{} B", bytes);
-}
-
-const char* direction_name(Direction d) { return d == Direction::encrypt ? "encrypt" : "decrypt"; }
-
 using nlohmann::json;
 
 NLOHMANN_JSON_SERIALIZE_ENUM(Placement, {{Placement::host_cpu, "host-cpu"},
@@ -34,6 +26,15 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CounterDelta, requests, payload_bytes, bytes_
                                    bytes_from_device, copy_bytes, errors)
 
 namespace {
+
+// "4 KiB", "1 MiB", "512 B"
+std::string size_label(uint64_t bytes) {
+  if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return fmt::format("{} MiB", bytes >> 20);
+  if (bytes >= 1024 && bytes % 1024 == 0) return fmt::format("{} KiB", bytes >> 10);
+  return fmt::format("{} B", bytes);
+}
+
+const char* direction_name(Direction d) { return d == Direction::encrypt ? "encrypt" : "decrypt"; }
 
 // ---- tables ----
 
@@ -57,12 +58,6 @@ std::string storage_row(const std::string& target, const WorkloadResult& r) {
 }
 
 std::string ceiling_text(double mbs) { return mbs > 0 ? fmt::format("{:.0f}", mbs) : "n/a"; }
-
-double limit_of(const PlacementPrediction& p, const char* resource) {
-  for (const ResourceLimit& l : p.limits)
-    if (l.resource == resource) return l.ceiling_mbs;
-  return 0;
-}
 
 std::string table(const StorageBenchmarkReport& r) {
   std::string out = fmt::format("# bench storage: {}\n", workload_line(r.options.workload));
@@ -198,8 +193,8 @@ std::string table(const ContentionReport& r) {
         c.target, tw, c.provider, c.figures.datapath_mbs, us(p.datapath_latency_s),
         us(p.busy_latency_s), c.figures.provider_mbs, us(p.cipher_latency_s),
         p.cipher_fill > 0 ? fmt::format("{:.2f}", p.cipher_fill) : std::string("-"),
-        ceiling_text(limit_of(p, "latency")), ceiling_text(limit_of(p, "cores")),
-        ceiling_text(limit_of(p, "memory")), p.bottleneck.empty() ? "-" : p.bottleneck,
+        ceiling_text(p.limit("latency").ceiling_mbs), ceiling_text(p.limit("cores").ceiling_mbs),
+        ceiling_text(p.limit("memory").ceiling_mbs), p.bottleneck.empty() ? "-" : p.bottleneck,
         ceiling_text(p.ceiling_mbs), c.encrypted.mbs(), error,
         any ? fmt::format("{:+.0f}..{:+.0f}%", lo, hi) : std::string("-"),
         !predicted ? "-" : std::abs(error) <= 20 ? "ok" : "off");

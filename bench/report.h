@@ -23,9 +23,4 @@ using BenchReport = std::variant<StorageBenchmarkReport, CryptoSweepReport, Cont
 std::string format_table(const BenchReport& r);
 nlohmann::json to_json(const BenchReport& r);
 
-// "4 KiB", "1 MiB", "512 B"
-std::string size_label(uint64_t bytes);
-// "encrypt", "decrypt"
-const char* direction_name(Direction d);
-
 }  // namespace ublkcrypt

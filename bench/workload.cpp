@@ -104,12 +104,12 @@ Status open_workload_storage(const std::string& target, const Workload& w,
 }
 
 Status check_target(const std::string& path, const Workload& w, bool force,
-                    uint32_t min_alignment, StorageInfo* info) {
+                    uint32_t min_alignment) {
   std::unique_ptr<Storage> storage;
   if (Status s = open_workload_storage(path, w, &storage); !s.ok()) return s.in("bench");
-  *info = storage->info();
-  const uint32_t alignment = std::max(info->logical_block_size, min_alignment);
-  if (Status s = validate_workload(w, path, info->size_bytes, alignment); !s.ok()) return s;
+  const StorageInfo& info = storage->info();
+  const uint32_t alignment = std::max(info.logical_block_size, min_alignment);
+  if (Status s = validate_workload(w, path, info.size_bytes, alignment); !s.ok()) return s;
   if (w.writes() && !force) {
     std::string what;
     // An image has no path for blkid: look for the one thing ublkcrypt puts there.

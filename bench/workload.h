@@ -55,7 +55,7 @@ Status open_workload_storage(const std::string& target, const Workload& w,
 // detector `format` uses, volume/existing_content.h). The alignment is the target's, at
 // least `min_alignment` (the sector size when the engine runs on it).
 Status check_target(const std::string& path, const Workload& w, bool force,
-                    uint32_t min_alignment, StorageInfo* info);
+                    uint32_t min_alignment);
 
 // The region the workload covers on a target of `target_bytes`.
 uint64_t workload_region(const Workload& w, uint64_t target_bytes);

@@ -279,10 +279,9 @@ Status run_workload(const PortFactory& ports, const Workload& w, uint64_t region
 }
 
 Status run_storage_benchmark(const StorageBenchmarkOptions& o, StorageBenchmarkReport* out) {
-  StorageInfo info;
   for (const std::string& path : {o.target, o.compare})
     if (!path.empty())
-      if (Status s = check_target(path, o.workload, o.force, 512, &info); !s.ok()) return s;
+      if (Status s = check_target(path, o.workload, o.force, 512); !s.ok()) return s;
   out->options = o;
   const std::pair<std::string, WorkloadResult*> runs[] = {{o.target, &out->target},
                                                           {o.compare, &out->compare}};

@@ -46,8 +46,9 @@ __attribute__((always_inline)) inline uintptr_t deepest_stack_address() {
 // caller's stack pointer, memory no live frame owns. In assembly, so that no compiler can
 // drop the stores as dead, and so that the wipe itself needs no stack. 32-byte stores, the
 // last one ending exactly at the stack pointer (it may overlap its predecessor; the span
-// is never shorter than the margin): a `rep stosb` over the same 1-2 KiB made a one-sector
-// XTS call about 4% slower (microcoded, it does not overlap with the kernel's last rounds).
+// is never shorter than the margin), not a `rep stosb` over the same 1-2 KiB: that is
+// microcoded and does not overlap with the kernel's last rounds, which a one-sector XTS call
+// pays for.
 // Call it from code built for AVX; it clobbers ymm0, which wipe_vector_registers zeroes
 // after it anyway.
 __attribute__((always_inline)) inline void wipe_dead_stack(uintptr_t deepest) {
