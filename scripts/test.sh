@@ -43,8 +43,8 @@ else
 fi
 
 if [ -x tests/fuzz/run.sh ]; then
-  echo "== fuzz targets (${FUZZ_SECONDS:-15} s each)"
-  if ! bash tests/fuzz/run.sh "${FUZZ_SECONDS:-15}"; then
+  echo "== fuzz targets (${FUZZ_SECONDS:-10} s each)"
+  if ! bash tests/fuzz/run.sh "${FUZZ_SECONDS:-10}"; then
     status=1
     echo "  0 tests passed, 1 tests failed out of 1 (fuzz)" >>"$log"
     printf 'The following tests FAILED:\n\t  1 - fuzz targets (Failed)\n' >>"$log"
