@@ -43,8 +43,6 @@ class ProviderLoad final : private ProviderCallback {
       s.batch->requests.push_back(&s);
     }
   }
-  ProviderLoad(const ProviderLoad&) = delete;
-  ProviderLoad& operator=(const ProviderLoad&) = delete;
 
   // Submits the first batches; completions resubmit until `deadline` or the budget.
   Status start(BenchClock::time_point deadline) {
