@@ -72,24 +72,23 @@ Status openssl_speed(const std::string& cipher, Direction direction, unsigned pr
 }  // namespace
 
 Status benchmark_specs(const BenchmarkOptions& options, std::vector<CipherSpec>* out) {
-  out->clear();
-  for (const Table& t : kDefaultTable) {
-    if (!options.cipher.empty() && options.cipher != t.cipher) continue;
-    if (options.key_bits != 0 && options.key_bits != t.key_bits) continue;
-    CipherSpec spec;
-    if (Status s = CipherSpec::parse(t.cipher, t.key_bits, options.sector_size, &spec); !s.ok())
-      return s;
-    out->push_back(spec);
-  }
+  std::vector<Table> cells;
+  for (const Table& t : kDefaultTable)
+    if ((options.cipher.empty() || options.cipher == t.cipher) &&
+        (options.key_bits == 0 || options.key_bits == t.key_bits))
+      cells.push_back(t);
   // A cipher or key size outside the table is measured alone, if dm-crypt accepts it.
-  if (out->empty()) {
+  if (cells.empty()) {
     if (options.cipher.empty())
       return Status(Errc::invalid_argument,
                     fmt::format("benchmark: no default cipher has a {}-bit key (give --cipher)",
                                 options.key_bits));
+    cells.push_back({options.cipher.c_str(), options.key_bits != 0 ? options.key_bits : 256});
+  }
+  out->clear();
+  for (const Table& t : cells) {
     CipherSpec spec;
-    const uint32_t bits = options.key_bits != 0 ? options.key_bits : 256;
-    if (Status s = CipherSpec::parse(options.cipher, bits, options.sector_size, &spec); !s.ok())
+    if (Status s = CipherSpec::parse(t.cipher, t.key_bits, options.sector_size, &spec); !s.ok())
       return s;
     out->push_back(spec);
   }
@@ -150,7 +149,7 @@ Status run_cipher_benchmark(const BenchmarkOptions& options, CipherBenchmarkRepo
       std::string openssl_note;
       const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
       for (unsigned round = 0; round < rounds; ++round) {
-        const std::string cipher = cell.empty() ? "" : cell.front().openssl_cipher;
+        const std::string& cipher = cell.front().openssl_cipher;
         if (!cipher.empty() && openssl_note.empty()) {
           double mbs = -1, multi = -1;
           if (Status s = openssl_speed(cipher, direction, 1, options, &mbs); !s.ok())

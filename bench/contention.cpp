@@ -132,14 +132,13 @@ Status run_cell(const ContentionOptions& o, const std::string& target, Provider&
   cell->target = target;
   cell->provider = provider.info().name;
   cell->placement = provider.info().placement;
-  const unsigned rounds = o.rounds;
   const Workload& w = o.storage;
   const CryptoLoadOptions c = crypto_options_for(provider, o);
   cell->cipher = c.cipher;
-  std::vector<ContentionPhases> all(rounds);
-  for (unsigned i = 0; i < rounds; ++i) {
+  std::vector<ContentionPhases> all(o.rounds);
+  for (unsigned i = 0; i < o.rounds; ++i) {
     const std::string where = fmt::format("{} / {}", target, cell->provider) +
-                              (rounds > 1 ? fmt::format(" (round {}/{})", i + 1, rounds) : "");
+                              (o.rounds > 1 ? fmt::format(" (round {}/{})", i + 1, o.rounds) : "");
     if (Status s = run_round(target, provider, null_provider, c, w, where, i % 2 == 1,
                              &all[i]);
         !s.ok())
@@ -209,8 +208,7 @@ MachineFigures figures_from(Placement placement, const Workload& w, const Conten
   // Host cipher: MB per CPU-second of the cipher alone (its workers' CPU time, not wall
   // time). A card: its rate, and the host CPU its path costs. An inline device's cipher
   // runs at its line rate: the storage figures hold it.
-  if (placement == Placement::host_cpu && crypto.cpu_seconds > 0)
-    m.cipher_mbs_per_core = double(crypto.bytes) / 1e6 / crypto.cpu_seconds;
+  if (placement == Placement::host_cpu) m.cipher_mbs_per_core = crypto.mbs_per_cpu();
   if (placement == Placement::lookaside_card) {
     m.card_mbs = crypto.mbs();
     m.card_core_s_per_mb = core_s_per_mb(crypto.cpu_seconds, crypto.bytes);
@@ -247,10 +245,8 @@ Status run_contention(const ContentionOptions& o, ContentionReport* out) {
   if (null_provider == nullptr)
     return Status(Errc::not_found,
                   fmt::format("bench contention: the {} provider (the cipher_null datapath "
-                              "phase) is not present in this build",
-                              kNullProvider));
-  // The options as run: depth 0 is the workload's I/Os in flight, and the storage runtime
-  // what each phase runs in one round.
+                              "phase) is not present in this build", kNullProvider));
+  // The options as run: the crypto depth resolved, the storage runtime one round's phase.
   ContentionOptions& run = out->options = o;
   if (run.crypto.depth == 0) run.crypto.depth = std::max(1u, o.storage.iodepth * o.storage.jobs);
   run.storage.runtime_seconds = o.phase_seconds / o.rounds;

@@ -47,9 +47,8 @@ uint64_t LatencyHistogram::percentile(double percent) const {
   uint64_t seen = 0;
   for (unsigned i = 0; i < kBuckets; ++i) {
     seen += counts_[i];
-    if (seen >= rank) {
+    if (seen >= rank)
       return std::clamp(midpoint_of(i), min_, max_);  // never outside what was recorded
-    }
   }
   return max_;
 }

@@ -71,11 +71,10 @@ PlacementPrediction predict_placement(Placement placement, const MachineFigures&
   add("storage", m.storage_mbs, 1);
   add("datapath", m.datapath_mbs, 1);
   add("card", m.card_mbs, d.card);
-  for (const ResourceLimit& l : out.limits) {
-    if (out.bottleneck.empty() || l.ceiling_mbs < out.ceiling_mbs) {
-      out.ceiling_mbs = l.ceiling_mbs;
-      out.bottleneck = l.resource;
-    }
+  const auto least = std::ranges::min_element(out.limits, {}, &ResourceLimit::ceiling_mbs);
+  if (least != out.limits.end()) {
+    out.ceiling_mbs = least->ceiling_mbs;
+    out.bottleneck = least->resource;
   }
   return out;
 }

@@ -19,24 +19,20 @@ namespace ublkcrypt {
 
 namespace {
 
-// The load generator the header describes.
 class ProviderLoad final : private ProviderCallback {
  public:
-  // Allocates and fills the working set, before any clock starts.
+  // Allocates and fills the working set, before any clock starts. The options have passed
+  // check_crypto_options.
   ProviderLoad(ProviderSession& session, const CipherSpec& spec, const ProviderLoadOptions& o)
       : session_(session), o_(o), in_place_(o.in_place || spec.mode == CipherMode::null) {
     sectors_ = o.request_bytes / spec.sector_size;
-    if (o.depth == 0 || o.batch == 0 || o.depth % o.batch != 0 || sectors_ == 0 ||
-        o.request_bytes % spec.sector_size != 0)
-      return;  // start() says why
     // Each slot owns `per_slot` bytes of the sources, at least one request's worth.
     const uint64_t per_slot = std::max<uint64_t>(
         o.request_bytes, o.working_set_bytes / o.depth / o.request_bytes * o.request_bytes);
     steps_ = per_slot / o.request_bytes;
     sources_ = PageBuffer(per_slot * o.depth, o.depth);
     if (!in_place_) targets_ = PageBuffer(uint64_t{o.request_bytes} * o.depth, 0);
-    batch_count_ = o.depth / o.batch;
-    batches_ = std::make_unique<Batch[]>(batch_count_);
+    batches_ = std::vector<Batch>(o.depth / o.batch);
     slots_.resize(o.depth);
     for (unsigned i = 0; i < o.depth && sources_.data() != nullptr; ++i) {
       Slot& s = slots_[i];
@@ -47,22 +43,15 @@ class ProviderLoad final : private ProviderCallback {
       s.batch->requests.push_back(&s);
     }
   }
-  ProviderLoad(const ProviderLoad&) = delete;
-  ProviderLoad& operator=(const ProviderLoad&) = delete;
 
   // Submits the first batches; completions resubmit until `deadline` or the budget.
   Status start(BenchClock::time_point deadline) {
-    if (batch_count_ == 0)
-      return Status(Errc::invalid_argument,
-                    fmt::format("provider load: depth {} is not a whole number of batches of {}, "
-                                "or request size {} is not whole sectors",
-                                o_.depth, o_.batch, o_.request_bytes));
     if (sources_.data() == nullptr || (!in_place_ && targets_.data() == nullptr))
       return Status(Errc::no_memory, "provider load: working set");
     deadline_ = deadline;
     std::vector<Batch*> first;
-    for (unsigned b = 0; b < batch_count_; ++b)
-      if (claim(batches_[b])) first.push_back(&batches_[b]);
+    for (Batch& b : batches_)
+      if (claim(b)) first.push_back(&b);
     {
       std::lock_guard lock(mutex_);
       outstanding_ = unsigned(first.size());
@@ -162,8 +151,7 @@ class ProviderLoad final : private ProviderCallback {
   uint64_t steps_ = 1;      // requests per slot's slice
   PageBuffer sources_, targets_;
   std::vector<Slot> slots_;
-  std::unique_ptr<Batch[]> batches_;
-  unsigned batch_count_ = 0;
+  std::vector<Batch> batches_;  // built in place: a Batch's atomic does not move
   BenchClock::time_point deadline_;
   std::atomic<uint64_t> claimed_{0};  // batches
   std::atomic<uint64_t> completed_{0};
@@ -175,8 +163,6 @@ class ProviderLoad final : private ProviderCallback {
 };
 
 }  // namespace
-
-// ---- the timed run ---------------------------------------------------------------------
 
 CryptoLoadOptions with_null_cipher(CryptoLoadOptions c) {
   c.cipher = "cipher_null-ecb";
@@ -204,11 +190,14 @@ Status check_crypto_options(const Provider& provider, const CryptoLoadOptions& o
   if (o.request_bytes == 0 || o.request_bytes % o.sector_size != 0)
     return Status(Errc::invalid_argument,
                   fmt::format("bench crypto: request size {} is not a positive multiple of the "
-                              "{}-byte sector",
-                              o.request_bytes, o.sector_size));
+                              "{}-byte sector", o.request_bytes, o.sector_size));
   if (o.depth == 0 || o.depth > 4096)
     return Status(Errc::invalid_argument,
                   fmt::format("bench crypto: depth {} is outside 1..4096", o.depth));
+  if (o.batch == 0 || o.depth % o.batch != 0)
+    return Status(Errc::invalid_argument,
+                  fmt::format("bench crypto: depth {} is not a whole number of batches of {}",
+                              o.depth, o.batch));
   if (!(o.seconds > 0) && o.requests == 0)
     return Status(Errc::invalid_argument, "bench crypto: duration of zero (give --runtime above 0)");
   if (Status s = provider.supports(*spec, o.variant); !s.ok())
@@ -301,8 +290,8 @@ Status run_crypto_sweep(const CryptoSweepOptions& o, CryptoSweepReport* out) {
   for (Provider* p : providers)
     for (unsigned depth : o.depths)
       for (uint32_t size : o.request_sizes) {
-        CryptoSweepRow& row = out->rows.emplace_back();
-        row = {p->info().name, p->info().placement, size, depth, {}};
+        CryptoSweepRow& row =
+            out->rows.emplace_back(p->info().name, p->info().placement, size, depth);
         show_phase(fmt::format("{}: {} B x {} in flight", row.provider, size, depth),
                        o.load.seconds);
         if (Status s = run_crypto_load(*p, cell(size, depth), &row.result); !s.ok()) return s;

@@ -145,9 +145,7 @@ std::string table(const ContentionReport& r) {
     // Host CPU microseconds per MB for the cipher (the card path's host cost for a card).
     const double cipher_us = c.placement == Placement::lookaside_card
                                  ? c.figures.card_core_s_per_mb * 1e6
-                             : c.figures.cipher_mbs_per_core > 0
-                                 ? 1e6 / c.figures.cipher_mbs_per_core
-                                 : 0;
+                                 : ContentionCell::ratio(1e6, c.figures.cipher_mbs_per_core);
     out += fmt::format(
         "{:<{}} {:<9} {:>7.2f} {:>7.2f} {:>7.2f} {:>12.2f} | {:>8} {:>8.0f} {:>8.0f} {:>11.2f}\n",
         c.target, tw, c.provider, c.memory_per_byte(), c.copies_per_byte(), c.bus_per_byte(),
@@ -172,15 +170,11 @@ std::string table(const ContentionReport& r) {
   out += fmt::format("{:<{}} {:<9} | {:>7} {:>6} {:>6} | {:>9} {:>6} {:>4} |\n", "", tw, "", "",
                      "us", "us", "", "us", "");
   for (const ContentionCell& c : r.cells) {
-    double lo = 0, hi = 0;
-    bool any = false;
-    for (size_t i = 0; i < c.round_predicted_mbs.size() && i < c.round_measured_mbs.size(); ++i) {
-      if (c.round_predicted_mbs[i] <= 0) continue;
-      const double e = (c.round_measured_mbs[i] / c.round_predicted_mbs[i] - 1) * 100;
-      lo = any ? std::min(lo, e) : e;
-      hi = any ? std::max(hi, e) : e;
-      any = true;
-    }
+    std::vector<double> errors;  // per round that had a prediction, in percent
+    for (size_t i = 0; i < c.round_predicted_mbs.size() && i < c.round_measured_mbs.size(); ++i)
+      if (c.round_predicted_mbs[i] > 0)
+        errors.push_back((c.round_measured_mbs[i] / c.round_predicted_mbs[i] - 1) * 100);
+    const auto [lo, hi] = std::ranges::minmax_element(errors);
     const PlacementPrediction& p = c.prediction;
     const bool predicted = p.ceiling_mbs > 0;
     const double error = c.model_error() * 100;
@@ -196,7 +190,7 @@ std::string table(const ContentionReport& r) {
         ceiling_text(p.limit("latency").ceiling_mbs), ceiling_text(p.limit("cores").ceiling_mbs),
         ceiling_text(p.limit("memory").ceiling_mbs), p.bottleneck.empty() ? "-" : p.bottleneck,
         ceiling_text(p.ceiling_mbs), c.encrypted.mbs(), error,
-        any ? fmt::format("{:+.0f}..{:+.0f}%", lo, hi) : std::string("-"),
+        errors.empty() ? std::string("-") : fmt::format("{:+.0f}..{:+.0f}%", *lo, *hi),
         !predicted ? "-" : std::abs(error) <= 20 ? "ok" : "off");
   }
   for (const ContentionCell& c : r.cells)
@@ -209,21 +203,20 @@ std::string table(const ContentionReport& r) {
 
 std::string table(const ModelReport& r) {
   const MachineFigures& m = r.figures;
-  auto given = [](double v, const char* unit) {
-    return v > 0 ? fmt::format("{:.0f} {}", v, unit) : std::string("unknown");
+  auto given = [](double mbs) {
+    return mbs > 0 ? fmt::format("{:.0f} MB/s", mbs) : std::string("unknown");
   };
   std::string out = "# bench model: throughput ceiling per placement of the cipher, by the "
                     "model in bench/placement_model.h\n";
   out += fmt::format(
       "# cores {:.2f} x {} cipher; memory {}; bus {} (share {:.2f}); storage {} "
       "({:.4f} core-s/MB); card {} ({:.1f} copies/B)\n",
-      m.cores, given(m.cipher_mbs_per_core, "MB/s"), given(m.memory_mbs, "MB/s"),
-      given(m.bus_mbs, "MB/s"), m.bus_share, given(m.storage_mbs, "MB/s"),
-      m.storage_core_s_per_mb, given(m.card_mbs, "MB/s"), m.card_copies_per_byte);
+      m.cores, given(m.cipher_mbs_per_core), given(m.memory_mbs), given(m.bus_mbs), m.bus_share,
+      given(m.storage_mbs), m.storage_core_s_per_mb, given(m.card_mbs), m.card_copies_per_byte);
   out += fmt::format(
       "# latency term ({}): datapath {}, provider {} at {:.0f} x {:.0f} B in flight\n",
-      placement_name(m.provider_placement), given(m.datapath_mbs, "MB/s"),
-      given(m.provider_mbs, "MB/s"), m.inflight, m.request_bytes);
+      placement_name(m.provider_placement), given(m.datapath_mbs), given(m.provider_mbs),
+      m.inflight, m.request_bytes);
   out += fmt::format("{:<15} {:>10} {:<9} {}\n", "placement", "ceiling", "limit",
                      "every known resource: ceiling MB/s (capacity / per user byte)");
   for (const PlacementPrediction& p : r.predictions) {
@@ -320,20 +313,17 @@ json json_of(const StorageBenchmarkReport& r) {
   json out = {{"kind", "storage"}, {"unit", "MB/s (10^6 bytes), latency ns"},
               {"workload", workload_json(r.options.workload)}, {"target", r.options.target},
               {"result", result_json(r.target)}};
-  if (!r.options.compare.empty()) {
-    out["compare"] = r.options.compare;
-    out["compare_result"] = result_json(r.compare);
-    out["compare_ratio"] = r.compare_ratio();
-  }
+  if (!r.options.compare.empty())
+    out.update({{"compare", r.options.compare}, {"compare_result", result_json(r.compare)},
+                {"compare_ratio", r.compare_ratio()}});
   return out;
 }
 
 json json_of(const CryptoSweepReport& r) {
   json out = head("crypto", r.options.load);
-  out["direction"] = direction_name(r.options.load.direction);
-  out["seconds_per_cell"] = r.options.load.seconds;
-  out["skipped"] = r.skipped;
-  out["rows"] = json::array();
+  out.update({{"direction", direction_name(r.options.load.direction)},
+              {"seconds_per_cell", r.options.load.seconds}, {"skipped", r.skipped},
+              {"rows", json::array()}});
   for (const CryptoSweepRow& row : r.rows) {
     json j = crypto_json(row.result);
     j.update({{"provider", row.provider}, {"placement", row.placement},

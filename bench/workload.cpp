@@ -6,6 +6,7 @@
 #include <cstring>
 #include <memory>
 #include <string_view>
+#include <utility>
 
 #include "engine/rbd_storage.h"
 #include "engine/storage_sync.h"
@@ -13,54 +14,41 @@
 
 namespace ublkcrypt {
 
-bool Workload::random() const { return rw.starts_with("rand"); }
-
-uint32_t Workload::reads_percent() const {
-  if (rw == "read" || rw == "randread") return 100;
-  if (rw == "write" || rw == "randwrite") return 0;
-  return read_percent;
-}
-
 uint64_t workload_region(const Workload& w, uint64_t target_bytes) {
   return w.size_bytes != 0 ? w.size_bytes : target_bytes - target_bytes % w.block_bytes;
 }
 
 Status validate_workload(const Workload& w, const std::string& target, uint64_t target_bytes,
                          uint32_t alignment) {
-  auto bad = [&](std::string cause) {
-    return Status(Errc::invalid_argument, fmt::format("bench {}: {}", target, cause));
+  auto bad = [&]<typename... A>(fmt::format_string<A...> cause, A&&... args) {
+    const std::string why = fmt::format(cause, std::forward<A>(args)...);
+    return Status(Errc::invalid_argument, fmt::format("bench {}: {}", target, why));
   };
   constexpr std::string_view kRw[] = {"read", "write", "rw", "randread", "randwrite", "randrw"};
   if (std::ranges::find(kRw, w.rw) == std::end(kRw))
-    return bad(fmt::format("unknown --rw '{}' (read, write, rw, randread, randwrite, randrw)",
-                           w.rw));
-  if (w.read_percent > 100) return bad(fmt::format("--rwmixread {} is over 100", w.read_percent));
+    return bad("unknown --rw '{}' (read, write, rw, randread, randwrite, randrw)", w.rw);
+  if (w.read_percent > 100) return bad("--rwmixread {} is over 100", w.read_percent);
   if (w.block_bytes == 0 || w.block_bytes % alignment != 0)
-    return bad(fmt::format("block size {} is not a positive multiple of the target's {}-byte "
-                           "alignment",
-                           w.block_bytes, alignment));
-  if (w.block_bytes > 16u << 20) return bad(fmt::format("block size {} is over 16 MiB", w.block_bytes));
-  if (w.iodepth == 0 || w.iodepth > 1024)
-    return bad(fmt::format("iodepth {} is outside 1..1024", w.iodepth));
+    return bad("block size {} is not a positive multiple of the target's {}-byte alignment",
+               w.block_bytes, alignment);
+  if (w.block_bytes > 16u << 20) return bad("block size {} is over 16 MiB", w.block_bytes);
+  if (w.iodepth == 0 || w.iodepth > 1024) return bad("iodepth {} is outside 1..1024", w.iodepth);
   if (w.iodepth_batch > w.iodepth)
-    return bad(fmt::format("iodepth_batch {} is over the iodepth {}", w.iodepth_batch,
-                           w.iodepth));
-  if (w.jobs == 0 || w.jobs > 64) return bad(fmt::format("numjobs {} is outside 1..64", w.jobs));
+    return bad("iodepth_batch {} is over the iodepth {}", w.iodepth_batch, w.iodepth);
+  if (w.jobs == 0 || w.jobs > 64) return bad("numjobs {} is outside 1..64", w.jobs);
   if (!(w.runtime_seconds >= 0)) return bad("runtime is negative");
   if (w.runtime_seconds == 0 && w.size_bytes == 0)
     return bad("duration of zero (give --runtime above 0, or --size for one pass)");
   if (w.size_bytes % w.block_bytes != 0)
-    return bad(fmt::format("size {} is not a multiple of the block size {}", w.size_bytes,
-                           w.block_bytes));
+    return bad("size {} is not a multiple of the block size {}", w.size_bytes, w.block_bytes);
   const uint64_t region = workload_region(w, target_bytes);
   if (w.size_bytes > target_bytes)
-    return bad(fmt::format("too small for the workload: {} bytes, the workload covers {}",
-                           target_bytes, w.size_bytes));
+    return bad("too small for the workload: {} bytes, the workload covers {}", target_bytes,
+               w.size_bytes);
   const uint64_t need = uint64_t{w.block_bytes} * (w.random() ? 1 : w.jobs);
   if (region < need)
-    return bad(fmt::format("too small for the workload: a {}-byte region holds fewer than {} "
-                           "blocks of {} bytes",
-                           region, w.random() ? 1 : w.jobs, w.block_bytes));
+    return bad("too small for the workload: a {}-byte region holds fewer than {} blocks of {} "
+               "bytes", region, w.random() ? 1 : w.jobs, w.block_bytes);
   return Status::Ok();
 }
 
@@ -85,11 +73,10 @@ OperationStream::OperationStream(const Workload& w, unsigned job, uint64_t regio
 bool OperationStream::next(IoStep* step) {
   const uint64_t pass_blocks = pass_bytes_ / block_;
   if (!time_based_ && issued_ >= pass_blocks) return false;
-  if (random_) {
+  if (random_)
     step->offset = std::uniform_int_distribution<uint64_t>(0, region_blocks_ - 1)(rng_) * block_;
-  } else {
+  else
     step->offset = slice_start_ + (issued_ % slice_blocks_) * block_;
-  }
   if (reads_percent_ == 100) step->write = false;
   else if (reads_percent_ == 0) step->write = true;
   else step->write = std::uniform_int_distribution<uint32_t>(0, 99)(rng_) >= reads_percent_;

@@ -34,9 +34,13 @@ struct Workload {
   uint64_t seed = 1;
   bool end_fsync = false;  // a flush once a job's I/O is done, timed with it (fio's end_fsync)
 
-  bool random() const;
+  bool random() const { return rw.starts_with("rand"); }
   // Percentage of reads: 100 for read/randread, 0 for write/randwrite, read_percent mixed.
-  uint32_t reads_percent() const;
+  uint32_t reads_percent() const {
+    if (rw == "read" || rw == "randread") return 100;
+    if (rw == "write" || rw == "randwrite") return 0;
+    return read_percent;
+  }
   bool writes() const { return reads_percent() < 100; }
 };
 

@@ -13,11 +13,6 @@
 
 namespace ublkcrypt {
 
-double WorkloadResult::mbs() const { return mb_per_second(bytes(), seconds); }
-double WorkloadResult::iops() const { return seconds > 0 ? double(ops()) / seconds : 0; }
-double WorkloadResult::cpu_ns_per_byte() const {
-  return bytes() ? cpu_seconds * 1e9 / double(bytes()) : 0;
-}
 LatencyHistogram WorkloadResult::latency() const {
   LatencyHistogram all = read_latency;
   all.merge(write_latency);
@@ -37,7 +32,6 @@ class StoragePort final : public IoPort, private StorageCompletion {
   explicit StoragePort(unsigned depth) : ios_(depth) {
     for (StorageIo& io : ios_) io.completion = this;
   }
-  ~StoragePort() override { queue_.reset(); }  // the queue goes before the ring it uses
 
   // A ring of its own, set up as the engine's (engine/ring_queue.cpp), so storage alone
   // and the engine submit and wait the same way.
@@ -84,7 +78,7 @@ class StoragePort final : public IoPort, private StorageCompletion {
 
   IoRing ring_;
   std::vector<StorageIo> ios_;
-  std::unique_ptr<StorageQueue> queue_;
+  std::unique_ptr<StorageQueue> queue_;  // after ring_: it goes before the ring it uses
   const Done* done_ = nullptr;
   unsigned reaped_ = 0;
 };
@@ -183,7 +177,6 @@ class Job {
  private:
   struct Slot {
     BlockOp op = BlockOp::read;
-    uint64_t offset = 0;
     BenchClock::time_point started;
   };
 
@@ -191,7 +184,7 @@ class Job {
     IoStep step;
     if (!status_.ok() || !stream_.next(&step)) return;
     const BlockOp op = step.write ? BlockOp::write : BlockOp::read;
-    slots_[slot] = {op, step.offset, BenchClock::now()};
+    slots_[slot] = {op, BenchClock::now()};
     port_->submit(slot, op, step.offset, w_.block_bytes, buffers_[slot].data());
     ++in_flight_;
     if (++unsent_ >= batch_) send();

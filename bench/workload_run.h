@@ -13,6 +13,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "bench/cpu_clock.h"
 #include "bench/latency_histogram.h"
 #include "bench/progress.h"
 #include "bench/workload.h"
@@ -62,9 +63,10 @@ struct WorkloadResult {
 
   uint64_t bytes() const { return read_bytes + write_bytes; }
   uint64_t ops() const { return read_ops + write_ops; }
-  double mbs() const;
-  double iops() const;
-  double cpu_ns_per_byte() const;  // process CPU nanoseconds per byte moved
+  double mbs() const { return mb_per_second(bytes(), seconds); }
+  double iops() const { return seconds > 0 ? double(ops()) / seconds : 0; }
+  // Process CPU nanoseconds per byte moved.
+  double cpu_ns_per_byte() const { return bytes() ? cpu_seconds * 1e9 / double(bytes()) : 0; }
   LatencyHistogram latency() const;  // reads and writes together
 };
 

@@ -171,6 +171,21 @@ TEST_CASE("the provider alone: every byte encrypted and decrypted, both timed") 
   }
 }
 
+TEST_CASE("the provider alone: a depth that is not whole batches is refused before any work") {
+  Provider* software = builtin_registry().find("software");
+  REQUIRE(software != nullptr);
+  CryptoLoadOptions o;
+  o.depth = 10;
+  o.batch = 4;
+  CryptoResult r;
+  Status s = run_crypto_load(*software, o, &r);
+  CHECK(s.code() == Errc::invalid_argument);
+  CHECK(s.message() == "bench crypto: depth 10 is not a whole number of batches of 4");
+  o.batch = 0;
+  CHECK(run_crypto_load(*software, o, &r).code() == Errc::invalid_argument);
+  CHECK(r.requests == 0);
+}
+
 TEST_CASE("ublkcrypt engine-bench prints every cell and the ratio, and leaves no image") {
   Scratch scratch;
   const std::string image = scratch.path("bench.img");

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "bench/report.h"
@@ -19,11 +20,12 @@ namespace ublkcrypt {
 namespace {
 
 // A benchmark verb under `parent` that runs `run` on its options and prints the report: a
-// table, or JSON. Its own options are added by the caller.
+// table, or JSON. Returns the verb and its options, for the caller to add its own to.
 template <typename Options, typename Report>
-CLI::App* add_verb(CLI::App* parent, const char* name, const char* help,
-                   std::shared_ptr<Options> options,
-                   Status (*run)(const Options&, Report*)) {
+std::pair<CLI::App*, std::shared_ptr<Options>> add_verb(CLI::App* parent, const char* name,
+                                                         const char* help,
+                                                         Status (*run)(const Options&, Report*)) {
+  auto options = std::make_shared<Options>();
   CLI::App* cmd = parent->add_subcommand(name, help);
   auto json = std::make_shared<bool>(false);
   cmd->add_flag("--json", *json, "Print JSON instead of a table");
@@ -36,7 +38,7 @@ CLI::App* add_verb(CLI::App* parent, const char* name, const char* help,
     if (*json) fmt::print("{}\n", to_json(report).dump(2));
     else fmt::print("{}", format_table(report));
   });
-  return cmd;
+  return {cmd, options};
 }
 
 void add_workload_options(CLI::App* cmd, Workload& w) {
@@ -60,9 +62,8 @@ void add_cipher_options(CLI::App* cmd, CryptoLoadOptions& c) {
 }
 
 void setup_storage(CLI::App* bench) {
-  auto o = std::make_shared<StorageBenchmarkOptions>();
-  CLI::App* cmd = add_verb(bench, "storage", "fio-like workload through io_uring on a file or "
-                           "block device", o, run_storage_benchmark);
+  auto [cmd, o] = add_verb(bench, "storage", "fio-like workload through io_uring on a file or "
+                           "block device", run_storage_benchmark);
   cmd->add_option("target", o->target, "File or block device")->required();
   cmd->add_option("--compare", o->compare,
                   "Run the same workload on this path too (an open ublkcrypt device over the "
@@ -74,11 +75,10 @@ void setup_storage(CLI::App* bench) {
 }
 
 void setup_crypto(CLI::App* bench) {
-  auto o = std::make_shared<CryptoSweepOptions>();
+  auto [cmd, o] = add_verb(bench, "crypto", "Each provider alone at a sweep of request sizes "
+                           "and in-flight depths", run_crypto_sweep);
   o->load.sector_size = 512;  // so the sweep can start at 512-byte requests
   o->load.seconds = 0.5;
-  CLI::App* cmd = add_verb(bench, "crypto", "Each provider alone at a sweep of request sizes "
-                           "and in-flight depths", o, run_crypto_sweep);
   cmd->add_option("--provider", o->providers,
                   "Only this provider (repeatable); default every one that runs the cipher");
   cmd->add_option("--sizes", o->request_sizes, "Request sizes")
@@ -111,11 +111,9 @@ void add_contention_options(CLI::App* cmd, ContentionOptions* o) {
 }
 
 void setup_contention(CLI::App* bench) {
-  auto o = std::make_shared<ContentionOptions>();
-  add_contention_options(add_verb(bench, "contention", "Storage traffic alone, crypto alone, "
-                                  "both together, and the encrypted datapath",
-                                  o, run_contention),
-                         o.get());
+  auto [cmd, o] = add_verb(bench, "contention", "Storage traffic alone, crypto alone, both "
+                           "together, and the encrypted datapath", run_contention);
+  add_contention_options(cmd, o.get());
 }
 
 struct ModelOptions {
@@ -149,9 +147,8 @@ Status run_model(const ModelOptions& o, ModelReport* out) {
 }
 
 void setup_model(CLI::App* bench) {
-  auto o = std::make_shared<ModelOptions>();
-  CLI::App* cmd = add_verb(bench, "model", "Predict the bottleneck and ceiling per placement; "
-                           "with --target, beside a measurement", o, run_model);
+  auto [cmd, o] = add_verb(bench, "model", "Predict the bottleneck and ceiling per placement; "
+                           "with --target, beside a measurement", run_model);
   MachineFigures& g = o->given;
   cmd->add_option("--cores", g.cores, "Cores for the datapath");
   cmd->add_option("--cipher-mbs", g.cipher_mbs_per_core, "Host cipher MB/s per core");
@@ -176,9 +173,22 @@ void setup_model(CLI::App* bench) {
           std::map<std::string, Placement>{{"host-cpu", Placement::host_cpu},
                                            {"lookaside-card", Placement::lookaside_card},
                                            {"inline-device", Placement::inline_device}}));
-  cmd->add_option("--card-copies", g.card_copies_per_byte, "Host copies per byte on the card "
-                  "path");
+  cmd->add_option("--card-copies", g.card_copies_per_byte, "Host copies per byte on the card path");
   add_contention_options(cmd, &o->measure);
+}
+
+void setup_benchmark(CLI::App* app) {
+  auto [cmd, o] = add_verb(app, "benchmark", "Measure cipher throughput of every provider "
+                           "beside openssl speed", run_cipher_benchmark);
+  cmd->add_option("-c,--cipher", o->cipher,
+                  "Only this cipher (aes-xts-plain64, aes-cbc-essiv:sha256, cipher_null-ecb)");
+  cmd->add_option("-s,--key-size", o->key_bits, "Only this key size in bits");
+  cmd->add_option("--seconds", o->seconds, "Seconds per measured cell")
+      ->check(CLI::Range(0.1, 60.0));
+  cmd->add_option("--rounds", o->rounds,
+                  "Interleaved rounds per cell; each figure is the best round's")
+      ->check(CLI::Range(1u, 20u));
+  cmd->add_option("--sector-size", o->sector_size, "Sector size in bytes");
 }
 
 // ---- engine-bench: a scratch image written and read back sequentially through the engine
@@ -298,20 +308,7 @@ UBLKCRYPT_COMMAND("bench", 95, [](CLI::App& app) {
   setup_model(bench);
 });
 
-UBLKCRYPT_COMMAND("benchmark", 90, [](CLI::App& app) {
-  auto o = std::make_shared<BenchmarkOptions>();
-  CLI::App* cmd = add_verb(&app, "benchmark", "Measure cipher throughput of every provider "
-                           "beside openssl speed", o, run_cipher_benchmark);
-  cmd->add_option("-c,--cipher", o->cipher,
-                  "Only this cipher (aes-xts-plain64, aes-cbc-essiv:sha256, cipher_null-ecb)");
-  cmd->add_option("-s,--key-size", o->key_bits, "Only this key size in bits");
-  cmd->add_option("--seconds", o->seconds, "Seconds per measured cell")
-      ->check(CLI::Range(0.1, 60.0));
-  cmd->add_option("--rounds", o->rounds,
-                  "Interleaved rounds per cell; each figure is the best round's")
-      ->check(CLI::Range(1u, 20u));
-  cmd->add_option("--sector-size", o->sector_size, "Sector size in bytes");
-});
+UBLKCRYPT_COMMAND("benchmark", 90, [](CLI::App& app) { setup_benchmark(&app); });
 
 UBLKCRYPT_COMMAND("engine-bench", 91, [](CLI::App& app) {
   auto a = std::make_shared<EngineBenchArgs>();
