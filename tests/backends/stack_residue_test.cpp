@@ -130,7 +130,7 @@ TEST_CASE("the VAES kernels leave no plaintext, round key, tweak or IV on the st
   bool tested = false;
   for (AesImplementation impl : {AesImplementation::vaes_avx2, AesImplementation::vaes_avx512}) {
     if (!cpu_runs(impl)) {
-      MESSAGE("this CPU does not run ", aes_implementation_name(impl), ": not tested");
+      MESSAGE("this CPU does not run ", std::string(aes_implementation_name(impl)), ": not tested");
       continue;
     }
     tested = true;

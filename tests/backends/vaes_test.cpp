@@ -30,7 +30,7 @@ std::vector<AesImplementation> runnable(bool with_openssl) {
     if (cpu_runs(impl)) {
       out.push_back(impl);
     } else {
-      MESSAGE("this CPU does not run ", aes_implementation_name(impl), ": not tested");
+      MESSAGE("this CPU does not run ", std::string(aes_implementation_name(impl)), ": not tested");
     }
   }
   return out;
