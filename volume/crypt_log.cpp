@@ -5,6 +5,8 @@
 
 #include <cerrno>
 
+#include <fmt/format.h>
+
 #include <mutex>
 
 namespace ublkcrypt {
@@ -53,6 +55,21 @@ Status crypt_failure(std::string_view what, int negative_errno, const CryptLog& 
   text += ": ";
   text += log.last_error();
   return Status(from_errno.code(), std::move(text));
+}
+
+Status keyslot_failure(const std::string& device, std::string_view action,
+                       std::optional<int> slot, int r, const CryptLog& log) {
+  if (r == -EPERM)
+    return Status(Errc::permission,
+                  fmt::format("{} {}: wrong passphrase (no key slot matches)", action, device));
+  if (r == -ENOENT && slot)
+    return Status(Errc::not_found,
+                  fmt::format("{} {}: key slot {} is not active", action, device, *slot));
+  if (r == -EINVAL && slot)
+    return Status(Errc::invalid_argument,
+                  fmt::format("{} {}: key slot {} is invalid or already in use", action,
+                              device, *slot));
+  return crypt_failure(fmt::format("{} {}", action, device), r, log);
 }
 
 }  // namespace ublkcrypt

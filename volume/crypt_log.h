@@ -6,6 +6,7 @@
 // could print one anyway, since nothing is printed.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -45,5 +46,11 @@ CryptLog& thread_crypt_log();
 // being libcryptsetup's own last error message when it logged one, else strerror. The class
 // comes from the errno.
 Status crypt_failure(std::string_view what, int negative_errno, const CryptLog& log);
+
+// The failures every passphrase-authorised keyslot operation shares: "<action> <device>:
+// wrong passphrase (no key slot matches)" (permission), the asked `slot` inactive
+// (not_found) or unusable (invalid_argument), else crypt_failure.
+Status keyslot_failure(const std::string& device, std::string_view action,
+                       std::optional<int> slot, int r, const CryptLog& log);
 
 }  // namespace ublkcrypt

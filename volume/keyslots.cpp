@@ -11,22 +11,6 @@ namespace ublkcrypt {
 
 static const char* chars(Passphrase p) { return reinterpret_cast<const char*>(p.data()); }
 
-// The failures every passphrase-authorised keyslot operation shares.
-static Status keyslot_failure(const std::string& device, std::string_view action,
-                              std::optional<int> slot, int r, const CryptLog& log) {
-  if (r == -EPERM)
-    return Status(Errc::permission,
-                  fmt::format("{} {}: wrong passphrase (no key slot matches)", action, device));
-  if (r == -ENOENT && slot)
-    return Status(Errc::not_found,
-                  fmt::format("{} {}: key slot {} is not active", action, device, *slot));
-  if (r == -EINVAL && slot)
-    return Status(Errc::invalid_argument,
-                  fmt::format("{} {}: key slot {} is invalid or already in use", action,
-                              device, *slot));
-  return crypt_failure(fmt::format("{} {}", action, device), r, log);
-}
-
 Status LuksVolume::set_pbkdf(const PbkdfOptions& pbkdf) {
   Status s = check_pbkdf(pbkdf, type());
   if (!s.ok()) return s;

@@ -208,6 +208,13 @@ Status LuksVolume::check_requirements() const {
                               "opened",
                               device_, names));
   }
+  // online-reencrypt is libcryptsetup's current reencryption, which `ublkcrypt reencrypt`
+  // resumes; offline-reencrypt is the legacy one only an old cryptsetup finishes.
+  if (flags & CRYPT_REQUIREMENT_ONLINE_REENCRYPT)
+    return Status(Errc::unsupported,
+                  fmt::format("device {}: LUKS2 requirement flag {} (reencryption in progress): "
+                              "finish it with ublkcrypt reencrypt --resume-only {}",
+                              device_, names, device_));
   return Status(Errc::unsupported,
                 fmt::format("device {}: LUKS2 requirement flag {} (reencryption in progress): finish it with "
                             "cryptsetup reencrypt first",

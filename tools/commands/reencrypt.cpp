@@ -1,0 +1,86 @@
+// ublkcrypt reencrypt <device>: like `cryptsetup reencrypt` on a LUKS2 volume that is not
+// open: a new volume key (and cipher or key size if given) for every sector, in place,
+// resumable after a crash or an interruption (volume/reencrypt.h).
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "tools/command.h"
+#include "tools/passphrase.h"
+#include "tools/pbkdf_options.h"
+#include "tools/serve/backing_claim.h"
+#include "volume/reencrypt.h"
+
+namespace ublkcrypt {
+namespace {
+
+struct ReencryptArgs {
+  std::string device;
+  KeyFileOptions key;
+  ReencryptOptions options;
+  PbkdfOptions pbkdf;
+  int keyslot = -1;
+  bool pbkdf_given = false;
+};
+
+void run_reencrypt(ReencryptArgs& a) {
+  if (a.keyslot >= 0) a.options.keyslot = a.keyslot;
+  if (a.pbkdf_given) a.options.pbkdf = a.pbkdf;
+  // Offline only: a volume a ublkcrypt server serves, a mounted filesystem or a dm-crypt
+  // mapping on the device is refused here, before any passphrase is asked for. The claim
+  // is held to the end on an image file (its lock keeps servers away); a block device's
+  // exclusive open is dropped again, because libcryptsetup takes its own.
+  std::unique_ptr<BackingClaim> claim;
+  Status s = BackingClaim::acquire(a.device, false, &claim);
+  if (!s.ok()) fail(s.in("reencrypt " + a.device));
+  if (claim->block_device()) claim.reset();
+  SecureBytes passphrase;
+  s = read_passphrase(a.key, fmt::format("Enter passphrase for {}: ", a.device), Verify::no,
+                      &passphrase);
+  if (!s.ok()) fail(s);
+  ReencryptProgress progress;
+  if (::isatty(STDERR_FILENO)) {
+    progress = [](uint64_t done, uint64_t total) {
+      std::fprintf(stderr, "\rReencrypting: %3u%%", total ? unsigned(done * 100 / total) : 100);
+      if (done >= total) std::fputc('\n', stderr);
+    };
+  }
+  s = reencrypt_volume(a.device, passphrase.view(), a.options, progress);
+  passphrase.reset();
+  if (!s.ok()) fail(s);
+}
+
+}  // namespace
+
+UBLKCRYPT_COMMAND("reencrypt", 64, [](CLI::App& app) {
+  auto a = std::make_shared<ReencryptArgs>();
+  auto* cmd = app.add_subcommand(
+      "reencrypt", "<device> reencrypts a LUKS2 device that is not open, in place");
+  cmd->add_option("device", a->device, "LUKS2 block device or image file")->required();
+  add_key_file_options(cmd, &a->key);
+  cmd->add_option("--cipher,-c", a->options.cipher,
+                  "new cipher (default: keep the current one)");
+  cmd->add_option("--key-size,-s", a->options.key_bits,
+                  "new volume key size in bits (default: keep, or the new cipher's default)");
+  cmd->add_option("--key-slot,-S", a->keyslot,
+                  "the key slot to keep (required when several are active; the others are "
+                  "removed)");
+  cmd->add_option("--resilience", a->options.resilience,
+                  "crash protection of the hotzone: checksum, journal or none")
+      ->capture_default_str();
+  cmd->add_option("--hotzone-size", a->options.hotzone_bytes,
+                  "most bytes reencrypted per step (default: libcryptsetup's)");
+  cmd->add_flag("--resume-only", a->options.resume_only,
+                "only finish a reencryption already in progress");
+  add_pbkdf_options(cmd, &a->pbkdf);
+  cmd->callback([a, cmd] {
+    a->pbkdf_given = cmd->count("--pbkdf") + cmd->count("--iter-time") +
+                         cmd->count("--pbkdf-force-iterations") + cmd->count("--pbkdf-memory") >
+                     0;
+    run_reencrypt(*a);
+  });
+});
+
+}  // namespace ublkcrypt

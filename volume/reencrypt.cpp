@@ -1,0 +1,224 @@
+#include "volume/reencrypt.h"
+
+#include <libcryptsetup.h>
+
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "backends/cipher_spec.h"
+#include "base/pause_point.h"
+#include "volume/crypt_log.h"
+#include "volume/plain_volume.h"
+
+namespace ublkcrypt {
+
+namespace {
+
+const char* chars(Passphrase p) { return reinterpret_cast<const char*>(p.data()); }
+
+struct DeviceHandle {
+  crypt_device* cd = nullptr;
+  ~DeviceHandle() {
+    if (cd != nullptr) crypt_free(cd);
+  }
+};
+
+// libcryptsetup calls this after each hotzone; a non-zero return would stop the run.
+int on_progress(uint64_t total, uint64_t done, void* user) {
+  pause_point("reencrypt-hotzone");
+  const auto* progress = static_cast<const ReencryptProgress*>(user);
+  if (*progress) (*progress)(done, total);
+  return 0;
+}
+
+int active_keyslots(crypt_device* cd) {
+  int active = 0;
+  for (int slot = 0; slot < crypt_keyslot_max(CRYPT_LUKS2); ++slot) {
+    const crypt_keyslot_info info = crypt_keyslot_status(cd, slot);
+    active += info == CRYPT_SLOT_ACTIVE || info == CRYPT_SLOT_ACTIVE_LAST;
+  }
+  return active;
+}
+
+// The cipher and key size the volume ends with, refused here if ublkcrypt could not open
+// the result (format's rule: nothing written that `open` would then refuse).
+Status target_cipher(crypt_device* cd, const std::string& device, const ReencryptOptions& o,
+                     CipherAndMode* cipher, uint32_t* key_bytes) {
+  const std::string current =
+      std::string(crypt_get_cipher(cd) ? crypt_get_cipher(cd) : "") + "-" +
+      (crypt_get_cipher_mode(cd) ? crypt_get_cipher_mode(cd) : "");
+  const std::string spec_text = o.cipher.empty() ? current : o.cipher;
+  *cipher = split_cipher_spec(spec_text);
+  if (cipher->cipher.empty())
+    return Status(Errc::invalid_argument, fmt::format("cipher {}: not of the form "
+                                                      "cipher-chainmode-ivmode", spec_text));
+  if (o.key_bits % 8 != 0)
+    return Status(Errc::invalid_argument,
+                  fmt::format("key size {}: not a whole number of bytes", o.key_bits));
+  if (o.key_bits != 0) {
+    *key_bytes = o.key_bits / 8;
+  } else if (spec_text == current) {
+    *key_bytes = static_cast<uint32_t>(crypt_get_volume_key_size(cd));
+  } else {
+    // format's defaults: XTS splits its key in two halves.
+    *key_bytes = cipher->mode.rfind("xts", 0) == 0 ? 64 : 32;
+  }
+  CipherSpec spec;
+  Status s = CipherSpec::parse(cipher->spec(), *key_bytes * 8,
+                               static_cast<uint32_t>(crypt_get_sector_size(cd)), &spec);
+  return s.ok() ? s : s.in("reencrypt " + device);
+}
+
+// The new keyslot copies the old one's area encryption and key derivation, unless the
+// caller names a key derivation: a reencryption is not the moment to weaken a passphrase.
+Status set_new_keyslot_params(crypt_device* cd, const std::string& device, int old_slot,
+                              const ReencryptOptions& o, const CryptLog& log) {
+  size_t area_key_bytes = 0;
+  const char* area_cipher = crypt_keyslot_get_encryption(cd, old_slot, &area_key_bytes);
+  int r = area_cipher == nullptr ? -EINVAL
+                                 : crypt_keyslot_set_encryption(cd, area_cipher, area_key_bytes);
+  if (r < 0) return crypt_failure(fmt::format("keyslot {} of {}", old_slot, device), r, log);
+  crypt_pbkdf_type pbkdf{};
+  if (o.pbkdf) {
+    if (Status s = check_pbkdf(*o.pbkdf, CRYPT_LUKS2); !s.ok()) return s;
+    pbkdf = to_crypt_pbkdf(*o.pbkdf, CRYPT_LUKS2);
+  } else {
+    r = crypt_keyslot_get_pbkdf(cd, old_slot, &pbkdf);
+    if (r < 0) return crypt_failure(fmt::format("keyslot {} of {}", old_slot, device), r, log);
+    pbkdf.flags |= CRYPT_PBKDF_NO_BENCHMARK;  // its own cost, not a new benchmark's
+  }
+  r = crypt_set_pbkdf_type(cd, &pbkdf);
+  if (r < 0) return crypt_failure(fmt::format("set pbkdf of {}", device), r, log);
+  return Status::Ok();
+}
+
+// Writes the reencryption's metadata: a new volume key in an unbound keyslot for
+// `passphrase`, and the segments libcryptsetup moves the data between.
+Status initialise(crypt_device* cd, const std::string& device, Passphrase passphrase,
+                  const ReencryptOptions& o, const CryptLog& log) {
+  const int active = active_keyslots(cd);
+  if (!o.keyslot && active > 1)
+    return Status(Errc::invalid_argument,
+                  fmt::format("reencrypt {}: {} key slots are active and only one is kept; name "
+                              "it with --key-slot (the others are removed)",
+                              device, active));
+  CipherAndMode cipher;
+  uint32_t key_bytes = 0;
+  if (Status s = target_cipher(cd, device, o, &cipher, &key_bytes); !s.ok()) return s;
+  const int old_slot = crypt_activate_by_passphrase(
+      cd, nullptr, o.keyslot.value_or(CRYPT_ANY_SLOT), chars(passphrase), passphrase.size(), 0);
+  if (old_slot < 0) return keyslot_failure(device, "reencrypt", o.keyslot, old_slot, log);
+  if (Status s = set_new_keyslot_params(cd, device, old_slot, o, log); !s.ok()) return s;
+  // A fresh random volume key, bound to no segment until the reencryption makes it the key.
+  const int new_slot = crypt_keyslot_add_by_key(cd, CRYPT_ANY_SLOT, nullptr, key_bytes,
+                                                chars(passphrase), passphrase.size(),
+                                                CRYPT_VOLUME_KEY_NO_SEGMENT);
+  if (new_slot < 0)
+    return crypt_failure(fmt::format("reencrypt {}: add a key slot for the new key", device),
+                         new_slot, log);
+  crypt_params_luks2 luks2{};
+  luks2.sector_size = static_cast<uint32_t>(crypt_get_sector_size(cd));
+  crypt_params_reencrypt params{};
+  params.mode = CRYPT_REENCRYPT_REENCRYPT;
+  params.direction = CRYPT_REENCRYPT_FORWARD;
+  params.resilience = o.resilience.c_str();
+  params.hash = "sha256";
+  params.max_hotzone_size = o.hotzone_bytes / 512;
+  params.luks2 = &luks2;
+  const int r = crypt_reencrypt_init_by_passphrase(
+      cd, nullptr, chars(passphrase), passphrase.size(), old_slot, new_slot,
+      cipher.cipher.c_str(), cipher.mode.c_str(), &params);
+  if (r < 0) {
+    // Nothing started: the unbound keyslot would only be litter.
+    if (crypt_reencrypt_status(cd, nullptr) == CRYPT_REENCRYPT_NONE)
+      crypt_keyslot_destroy(cd, new_slot);
+    return crypt_failure(fmt::format("reencrypt {}", device), r, log);
+  }
+  return Status::Ok();
+}
+
+// Loads the reencryption in progress for crypt_reencrypt_run, redoing first the hotzone a
+// crash interrupted.
+Status load_in_progress(crypt_device* cd, const std::string& device, Passphrase passphrase,
+                        const ReencryptOptions& o, crypt_reencrypt_info state,
+                        const CryptLog& log) {
+  const int slot = o.keyslot.value_or(CRYPT_ANY_SLOT);
+  if (state == CRYPT_REENCRYPT_CRASH) {
+    crypt_params_reencrypt recovery{};
+    recovery.flags = CRYPT_REENCRYPT_RECOVERY;
+    const int r = crypt_reencrypt_init_by_passphrase(cd, nullptr, chars(passphrase),
+                                                     passphrase.size(), slot, slot, nullptr,
+                                                     nullptr, &recovery);
+    if (r < 0) return keyslot_failure(device, "recover the reencryption of", o.keyslot, r, log);
+  }
+  crypt_params_reencrypt params{};
+  if (crypt_reencrypt_status(cd, &params) != CRYPT_REENCRYPT_CLEAN)
+    return Status(Errc::corrupt, fmt::format("reencrypt {}: the reencryption in progress could "
+                                             "not be recovered",
+                                             device));
+  params.resilience = nullptr;  // keep the one it started with
+  params.max_hotzone_size = o.hotzone_bytes / 512;
+  params.flags = CRYPT_REENCRYPT_RESUME_ONLY;
+  const int r = crypt_reencrypt_init_by_passphrase(cd, nullptr, chars(passphrase),
+                                                   passphrase.size(), slot, slot, nullptr,
+                                                   nullptr, &params);
+  if (r < 0) return keyslot_failure(device, "resume the reencryption of", o.keyslot, r, log);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status reencrypt_volume(const std::string& device, Passphrase passphrase,
+                        const ReencryptOptions& o, const ReencryptProgress& progress) {
+  if (o.resilience != "checksum" && o.resilience != "journal" && o.resilience != "none")
+    return Status(Errc::invalid_argument,
+                  fmt::format("resilience {}: unsupported (checksum, journal or none)",
+                              o.resilience));
+  if (o.hotzone_bytes % 512 != 0)
+    return Status(Errc::invalid_argument,
+                  fmt::format("hotzone size {}: not a multiple of 512 bytes", o.hotzone_bytes));
+  CryptLog log;
+  DeviceHandle handle;
+  if (Status s = crypt_open_device(device, &log, &handle.cd); !s.ok()) return s;
+  crypt_device* cd = handle.cd;
+  int r = crypt_load(cd, CRYPT_LUKS, nullptr);
+  if (r < 0)
+    return r == -EINVAL ? Status(Errc::corrupt,
+                                 fmt::format("device {}: not a LUKS device (no valid LUKS "
+                                             "header found)",
+                                             device))
+                        : crypt_failure(fmt::format("load LUKS header of {}", device), r, log);
+  if (std::string_view(crypt_get_type(cd)) != CRYPT_LUKS2)
+    return Status(Errc::unsupported,
+                  fmt::format("reencrypt {}: a LUKS1 volume (convert it to LUKS2 first: "
+                              "cryptsetup convert --type luks2)",
+                              device));
+  const crypt_reencrypt_info state = crypt_reencrypt_status(cd, nullptr);
+  if (state == CRYPT_REENCRYPT_INVALID)
+    return Status(Errc::corrupt,
+                  fmt::format("reencrypt {}: invalid reencryption metadata", device));
+  Status s;
+  if (state == CRYPT_REENCRYPT_NONE) {
+    if (o.resume_only)
+      return Status(Errc::invalid_argument,
+                    fmt::format("reencrypt {}: no reencryption in progress to resume", device));
+    s = initialise(cd, device, passphrase, o, log);
+  } else {
+    if (!o.cipher.empty() || o.key_bits != 0)
+      return Status(Errc::invalid_argument,
+                    fmt::format("reencrypt {}: a reencryption is already in progress; finish it "
+                                "first (ublkcrypt reencrypt --resume-only {})",
+                                device, device));
+    s = load_in_progress(cd, device, passphrase, o, state, log);
+  }
+  if (!s.ok()) return s;
+  r = crypt_reencrypt_run(cd, on_progress, const_cast<ReencryptProgress*>(&progress));
+  if (r < 0)
+    return crypt_failure(fmt::format("reencrypt {} (still in progress: run again to resume)",
+                                     device),
+                         r, log);
+  return Status::Ok();
+}
+
+}  // namespace ublkcrypt

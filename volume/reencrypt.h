@@ -1,0 +1,53 @@
+// Reencryption of a LUKS2 volume in place, offline: every sector decrypted with the old
+// volume key and encrypted with a new one (and, if asked, a new cipher or key size), as
+// `cryptsetup reencrypt` does it, by libcryptsetup's own reencryption.
+//
+// Crash safety is libcryptsetup's: it works through the data area a hotzone at a time and,
+// with the default "checksum" resilience, records in the header enough to redo a hotzone a
+// crash interrupted. While a reencryption is in progress the header carries the
+// online-reencrypt requirement flag and `open` refuses the volume (LuksVolume::
+// check_requirements names this command); a second run with the same passphrase resumes
+// it, recovering an interrupted hotzone first.
+//
+// Only the keyslot the passphrase opens survives: its passphrase is bound to the new key
+// and the other keyslots, which hold the old key, are removed when the reencryption ends
+// (cryptsetup with --key-slot does the same). A volume with several active keyslots is
+// therefore refused unless the keyslot is named, so no passphrase is dropped by surprise.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "volume/luks_volume.h"
+#include "volume/pbkdf.h"
+
+namespace ublkcrypt {
+
+struct ReencryptOptions {
+  std::string cipher;              // new data cipher ("aes-cbc-essiv:sha256"); "" keeps it
+  uint32_t key_bits = 0;           // new volume key size; 0 keeps it (or the cipher's default)
+  std::optional<int> keyslot;      // the keyslot whose passphrase is given and kept
+  std::string resilience = "checksum";  // libcryptsetup's: "checksum", "journal" or "none"
+  uint64_t hotzone_bytes = 0;      // most data per step; 0: libcryptsetup's default
+  bool resume_only = false;        // only finish a reencryption already in progress
+  std::optional<PbkdfOptions> pbkdf;  // for the new keyslot; default: the old keyslot's
+};
+
+// Called after each hotzone with the bytes done and the total: a place to report progress.
+using ReencryptProgress = std::function<void(uint64_t done, uint64_t total)>;
+
+// Reencrypts `device` (block device or image file, not in use: the caller holds it) with
+// `passphrase`, or resumes the reencryption in progress. Failures, one line each, with
+// nothing changed on disk unless the message says a reencryption is in progress:
+//   permission        wrong passphrase
+//   invalid_argument  a bad option, a cipher ublkcrypt could not open afterwards, several
+//                     keyslots without --key-slot, --resume-only with nothing in progress
+//   unsupported       a LUKS1 volume, or a header libcryptsetup cannot reencrypt
+//   io_error          the data could not be read or written (a reencryption stays in
+//                     progress: run again to resume)
+Status reencrypt_volume(const std::string& device, Passphrase passphrase,
+                        const ReencryptOptions& options, const ReencryptProgress& progress);
+
+}  // namespace ublkcrypt
