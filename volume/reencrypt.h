@@ -9,6 +9,13 @@
 // check_requirements names this command); a second run with the same passphrase resumes
 // it, recovering an interrupted hotzone first.
 //
+// Not covered: a kill in libcryptsetup 2.6's last step, after it has removed the old
+// keyslots and before it drops the reencryption metadata (it wipes the checksum area in
+// between), leaves a header that neither this code nor cryptsetup 2.6 resumes: resuming
+// asks for the old key, whose keyslot is gone ("Keyslot unusable for digest 0"). Kills
+// between hotzones, the last one included, are covered (tests/volume/reencrypt_test.cpp,
+// tests/vm/scenarios/reencrypt.sh).
+//
 // Only the keyslot the passphrase opens survives: its passphrase is bound to the new key
 // and the other keyslots, which hold the old key, are removed when the reencryption ends
 // (cryptsetup with --key-slot does the same). A volume with several active keyslots is

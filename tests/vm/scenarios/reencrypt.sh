@@ -1,0 +1,110 @@
+# reencrypt.sh (guest, sh -e): `ublkcrypt reencrypt` with dm-crypt as the oracle (issue 18).
+#  1. A volume cryptsetup made and dm-crypt wrote, on an image file: reencrypted (new key),
+#     dm-crypt and ublkcrypt read the same bytes.
+#  2. A volume ublkcrypt made and wrote, on a loop device: reencrypted to
+#     aes-cbc-essiv:sha256, dm-crypt reads the same bytes.
+#  3. Refused while in use (exit 5, one line): served by ublkcrypt, mapped by dm-crypt.
+#  4. Killed (SIGKILL) between hotzones, after the first and after the last one:
+#     `ublkcrypt open` refuses the volume and names the command that finishes it; that
+#     command finishes it; dm-crypt reads the same bytes.
+#  5. A run interrupted by ublkcrypt and finished by cryptsetup.
+step() { echo "== reencrypt: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
+kdf="--pbkdf pbkdf2 --pbkdf-force-iterations 1000"
+size=4194304  # AES is emulated under TCG: keep the data small (the whole data area)
+printf 'reencrypt-passphrase' >/tmp/pass
+
+volume_key() {
+    cryptsetup luksDump --dump-volume-key -q --key-file /tmp/pass "$1" | tr -d ' \t\n'
+}
+# dm_reads DEVICE FILE: dm-crypt reads FILE's bytes at the start of DEVICE's volume.
+dm_reads() {
+    cryptsetup open --readonly --key-file /tmp/pass "$1" dm
+    cmp -n $size "$2" /dev/mapper/dm
+    cryptsetup close dm
+}
+# refused_busy ARGS...: ublkcrypt reencrypt ARGS exits 5 with one line.
+refused_busy() {
+    rc=0
+    ublkcrypt reencrypt --key-file /tmp/pass "$@" 2>/tmp/err || rc=$?
+    cat /tmp/err
+    test $rc = 5
+    test "$(wc -l </tmp/err)" = 1
+}
+
+step "1. cryptsetup's volume on an image file, written by dm-crypt"
+truncate -s 20M /tmp/r1.img
+cryptsetup luksFormat -q --type luks2 $kdf --key-file /tmp/pass /tmp/r1.img
+head -c $size /dev/urandom >/tmp/a
+cryptsetup open --key-file /tmp/pass /tmp/r1.img dm
+dd if=/tmp/a of=/dev/mapper/dm bs=1M oflag=direct conv=fsync 2>/dev/null
+cryptsetup close dm
+old=$(volume_key /tmp/r1.img)
+ublkcrypt reencrypt --key-file /tmp/pass /tmp/r1.img
+test "$(volume_key /tmp/r1.img)" != "$old"
+dm_reads /tmp/r1.img /tmp/a
+dev=$(ublkcrypt open --readonly --key-file /tmp/pass /tmp/r1.img ur)
+cmp -n $size /tmp/a "$dev"
+ublkcrypt close ur
+
+step "2. ublkcrypt's volume on a loop device, to aes-cbc-essiv:sha256"
+truncate -s 20M /tmp/r2.img
+loop=$(losetup -f --show /tmp/r2.img)
+ublkcrypt format -q $kdf --key-file /tmp/pass "$loop"
+head -c $size /dev/urandom >/tmp/b
+dev=$(ublkcrypt open --key-file /tmp/pass "$loop" uw)
+dd if=/tmp/b of="$dev" bs=1M oflag=direct conv=fsync 2>/dev/null
+ublkcrypt close uw
+ublkcrypt reencrypt --key-file /tmp/pass --cipher aes-cbc-essiv:sha256 --key-size 256 "$loop"
+cryptsetup luksDump "$loop" | grep -q "cipher: aes-cbc-essiv:sha256"
+dm_reads "$loop" /tmp/b
+
+step "3. refused while ublkcrypt serves it or dm-crypt maps it"
+dev=$(ublkcrypt open --key-file /tmp/pass "$loop" uw)
+refused_busy "$loop"
+ublkcrypt close uw
+cryptsetup open --key-file /tmp/pass "$loop" dm
+refused_busy "$loop"
+cryptsetup close dm
+dm_reads "$loop" /tmp/b
+
+step "4. killed between hotzones, refused by open, resumed"
+# The test build holds at its pause point after each 1 MiB hotzone: killed there after the
+# 1st and the 4th (the last: all data done, the header not yet finalised) of the 4.
+mkfifo /tmp/fifo
+for n in 1 4; do
+    old=$(volume_key "$loop")
+    UBLKCRYPT_TEST_PAUSE=reencrypt-hotzone:/tmp/fifo ublkcrypt-test reencrypt \
+        --key-file /tmp/pass --hotzone-size 1048576 "$loop" 2>/dev/null &
+    pid=$!
+    i=0
+    while timeout 60 cat /tmp/fifo >/dev/null; i=$((i + 1)); [ $i -lt $n ]; do
+        echo go >/tmp/fifo
+    done
+    kill -9 $pid
+    wait $pid || true
+    cryptsetup luksDump "$loop" | grep -q online-reencrypt
+    rc=0
+    ublkcrypt open --key-file /tmp/pass "$loop" uw 2>/tmp/err || rc=$?
+    cat /tmp/err
+    test $rc = 1
+    grep -q "finish it with ublkcrypt reencrypt --resume-only $loop" /tmp/err
+    ublkcrypt reencrypt --resume-only --key-file /tmp/pass "$loop" 2>/dev/null
+    ! cryptsetup luksDump "$loop" | grep -q online-reencrypt
+    test "$(volume_key "$loop")" != "$old"
+    dm_reads "$loop" /tmp/b
+    echo "killed after hotzone $n: resumed, dm-crypt reads the same bytes"
+done
+
+step "5. interrupted by ublkcrypt, finished by cryptsetup"
+UBLKCRYPT_TEST_PAUSE=reencrypt-hotzone:/tmp/fifo ublkcrypt-test reencrypt \
+    --key-file /tmp/pass --hotzone-size 1048576 "$loop" &
+pid=$!
+timeout 60 cat /tmp/fifo >/dev/null  # held after its first hotzone
+kill -9 $pid
+wait $pid || true
+cryptsetup luksDump "$loop" | grep -q online-reencrypt
+cryptsetup reencrypt --resume-only -q --key-file /tmp/pass "$loop"
+! cryptsetup luksDump "$loop" | grep -q online-reencrypt
+dm_reads "$loop" /tmp/b
+losetup -d "$loop"
+step "done"
