@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "backends/cipher_spec.h"
 #include "base/pause_point.h"
@@ -138,12 +139,58 @@ Status initialise(crypt_device* cd, const std::string& device, Passphrase passph
   return Status::Ok();
 }
 
+// Whether the reencryption in progress has already moved every sector: the metadata holds
+// a single data segment, and it belongs to the new key (the digest of the "backup-final"
+// segment). Only finalising the header is left then, and libcryptsetup 2.6 does not resume
+// that: it reencrypts the whole device again from the old key, which destroys every
+// sector (reencrypt_test: killed after the last hotzone and resumed, by ublkcrypt or by
+// cryptsetup 2.6.1, not one sector read back right).
+bool finished_but_not_finalised(crypt_device* cd) {
+  const char* text = nullptr;
+  if (crypt_dump_json(cd, &text, 0) < 0 || text == nullptr) return false;
+  const nlohmann::json meta = nlohmann::json::parse(text, nullptr, false);
+  if (!meta.is_object() || !meta.contains("segments") || !meta.contains("digests")) return false;
+  std::string data_segment, final_segment;
+  int data_segments = 0;
+  for (const auto& [id, segment] : meta["segments"].items()) {
+    const auto flags = segment.value("flags", nlohmann::json::array());
+    bool backup_final = false, backup = false;
+    for (const auto& flag : flags) {
+      if (!flag.is_string()) continue;
+      backup |= flag.get<std::string>().rfind("backup-", 0) == 0;
+      backup_final |= flag == "backup-final";
+    }
+    if (backup_final) final_segment = id;
+    if (!backup) {
+      data_segment = id;
+      ++data_segments;
+    }
+  }
+  if (data_segments != 1 || final_segment.empty()) return false;
+  for (const auto& [id, digest] : meta["digests"].items()) {
+    const auto segments = digest.value("segments", nlohmann::json::array());
+    bool data = false, final = false;
+    for (const auto& segment : segments) {
+      data |= segment == data_segment;
+      final |= segment == final_segment;
+    }
+    if (data && final) return true;
+  }
+  return false;
+}
+
 // Loads the reencryption in progress for crypt_reencrypt_run, redoing first the hotzone a
 // crash interrupted.
 Status load_in_progress(crypt_device* cd, const std::string& device, Passphrase passphrase,
                         const ReencryptOptions& o, crypt_reencrypt_info state,
                         const CryptLog& log) {
   const int slot = o.keyslot.value_or(CRYPT_ANY_SLOT);
+  if (finished_but_not_finalised(cd))
+    return Status(Errc::unsupported,
+                  fmt::format("reencrypt {}: every sector is already under the new key but the "
+                              "header was not finalised, and libcryptsetup 2.6 would reencrypt "
+                              "the data again and destroy it: not resumed",
+                              device));
   if (state == CRYPT_REENCRYPT_CRASH) {
     crypt_params_reencrypt recovery{};
     recovery.flags = CRYPT_REENCRYPT_RECOVERY;
