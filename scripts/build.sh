@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# build.sh [release|asan|fuzz]: configure and build one flavour into build/, build-asan/ ...
+# build.sh [release|asan] [TARGET...]: configure and build one flavour into build/ or
+# build-asan/: every target, or only the TARGETs named (e.g. unit_tests: the unit tests'
+# executables and what they need, tests/CMakeLists.txt).
 # Warnings are errors in every flavour: the tree must stay clean.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 flavour=${1:-release}
+shift $(($# > 0 ? 1 : 0))
 jobs=${JOBS:-$(nproc)}
 # Debug information is line tables only (-g1): backtraces, perf and the sanitizers' reports
 # keep function, file and line, without the cost of full -g (every variable's location and
@@ -19,5 +22,7 @@ case "$flavour" in
   *) echo "build.sh: unknown flavour '$flavour' (release|asan)" >&2; exit 1 ;;
 esac
 cmake -S "$top" -B "$dir" -DUBLKCRYPT_WERROR=ON "${flags[@]}" >/dev/null
-cmake --build "$dir" -j"$jobs"
+targets=()
+[ $# -eq 0 ] || targets=(--target "$@")
+cmake --build "$dir" -j"$jobs" "${targets[@]}"
 echo "$dir"
