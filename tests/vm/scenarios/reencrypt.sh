@@ -4,9 +4,10 @@
 #  2. A volume ublkcrypt made and wrote, on a loop device: reencrypted to
 #     aes-cbc-essiv:sha256, dm-crypt reads the same bytes.
 #  3. Refused while in use (exit 5, one line): served by ublkcrypt, mapped by dm-crypt.
-#  4. Killed (SIGKILL) between hotzones, after the first and after the last one:
-#     `ublkcrypt open` refuses the volume and names the command that finishes it; that
-#     command finishes it; dm-crypt reads the same bytes.
+#  4. Killed (SIGKILL) between hotzones: `ublkcrypt open` refuses the volume and names the
+#     command that finishes it. Before the first hotzone, that command finishes it and
+#     dm-crypt reads the same bytes; after the last, it refuses (libcryptsetup 2.6 would
+#     destroy the data) and dm-crypt still reads the same bytes.
 #  5. A run interrupted by ublkcrypt and finished by cryptsetup.
 step() { echo "== reencrypt: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 kdf="--pbkdf pbkdf2 --pbkdf-force-iterations 1000"
@@ -68,10 +69,14 @@ cryptsetup close dm
 dm_reads "$loop" /tmp/b
 
 step "4. killed between hotzones, refused by open, resumed"
-# The test build holds at its pause point after each 1 MiB hotzone: killed there after the
-# 1st and the 4th (the last: all data done, the header not yet finalised) of the 4.
+# The test build holds at its pause point each time libcryptsetup reports progress: once at
+# the start, after each of the four 1 MiB hotzones, and once more before it finalises the
+# header. Killed at the 1st (nothing moved yet): resumed. Killed at the 6th (every sector
+# moved, the header not finalised), which libcryptsetup 2.6 resumes by reencrypting the
+# whole device again from the old key: ublkcrypt refuses, and dm-crypt (which maps the
+# segments as the header has them) still reads the same bytes.
 mkfifo /tmp/fifo
-for n in 1 4; do
+for n in 1 6; do
     old=$(volume_key "$loop")
     UBLKCRYPT_TEST_PAUSE=reencrypt-hotzone:/tmp/fifo ublkcrypt-test reencrypt \
         --key-file /tmp/pass --hotzone-size 1048576 "$loop" 2>/dev/null &
@@ -88,14 +93,28 @@ for n in 1 4; do
     cat /tmp/err
     test $rc = 1
     grep -q "finish it with ublkcrypt reencrypt --resume-only $loop" /tmp/err
-    ublkcrypt reencrypt --resume-only --key-file /tmp/pass "$loop" 2>/dev/null
+    rc=0
+    ublkcrypt reencrypt --resume-only --key-file /tmp/pass "$loop" 2>/tmp/err || rc=$?
+    if [ $n = 6 ]; then
+        cat /tmp/err
+        test $rc = 1
+        grep -q "every sector is already under the new key but the header was not finalised" /tmp/err
+        dm_reads "$loop" /tmp/b
+        echo "killed at pause $n: not resumed, dm-crypt reads the same bytes"
+        continue
+    fi
+    test $rc = 0
     ! cryptsetup luksDump "$loop" | grep -q online-reencrypt
     test "$(volume_key "$loop")" != "$old"
     dm_reads "$loop" /tmp/b
-    echo "killed after hotzone $n: resumed, dm-crypt reads the same bytes"
+    echo "killed at pause $n: resumed, dm-crypt reads the same bytes"
 done
 
 step "5. interrupted by ublkcrypt, finished by cryptsetup"
+ublkcrypt format -q $kdf --key-file /tmp/pass "$loop"
+dev=$(ublkcrypt open --key-file /tmp/pass "$loop" uw)
+dd if=/tmp/b of="$dev" bs=1M oflag=direct conv=fsync 2>/dev/null
+ublkcrypt close uw
 UBLKCRYPT_TEST_PAUSE=reencrypt-hotzone:/tmp/fifo ublkcrypt-test reencrypt \
     --key-file /tmp/pass --hotzone-size 1048576 "$loop" &
 pid=$!
