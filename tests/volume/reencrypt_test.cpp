@@ -237,10 +237,15 @@ TEST_CASE("an interrupted reencryption: open refuses it by name, --resume-only f
       CHECK(changed.exit_code == 1);
       CHECK(changed.output.find("already in progress") != std::string::npos);
       Run resumed = cli("reencrypt --resume-only --key-file " + key + " " + img);
-      if (when == "pause 17") {
+      // Every sector moved but the header not finalised: refused, the data kept. Always so
+      // at pause 17; a kill by the clock can land there too on a fast machine.
+      const bool not_finalised = resumed.output.find("every sector is already under the new key but "
+                                               "the header was not finalised") !=
+                           std::string::npos;
+      if (when == "pause 17") CHECK(not_finalised);
+      if (when == "pause 1" || when == "pause 3") CHECK(!not_finalised);
+      if (not_finalised) {
         CHECK(resumed.exit_code == 1);
-        CHECK(resumed.output.find("every sector is already under the new key but the header "
-                                  "was not finalised") != std::string::npos);
         CHECK(intact_under_some_key(img, "pw", plain));
         continue;
       }
