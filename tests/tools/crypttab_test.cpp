@@ -89,6 +89,8 @@ TEST_CASE("every option") {
   CHECK(e.open.key.keyfile_offset == 7);
   CHECK(e.open.key.keyfile_size == 64);
   CHECK(only_entry("v /dev/sdb none read-only").open.read_only);
+  CHECK(only_entry("v /dev/sdb none luks,header=/etc/keys/v.hdr").open.header == "/etc/keys/v.hdr");
+  CHECK(only_entry("v /dev/sdb none header=").error.message().find("'header=' needs a value") != std::string::npos);
   CHECK(only_entry("v /dev/sdb none plain,luks").open.type == "luks");  // the last one says
 }
 
