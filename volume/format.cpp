@@ -75,8 +75,7 @@ static Status create_header_file(const std::string& header, bool* created) {
   return Status::Ok();
 }
 
-static Status format_with_header(const std::string& device, const FormatOptions& options,
-                                 Passphrase passphrase);
+static Status write_header(const std::string& device, const FormatOptions& options, Passphrase passphrase);
 
 Status format_volume(const std::string& device, const FormatOptions& options,
                      Passphrase passphrase, std::unique_ptr<LuksVolume>* out) {
@@ -87,7 +86,7 @@ Status format_volume(const std::string& device, const FormatOptions& options,
   if (stat(device.c_str(), &st) != 0) return errno_status("device " + device, errno);
   bool created = false;
   s = create_header_file(options.header, &created);
-  if (s.ok()) s = format_with_header(device, options, passphrase);
+  if (s.ok()) s = write_header(device, options, passphrase);
   if (!s.ok()) {
     if (created) unlink(options.header.c_str());
     return s;
@@ -96,8 +95,8 @@ Status format_volume(const std::string& device, const FormatOptions& options,
   return LuksVolume::load(device, options.header, out);
 }
 
-static Status format_with_header(const std::string& device, const FormatOptions& options,
-                                 Passphrase passphrase) {
+// The header and its first keyslot, on the device or in options.header.
+static Status write_header(const std::string& device, const FormatOptions& options, Passphrase passphrase) {
   CryptLog log;
   crypt_device* cd = nullptr;
   Status s = crypt_open_device(device, options.header, &log, &cd);

@@ -73,9 +73,6 @@ void recovery_options(const RunState& previous, OpenOptions* o) {
   // The resolved path: `open` may have been given a relative one in another directory.
   o->device = previous.backing_path.empty() ? previous.backing : previous.backing_path;
   o->type = previous.type == "plain" ? "plain" : "luks";
-  // The parked key needs no header, but the new server holds the header as the old one did
-  // and records it for the server after it.
-  o->header = previous.header_path.empty() ? previous.header : previous.header_path;
   o->read_only = previous.read_only;
   o->allow_discards = previous.allow_discards;
   if (o->backend.empty()) o->backend = previous.backend;

@@ -89,8 +89,9 @@ Status make_dirs() {
 struct Volume {
   ParkedKeyGuard parked_key;  // destroyed last: a failed setup takes its parked key along
   std::unique_ptr<BackingClaim> claim;
-  // A detached header (--header), held like the backing (read-only: the key verbs may
-  // still change it) and read through its claimed file only; null without one.
+  // A detached header (--header), claimed like the backing (read-only: the key verbs may
+  // still change it) and read through its claimed file only, until the unlock; null
+  // without one, and after the unlock (see serve_volume).
   std::unique_ptr<BackingClaim> header_claim;
   UnlockedVolume unlocked;  // spec + key (key wiped once the session holds its copy)
   std::string type;
@@ -432,7 +433,8 @@ Status serve_volume(const OpenOptions& requested, ReadyReport* report, bool deta
       s = claim_backing(o, &v.claim);
     }
     if (!s.ok()) return fail(s);
-    if (!o.header.empty()) {
+    // A recovering server reads no header: the volume key and geometry are parked.
+    if (!o.header.empty() && !o.recover) {
       s = BackingClaim::acquire(o.header, true, &v.header_claim);
       if (!s.ok()) return fail(s.code() == Errc::not_found ? Status(Errc::not_found, "header " + s.message()) : s);
     }
@@ -441,14 +443,24 @@ Status serve_volume(const OpenOptions& requested, ReadyReport* report, bool deta
   st.backing_ino = v.claim->ino();
   char resolved[PATH_MAX];
   st.backing_path = ::realpath(claimed_source(o, *v.claim).c_str(), resolved) ? resolved : backing_file(o.device);
-  if (v.header_claim) {
-    st.header = o.recover ? previous.header : o.header;
+  if (o.recover) {
+    // The parked key needs no header (which may be gone by now: a detached header is often
+    // taken away once the volume is open); the state keeps naming it for status and the
+    // servers after this one.
+    st.header = previous.header;
+    st.header_path = previous.header_path;
+  } else if (v.header_claim) {
+    st.header = o.header;
     st.header_path = ::realpath(claimed_header(v).c_str(), resolved) ? resolved : o.header;
   }
   pause_point("backing.claimed");
 
   s = unlock(o, &v);
   if (!s.ok()) return fail(s);
+  // The header is not needed again (recovery uses the parked key): let it go, as dm-crypt
+  // does once a volume is active, so that the stick or filesystem holding it can be
+  // unmounted and taken away while the volume serves.
+  v.header_claim.reset();
 
   {
     NameLock open_lock;
