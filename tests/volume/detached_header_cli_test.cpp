@@ -55,6 +55,13 @@ TEST_CASE("format --header makes a detached header cryptsetup opens; the header 
     CHECK(all_zero(img));
     CHECK(cryptsetup_opens(img, hdr, key));
     CHECK(run("cryptsetup isLuks " + img).exit_code != 0);
+    // The header is what a second format would overwrite: it asks about the header.
+    r = cli(scratch, "format --type " + type + " --header " + hdr + " --key-file " + key2 + kFast + " " + img);
+    CHECK(r.exit_code == 1);
+    CHECK(one_line(r.output));
+    CHECK(r.output.find(hdr + " already holds a " + (type == "luks2" ? "LUKS2" : "LUKS1") + " header") !=
+          std::string::npos);
+    CHECK(cryptsetup_opens(img, hdr, key));
 
     // is-luks and uuid read the header, as cryptsetup isLuks/luksUUID --header do.
     CHECK(cli(scratch, "is-luks " + img).exit_code == 1);

@@ -4,7 +4,8 @@
 # ublkcrypt writes there reads back through `cryptsetup open --header`; a volume `ublkcrypt
 # format --header` makes does the same the other way round. The data device holds only data
 # (offset 0, no LUKS header on it). The server lets the header go once the volume is open,
-# and `open --recover` serves on without it while the state keeps naming it.
+# and `open --recover` serves on without it while the state keeps naming it; a crypttab line
+# with header= opens it through attach-all.
 # Negative controls: the data device opened without --header, a header that is not LUKS and
 # another volume's header are each refused in one line with cryptsetup's exit code.
 step() { echo "== detached_header: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
@@ -96,6 +97,13 @@ cryptsetup open --header $hdr --key-file /tmp/pass $img dm
 cmp -n $size /tmp/e /dev/mapper/dm
 cryptsetup close dm
 echo "recovered servers served the same plaintext without the header; dm-crypt agrees"
+
+step "crypttab: a header= line opens the volume through attach-all"
+printf 'hct %s /tmp/pass luks,header=%s\n' $img $hdr >/tmp/crypttab
+ublkcrypt attach-all --crypttab /tmp/crypttab
+cmp -n $size /tmp/e /dev/ublkcrypt/hct
+ublkcrypt detach-all --crypttab /tmp/crypttab
+test ! -e /run/ublkcrypt/hct.json
 
 # refused WHAT RC MESSAGE ARGS...: ublkcrypt open ARGS fails with exit RC and the one line
 # MESSAGE, cryptsetup open ARGS with the same exit code, and nothing is left open.
