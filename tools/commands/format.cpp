@@ -32,9 +32,12 @@ void run_format(FormatArgs& a, bool offset_given) {
   if (offset_given) a.options.data_offset_sectors = a.offset;
   Status s = check_format_options(a.options);
   if (!s.ok()) fail(s);
+  // An Opal volume's header sits on the drive before its range, which sets the data offset.
   if (a.opal.enabled() && !a.options.header.empty())
     fail(Status(Errc::invalid_argument, "--header " + a.options.header +
                                             ": an Opal volume keeps its header on the drive, before its range"));
+  if (a.opal.enabled() && offset_given)
+    fail(Status(Errc::invalid_argument, "--offset: an Opal volume's data starts where its range does"));
   if (a.opal.enabled()) {  // self-encrypting drive: tools/opal/opal_volume.h
     s = format_opal_volume(a.device, a.options, a.opal, a.key, a.batch);
     if (!s.ok()) fail(s);
