@@ -61,6 +61,7 @@ Status apply_option(std::string_view option, CrypttabEntry* e) {
     o.type = std::string(key);
     return Status::Ok();
   }
+  if (key == "header") return text(&o.header);  // a detached LUKS header, as crypttab(5) has it
   if (key == "cipher") return text(&o.plain.cipher);
   if (key == "hash") return text(&o.plain.hash);
   if (key == "size") {

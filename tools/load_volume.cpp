@@ -4,20 +4,20 @@
 
 namespace ublkcrypt {
 
-std::unique_ptr<LuksVolume> load_volume_or_fail(const std::string& device) {
+std::unique_ptr<LuksVolume> load_volume_or_fail(const std::string& device, const std::string& header) {
   std::unique_ptr<LuksVolume> volume;
-  Status s = LuksVolume::load(device, &volume);
+  Status s = LuksVolume::load(device, header, &volume);
   if (!s.ok()) fail(s);
   return volume;
 }
 
-std::unique_ptr<LuksVolume> load_volume_or_fail(const std::string& device,
-                                                std::unique_ptr<HeaderDevice>* header) {
-  Status s = HeaderDevice::open(device, header);
+std::unique_ptr<LuksVolume> load_volume_or_fail(const std::string& device, const std::string& header,
+                                                std::unique_ptr<HeaderDevice>* header_device) {
+  Status s = HeaderDevice::open(device, header, header_device);
   if (!s.ok()) fail(s);
   std::unique_ptr<LuksVolume> volume;
-  s = LuksVolume::load((*header)->path(), &volume);
-  if (!s.ok()) fail((*header)->named(s));
+  s = LuksVolume::load((*header_device)->path(), (*header_device)->header(), &volume);
+  if (!s.ok()) fail((*header_device)->named(s));
   return volume;
 }
 

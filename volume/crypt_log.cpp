@@ -39,11 +39,20 @@ void CryptLog::receive(int level, const char* message) {
 }
 
 Status crypt_open_device(const std::string& device, CryptLog* log, crypt_device** out) {
+  return crypt_open_device(device, "", log, out);
+}
+
+Status crypt_open_device(const std::string& device, const std::string& header, CryptLog* log,
+                         crypt_device** out) {
   struct stat st;
   if (stat(device.c_str(), &st) != 0) return errno_status("device " + device, errno);
+  if (!header.empty() && stat(header.c_str(), &st) != 0)
+    return errno_status("header " + header, errno);
   log->attach(nullptr);
-  int r = crypt_init(out, device.c_str());
-  if (r < 0) return crypt_failure("device " + device, r, thread_crypt_log());
+  int r = header.empty() ? crypt_init(out, device.c_str())
+                         : crypt_init_data_device(out, header.c_str(), device.c_str());
+  if (r < 0)
+    return crypt_failure(header.empty() ? "device " + device : "header " + header, r, thread_crypt_log());
   log->attach(*out);
   return Status::Ok();
 }

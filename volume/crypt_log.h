@@ -36,8 +36,12 @@ class CryptLog {
 };
 
 // crypt_init on `device` with its messages routed to `log`. A missing device is named by
-// errno (libcryptsetup would report it as a generic failure).
+// errno (libcryptsetup would report it as a generic failure). With a non-empty `header` the
+// LUKS header lives apart from the data (cryptsetup's --header): crypt_init_data_device
+// reads and writes the header in `header` and takes `device` as the data device only.
 Status crypt_open_device(const std::string& device, CryptLog* log, crypt_device** out);
+Status crypt_open_device(const std::string& device, const std::string& header, CryptLog* log,
+                         crypt_device** out);
 
 // The per-thread CryptLog that receives messages of calls made without a handle.
 CryptLog& thread_crypt_log();

@@ -44,6 +44,8 @@ static void split_cipher(const std::string& full, std::string* cipher, std::stri
 static void wipe_header_area(const std::string& device, uint64_t bytes) {
   int fd = open(device.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) return;
+  struct stat st;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) bytes = std::min<uint64_t>(bytes, st.st_size);
   std::vector<char> zeros(1 << 20, 0);
   for (uint64_t done = 0; done < bytes;) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), bytes - done));
@@ -55,15 +57,54 @@ static void wipe_header_area(const std::string& device, uint64_t bytes) {
   close(fd);
 }
 
+// A detached header file that does not exist yet is created with one 4 KiB block, mode 0600
+// (it will hold keyslots), as cryptsetup's luksFormat creates it: libcryptsetup grows a
+// header file to the header's size but refuses an empty one ("too small"). `*created` tells
+// the caller to remove it again if the format fails.
+static Status create_header_file(const std::string& header, bool* created) {
+  *created = false;
+  struct stat st;
+  if (header.empty() || stat(header.c_str(), &st) == 0) return Status::Ok();
+  if (errno != ENOENT) return errno_status("header " + header, errno);
+  int fd = open(header.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) return errno_status("create header file " + header, errno);
+  *created = true;
+  const int r = posix_fallocate(fd, 0, 4096);
+  close(fd);
+  if (r != 0) return errno_status("create header file " + header, r);
+  return Status::Ok();
+}
+
+static Status write_header(const std::string& device, const FormatOptions& options, Passphrase passphrase);
+
 Status format_volume(const std::string& device, const FormatOptions& options,
                      Passphrase passphrase, std::unique_ptr<LuksVolume>* out) {
   Status s = check_format_options(options);
   if (!s.ok()) return s;
+  // Checked before a header file is created: a missing device leaves nothing behind.
+  struct stat st;
+  if (stat(device.c_str(), &st) != 0) return errno_status("device " + device, errno);
+  bool created = false;
+  s = create_header_file(options.header, &created);
+  if (s.ok()) s = write_header(device, options, passphrase);
+  if (!s.ok()) {
+    if (created) unlink(options.header.c_str());
+    return s;
+  }
+  if (out == nullptr) return Status::Ok();
+  return LuksVolume::load(device, options.header, out);
+}
+
+// The header and its first keyslot, on the device or in options.header.
+static Status write_header(const std::string& device, const FormatOptions& options, Passphrase passphrase) {
   CryptLog log;
   crypt_device* cd = nullptr;
-  s = crypt_open_device(device, &log, &cd);
+  Status s = crypt_open_device(device, options.header, &log, &cd);
   if (!s.ok()) return s;
   int r = 0;
+  // With a detached header libcryptsetup starts the data at the alignment (0 by default),
+  // as cryptsetup's luksFormat --header does; --offset sets it explicitly.
+  if (options.data_offset_sectors) r = crypt_set_data_offset(cd, *options.data_offset_sectors);
 
   std::string cipher, mode;
   split_cipher(options.cipher, &cipher, &mode);
@@ -72,7 +113,7 @@ Status format_volume(const std::string& device, const FormatOptions& options,
   if (options.type == "luks1") {
     crypt_params_luks1 params{};
     params.hash = "sha256";
-    r = crypt_set_pbkdf_type(cd, &pbkdf);
+    if (r >= 0) r = crypt_set_pbkdf_type(cd, &pbkdf);
     if (r >= 0)
       r = crypt_format(cd, CRYPT_LUKS1, cipher.c_str(), mode.c_str(), nullptr, nullptr,
                        key_bytes, &params);
@@ -82,8 +123,9 @@ Status format_volume(const std::string& device, const FormatOptions& options,
     params.sector_size = options.sector_size;
     params.data_alignment = options.data_alignment_bytes / 512;
     params.label = options.label.empty() ? nullptr : options.label.c_str();
-    r = crypt_format(cd, CRYPT_LUKS2, cipher.c_str(), mode.c_str(), nullptr, nullptr, key_bytes,
-                     &params);
+    if (r >= 0)
+      r = crypt_format(cd, CRYPT_LUKS2, cipher.c_str(), mode.c_str(), nullptr, nullptr, key_bytes,
+                       &params);
   }
   if (r < 0) {
     s = crypt_failure(fmt::format("format {}", device), r, log);
@@ -96,14 +138,15 @@ Status format_volume(const std::string& device, const FormatOptions& options,
                                       passphrase.size());
   if (r < 0) {
     s = crypt_failure(fmt::format("format {}: add key slot", device), r, log);
-    uint64_t header_bytes = crypt_get_data_offset(cd) * 512;
+    // A detached header's area is the header's own start, whatever the data offset: both
+    // LUKS2 copies lie within 8 MiB (4 MiB at most each), a LUKS1 header within its keyslots.
+    uint64_t header_bytes = options.header.empty() ? crypt_get_data_offset(cd) * 512 : 8 << 20;
     crypt_free(cd);
-    wipe_header_area(device, header_bytes);
+    wipe_header_area(options.header.empty() ? device : options.header, header_bytes);
     return s;
   }
   crypt_free(cd);  // wipes libcryptsetup's copy of the volume key
-  if (out == nullptr) return Status::Ok();
-  return LuksVolume::load(device, out);
+  return Status::Ok();
 }
 
 }  // namespace ublkcrypt

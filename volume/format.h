@@ -25,6 +25,13 @@ struct FormatOptions {
   // LUKS2: the data offset a multiple of this (an rbd image's object size keeps header
   // and data in different objects); 0: libcryptsetup's choice from the device.
   uint64_t data_alignment_bytes = 0;
+  // A detached header (cryptsetup's `luksFormat --header`): the header goes to this file or
+  // device (a missing file is created, mode 0600, as cryptsetup creates it) and the device
+  // holds only data, from offset 0 unless data_offset_sectors says otherwise. "": the
+  // header at the start of the device.
+  std::string header;
+  // cryptsetup's --offset: where the data starts on the device, in 512-byte sectors.
+  std::optional<uint64_t> data_offset_sectors;
 };
 
 // invalid_argument / unsupported if `options` could not make a volume ublkcrypt can serve.

@@ -59,20 +59,22 @@ Status LuksVolume::backup_header(const std::string& file) {
   return Status::Ok();
 }
 
-Status restore_header(const std::string& device, const std::string& file) {
+Status restore_header(const std::string& device, const std::string& file, const std::string& header) {
   struct stat st;
   if (stat(file.c_str(), &st) != 0)
     return errno_status(fmt::format("header backup file {}", file), errno);
   CryptLog log;
   crypt_device* cd = nullptr;
-  Status s = crypt_open_device(device, &log, &cd);
+  Status s = crypt_open_device(device, header, &log, &cd);
   if (!s.ok()) return s;
+  // With a detached header, crypt_header_restore writes into the header, not the data.
+  const std::string& target = header.empty() ? device : header;
   int r = crypt_header_restore(cd, CRYPT_LUKS, file.c_str());
   crypt_free(cd);
   if (r == -EINVAL && log.last_error().empty())
     return Status(Errc::corrupt,
-                  fmt::format("restore header of {}: {} holds no valid LUKS header", device, file));
-  if (r < 0) return crypt_failure(fmt::format("restore header of {}", device), r, log);
+                  fmt::format("restore header of {}: {} holds no valid LUKS header", target, file));
+  if (r < 0) return crypt_failure(fmt::format("restore header of {}", target), r, log);
   return Status::Ok();
 }
 

@@ -15,19 +15,26 @@
 
 namespace ublkcrypt {
 
-LuksVolume::LuksVolume(std::string device, crypt_device* cd, std::unique_ptr<CryptLog> log)
-    : device_(std::move(device)), cd_(cd), log_(std::move(log)) {}
+LuksVolume::LuksVolume(std::string device, std::string header, crypt_device* cd,
+                       std::unique_ptr<CryptLog> log)
+    : device_(std::move(device)), header_(std::move(header)), cd_(cd), log_(std::move(log)) {}
 
 // crypt_free wipes the volume key libcryptsetup may hold in its own (locked) memory.
 LuksVolume::~LuksVolume() { crypt_free(cd_); }
 
 Status LuksVolume::load(const std::string& device, std::unique_ptr<LuksVolume>* out) {
+  return load(device, "", out);
+}
+
+Status LuksVolume::load(const std::string& device, const std::string& header,
+                        std::unique_ptr<LuksVolume>* out) {
   auto log = std::make_unique<CryptLog>();
   crypt_device* cd = nullptr;
-  Status opened = crypt_open_device(device, log.get(), &cd);
+  Status opened = crypt_open_device(device, header, log.get(), &cd);
   if (!opened.ok()) return opened;
+  const std::string& metadata = header.empty() ? device : header;
   struct stat st;
-  if (stat(device.c_str(), &st) != 0) st = {};
+  if (stat(metadata.c_str(), &st) != 0) st = {};
   // CRYPT_LUKS: either version. libcryptsetup falls back to the secondary LUKS2 header
   // when the primary is damaged.
   int r = crypt_load(cd, CRYPT_LUKS, nullptr);
@@ -35,20 +42,21 @@ Status LuksVolume::load(const std::string& device, std::unique_ptr<LuksVolume>* 
   if (r == -EIO && S_ISREG(st.st_mode) && st.st_size < 4096) r = -EINVAL;
   if (r < 0) {
     Status s = (r == -EINVAL)
-                   ? Status(Errc::corrupt, fmt::format("device {}: not a LUKS device (no valid "
-                                                       "LUKS header found)",
-                                                       device))
-                   : crypt_failure(fmt::format("load LUKS header of {}", device), r, *log);
+                   ? Status(Errc::corrupt,
+                            header.empty()
+                                ? fmt::format("device {}: not a LUKS device (no valid LUKS header found)", device)
+                                : fmt::format("header {}: not a LUKS header (no valid LUKS header found)", header))
+                   : crypt_failure(fmt::format("load LUKS header of {}", metadata), r, *log);
     crypt_free(cd);
     return s;
   }
-  out->reset(new LuksVolume(device, cd, std::move(log)));
+  out->reset(new LuksVolume(device, header, cd, std::move(log)));
   return Status::Ok();
 }
 
-Status probe_luks(const std::string& device) {
+Status probe_luks(const std::string& device, const std::string& header) {
   std::unique_ptr<LuksVolume> volume;
-  return LuksVolume::load(device, &volume);
+  return LuksVolume::load(device, header, &volume);
 }
 
 std::string LuksVolume::type() const {
@@ -171,8 +179,8 @@ Status LuksVolume::check_version(const std::string& wanted) const {
   const std::string want = wanted == "luks1" ? CRYPT_LUKS1 : CRYPT_LUKS2;
   if (have == want) return Status::Ok();
   return Status(Errc::invalid_argument,
-                fmt::format("device {}: {} header, not the {} --type {} asks for (--type luks opens either)",
-                            device_, have, want, wanted));
+                fmt::format("{}: {} header, not the {} --type {} asks for (--type luks opens either)",
+                            header_.empty() ? "device " + device_ : "header " + header_, have, want, wanted));
 }
 
 Status LuksVolume::check_requirements() const {
@@ -302,9 +310,9 @@ Status LuksVolume::unlock(Passphrase passphrase, std::optional<int> keyslot,
 }
 
 Status unlock_volume(const std::string& device, std::span<const uint8_t> passphrase,
-                     std::optional<int> keyslot, UnlockedVolume* out) {
+                     std::optional<int> keyslot, UnlockedVolume* out, const std::string& header) {
   std::unique_ptr<LuksVolume> volume;
-  Status s = LuksVolume::load(device, &volume);
+  Status s = LuksVolume::load(device, header, &volume);
   if (!s.ok()) return s;
   return volume->unlock(passphrase, keyslot, out);
 }

@@ -36,11 +36,18 @@ class LuksVolume {
   // Loads the header of `device`. corrupt if it holds no LUKS header (or both copies are
   // destroyed); not_found if the device does not exist.
   static Status load(const std::string& device, std::unique_ptr<LuksVolume>* out);
+  // The same with a detached header (cryptsetup's --header): the header is read from
+  // `header` (a file or device), `device` holds only the data. An empty `header` is the
+  // header at the start of `device`. corrupt naming `header` if it holds no LUKS header.
+  static Status load(const std::string& device, const std::string& header,
+                     std::unique_ptr<LuksVolume>* out);
   ~LuksVolume();
   LuksVolume(const LuksVolume&) = delete;
   LuksVolume& operator=(const LuksVolume&) = delete;
 
   const std::string& device() const { return device_; }
+  // The detached header, or "" when the header is on device().
+  const std::string& header() const { return header_; }
   std::string type() const;    // "LUKS2" or "LUKS1"
   std::string uuid() const;
   std::string label() const;   // LUKS2 only; empty otherwise
@@ -105,22 +112,25 @@ class LuksVolume {
   Status dump_json(std::string* out) const;
 
  private:
-  LuksVolume(std::string device, crypt_device* cd, std::unique_ptr<CryptLog> log);
+  LuksVolume(std::string device, std::string header, crypt_device* cd, std::unique_ptr<CryptLog> log);
   // Whether keyslot `slot`'s area is stored unencrypted (cipher_null).
   bool keyslot_in_clear(int slot) const;
   // crypt_volume_key_get into `key`, trying only the slots a passphrase may open.
   int volume_key_get(Passphrase passphrase, std::optional<int> keyslot, SecureBytes* key, size_t* key_size) const;
 
   std::string device_;
+  std::string header_;
   crypt_device* cd_ = nullptr;
   std::unique_ptr<CryptLog> log_;
 };
 
-// Writes `file` (made by header-backup) back over the header of `device`. corrupt if the
-// file holds no valid LUKS header.
-Status restore_header(const std::string& device, const std::string& file);
+// Writes `file` (made by header-backup) back over the header of `device` (or over the
+// detached `header`, when not empty). corrupt if the file holds no valid LUKS header.
+Status restore_header(const std::string& device, const std::string& file,
+                      const std::string& header = "");
 
-// ok if `device` holds a LUKS header; corrupt if not; not_found if it does not exist.
-Status probe_luks(const std::string& device);
+// ok if `device` (or the detached `header`, when not empty) holds a LUKS header; corrupt if
+// not; not_found if it does not exist.
+Status probe_luks(const std::string& device, const std::string& header = "");
 
 }  // namespace ublkcrypt

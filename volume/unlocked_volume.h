@@ -46,7 +46,9 @@ struct UnlockedVolume {
 // is the caller's decision (`open --allow-null-cipher`).
 //   io_error    device shorter than the header's data segment (truncated)
 // On failure `out->key` is empty and no copy of the key or passphrase remains.
+// A non-empty `header` is a detached header (cryptsetup's --header): the header is read
+// there and `device` holds only the data (a data segment at offset 0 by cryptsetup's default).
 Status unlock_volume(const std::string& device, std::span<const uint8_t> passphrase,
-                     std::optional<int> keyslot, UnlockedVolume* out);
+                     std::optional<int> keyslot, UnlockedVolume* out, const std::string& header = "");
 
 }  // namespace ublkcrypt

@@ -68,7 +68,7 @@ expect_lacks "ublkcrypt " watchdog
 # A verb's options, and only its own.
 expect "ublkcrypt status -" "--help --json -h"
 expect "ublkcrypt open --rec" "--recover --recovery-timeout"
-expect "ublkcrypt luksDump --" "--dump-json-metadata --help --json"
+expect "ublkcrypt luksDump --" "--dump-json-metadata --header --help --json"
 expect_lacks "ublkcrypt close -" --json
 # Actions of opal and bench, and their options.
 expect "ublkcrypt opal " "--help -h discover erase-range lock psid-revert revert setup status unlock"
@@ -93,6 +93,8 @@ fi
 : >"$tmp/vol.img"
 (cd "$tmp" && expect "ublkcrypt open --depth 64 vo" "vol.img")
 (cd "$tmp" && expect "ublkcrypt open --depth=64 vo" "vol.img")
+# A detached header is a file.
+(cd "$tmp" && expect "ublkcrypt open --header vo" "vol.img")
 expect "ublkcrypt open --type=" "luks luks1 luks2 plain"
 expect "ublkcrypt open --hash sha2" "sha256"
 # A flag takes no value: the next word is DEVICE.

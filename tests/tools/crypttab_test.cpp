@@ -89,6 +89,8 @@ TEST_CASE("every option") {
   CHECK(e.open.key.keyfile_offset == 7);
   CHECK(e.open.key.keyfile_size == 64);
   CHECK(only_entry("v /dev/sdb none read-only").open.read_only);
+  CHECK(only_entry("v /dev/sdb none luks,header=/etc/keys/v.hdr").open.header == "/etc/keys/v.hdr");
+  CHECK(only_entry("v /dev/sdb none header=").error.message().find("'header=' needs a value") != std::string::npos);
   CHECK(only_entry("v /dev/sdb none plain,luks").open.type == "luks");  // the last one says
 }
 
@@ -100,7 +102,7 @@ TEST_CASE("refused lines name the file, the line and the cause") {
   CHECK(entries[1].error.message() == "/etc/ct:3: unknown option 'frobnicate'");
   CHECK(entries[2].error.ok());  // the lines after a bad one are read
 
-  CHECK(error_of("v /dev/sdb none header=/h") == "/etc/ct:1: unknown option 'header=/h'");
+  CHECK(error_of("v /dev/sdb none tpm2-device=auto") == "/etc/ct:1: unknown option 'tpm2-device=auto'");
   CHECK(error_of("v") == "/etc/ct:1: expected NAME DEVICE [KEYFILE [OPTIONS]], found 1 field");
   CHECK(error_of("v /dev/sdb none luks extra") ==
         "/etc/ct:1: expected NAME DEVICE [KEYFILE [OPTIONS]], found 5 fields");

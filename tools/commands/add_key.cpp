@@ -12,6 +12,7 @@ namespace {
 struct AddKeyArgs {
   std::string device;
   std::string new_key_file_positional;
+  std::string header_file;
   KeyFileOptions key, new_key;
   PbkdfOptions pbkdf;
   int keyslot = -1;
@@ -20,7 +21,7 @@ struct AddKeyArgs {
 void run_add_key(AddKeyArgs& a) {
   if (!a.new_key_file_positional.empty()) a.new_key.key_file = a.new_key_file_positional;
   std::unique_ptr<HeaderDevice> header;
-  auto volume = load_volume_or_fail(a.device, &header);
+  auto volume = load_volume_or_fail(a.device, a.header_file, &header);
   Status s = volume->set_pbkdf(a.pbkdf);
   if (!s.ok()) fail(s);
   SecureBytes passphrase, new_passphrase;
@@ -55,6 +56,7 @@ UBLKCRYPT_COMMAND("add-key", 60, [](CLI::App& app) {
   add_new_key_file_options(cmd, &a->new_key);
   cmd->add_option("--key-slot,-S", a->keyslot, "key slot for the new key (default: first free)");
   add_pbkdf_options(cmd, &a->pbkdf);
+  add_header_option(cmd, &a->header_file);
   cmd->callback([a] { run_add_key(*a); });
 });
 

@@ -10,6 +10,7 @@ namespace {
 struct ChangeKeyArgs {
   std::string device;
   std::string new_key_file_positional;
+  std::string header_file;
   KeyFileOptions key, new_key;
   PbkdfOptions pbkdf;
   int keyslot = -1;
@@ -17,7 +18,7 @@ struct ChangeKeyArgs {
 
 void run_change_key(ChangeKeyArgs& a) {
   if (!a.new_key_file_positional.empty()) a.new_key.key_file = a.new_key_file_positional;
-  auto volume = load_volume_or_fail(a.device);
+  auto volume = load_volume_or_fail(a.device, a.header_file);
   Status s = volume->set_pbkdf(a.pbkdf);
   if (!s.ok()) fail(s);
   std::optional<int> slot;
@@ -49,6 +50,7 @@ UBLKCRYPT_COMMAND("change-key", 62, [](CLI::App& app) {
   add_new_key_file_options(cmd, &a->new_key);
   cmd->add_option("--key-slot,-S", a->keyslot, "change only this key slot");
   add_pbkdf_options(cmd, &a->pbkdf);
+  add_header_option(cmd, &a->header_file);
   cmd->callback([a] { run_change_key(*a); });
 });
 

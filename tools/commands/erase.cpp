@@ -10,12 +10,14 @@ namespace ublkcrypt {
 UBLKCRYPT_COMMAND("erase", 70, [](CLI::App& app) {
   auto device = std::make_shared<std::string>();
   auto batch = std::make_shared<bool>(false);
+  auto header = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("erase", "<device> erase all keyslots (remove encryption key)");
   cmd->alias("luksErase");
   cmd->add_option("device", *device, "LUKS device or image file")->required();
   cmd->add_flag("--batch-mode,-q", *batch, "do not ask for confirmation");
-  cmd->callback([device, batch] {
-    auto volume = load_volume_or_fail(*device);
+  add_header_option(cmd, header.get());
+  cmd->callback([device, batch, header] {
+    auto volume = load_volume_or_fail(*device, *header);
     Status s = confirm_destruction(
         *batch,
         fmt::format("This operation will erase all keyslots on device {}.\nDevice will become "

@@ -21,41 +21,54 @@ struct FormatArgs {
   KeyFileOptions key;
   FormatOptions options;
   int keyslot = -1;
+  uint64_t offset = 0;  // --offset, when given
   bool batch = false;
   OpalFormatOptions opal;
 };
 
-void run_format(FormatArgs& a) {
+void run_format(FormatArgs& a, bool offset_given) {
   if (!a.key_file_positional.empty()) a.key.key_file = a.key_file_positional;
   if (a.keyslot >= 0) a.options.keyslot = a.keyslot;
+  if (offset_given) a.options.data_offset_sectors = a.offset;
   Status s = check_format_options(a.options);
   if (!s.ok()) fail(s);
+  // An Opal volume's header sits on the drive before its range, which sets the data offset.
+  if (a.opal.enabled() && !a.options.header.empty())
+    fail(Status(Errc::invalid_argument, "--header " + a.options.header +
+                                            ": an Opal volume keeps its header on the drive, before its range"));
+  if (a.opal.enabled() && offset_given)
+    fail(Status(Errc::invalid_argument, "--offset: an Opal volume's data starts where its range does"));
   if (a.opal.enabled()) {  // self-encrypting drive: tools/opal/opal_volume.h
     s = format_opal_volume(a.device, a.options, a.opal, a.key, a.batch);
     if (!s.ok()) fail(s);
     return;
   }
   std::unique_ptr<HeaderDevice> header;
-  s = HeaderDevice::open(a.device, &header);
+  s = HeaderDevice::open(a.device, a.options.header, &header);
   if (!s.ok()) fail(s);
   if (header->is_rbd()) {
     // As librbd's own LUKS2: 4096-byte sectors, data in objects of its own.
     if (a.options.sector_size == 0 && a.options.type == "luks2") a.options.sector_size = 4096;
     a.options.data_alignment_bytes = header->data_alignment();
   }
+  // What format overwrites: the device, or with --header the header only (the data device
+  // is not written; a header file that does not exist yet holds nothing to lose).
+  const std::string& target = a.options.header.empty() ? a.device : a.options.header;
   std::string existing;
-  // On an image the shadow holds only a LUKS header area, so only a LUKS header is seen.
-  s = describe_existing_content(header->path(), &existing);
-  if (!s.ok()) fail(header->named(s));
+  if (a.options.header.empty() || ::access(target.c_str(), F_OK) == 0) {
+    // On an image the shadow holds only a LUKS header area, so only a LUKS header is seen.
+    s = describe_existing_content(a.options.header.empty() ? header->path() : target, &existing);
+    if (!s.ok()) fail(header->named(s));
+  }
   // Like cryptsetup, always ask on a terminal; without one, refuse only to destroy
   // something recognisable (a blank device needs no confirmation from a script).
   if (!existing.empty() || ::isatty(STDIN_FILENO)) {
     std::string warning = existing.empty()
-                              ? fmt::format("This will overwrite data on {} irrevocably.", a.device)
+                              ? fmt::format("This will overwrite data on {} irrevocably.", target)
                               : fmt::format("{} already holds {}. This will overwrite data on "
                                             "{} irrevocably.",
-                                            a.device, existing, a.device);
-    s = confirm_destruction(a.batch, warning, "format " + a.device);
+                                            target, existing, target);
+    s = confirm_destruction(a.batch, warning, "format " + target);
     if (!s.ok()) fail(s);
   }
   SecureBytes passphrase;
@@ -89,8 +102,14 @@ UBLKCRYPT_COMMAND("format", 10, [](CLI::App& app) {
   cmd->add_option("--label", a->options.label, "LUKS2 label");
   cmd->add_option("--key-slot,-S", a->keyslot, "key slot for the passphrase (default: 0)");
   cmd->add_flag("--batch-mode,-q", a->batch, "do not ask for confirmation");
+  add_header_option(cmd, &a->options.header,
+                    "detached LUKS header: write the header and keyslots to this file (created, mode 0600, if "
+                    "missing) or device; DEVICE holds only data, from offset 0 unless --offset");
+  auto* offset = cmd->add_option("--offset,-o", a->offset,
+                                 "where the data starts on DEVICE, in 512-byte sectors (default: after the header; "
+                                 "0 with --header)");
   add_opal_format_options(cmd, &a->opal);
-  cmd->callback([a] { run_format(*a); });
+  cmd->callback([a, offset] { run_format(*a, offset->count() > 0); });
 });
 
 }  // namespace ublkcrypt

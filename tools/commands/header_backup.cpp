@@ -8,12 +8,14 @@ namespace ublkcrypt {
 UBLKCRYPT_COMMAND("header-backup", 80, [](CLI::App& app) {
   auto device = std::make_shared<std::string>();
   auto file = std::make_shared<std::string>();
+  auto header = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("header-backup", "<device> backup LUKS device header and keyslots");
   cmd->alias("luksHeaderBackup");
   cmd->add_option("device", *device, "LUKS device or image file")->required();
   cmd->add_option("--header-backup-file", *file, "file to write (must not exist)")->required();
-  cmd->callback([device, file] {
-    Status s = load_volume_or_fail(*device)->backup_header(*file);
+  add_header_option(cmd, header.get(), "back up this detached LUKS header (DEVICE holds only data)");
+  cmd->callback([device, file, header] {
+    Status s = load_volume_or_fail(*device, *header)->backup_header(*file);
     if (!s.ok()) fail(s);
   });
 });

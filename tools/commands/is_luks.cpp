@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "tools/command.h"
+#include "tools/header_device.h"
 #include "volume/luks_volume.h"
 
 namespace ublkcrypt {
@@ -10,12 +11,14 @@ namespace ublkcrypt {
 UBLKCRYPT_COMMAND("is-luks", 50, [](CLI::App& app) {
   auto device = std::make_shared<std::string>();
   auto verbose = std::make_shared<bool>(false);
+  auto header = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("is-luks", "<device> tests <device> for a LUKS partition header");
   cmd->alias("isLuks");
   cmd->add_option("device", *device, "device or image file")->required();
   cmd->add_flag("--verbose,-v", *verbose, "say why the answer is no");
-  cmd->callback([device, verbose] {
-    Status s = probe_luks(*device);
+  add_header_option(cmd, header.get(), "test this detached LUKS header instead of DEVICE");
+  cmd->callback([device, verbose, header] {
+    Status s = probe_luks(*device, *header);
     if (s.ok()) return;
     // "Not LUKS" is this verb's answer, not an error to print (a missing device still is).
     if (s.code() == Errc::corrupt && !*verbose) throw CLI::RuntimeError(exit_wrong_parameters);

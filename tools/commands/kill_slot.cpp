@@ -14,12 +14,13 @@ namespace {
 struct KillSlotArgs {
   std::string device;
   int slot = -1;
+  std::string header_file;
   KeyFileOptions key;
   bool batch = false;
 };
 
 void run_kill_slot(KillSlotArgs& a) {
-  auto volume = load_volume_or_fail(a.device);
+  auto volume = load_volume_or_fail(a.device, a.header_file);
   int active = volume->active_keyslots();
   Status s;
   if (!a.batch || !a.key.key_file.empty()) {
@@ -53,6 +54,7 @@ UBLKCRYPT_COMMAND("kill-slot", 63, [](CLI::App& app) {
   cmd->add_option("key_slot", a->slot, "key slot number to destroy")->required();
   add_key_file_options(cmd, &a->key);
   cmd->add_flag("--batch-mode,-q", a->batch, "do not ask for a remaining passphrase or confirmation");
+  add_header_option(cmd, &a->header_file);
   cmd->callback([a] { run_kill_slot(*a); });
 });
 

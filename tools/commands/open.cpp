@@ -13,6 +13,7 @@
 #include <string>
 
 #include "tools/command.h"
+#include "tools/header_device.h"
 #include "tools/serve/daemon_start.h"
 #include "tools/serve/recovery.h"
 #include "tools/serve/run_state.h"
@@ -63,6 +64,7 @@ UBLKCRYPT_COMMAND("open", 20, [](CLI::App& app) {
   cmd->add_option("name", o->name, "name under /dev/ublkcrypt");
   cmd->add_option("--type,-M", o->type, "luks (either version), luks1 or luks2 (that version only) or plain (no header)")
       ->capture_default_str();
+  add_header_option(cmd, &o->header, "luks: " + std::string(kHeaderOptionHelp));
   add_key_file_options(cmd, &o->key);
   cmd->get_option("--key-file")
       ->description("luks: passphrase file; plain: raw key file (- = stdin: a passphrase, hashed); never on argv");

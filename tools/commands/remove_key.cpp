@@ -12,13 +12,14 @@ namespace {
 struct RemoveKeyArgs {
   std::string device;
   std::string key_file_positional;
+  std::string header_file;
   KeyFileOptions key;
   bool batch = false;
 };
 
 void run_remove_key(RemoveKeyArgs& a) {
   if (!a.key_file_positional.empty()) a.key.key_file = a.key_file_positional;
-  auto volume = load_volume_or_fail(a.device);
+  auto volume = load_volume_or_fail(a.device, a.header_file);
   SecureBytes passphrase;
   Status s = read_passphrase(a.key, "Enter passphrase to be deleted: ", Verify::no, &passphrase);
   int slot = -1;
@@ -47,6 +48,7 @@ UBLKCRYPT_COMMAND("remove-key", 61, [](CLI::App& app) {
   cmd->add_option("key_file", a->key_file_positional, "passphrase file (same as --key-file)");
   add_key_file_options(cmd, &a->key);
   cmd->add_flag("--batch-mode,-q", a->batch, "do not ask for confirmation");
+  add_header_option(cmd, &a->header_file);
   cmd->callback([a] { run_remove_key(*a); });
 });
 

@@ -37,6 +37,8 @@ std::string format_status(const std::string& name, const nlohmann::json& j) {
   append(&text, "%s is active.\n", link_path(name).c_str());
   append(&text, "  device:      %s\n", j.value("device", "").c_str());
   append(&text, "  backing:     %s\n", j.value("backing", "").c_str());
+  if (const std::string header = j.value("header", ""); !header.empty())  // detached (open --header)
+    append(&text, "  header:      %s\n", header.c_str());
   append(&text, "  type:        %s\n", j.value("type", "").c_str());
   append(&text, "  cipher:      %s\n", j.value("cipher", "").c_str());
   append(&text, "  keysize:     %u bits\n", j.value("key_bits", 0u));

@@ -8,10 +8,12 @@ namespace ublkcrypt {
 
 UBLKCRYPT_COMMAND("uuid", 55, [](CLI::App& app) {
   auto device = std::make_shared<std::string>();
+  auto header = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("uuid", "<device> prints the UUID of a LUKS device");
   cmd->alias("luksUUID");
   cmd->add_option("device", *device, "LUKS device or image file")->required();
-  cmd->callback([device] { std::printf("%s\n", load_volume_or_fail(*device)->uuid().c_str()); });
+  add_header_option(cmd, header.get());
+  cmd->callback([device, header] { std::printf("%s\n", load_volume_or_fail(*device, *header)->uuid().c_str()); });
 });
 
 }  // namespace ublkcrypt

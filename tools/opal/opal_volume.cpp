@@ -152,8 +152,9 @@ Status OpalRangeHold::lock() {
 }
 
 Status unlock_backing_volume(const std::string& device, Passphrase passphrase, std::optional<int> keyslot,
-                             UnlockedVolume* out, std::unique_ptr<OpalRangeHold>* hold) {
+                             UnlockedVolume* out, std::unique_ptr<OpalRangeHold>* hold, const std::string& header) {
   hold->reset();
+  if (!header.empty()) return unlock_volume(device, passphrase, keyslot, out, header);
   const bool emulated = is_drive_image_path(device);
   OpalSegment seg;
   if (!emulated) {

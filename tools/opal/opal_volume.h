@@ -63,7 +63,7 @@ class OpalRangeHold {
 
  private:
   friend Status unlock_backing_volume(const std::string&, Passphrase, std::optional<int>, UnlockedVolume*,
-                                      std::unique_ptr<OpalRangeHold>*);
+                                      std::unique_ptr<OpalRangeHold>*, const std::string&);
   OpalRangeHold() = default;
   std::unique_ptr<OpalDevice> device_;
   std::optional<OpalSegment> segment_;  // none: an emulated drive holding an ordinary volume
@@ -73,8 +73,11 @@ class OpalRangeHold {
 
 // unlock_volume() for every backing `open` accepts: an ordinary LUKS device (`*hold`
 // stays null), an emulated drive "emu:FILE", or a volume whose header carries the
-// ublkcrypt-opal token — then the range is unlocked as UserN and `*hold` keeps it.
+// ublkcrypt-opal token — then the range is unlocked as UserN and `*hold` keeps it. With a
+// detached `header` (non-empty) the device is an ordinary one: `format --hw-opal` writes
+// its header onto the drive, so no detached header carries the token.
 Status unlock_backing_volume(const std::string& device, Passphrase passphrase, std::optional<int> keyslot,
-                             UnlockedVolume* out, std::unique_ptr<OpalRangeHold>* hold);
+                             UnlockedVolume* out, std::unique_ptr<OpalRangeHold>* hold,
+                             const std::string& header = "");
 
 }  // namespace ublkcrypt

@@ -52,6 +52,7 @@ std::string to_json(const RunState& s) {
       {"dev_id", s.dev_id},       {"device", s.device},
       {"backing", s.backing},     {"backing_path", s.backing_path},
       {"backing_dev", s.backing_dev}, {"backing_ino", s.backing_ino},
+      {"header", s.header},       {"header_path", s.header_path},
       {"type", s.type},           {"cipher", s.cipher},
       {"key_bits", s.key_bits},   {"sector_size", s.sector_size},
       {"size_bytes", s.size_bytes}, {"data_offset", s.data_offset},
@@ -78,6 +79,8 @@ Status from_json(const std::string& text, RunState* out) {
     s.backing_path = j.value("backing_path", "");
     s.backing_dev = j.value("backing_dev", uint64_t{0});
     s.backing_ino = j.value("backing_ino", uint64_t{0});
+    s.header = j.value("header", "");
+    s.header_path = j.value("header_path", "");
     s.type = j.value("type", "");
     s.cipher = j.value("cipher", "");
     s.key_bits = j.value("key_bits", 0u);

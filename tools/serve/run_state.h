@@ -30,6 +30,9 @@ struct RunState {
   std::string backing;    // as given on the command line
   std::string backing_path;  // resolved (realpath) for the busy check
   uint64_t backing_dev = 0, backing_ino = 0;  // identity of the backing (st_rdev for disks)
+  // A detached LUKS header (open --header) as given and resolved (realpath); "" when the
+  // header is on the backing. Read once, at open; recovering servers carry it forward.
+  std::string header, header_path;
   std::string type;       // "LUKS2", "LUKS1", "plain"
   std::string cipher;     // "aes-xts-plain64"
   uint32_t key_bits = 0;

@@ -89,6 +89,10 @@ Status make_dirs() {
 struct Volume {
   ParkedKeyGuard parked_key;  // destroyed last: a failed setup takes its parked key along
   std::unique_ptr<BackingClaim> claim;
+  // A detached header (--header), claimed like the backing (read-only: the key verbs may
+  // still change it) and read through its claimed file only, until the unlock; null
+  // without one, and after the unlock (see serve_volume).
+  std::unique_ptr<BackingClaim> header_claim;
   UnlockedVolume unlocked;  // spec + key (key wiped once the session holds its copy)
   std::string type;
   std::unique_ptr<OpalRangeHold> opal;  // an unlocked self-encrypting drive range, if any
@@ -104,10 +108,26 @@ std::string claimed_source(const OpenOptions& o, const BackingClaim& claim) {
   return is_drive_image_path(o.device) ? o.device : claim.reopen_path();
 }
 
-// The types `open --type` knows, refused before anything is locked or asked for.
-Status check_type(const std::string& type) {
-  if (type == "luks" || type == "luks1" || type == "luks2" || type == "plain") return Status::Ok();
-  return {Errc::invalid_argument, "--type " + type + ": unknown (luks, luks1, luks2 or plain)"};
+// The types `open --type` knows, refused before anything is locked or asked for; --header
+// only where a LUKS header is read from the device.
+Status check_type(const OpenOptions& o) {
+  const std::string& type = o.type;
+  if (type != "luks" && type != "luks1" && type != "luks2" && type != "plain")
+    return {Errc::invalid_argument, "--type " + type + ": unknown (luks, luks1, luks2 or plain)"};
+  if (o.header.empty()) return Status::Ok();
+  if (type == "plain") return {Errc::invalid_argument, "--header: a plain volume has no header"};
+  if (is_drive_image_path(o.device))
+    return {Errc::invalid_argument, "--header " + o.header + ": an emulated drive keeps its header on the drive"};
+  return Status::Ok();
+}
+
+// The detached header as libcryptsetup opens it: the claimed file; "" without one.
+std::string claimed_header(const Volume& v) { return v.header_claim ? v.header_claim->reopen_path() : ""; }
+
+// `s` with the claimed files' /proc/self/fd paths replaced by the user's names for them.
+Status named(const OpenOptions& o, const Volume& v, const Status& s) {
+  const Status by_device = v.claim ? v.claim->named(s, o.device) : s;
+  return v.header_claim ? v.header_claim->named(by_device, o.header) : by_device;
 }
 
 // A plain volume: no header, the options say it all (volume/plain_volume.h). The cipher
@@ -140,12 +160,12 @@ Status unlock_plain(const OpenOptions& o, Volume* v) {
 // --type luks1 or luks2 insists on that header version, as cryptsetup does, before the
 // passphrase is asked for. An emulated drive (test build) is not checked: its header is
 // read through a window of the drive (tools/opal/opal_volume.cpp), not through the claim.
-Status check_header_version(const OpenOptions& o, const BackingClaim& claim) {
+Status check_header_version(const OpenOptions& o, const Volume& v) {
   if (o.type == "luks" || is_drive_image_path(o.device)) return Status::Ok();
   std::unique_ptr<LuksVolume> volume;
-  Status s = LuksVolume::load(claim.reopen_path(), &volume);
+  Status s = LuksVolume::load(v.claim->reopen_path(), claimed_header(v), &volume);
   if (s.ok()) s = volume->check_version(o.type);
-  return claim.named(s, o.device);
+  return named(o, v, s);
 }
 
 Status unlock(const OpenOptions& o, Volume* v) {
@@ -154,15 +174,16 @@ Status unlock(const OpenOptions& o, Volume* v) {
     return fetch_parked_volume_key(o.name, &v->unlocked);
   }
   if (o.type == "plain") return unlock_plain(o, v);
-  Status s = check_header_version(o, *v->claim);
+  Status s = check_header_version(o, *v);
   if (!s.ok()) return s;
   SecureBytes passphrase;
   s = read_passphrase(o.key, "Enter passphrase for " + o.device + ": ", Verify::no, &passphrase);
   if (!s.ok()) return s;
   std::optional<int> slot;
   if (o.key_slot >= 0) slot = o.key_slot;
-  s = unlock_backing_volume(claimed_source(o, *v->claim), passphrase.view(), slot, &v->unlocked, &v->opal);
-  if (!s.ok()) return v->claim->named(s, o.device);
+  s = unlock_backing_volume(claimed_source(o, *v->claim), passphrase.view(), slot, &v->unlocked, &v->opal,
+                            claimed_header(*v));
+  if (!s.ok()) return named(o, *v, s);
   // A cipher_null data segment stores the data in the clear. Served only when asked for, as
   // with --type plain, unless a self-encrypting drive does the encrypting (--hw-opal-only:
   // its range was unlocked above and the key already dropped).
@@ -357,7 +378,7 @@ Status serve_volume(const OpenOptions& requested, ReadyReport* report, bool deta
   if (!s.ok()) return fail(s);
   const std::string oom_note = keep_from_oom_killer();
   s = check_name(o.name);
-  if (s.ok()) s = check_type(o.type);
+  if (s.ok()) s = check_type(o);
   if (!s.ok()) return fail(s);
   s = make_dirs();
   if (!s.ok()) return fail(s);
@@ -412,15 +433,34 @@ Status serve_volume(const OpenOptions& requested, ReadyReport* report, bool deta
       s = claim_backing(o, &v.claim);
     }
     if (!s.ok()) return fail(s);
+    // A recovering server reads no header: the volume key and geometry are parked.
+    if (!o.header.empty() && !o.recover) {
+      s = BackingClaim::acquire(o.header, true, &v.header_claim);
+      if (!s.ok()) return fail(s.code() == Errc::not_found ? Status(Errc::not_found, "header " + s.message()) : s);
+    }
   }
   st.backing_dev = v.claim->dev();
   st.backing_ino = v.claim->ino();
   char resolved[PATH_MAX];
   st.backing_path = ::realpath(claimed_source(o, *v.claim).c_str(), resolved) ? resolved : backing_file(o.device);
+  if (o.recover) {
+    // The parked key needs no header (which may be gone by now: a detached header is often
+    // taken away once the volume is open); the state keeps naming it for status and the
+    // servers after this one.
+    st.header = previous.header;
+    st.header_path = previous.header_path;
+  } else if (v.header_claim) {
+    st.header = o.header;
+    st.header_path = ::realpath(claimed_header(v).c_str(), resolved) ? resolved : o.header;
+  }
   pause_point("backing.claimed");
 
   s = unlock(o, &v);
   if (!s.ok()) return fail(s);
+  // The header is not needed again (recovery uses the parked key): let it go, as dm-crypt
+  // does once a volume is active, so that the stick or filesystem holding it can be
+  // unmounted and taken away while the volume serves.
+  v.header_claim.reset();
 
   {
     NameLock open_lock;

@@ -23,6 +23,9 @@ struct OpenOptions {
   // "luks" (a LUKS2 or LUKS1 header, whichever the device has), "luks1" or "luks2" (that
   // version only, as cryptsetup insists) or "plain" (no header: `plain` describes the volume)
   std::string type = "luks";
+  // luks: a detached header (cryptsetup's --header), a file or device holding the header
+  // while `device` holds only the data; "" = the header is at the start of `device`.
+  std::string header;
   // luks: the passphrase, by cryptsetup's key file rules (tools/passphrase.h); plain: the
   // key or passphrase by cryptsetup's plain rules (tools/plain_key.h)
   KeyFileOptions key;
