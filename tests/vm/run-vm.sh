@@ -216,8 +216,11 @@ fi
 
 # Did the guest reach the end of the scenario? A kernel line (with its printk timestamp) that
 # says oops, BUG or panic before the exit marker means the guest broke under the scenario.
-OOPS=$(tr -d '\r' <"$LOG" | awk '/^UBLKCRYPT-VM-EXIT=/ { exit }
-    /^\[ *[0-9]+\.[0-9]+\] (Kernel panic - not syncing|Oops|BUG: |general protection fault|watchdog: BUG: soft lockup)/ { print; exit }')
+# awk reads the log itself: fed through a pipe, it would stop reading at the first oops, and
+# the writer's SIGPIPE (a console of more than a pipe's 64 KiB, which 25 oops traces make)
+# would end this script under pipefail before it could say so, let alone boot again.
+OOPS=$(awk '{ sub(/\r$/, "") } /^UBLKCRYPT-VM-EXIT=/ { exit }
+    /^\[ *[0-9]+\.[0-9]+\] (Kernel panic - not syncing|Oops|BUG: |general protection fault|watchdog: BUG: soft lockup)/ { print; exit }' "$LOG")
 NOT_AT_END=""
 if [ "$STATUS" = nomarker ]; then
     NOT_AT_END="no UBLKCRYPT-VM-EXIT marker${OOPS:+; $OOPS}"

@@ -5,6 +5,13 @@
 # exactly as it prints a real one, and the guest stays whole.
 if [ "${UBLKCRYPT_VM_BOOT:-1}" = 1 ]; then
     echo "<1>Oops: harness_oops_once: a pretend oops on boot 1" >/dev/kmsg
+    # A real oops comes with its trace, often many: more console than a pipe holds after the
+    # first oops line (run-vm.sh once died of SIGPIPE reading such a console).
+    i=0
+    while [ $i -lt 1200 ]; do
+        echo "harness_oops_once: console filler line $i, as long as a line of an oops trace"
+        i=$((i + 1))
+    done
     echo "harness_oops_once: its checks pass, then no_oops fails the boot"
     . vm-lib.sh
     no_oops
