@@ -227,7 +227,7 @@ Status reencrypt_volume(const std::string& device, Passphrase passphrase,
                   fmt::format("hotzone size {}: not a multiple of 512 bytes", o.hotzone_bytes));
   CryptLog log;
   DeviceHandle handle;
-  if (Status s = crypt_open_device(device, &log, &handle.cd); !s.ok()) return s;
+  if (Status s = crypt_open_device(device, o.header, &log, &handle.cd); !s.ok()) return s;
   crypt_device* cd = handle.cd;
   int r = crypt_load(cd, CRYPT_LUKS, nullptr);
   if (r < 0)

@@ -40,6 +40,7 @@ struct ReencryptOptions {
   uint64_t hotzone_bytes = 0;      // most data per step; 0: libcryptsetup's default
   bool resume_only = false;        // only finish a reencryption already in progress
   std::optional<PbkdfOptions> pbkdf;  // for the new keyslot; default: the old keyslot's
+  std::string header;              // a detached header file; "" when it is on `device`
 };
 
 // Called after each hotzone with the bytes done and the total: a place to report progress.

@@ -49,9 +49,10 @@ void write_range(const std::string& path, uint64_t offset, const std::vector<uin
 // Encrypts (or decrypts) the whole decrypted device through OpenSSL's path with the key and
 // geometry the header gives for `passphrase`: the reference, not the code under test.
 std::vector<uint8_t> transform(const std::string& img, const std::string& passphrase,
-                               Direction direction, std::vector<uint8_t> data) {
+                               Direction direction, std::vector<uint8_t> data,
+                               const std::string& header = "") {
   UnlockedVolume v;
-  Status s = unlock_volume(img, bytes(passphrase), std::nullopt, &v);
+  Status s = unlock_volume(img, bytes(passphrase), std::nullopt, &v, header);
   REQUIRE_MESSAGE(s.ok(), s.message());
   REQUIRE(data.size() == v.size_bytes);
   std::unique_ptr<SectorCipher> cipher;
@@ -66,28 +67,31 @@ std::vector<uint8_t> transform(const std::string& img, const std::string& passph
   return data;
 }
 
-uint64_t data_offset(const std::string& img, const std::string& passphrase) {
+uint64_t data_offset(const std::string& img, const std::string& passphrase,
+                     const std::string& header = "") {
   UnlockedVolume v;
-  REQUIRE(unlock_volume(img, bytes(passphrase), std::nullopt, &v).ok());
+  REQUIRE(unlock_volume(img, bytes(passphrase), std::nullopt, &v, header).ok());
   return v.data_offset_bytes;
 }
 
-std::vector<uint8_t> plaintext_of(const std::string& img, const std::string& passphrase) {
-  const uint64_t offset = data_offset(img, passphrase);
+std::vector<uint8_t> plaintext_of(const std::string& img, const std::string& passphrase,
+                                  const std::string& header = "") {
+  const uint64_t offset = data_offset(img, passphrase, header);
   return transform(img, passphrase, Direction::decrypt,
-                   read_range(img, offset, kImageBytes - offset));
+                   read_range(img, offset, kImageBytes - offset), header);
 }
 
 // Fills the volume with random plaintext, written encrypted; returns the plaintext.
-std::vector<uint8_t> fill(const std::string& img, const std::string& passphrase, unsigned seed) {
-  const uint64_t offset = data_offset(img, passphrase);
+std::vector<uint8_t> fill(const std::string& img, const std::string& passphrase, unsigned seed,
+                          const std::string& header = "") {
+  const uint64_t offset = data_offset(img, passphrase, header);
   std::vector<uint8_t> plain(kImageBytes - offset);
   std::mt19937_64 random(seed);
   for (size_t i = 0; i < plain.size(); i += 8) {
     const uint64_t word = random();
     std::memcpy(plain.data() + i, &word, 8);
   }
-  write_range(img, offset, transform(img, passphrase, Direction::encrypt, plain));
+  write_range(img, offset, transform(img, passphrase, Direction::encrypt, plain, header));
   return plain;
 }
 
@@ -190,6 +194,26 @@ TEST_CASE("reencrypt: a new volume key, every byte of plaintext kept, cryptsetup
     CHECK(after.spec.sector_size == c.sector_size);
     CHECK(plaintext_of(img, "pw") == plain);
   }
+}
+
+TEST_CASE("reencrypt --header: a detached header, the data device holding only data") {
+  Scratch scratch;
+  const std::string key = scratch.file("pass", "pw");
+  const std::string img = scratch.image("img", kImageBytes);
+  const std::string hdr = scratch.path("hdr");
+  Run made = run("cryptsetup luksFormat -q --type luks2" + kFast + " --header " + hdr +
+                 " --key-file " + key + " " + img);
+  REQUIRE_MESSAGE(made.exit_code == 0, made.output);
+  const std::vector<uint8_t> plain = fill(img, "pw", 3, hdr);
+  REQUIRE(data_offset(img, "pw", hdr) == 0);
+
+  Run without = cli("reencrypt --key-file " + key + " " + img);
+  CHECK(without.exit_code == 1);  // the data device alone holds no header
+  Run r = cli("reencrypt --key-file " + key + " --hotzone-size 4194304 --header " + hdr + " " +
+              img);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  CHECK(run("cryptsetup luksDump " + hdr).output.find("online-reencrypt") == std::string::npos);
+  CHECK(plaintext_of(img, "pw", hdr) == plain);
 }
 
 TEST_CASE("an interrupted reencryption: open refuses it by name, --resume-only finishes it") {

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "tools/command.h"
+#include "tools/header_device.h"
 #include "tools/passphrase.h"
 #include "tools/pbkdf_options.h"
 #include "tools/serve/backing_claim.h"
@@ -75,6 +76,7 @@ UBLKCRYPT_COMMAND("reencrypt", 64, [](CLI::App& app) {
   cmd->add_flag("--resume-only", a->options.resume_only,
                 "only finish a reencryption already in progress");
   add_pbkdf_options(cmd, &a->pbkdf);
+  add_header_option(cmd, &a->options.header);
   cmd->callback([a, cmd] {
     a->pbkdf_given = cmd->count("--pbkdf") + cmd->count("--iter-time") +
                          cmd->count("--pbkdf-force-iterations") + cmd->count("--pbkdf-memory") >
