@@ -9,6 +9,10 @@
 // check_requirements names this command); a second run with the same passphrase resumes
 // it, recovering an interrupted hotzone first.
 //
+// Killed after the last hotzone (every sector moved, the header not yet finalised), a
+// volume is one libcryptsetup 2.6 resumes by reencrypting the whole device again from the
+// old key, destroying it: such a header is refused, in one line, and stays as it is.
+//
 // Not covered: a kill in libcryptsetup 2.6's last step, after it has removed the old
 // keyslots and before it drops the reencryption metadata (it wipes the checksum area in
 // between), leaves a header that neither this code nor cryptsetup 2.6 resumes: resuming
