@@ -62,7 +62,7 @@ Status target_cipher(crypt_device* cd, const std::string& device, const Reencryp
   } else if (spec_text == current) {
     *key_bytes = static_cast<uint32_t>(crypt_get_volume_key_size(cd));
   } else {
-    // format's defaults: XTS splits its key in two halves.
+    // cryptsetup reencrypt's default for a new cipher: 256 bits, doubled for XTS's two halves.
     *key_bytes = cipher->mode.rfind("xts", 0) == 0 ? 64 : 32;
   }
   CipherSpec spec;
