@@ -2,7 +2,7 @@
 # tests/fuzz/run.sh [SECONDS]: builds the libFuzzer targets with clang (ASan + UBSan) in
 # their own build directory and runs each for SECONDS (default 20), starting from the seed
 # corpus. Exits non-zero if a target finds a crash; the reproducer is left in
-# $build/artifacts/. CI calls this.
+# $build/artifacts/. scripts/test.sh calls this when FUZZ_SECONDS is set.
 set -eu
 seconds=${1:-20}
 root=$(cd "$(dirname "$0")/../.." && pwd)
