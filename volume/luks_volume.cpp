@@ -96,21 +96,26 @@ uint64_t LuksVolume::data_offset_bytes() const { return crypt_get_data_offset(cd
 
 uint64_t LuksVolume::iv_offset() const { return crypt_get_iv_offset(cd_); }
 
-std::vector<KeyslotInfo> LuksVolume::keyslots() const {
+static std::vector<KeyslotInfo> keyslots_of(crypt_device* cd) {
   std::vector<KeyslotInfo> slots;
-  int max = crypt_keyslot_max(type().c_str());
+  const char* type = crypt_get_type(cd);
+  const int max = type != nullptr ? crypt_keyslot_max(type) : 0;
   for (int slot = 0; slot < max; ++slot) {
-    crypt_keyslot_info info = crypt_keyslot_status(cd_, slot);
+    const crypt_keyslot_info info = crypt_keyslot_status(cd, slot);
     slots.push_back({slot, info == CRYPT_SLOT_ACTIVE || info == CRYPT_SLOT_ACTIVE_LAST});
   }
   return slots;
 }
 
-int LuksVolume::active_keyslots() const {
+int active_keyslots_of(crypt_device* cd) {
   int active = 0;
-  for (const KeyslotInfo& info : keyslots()) active += info.active ? 1 : 0;
+  for (const KeyslotInfo& info : keyslots_of(cd)) active += info.active ? 1 : 0;
   return active;
 }
+
+std::vector<KeyslotInfo> LuksVolume::keyslots() const { return keyslots_of(cd_); }
+
+int LuksVolume::active_keyslots() const { return active_keyslots_of(cd_); }
 
 static Status device_size(const std::string& device, uint64_t* out) {
   int fd = open(device.c_str(), O_RDONLY | O_CLOEXEC);

@@ -31,6 +31,10 @@ struct KeyslotInfo {
   bool active = false;
 };
 
+// How many keyslots of the header `cd` has loaded (LUKS1 or LUKS2) are active: for callers
+// holding a libcryptsetup handle of their own (reencrypt), as LuksVolume::active_keyslots().
+int active_keyslots_of(crypt_device* cd);
+
 class LuksVolume {
  public:
   // Loads the header of `device`. corrupt if it holds no LUKS header (or both copies are

@@ -10,6 +10,7 @@
 #include "backends/cipher_spec.h"
 #include "base/pause_point.h"
 #include "volume/crypt_log.h"
+#include "volume/luks_volume.h"
 #include "volume/plain_volume.h"
 
 namespace ublkcrypt {
@@ -31,15 +32,6 @@ int on_progress(uint64_t total, uint64_t done, void* user) {
   const auto* progress = static_cast<const ReencryptProgress*>(user);
   if (*progress) (*progress)(done, total);
   return 0;
-}
-
-int active_keyslots(crypt_device* cd) {
-  int active = 0;
-  for (int slot = 0; slot < crypt_keyslot_max(CRYPT_LUKS2); ++slot) {
-    const crypt_keyslot_info info = crypt_keyslot_status(cd, slot);
-    active += info == CRYPT_SLOT_ACTIVE || info == CRYPT_SLOT_ACTIVE_LAST;
-  }
-  return active;
 }
 
 // The cipher and key size the volume ends with, refused here if ublkcrypt could not open
@@ -98,7 +90,7 @@ Status set_new_keyslot_params(crypt_device* cd, const std::string& device, int o
 // `passphrase`, and the segments libcryptsetup moves the data between.
 Status initialise(crypt_device* cd, const std::string& device, Passphrase passphrase,
                   const ReencryptOptions& o, const CryptLog& log) {
-  const int active = active_keyslots(cd);
+  const int active = active_keyslots_of(cd);
   if (!o.keyslot && active > 1)
     return Status(Errc::invalid_argument,
                   fmt::format("reencrypt {}: {} key slots are active and only one is kept; name "

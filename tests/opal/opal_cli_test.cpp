@@ -16,10 +16,6 @@ namespace {
 
 Run cli(const std::string& args) { return run(std::string(UBLKCRYPT_BINARY) + " " + args + " </dev/null"); }
 
-bool one_line(const std::string& s) {
-  return !s.empty() && s.find('\n') == s.size() - 1 && s.rfind("ublkcrypt: ", 0) == 0;
-}
-
 bool has(const Run& r, const std::string& text) { return r.output.find(text) != std::string::npos; }
 
 nlohmann::json json_of(const Run& r) {
@@ -68,22 +64,22 @@ TEST_CASE("opal discover on a factory-fresh emulated drive and on things that ar
 
   r = cli("opal discover emu:" + scratch.path("missing.img"));
   CHECK(r.exit_code == 4);
-  CHECK_MESSAGE(one_line(r.output), r.output);
+  CHECK_MESSAGE(one_error_line(r.output), r.output);
   CHECK(has(r, "missing.img"));
 
   // Not a drive file, not an NVMe device: refused in one line, never a crash.
   std::string junk = scratch.file("junk.img", std::string(2 << 20, 'x'));
   r = cli("opal discover emu:" + junk);
   CHECK(r.exit_code == 1);
-  CHECK(one_line(r.output));
+  CHECK(one_error_line(r.output));
   CHECK(has(r, "not an emulated Opal drive"));
   r = cli("opal discover " + junk);
   CHECK(r.exit_code != 0);
-  CHECK_MESSAGE(one_line(r.output), r.output);
+  CHECK_MESSAGE(one_error_line(r.output), r.output);
 
   r = cli("opal emu-create " + file + " --size 8M --psid-file " + psid);
   CHECK(r.exit_code == 5);  // exists
-  CHECK(one_line(r.output));
+  CHECK(one_error_line(r.output));
 }
 
 TEST_CASE("opal setup, lock, unlock, status, erase-range and the errors a user meets") {
@@ -94,7 +90,7 @@ TEST_CASE("opal setup, lock, unlock, status, erase-range and the errors a user m
   // Already owned: a wrong password is NOT_AUTHORIZED, exit 2, one line naming the drive.
   Run r = cli("opal setup " + d.dev + " --key-file " + d.wrong);
   CHECK(r.exit_code == 2);
-  CHECK_MESSAGE(one_line(r.output), r.output);
+  CHECK_MESSAGE(one_error_line(r.output), r.output);
   CHECK(has(r, d.dev));
   CHECK(has(r, "NOT_AUTHORIZED"));
 
@@ -102,7 +98,7 @@ TEST_CASE("opal setup, lock, unlock, status, erase-range and the errors a user m
   REQUIRE_MESSAGE(r.exit_code == 0, r.output);
   r = cli("opal setup " + d.dev + " --key-file " + d.admin + " --range 2 --start 45000 --length 100");
   CHECK(r.exit_code == 1);
-  CHECK_MESSAGE(one_line(r.output), r.output);
+  CHECK_MESSAGE(one_error_line(r.output), r.output);
   CHECK(has(r, "overlap"));
 
   r = cli("opal lock " + d.dev + " --range 1 --key-file " + d.wrong);
@@ -131,20 +127,20 @@ TEST_CASE("opal setup, lock, unlock, status, erase-range and the errors a user m
   // Destructive actions want confirmation; a script must say --batch-mode.
   r = cli("opal erase-range " + d.dev + " --range 1 --key-file " + d.admin);
   CHECK(r.exit_code != 0);
-  CHECK(one_line(r.output));
+  CHECK(one_error_line(r.output));
   r = cli("opal erase-range -q " + d.dev + " --range 1 --key-file " + d.admin);
   CHECK_MESSAGE(r.exit_code == 0, r.output);
 
   r = cli("opal lock " + d.dev + " --range 1 --user 1 --key-file " + d.admin);
   CHECK(r.exit_code == 2);  // User1 is not enabled: no password works
-  CHECK(one_line(r.output));
+  CHECK(one_error_line(r.output));
 }
 
 TEST_CASE("opal revert and psid-revert return the drive to factory state") {
   OwnedDrive d;
   Run r = cli("opal psid-revert -q " + d.dev + " --key-file " + d.wrong);
   CHECK(r.exit_code == 2);
-  CHECK_MESSAGE(one_line(r.output), r.output);
+  CHECK_MESSAGE(one_error_line(r.output), r.output);
   CHECK(has(r, "PSID"));
   r = cli("opal psid-revert -q " + d.dev + " --key-file " + d.psid);
   REQUIRE_MESSAGE(r.exit_code == 0, r.output);
@@ -195,7 +191,7 @@ TEST_CASE("format --hw-opal: the range covers the data segment, the keyslot unlo
     r = cli("format -q --hw-opal --opal-range 2 --opal-admin-key-file " + d.admin + " --key-file " + key + fast +
                   " " + d.dev);
     CHECK(r.exit_code == 1);
-    CHECK_MESSAGE(one_line(r.output), r.output);
+    CHECK_MESSAGE(one_error_line(r.output), r.output);
     CHECK(has(r, "overlap"));
   }
   SUBCASE("a wrong admin password changes nothing") {
@@ -217,6 +213,6 @@ TEST_CASE("format --hw-opal refuses a drive whose Locking SP is not active, nami
   REQUIRE(cli("opal emu-create " + file + " --size 32M --psid-file " + psid).exit_code == 0);
   Run r = cli("format -q --hw-opal-only --opal-admin-key-file " + key + " --key-file " + key + " emu:" + file);
   CHECK(r.exit_code == 1);
-  CHECK_MESSAGE(one_line(r.output), r.output);
+  CHECK_MESSAGE(one_error_line(r.output), r.output);
   CHECK(has(r, "ublkcrypt opal setup emu:" + file));
 }

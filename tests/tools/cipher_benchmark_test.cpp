@@ -9,6 +9,7 @@
 #include "tests/volume/scratch.h"
 
 using namespace ublkcrypt;
+using ublkcrypt::test::one_error_line;
 using ublkcrypt::test::run;
 
 namespace {
@@ -20,10 +21,6 @@ CipherSpec spec_of(const char* cipher, uint32_t key_bits, uint32_t sector_size =
 }
 
 bool openssl_installed() { return run("openssl version").exit_code == 0; }
-
-bool one_line(const std::string& s) {
-  return !s.empty() && s.find('\n') == s.size() - 1 && s.rfind("ublkcrypt: ", 0) == 0;
-}
 
 }  // namespace
 
@@ -179,7 +176,7 @@ TEST_CASE("ublkcrypt benchmark refuses bad input in one line, before measuring")
     CAPTURE(c.args);
     auto r = run(bench + c.args + " 2>&1");
     CHECK(r.exit_code == 1);
-    CHECK_MESSAGE(one_line(r.output), r.output);
+    CHECK_MESSAGE(one_error_line(r.output), r.output);
     CHECK(r.output.find(c.names) != std::string::npos);
   }
 }

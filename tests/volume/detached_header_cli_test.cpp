@@ -4,32 +4,18 @@
 // a header file that is not LUKS, a missing one, another volume's header.
 #include <doctest/doctest.h>
 
-#include <fstream>
-#include <iterator>
-
 #include "tests/volume/scratch.h"
 
 using namespace ublkcrypt::test;
 
 namespace {
 
-const std::string kFast = " --pbkdf pbkdf2 --pbkdf-force-iterations 1000";
+const std::string kFast = std::string(" ") + kFastKdf;
 
 // Standard input is never a terminal here, as in a script; the run state goes to the scratch.
 Run cli(const Scratch& scratch, const std::string& args) {
   return run("UBLKCRYPT_RUN_DIR=" + scratch.path("run") + " UBLKCRYPT_DEV_DIR=" + scratch.path("dev") + " " +
              std::string(UBLKCRYPT_BINARY) + " " + args + " </dev/null");
-}
-
-bool one_line(const std::string& s) {
-  return !s.empty() && s.find('\n') == s.size() - 1 && s.rfind("ublkcrypt: ", 0) == 0;
-}
-
-bool all_zero(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  for (std::istreambuf_iterator<char> it(in), end; it != end; ++it)
-    if (*it != 0) return false;
-  return true;
 }
 
 // cryptsetup's verdict on a passphrase file for the volume with its header in `hdr`.
@@ -58,7 +44,7 @@ TEST_CASE("format --header makes a detached header cryptsetup opens; the header 
     // The header is what a second format would overwrite: it asks about the header.
     r = cli(scratch, "format --type " + type + " --header " + hdr + " --key-file " + key2 + kFast + " " + img);
     CHECK(r.exit_code == 1);
-    CHECK(one_line(r.output));
+    CHECK(one_error_line(r.output));
     CHECK(r.output.find(hdr + " already holds a " + (type == "luks2" ? "LUKS2" : "LUKS1") + " header") !=
           std::string::npos);
     CHECK(cryptsetup_opens(img, hdr, key));
@@ -160,7 +146,7 @@ TEST_CASE("open refuses the data device without its header, and a wrong header, 
     Run r = cli(scratch, "open --key-file " + key + " " + c.args + " hdrtest");
     CHECK(r.exit_code == c.exit_code);
     CHECK(oracle.exit_code == c.exit_code);
-    CHECK(one_line(r.output));
+    CHECK(one_error_line(r.output));
     CHECK(r.output == c.message);
   }
 

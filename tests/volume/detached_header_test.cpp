@@ -5,9 +5,6 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
-#include <fstream>
-#include <iterator>
-
 #include "tests/volume/scratch.h"
 #include "volume/format.h"
 #include "volume/luks_volume.h"
@@ -16,14 +13,6 @@ using namespace ublkcrypt;
 using namespace ublkcrypt::test;
 
 namespace {
-
-// Whether every byte of `path` is zero: nothing was written to the data device.
-bool all_zero(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  for (std::istreambuf_iterator<char> it(in), end; it != end; ++it)
-    if (*it != 0) return false;
-  return true;
-}
 
 FormatOptions fast_options(const std::string& type, const std::string& header) {
   FormatOptions o;

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 
@@ -48,6 +49,17 @@ std::string Scratch::file(const std::string& name, const std::string& content) c
   std::string p = path(name);
   std::ofstream(p, std::ios::binary | std::ios::trunc) << content;
   return p;
+}
+
+bool one_error_line(const std::string& s) {
+  return !s.empty() && s.find('\n') == s.size() - 1 && s.rfind("ublkcrypt: ", 0) == 0;
+}
+
+bool all_zero(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  for (std::istreambuf_iterator<char> it(in), end; it != end; ++it)
+    if (*it != 0) return false;
+  return true;
 }
 
 std::string luks_format_command(const std::string& image, const std::string& key_file,

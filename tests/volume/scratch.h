@@ -53,6 +53,12 @@ struct FormattedImage {
   std::string key_file = scratch.file("pass", "pw");
 };
 
+// Whether `s` is one error line as the CLI prints one: "ublkcrypt: ...\n".
+bool one_error_line(const std::string& s);
+
+// Whether every byte of the file at `path` is zero: nothing was written there.
+bool all_zero(const std::string& path);
+
 inline std::span<const uint8_t> bytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
