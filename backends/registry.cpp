@@ -2,9 +2,14 @@
 
 #include "backends/helping_wait.h"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <fmt/format.h>
+#include <thread>
 
 namespace ublkcrypt {
 
@@ -28,6 +33,14 @@ std::pair<std::string_view, std::string_view> split_backend(std::string_view bac
 static bool is_provider_failure(Errc code) {
   return code == Errc::device_gone || code == Errc::timeout || code == Errc::io_error ||
          code == Errc::no_memory;
+}
+
+// What a suspended session keeps of its key: enough to recognise it, nothing to use.
+static std::array<uint8_t, 32> fingerprint_of(std::span<const uint8_t> key) {
+  std::array<uint8_t, 32> out{};
+  unsigned int length = 0;
+  EVP_Digest(key.data(), key.size(), out.data(), &length, EVP_sha256(), nullptr);
+  return out;
 }
 
 // ---- Registry ----------------------------------------------------------------------------
@@ -64,18 +77,8 @@ Status Registry::open_session(const CipherSpec& spec, std::span<const uint8_t> k
   if (!options.backend.empty()) {
     Status s = session->move_to(options.backend);
     if (!s.ok()) return s;
-  } else {
-    std::string reasons;
-    for (Provider* p : providers()) {
-      Status s = session->bind(p, {});
-      if (s.ok()) break;
-      reasons += reasons.empty() ? "" : "; ";
-      reasons += s.message();
-    }
-    if (session->provider() == nullptr)
-      return Status(Errc::unsupported,
-                    fmt::format("cipher {}: no provider supports it ({})", spec.name(),
-                                reasons.empty() ? "none registered" : reasons));
+  } else if (Status s = session->bind_any(nullptr, {}); !s.ok()) {
+    return s;
   }
   *out = std::move(session);
   return Status::Ok();
@@ -84,7 +87,8 @@ Status Registry::open_session(const CipherSpec& spec, std::span<const uint8_t> k
 // ---- Session -----------------------------------------------------------------------------
 
 Session::Session(Registry* registry, const CipherSpec& spec, SecureBytes key, bool failover)
-    : registry_(registry), spec_(spec), key_(std::move(key)), failover_(failover) {}
+    : registry_(registry), spec_(spec), key_(std::move(key)), failover_(failover),
+      key_fingerprint_(fingerprint_of(key_.view())) {}
 
 Session::~Session() = default;
 
@@ -104,7 +108,26 @@ Status Session::bind(Provider* provider, std::string_view variant) {
   return Status::Ok();
 }
 
+Status Session::bind_any(Provider* first, std::string_view variant) {
+  std::string reasons;
+  if (first != nullptr) {
+    Status s = bind(first, variant);
+    if (s.ok()) return s;
+    reasons = s.message();
+  }
+  for (Provider* p : registry_->providers()) {
+    if (p == first) continue;
+    Status s = bind(p, {});
+    if (s.ok()) return s;
+    reasons += reasons.empty() ? "" : "; ";
+    reasons += s.message();
+  }
+  return Status(Errc::unsupported, fmt::format("cipher {}: no provider supports it ({})", spec_.name(),
+                                               reasons.empty() ? "none registered" : reasons));
+}
+
 Status Session::move_to(std::string_view backend) {
+  if (suspended()) return Status(Errc::busy, "the session is suspended (its key is wiped): resume it first");
   auto [name, variant] = split_backend(backend);
   Provider* provider = registry_->find(name);
   if (provider == nullptr) {
@@ -124,7 +147,12 @@ void Session::submit(std::span<CryptoRequest* const> requests) {
   std::shared_ptr<ProviderSession> target;
   {
     std::lock_guard lock(mutex_);
+    if (suspended_) {
+      held_.insert(held_.end(), requests.begin(), requests.end());
+      return;
+    }
     target = current_;
+    in_flight_.fetch_add(requests.size(), std::memory_order_relaxed);
     for (CryptoRequest* r : requests) r->generation = generation_;
   }
   for (CryptoRequest* r : requests) ++r->attempts;
@@ -132,6 +160,12 @@ void Session::submit(std::span<CryptoRequest* const> requests) {
 }
 
 void Session::provider_done(CryptoRequest* request, Status status) {
+  // Counted done once the consumer has it (or it went back out for a retry): a suspend
+  // that sees nothing in flight finds no provider thread still inside this call for it.
+  struct Done {
+    std::atomic<uint64_t>& in_flight;
+    ~Done() { in_flight.fetch_sub(1, std::memory_order_release); }
+  } done{in_flight_};
   // A failed in-place run may be partly transformed: a retry would transform those sectors
   // twice (provider.h's contract), so only the identity cipher retries in place.
   const bool retry_safe = request->run.src != request->run.dst || spec_.mode == CipherMode::null;
@@ -207,7 +241,64 @@ bool Session::help() {
     std::lock_guard lock(mutex_);
     target = current_;
   }
-  return target->help();
+  return target != nullptr && target->help();
+}
+
+Status Session::suspend() {
+  {
+    std::lock_guard lock(mutex_);
+    if (suspended_) return Status(Errc::busy, "already suspended");
+    suspended_ = true;
+  }
+  // What is at a provider finishes there; this thread runs what it may of it.
+  while (in_flight_.load(std::memory_order_acquire) != 0)
+    if (!help()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::vector<std::weak_ptr<ProviderSession>> closing;
+  {
+    std::lock_guard lock(mutex_);
+    closing.push_back(current_);
+    for (const auto& old : retired_) closing.push_back(old);
+    current_.reset();
+    retired_.clear();
+  }
+  // A thread inside help() holds its own reference for the call: the provider session (and
+  // the key it holds) goes when that call returns.
+  for (const auto& session : closing)
+    while (!session.expired()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  key_.reset();
+  return Status::Ok();
+}
+
+Status Session::resume(std::span<const uint8_t> key) {
+  Provider* was = nullptr;
+  std::string variant;
+  {
+    std::lock_guard lock(mutex_);
+    if (!suspended_) return Status(Errc::invalid_argument, "not suspended");
+    was = provider_;
+    variant = variant_;
+  }
+  const std::array<uint8_t, 32> given = fingerprint_of(key);
+  if (key.size() != spec_.key_bytes || CRYPTO_memcmp(given.data(), key_fingerprint_.data(), given.size()) != 0)
+    return Status(Errc::permission, "the key given is not the key this volume was opened with");
+  if (Status s = SecureBytes::copy_of(key, &key_); !s.ok()) return s;
+  if (Status s = bind_any(was, variant); !s.ok()) {
+    key_.reset();
+    return s;
+  }
+  std::vector<CryptoRequest*> held;
+  {
+    std::lock_guard lock(mutex_);
+    suspended_ = false;
+    held.swap(held_);
+  }
+  if (!held.empty()) submit(held);
+  return Status::Ok();
+}
+
+bool Session::suspended() const {
+  std::lock_guard lock(mutex_);
+  return suspended_;
 }
 
 void Session::wait_helping(std::mutex& mutex, std::condition_variable& cv,

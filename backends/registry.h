@@ -8,6 +8,8 @@
 // consumer sees only the final result.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -68,12 +70,29 @@ class Session final : private ProviderCallback {
   Provider* provider() const;
 
   // Moves the session to `backend` (same syntax as SessionOptions::backend), e.g. back to
-  // a card after it returned. Requests in flight finish where they are.
+  // a card after it returned. Requests in flight finish where they are. busy while
+  // suspended.
   Status move_to(std::string_view backend);
+
+  // cryptsetup luksSuspend's half: requests submitted from now on wait in the session;
+  // those already at a provider finish; then every provider session is closed, which wipes
+  // the key each holds, and the session's own copy is wiped. When this returns, nothing in
+  // the session holds the key: only a SHA-256 fingerprint of it, for resume() to check.
+  // busy if already suspended.
+  Status suspend();
+  // luksResume's half: binds the provider the session had (another by priority if that one
+  // is gone) with `key`, then starts the waiting requests. permission (and still suspended)
+  // if `key` is not the key the session had; invalid_argument if it is not suspended.
+  Status resume(std::span<const uint8_t> key);
+  bool suspended() const;
 
  private:
   friend class Registry;
   Session(Registry* registry, const CipherSpec& spec, SecureBytes key, bool failover);
+
+  // Binds `provider_`, or the first provider by priority that takes the key; the reasons of
+  // those that refused otherwise.
+  Status bind_any(Provider* first, std::string_view variant);
 
   void provider_done(CryptoRequest* request, Status status) override;
   // Picks the next provider after a failure; returns false when none is left.
@@ -99,6 +118,11 @@ class Session final : private ProviderCallback {
   std::vector<std::shared_ptr<ProviderSession>> retired_;
   uint64_t failovers_ = 0;
   std::string last_failover_;
+  // Requests at a provider (submitted, not yet reported done): suspend() waits for none.
+  std::atomic<uint64_t> in_flight_{0};
+  bool suspended_ = false;
+  std::vector<CryptoRequest*> held_;  // submitted while suspended, in order
+  std::array<uint8_t, 32> key_fingerprint_{};  // SHA-256 of the key
 };
 
 class Registry {

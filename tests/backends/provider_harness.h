@@ -59,6 +59,11 @@ class Waiter final : public ProviderCallback, public CryptoCompletion {
     return first_error_;
   }
 
+  size_t done() {
+    std::lock_guard lock(mutex_);
+    return done_;
+  }
+
  private:
   void record(Status status) {
     std::lock_guard lock(mutex_);

@@ -3,7 +3,9 @@
 // software provider, so every byte compared was really encrypted.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 
 #include "backends/fault/fault_injecting_provider.h"
 #include "backends/registry.h"
@@ -48,6 +50,17 @@ const std::vector<uint8_t> kKey = pattern(64, 5, 3);
 std::vector<uint8_t> reference(const std::vector<uint8_t>& plain, uint64_t sector) {
   auto software = make_software_provider(1);
   return crypt(*software, kSpec, kKey, Direction::encrypt, plain, sector);
+}
+
+// One request per 4096-byte sector of `plain`, encrypting it into `out`, from sector `first`.
+std::vector<CryptoRequest> sector_requests(const std::vector<uint8_t>& plain, std::vector<uint8_t>& out,
+                                           uint64_t first, CryptoCompletion* completion) {
+  std::vector<CryptoRequest> requests(plain.size() / 4096);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    requests[i].run = SectorRun{Direction::encrypt, plain.data() + 4096 * i, out.data() + 4096 * i, first + i, 1};
+    requests[i].completion = completion;
+  }
+  return requests;
 }
 
 }  // namespace
@@ -167,15 +180,10 @@ TEST_CASE("every third request timing out: a batch is retried on software, moved
   auto plain = pattern(4096 * kRequests, 3, 9);
   auto expected = reference(plain, 0);
   std::vector<uint8_t> out(plain.size());
-  std::vector<CryptoRequest> requests(kRequests);
-  std::vector<CryptoRequest*> batch;
   Waiter completions;
-  for (size_t i = 0; i < kRequests; ++i) {
-    requests[i].run = SectorRun{Direction::encrypt, plain.data() + 4096 * i,
-                                out.data() + 4096 * i, i, 1};
-    requests[i].completion = &completions;
-    batch.push_back(&requests[i]);
-  }
+  std::vector<CryptoRequest> requests = sector_requests(plain, out, 0, &completions);
+  std::vector<CryptoRequest*> batch;
+  for (CryptoRequest& r : requests) batch.push_back(&r);
   session->submit(batch);
   Status s = completions.wait_for(kRequests);
   CHECK_MESSAGE(s.ok(), s.message());
@@ -185,6 +193,48 @@ TEST_CASE("every third request timing out: a batch is retried on software, moved
   CHECK(state.failovers == 1);
   CHECK(state.provider == "software");
   CHECK(state.last_failover.starts_with("card -> software: card: injected timeout on request 3"));
+}
+
+TEST_CASE("suspend: requests in flight finish, later ones wait, resume takes only the same key") {
+  Bench bench;
+  auto session = bench.open(kSpec, kKey);
+  constexpr size_t kRequests = 16;
+  auto plain = pattern(4096 * kRequests, 11, 2);
+  auto expected = reference(plain, 100);
+  std::vector<uint8_t> out(plain.size());
+  Waiter completions;
+  std::vector<CryptoRequest> requests = sector_requests(plain, out, 100, &completions);
+  std::vector<CryptoRequest*> first, second;
+  for (size_t i = 0; i < kRequests; ++i) (i < kRequests / 2 ? first : second).push_back(&requests[i]);
+  session->submit(first);
+  REQUIRE(session->suspend().ok());
+  CHECK(completions.done() == first.size());  // none left at a provider
+  CHECK(session->suspended());
+  CHECK(session->suspend().code() == Errc::busy);
+  CHECK(session->move_to("software").code() == Errc::busy);
+
+  const uint64_t card_bytes = bench.card->wrapped().counters().payload_bytes.load();
+  session->submit(second);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(completions.done() == first.size());  // held, not run
+  CHECK(bench.card->wrapped().counters().payload_bytes.load() == card_bytes);
+
+  auto wrong = kKey;
+  wrong[17] ^= 1;
+  Status refused = session->resume(wrong);
+  CHECK(refused.code() == Errc::permission);
+  CHECK(refused.message() == "the key given is not the key this volume was opened with");
+  CHECK(session->resume(std::vector<uint8_t>(kKey.begin(), kKey.begin() + 32)).code() == Errc::permission);
+  CHECK(session->suspended());
+  CHECK(completions.done() == first.size());
+
+  REQUIRE(session->resume(kKey).ok());
+  Status s = completions.wait_for(kRequests);
+  CHECK_MESSAGE(s.ok(), s.message());
+  CHECK(out == expected);
+  CHECK(session->state().provider == "card");  // back on the provider it had
+  CHECK(bench.card->wrapped().counters().payload_bytes.load() == card_bytes + 4096 * second.size());
+  CHECK(session->resume(kKey).code() == Errc::invalid_argument);
 }
 
 TEST_CASE("with no provider left the failure surfaces") {

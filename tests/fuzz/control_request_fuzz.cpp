@@ -47,6 +47,8 @@ std::vector<std::vector<uint8_t>> fuzz_seeds() {
       R"({"cmd":"close","force":true})",
       R"({"cmd":"move","backend":"kernel:virtio_crypto_aes_cbc"})",
       R"({"cmd":"move","backend":"software"})",
+      R"({"cmd":"suspend"})",
+      R"({"cmd":"resume"})",
       R"({"cmd":"status","extra":[1,{"a":null}],"n":-1.5e300})",
       R"({"cmd":"unknown\u00e9\ud83d\ude00"})",
       R"({"cmd":1})",

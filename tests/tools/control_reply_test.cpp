@@ -1,5 +1,5 @@
-// The CLI reading a server's answer it did not expect (issue 15): `status`, `close` and
-// `migrate` run as a user runs them, against a fake server holding the name's lock and
+// The CLI reading a server's answer it did not expect (issue 15): `status`, `close`,
+// `migrate`, `suspend` and `resume` run as a user runs them, against a fake server holding the name's lock and
 // socket, which answers with wrong types, broken JSON or a refusal. Each ends with one line
 // and cryptsetup's exit code, never an uncaught exception (abort, exit 134).
 #include <doctest/doctest.h>
@@ -20,13 +20,20 @@ using namespace ublkcrypt::test;
 
 namespace {
 
-// A server for "vol" that answers one request with `answer` (and a newline).
+// A server for "vol" (a LUKS2 volume, by its run state) that answers one request with
+// `answer` (and a newline).
 class FakeServer {
  public:
   explicit FakeServer(const std::string& answer) {
     setenv("UBLKCRYPT_RUN_DIR", scratch_.path("").c_str(), 1);
     setenv("UBLKCRYPT_DEV_DIR", scratch_.path("").c_str(), 1);
     REQUIRE(NameLock::try_lock(lock_path("vol"), &lock_).ok());
+    RunState state;
+    state.name = "vol";
+    state.pid = getpid();
+    state.type = "LUKS2";
+    state.backing = state.backing_path = scratch_.path("missing.img");
+    REQUIRE(write_state(state).ok());
     listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
@@ -113,4 +120,24 @@ TEST_CASE("migrate: an answer that is an array, and a provider of the wrong type
   check({"[1,2]", "migrate vol --backend software", 1, "migrate vol: malformed answer from the server", nullptr});
   check({R"({"ok":true,"provider":{}})", "migrate vol --backend software", 1, nullptr,
          "migrate vol: malformed answer from the server"});
+}
+
+TEST_CASE("suspend and resume: the server's refusals, and resume of a volume that is not suspended") {
+  check({R"({"ok":false,"code":1,"error":"Volume vol is already suspended"})", "suspend vol", 1,
+         "Volume vol is already suspended", nullptr});
+  check({R"({"ok":"no"})", "suspend vol", 1, "suspend vol: malformed answer from the server", nullptr});
+  // Asked before any passphrase: an active volume has nothing to resume.
+  check({R"({"state":"active","counters":{}})", "resume vol </dev/null", 1, "Volume vol is not suspended", nullptr});
+  check({R"({"state":7})", "resume vol </dev/null", 1, nullptr, "status vol: malformed answer from the server"});
+}
+
+TEST_CASE("suspend and resume of a name nothing serves") {
+  Scratch scratch;
+  setenv("UBLKCRYPT_RUN_DIR", scratch.path("").c_str(), 1);
+  for (const char* verb : {"suspend", "resume"}) {
+    Run r = cli(std::string(verb) + " nothing </dev/null");
+    CHECK(r.exit_code == 4);
+    CHECK(r.output == "ublkcrypt: Device nothing is not active\n");
+  }
+  unsetenv("UBLKCRYPT_RUN_DIR");
 }

@@ -44,6 +44,10 @@ TEST_CASE("the requests the CLI sends parse") {
   REQUIRE(parse(R"({"cmd":"move","backend":"kernel:virtio_crypto_aes_cbc"})", &r).ok());
   CHECK(r.command == ControlRequest::Command::move);
   CHECK(r.backend == "kernel:virtio_crypto_aes_cbc");
+  REQUIRE(parse(R"({"cmd":"suspend"})", &r).ok());
+  CHECK(r.command == ControlRequest::Command::suspend);
+  REQUIRE(parse(R"({"cmd":"resume"})", &r).ok());
+  CHECK(r.command == ControlRequest::Command::resume);
   // A newer CLI's extra field is ignored.
   CHECK(parse(R"({"cmd":"status","verbose":[1,2]})").ok());
 }

@@ -50,8 +50,9 @@ std::string format_status(const std::string& name, const nlohmann::json& j) {
   // As cryptsetup status: only an IV offset there is (plain --skip).
   if (const uint64_t skipped = j.value("iv_offset", uint64_t{0}); skipped != 0)
     append(&text, "  skipped:     %llu sectors\n", static_cast<unsigned long long>(skipped));
-  append(&text, "  mode:        %s%s\n", j.value("read_only", false) ? "readonly" : "read/write",
-              j.value("allow_discards", false) ? ", discards" : "");
+  append(&text, "  mode:        %s%s%s\n", j.value("read_only", false) ? "readonly" : "read/write",
+              j.value("allow_discards", false) ? ", discards" : "",
+              j.value("state", "") == "suspended" ? " (suspended)" : "");
   append(&text, "  queues:      %u x depth %u\n", j.value("queues", 0u), j.value("depth", 0u));
   append(&text, "  provider:    %s\n", provider_label(j).c_str());
   append(&text, "  failovers:   %llu%s%s\n",

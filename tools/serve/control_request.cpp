@@ -45,6 +45,10 @@ Status parse_control_request(std::string_view line, ControlRequest* out) {
     }
   } else if (name == "handover") {
     out->command = ControlRequest::Command::handover;
+  } else if (name == "suspend") {
+    out->command = ControlRequest::Command::suspend;
+  } else if (name == "resume") {
+    out->command = ControlRequest::Command::resume;
   } else if (name == "move") {
     out->command = ControlRequest::Command::move;
     const auto backend = request.find("backend");

@@ -4,6 +4,8 @@
 //   {"cmd":"close"}                      {"cmd":"close","force":true}
 //   {"cmd":"move","backend":"kernel:DRIVER"}
 //   {"cmd":"handover"}                   leave the disk to `open --recover` (an upgrade)
+//   {"cmd":"suspend"}                    hold I/O, wipe the key (luksSuspend)
+//   {"cmd":"resume"}                     take the key the CLI parked, release I/O (luksResume)
 // Fields the daemon does not know are ignored (a newer CLI may send more); a known field of
 // the wrong type is an error. Parsing never throws, whatever the bytes: anything malformed
 // becomes Errc::invalid_argument with a one-line message, which control_error_reply() turns
@@ -19,7 +21,7 @@
 namespace ublkcrypt {
 
 struct ControlRequest {
-  enum class Command { status, close, move, handover };
+  enum class Command { status, close, move, handover, suspend, resume };
   Command command = Command::status;
   bool force = false;   // close: even while the disk is in use
   std::string backend;  // move: provider to move the session to (not empty)

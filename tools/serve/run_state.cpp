@@ -202,4 +202,11 @@ bool name_is_served(const std::string& name) {
   return held;
 }
 
+Status read_served_state(const std::string& name, RunState* out) {
+  if (Status s = check_name(name); !s.ok()) return s;
+  if (!name_is_served(name) || !read_state(name, out).ok())
+    return Status(Errc::not_found, "Device " + name + " is not active");
+  return Status::Ok();
+}
+
 }  // namespace ublkcrypt

@@ -97,4 +97,8 @@ class NameLock {
 // True while some process holds the name's lock (a live server).
 bool name_is_served(const std::string& name);
 
+// The state of `name` while a live server serves it, for the verbs that talk to that server;
+// check_name's error for a bad name, not_found "Device NAME is not active" otherwise.
+Status read_served_state(const std::string& name, RunState* out);
+
 }  // namespace ublkcrypt

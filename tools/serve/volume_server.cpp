@@ -263,7 +263,7 @@ nlohmann::json status_json(const Volume& v) {
   SessionState ss = v.engine->session().state();
   BlockDeviceCounters c = v.device->counters();
   nlohmann::json j = nlohmann::json::parse(to_json(st));
-  j["state"] = "active";
+  j["state"] = v.engine->session().suspended() ? "suspended" : "active";
   j["provider"] = ss.provider;
   j["variant"] = ss.variant;
   j["failovers"] = ss.failovers;
@@ -307,6 +307,47 @@ nlohmann::json move_session(Volume& v, const std::string& backend) {
   return {{"ok", true}, {"provider", ss.provider}, {"variant", ss.variant}};
 }
 
+// control_error_reply()'s answer, as JSON to return.
+nlohmann::json error_json(const Status& s) {
+  return {{"ok", false}, {"code", static_cast<int>(s.code())}, {"error", s.message()}};
+}
+
+// {"cmd":"suspend"} (luksSuspend): I/O is held in the session and every copy of the key in
+// this process is wiped, the parked one too: a server that dies now leaves a disk nobody
+// can recover without the passphrase, as a suspended dm-crypt device is lost with a crash.
+nlohmann::json suspend_volume(Volume& v) {
+  const std::string& name = v.state.name;
+  if (Status s = v.engine->session().suspend(); !s.ok())
+    return error_json(Status(Errc::invalid_argument, "Volume " + name + " is already suspended"));
+  discard_parked_volume_key(name);
+  std::fprintf(stderr, "ublkcrypt: %s: suspended: I/O held, the volume key wiped\n", name.c_str());
+  return {{"ok", true}, {"state", "suspended"}};
+}
+
+// {"cmd":"resume"} (luksResume): the key `ublkcrypt resume` unlocked from the header and
+// parked for this server. The session takes it only if it is the key it had (a header
+// swapped meanwhile gives another); the parked copy stays as the recovery copy when the
+// volume has recovery, and goes otherwise, as at open.
+nlohmann::json resume_volume(Volume& v) {
+  const std::string& name = v.state.name;
+  Session& session = v.engine->session();
+  if (!session.suspended())
+    return error_json(Status(Errc::invalid_argument, "Volume " + name + " is not suspended"));
+  UnlockedVolume handed;
+  Status s = fetch_parked_volume_key(name, &handed);
+  if (s.code() == Errc::not_found)
+    s = Status(Errc::invalid_argument, "Volume " + name + ": no key handed over (ublkcrypt resume " + name + " does that)");
+  if (s.ok()) s = session.resume(handed.key.view());
+  handed.key.reset();
+  if (!s.ok() || v.state.recovery_timeout_s == 0) discard_parked_volume_key(name);
+  if (!s.ok()) {
+    std::fprintf(stderr, "ublkcrypt: %s: resume refused: %s\n", name.c_str(), s.message().c_str());
+    return error_json(s.code() == Errc::permission ? s.in("Volume " + name) : s);
+  }
+  std::fprintf(stderr, "ublkcrypt: %s: resumed\n", name.c_str());
+  return {{"ok", true}, {"state", "active"}};
+}
+
 // What the serving loop does with one request line: an answer now, or, for an accepted
 // close, stop serving (the answer follows once the disk is gone).
 struct Answer {
@@ -329,12 +370,24 @@ Answer answer_request(Volume& v, const std::string& line) {
       return {dump(status_json(v))};
     case ControlRequest::Command::move:
       return {dump(move_session(v, req.backend))};
+    case ControlRequest::Command::suspend:
+      return {dump(suspend_volume(v))};
+    case ControlRequest::Command::resume:
+      return {dump(resume_volume(v))};
     case ControlRequest::Command::close:
+      // Held I/O would keep the disk from going: resume first (cryptsetup, too, removes no
+      // suspended device).
+      if (v.engine->session().suspended())
+        return {control_error_reply(Status(Errc::busy, "Device " + v.state.name + " is suspended (ublkcrypt resume " +
+                                                           v.state.name + " first)"))};
       if (Status busy = req.force ? Status::Ok() : check_disk_not_in_use(v.state.name, v.state.device); !busy.ok()) {
         return {control_error_reply(busy)};
       }
       return {"", true};
     case ControlRequest::Command::handover:
+      if (v.engine->session().suspended())
+        return {control_error_reply(Status(Errc::busy, "Device " + v.state.name + " is suspended: its key is wiped, "
+                                                           "nothing to hand over (ublkcrypt resume first)"))};
       if (v.state.recovery_timeout_s == 0)
         return {control_error_reply(Status(Errc::unsupported, "Device " + v.state.name +
                                                                   " was opened without recovery (--recovery-timeout 0)"))};
