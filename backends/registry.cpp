@@ -160,12 +160,12 @@ void Session::submit(std::span<CryptoRequest* const> requests) {
 }
 
 void Session::provider_done(CryptoRequest* request, Status status) {
-  // Counted done once the consumer has it (or it went back out for a retry): a suspend
-  // that sees nothing in flight finds no provider thread still inside this call for it.
-  struct Done {
-    std::atomic<uint64_t>& in_flight;
-    ~Done() { in_flight.fetch_sub(1, std::memory_order_release); }
-  } done{in_flight_};
+  // Counted done before the consumer hears of it: once it has, it may destroy this session
+  // (its last request done). A retry counts again in submit(). A provider thread may still
+  // be in its own code after this when suspend() closes its session: each provider's
+  // session outlives its callbacks (software: reference counted; kernel: the destructor
+  // joins the dispatcher).
+  in_flight_.fetch_sub(1, std::memory_order_acq_rel);
   // A failed in-place run may be partly transformed: a retry would transform those sectors
   // twice (provider.h's contract), so only the identity cipher retries in place.
   const bool retry_safe = request->run.src != request->run.dst || spec_.mode == CipherMode::null;

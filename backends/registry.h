@@ -76,9 +76,10 @@ class Session final : private ProviderCallback {
 
   // cryptsetup luksSuspend's half: requests submitted from now on wait in the session;
   // those already at a provider finish; then every provider session is closed, which wipes
-  // the key each holds, and the session's own copy is wiped. When this returns, nothing in
-  // the session holds the key: only a SHA-256 fingerprint of it, for resume() to check.
-  // busy if already suspended.
+  // the key each holds, and the session's own copy is wiped, leaving a SHA-256 fingerprint
+  // for resume() to check. A provider's state goes when its threads let go of it: at once
+  // for the kernel provider (its destructor joins its dispatcher), within the callback a
+  // software worker is finishing. busy if already suspended.
   Status suspend();
   // luksResume's half: binds the provider the session had (another by priority if that one
   // is gone) with `key`, then starts the waiting requests. permission (and still suspended)
