@@ -307,32 +307,26 @@ nlohmann::json move_session(Volume& v, const std::string& backend) {
   return {{"ok", true}, {"provider", ss.provider}, {"variant", ss.variant}};
 }
 
-// control_error_reply()'s answer, as JSON to return.
-nlohmann::json error_json(const Status& s) {
-  return {{"ok", false}, {"code", static_cast<int>(s.code())}, {"error", s.message()}};
-}
-
 // {"cmd":"suspend"} (luksSuspend): I/O is held in the session and every copy of the key in
 // this process is wiped, the parked one too: a server that dies now leaves a disk nobody
 // can recover without the passphrase, as a suspended dm-crypt device is lost with a crash.
-nlohmann::json suspend_volume(Volume& v) {
+Status suspend_volume(Volume& v) {
   const std::string& name = v.state.name;
   if (Status s = v.engine->session().suspend(); !s.ok())
-    return error_json(Status(Errc::invalid_argument, "Volume " + name + " is already suspended"));
+    return Status(Errc::invalid_argument, "Volume " + name + " is already suspended");
   discard_parked_volume_key(name);
   std::fprintf(stderr, "ublkcrypt: %s: suspended: I/O held, the volume key wiped\n", name.c_str());
-  return {{"ok", true}, {"state", "suspended"}};
+  return Status::Ok();
 }
 
 // {"cmd":"resume"} (luksResume): the key `ublkcrypt resume` unlocked from the header and
 // parked for this server. The session takes it only if it is the key it had (a header
 // swapped meanwhile gives another); the parked copy stays as the recovery copy when the
 // volume has recovery, and goes otherwise, as at open.
-nlohmann::json resume_volume(Volume& v) {
+Status resume_volume(Volume& v) {
   const std::string& name = v.state.name;
   Session& session = v.engine->session();
-  if (!session.suspended())
-    return error_json(Status(Errc::invalid_argument, "Volume " + name + " is not suspended"));
+  if (!session.suspended()) return Status(Errc::invalid_argument, "Volume " + name + " is not suspended");
   UnlockedVolume handed;
   Status s = fetch_parked_volume_key(name, &handed);
   if (s.code() == Errc::not_found)
@@ -342,10 +336,10 @@ nlohmann::json resume_volume(Volume& v) {
   if (!s.ok() || v.state.recovery_timeout_s == 0) discard_parked_volume_key(name);
   if (!s.ok()) {
     std::fprintf(stderr, "ublkcrypt: %s: resume refused: %s\n", name.c_str(), s.message().c_str());
-    return error_json(s.code() == Errc::permission ? s.in("Volume " + name) : s);
+    return s.code() == Errc::permission ? s.in("Volume " + name) : s;
   }
   std::fprintf(stderr, "ublkcrypt: %s: resumed\n", name.c_str());
-  return {{"ok", true}, {"state", "active"}};
+  return Status::Ok();
 }
 
 // What the serving loop does with one request line: an answer now, or, for an accepted
@@ -371,9 +365,11 @@ Answer answer_request(Volume& v, const std::string& line) {
     case ControlRequest::Command::move:
       return {dump(move_session(v, req.backend))};
     case ControlRequest::Command::suspend:
-      return {dump(suspend_volume(v))};
+      if (Status s = suspend_volume(v); !s.ok()) return {control_error_reply(s)};
+      return {R"({"ok":true,"state":"suspended"})"};
     case ControlRequest::Command::resume:
-      return {dump(resume_volume(v))};
+      if (Status s = resume_volume(v); !s.ok()) return {control_error_reply(s)};
+      return {R"({"ok":true,"state":"active"})"};
     case ControlRequest::Command::close:
       // Held I/O would keep the disk from going: resume first (cryptsetup, too, removes no
       // suspended device).
