@@ -45,17 +45,27 @@ Status CipherSpec::parse(std::string_view cipher, uint32_t key_bits, uint32_t se
     spec.mode = CipherMode::generic;
     if (spec.key_bytes == 0)
       return Status(Errc::invalid_argument, fmt::format("cipher {}: needs a key", cipher));
-    if (spec.dm.iv == IvMode::lmk || spec.dm.iv == IvMode::tcw)
-      return Status(Errc::unsupported,
-                    fmt::format("cipher {}: IV mode {} also whitens each sector's data "
-                                "(loop-AES/TrueCrypt), which ublkcrypt does not implement",
-                                cipher, DmCipherName::iv_name(spec.dm.iv)));
+    if ((spec.dm.iv == IvMode::lmk || spec.dm.iv == IvMode::tcw) && sector_size != 512)
+      return Status(Errc::invalid_argument,
+                    fmt::format("cipher {}: IV mode {} works on 512-byte sectors only, not {}",
+                                cipher, DmCipherName::iv_name(spec.dm.iv), sector_size));
+    if (spec.dm.iv == IvMode::tcw && spec.key_bytes <= spec.extra_key_bytes())
+      return Status(Errc::invalid_argument,
+                    fmt::format("cipher {}: key size {} bits leaves no cipher key after tcw's "
+                                "{}-byte IV seed and whitening",
+                                cipher, key_bits, spec.extra_key_bytes()));
     if (spec.dm.iv == IvMode::eboiv && spec.dm.chain != "cbc")
       return Status(Errc::unsupported,
                     fmt::format("cipher {}: eboiv needs a cbc chain mode", cipher));
   }
   *out = spec;
   return Status::Ok();
+}
+
+uint32_t CipherSpec::extra_key_bytes() const {
+  constexpr uint32_t kTcwWhiteningBytes = 16;
+  if (mode != CipherMode::generic || dm.iv != IvMode::tcw) return 0;
+  return static_cast<uint32_t>(dm.block_bytes()) + kTcwWhiteningBytes;
 }
 
 std::string CipherSpec::name() const {

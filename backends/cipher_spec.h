@@ -39,6 +39,10 @@ struct CipherSpec {
   // The canonical cipher string: "aes-xts-plain64", "cipher_null-ecb", dm.text().
   std::string name() const;
 
+  // Bytes at the end of the volume key that key the IV generator, not the cipher (dm-crypt's
+  // key_extra_size): tcw's IV seed and whitening; 0 for every other mode.
+  uint32_t extra_key_bytes() const;
+
   // The 64-bit IV (before mode-specific processing) of data unit `sector`, counted in
   // sector_size units from the start of the decrypted device.
   uint64_t iv_of(uint64_t sector) const { return sector * (sector_size / 512) + iv_offset; }

@@ -119,4 +119,15 @@ std::string DmCipherName::text() const {
   return out;
 }
 
+size_t DmCipherName::block_bytes() const {
+  std::string_view inner = algorithm;
+  while (inner.find('(') != std::string_view::npos) {
+    inner = inner.substr(inner.find('(') + 1);
+    inner = inner.substr(0, inner.find_first_of("),"));
+  }
+  for (std::string_view narrow : {"des", "des3_ede", "blowfish", "cast5", "idea"})
+    if (inner == narrow) return 8;
+  return 16;
+}
+
 }  // namespace ublkcrypt

@@ -17,10 +17,14 @@
 //   null       zeros
 //   eboiv      the block cipher, keyed with the volume key, over le64(IV number * sector
 //              size) (BitLocker)
-//   lmk, tcw   loop-AES and TrueCrypt generators that also whiten data: parsed, and named
-//              when refused.
+//   lmk        loop-AES: the raw MD5 state after the sector's plaintext blocks 1-31 and
+//              the IV number; 512-byte sectors (sector_whitening.h)
+//   tcw        TrueCrypt's old CBC mode: a seed XOR the IV number, and the ciphertext
+//              whitened with 8 bytes derived from the IV number; 512-byte sectors; the
+//              seed and the whitening key are the last bytes of the volume key
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -45,6 +49,10 @@ struct DmCipherName {
 
   // The canonical string: what cryptsetup shows and what parse() reads back.
   std::string text() const;
+
+  // Bytes per block of the innermost cipher of `algorithm` ("xts(serpent)" -> serpent): 8
+  // for the kernel's 64-bit-block ciphers, else 16. It is also the IV's size.
+  size_t block_bytes() const;
 
   // The IV mode's name as in the cipher string: "plain64", "essiv"; "" for none.
   static std::string_view iv_name(IvMode mode);

@@ -108,6 +108,10 @@ static Status write_header(const std::string& device, const FormatOptions& optio
 
   std::string cipher, mode;
   split_cipher(options.cipher, &cipher, &mode);
+  CipherSpec spec;
+  const bool whole_sector_iv = CipherSpec::parse(options.cipher, options.key_bits, 512, &spec).ok() &&
+                               spec.mode == CipherMode::generic &&
+                               (spec.dm.iv == IvMode::lmk || spec.dm.iv == IvMode::tcw);
   crypt_pbkdf_type pbkdf = to_crypt_pbkdf(options.pbkdf, luks_type(options));
   size_t key_bytes = options.key_bits / 8;
   if (options.type == "luks1") {
@@ -120,7 +124,8 @@ static Status write_header(const std::string& device, const FormatOptions& optio
   } else {
     crypt_params_luks2 params{};
     params.pbkdf = &pbkdf;
-    params.sector_size = options.sector_size;
+    // libcryptsetup would pick 4096-byte sectors on some devices; lmk and tcw need 512.
+    params.sector_size = options.sector_size == 0 && whole_sector_iv ? 512 : options.sector_size;
     params.data_alignment = options.data_alignment_bytes / 512;
     params.label = options.label.empty() ? nullptr : options.label.c_str();
     if (r >= 0)
@@ -129,6 +134,16 @@ static Status write_header(const std::string& device, const FormatOptions& optio
   }
   if (r < 0) {
     s = crypt_failure(fmt::format("format {}", device), r, log);
+    crypt_free(cd);
+    return s;
+  }
+  // lmk's and tcw's IVs depend on whole 512-byte sectors of data, which libcryptsetup's
+  // keyslot encryption does not compute: as `cryptsetup luksFormat` asks of them
+  // (--keyslot-cipher), the keyslots get LUKS2's default keyslot cipher instead.
+  if (whole_sector_iv && options.type != "luks1")
+    r = crypt_keyslot_set_encryption(cd, "aes-xts-plain64", 64);
+  if (r < 0) {
+    s = crypt_failure(fmt::format("format {}: keyslot cipher", device), r, log);
     crypt_free(cd);
     return s;
   }

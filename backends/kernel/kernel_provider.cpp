@@ -56,8 +56,14 @@ class KernelProvider final : public Provider {
     SectorIv iv = SectorIv::plain64();
     if (Status s = SectorIv::for_spec(spec, binding.userspace_essiv, key, &iv); !s.ok())
       return s;
+    std::unique_ptr<SectorWhitening> whitening;
+    if (Status s = SectorWhitening::for_spec(spec, key, &whitening); !s.ok()) return s;
+    // As dm-crypt: the cipher gets the key without the IV generator's bytes at its end.
     int transform = -1;
-    if (Status s = open_alg_transform(binding.salg_name, key, &transform); !s.ok()) return s;
+    if (Status s = open_alg_transform(binding.salg_name,
+                                      key.first(key.size() - spec.extra_key_bytes()), &transform);
+        !s.ok())
+      return s;
     KernelSessionConfig config;
     config.who = variant.empty() ? "kernel" : fmt::format("kernel:{}", variant);
     config.spec = spec;
@@ -66,7 +72,8 @@ class KernelProvider final : public Provider {
     config.card = binding.card;
     config.watch_driver = binding.driver;
     config.proc_crypto = options_.proc_crypto;
-    return open_kernel_session(config, transform, std::move(iv), &counters(), out);
+    return open_kernel_session(config, transform, std::move(iv), std::move(whitening),
+                               &counters(), out);
   }
 
  private:

@@ -65,8 +65,12 @@ struct Slot {
 class KernelSession final : public ProviderSession {
  public:
   KernelSession(const KernelSessionConfig& config, int transform, SectorIv iv,
-                ProviderCounters* counters)
-      : config_(config), transform_(transform), iv_(std::move(iv)), counters_(counters) {}
+                std::unique_ptr<SectorWhitening> whitening, ProviderCounters* counters)
+      : config_(config),
+        transform_(transform),
+        iv_(std::move(iv)),
+        whitening_(std::move(whitening)),
+        counters_(counters) {}
   ~KernelSession() override;
 
   Status start();
@@ -106,13 +110,16 @@ class KernelSession final : public ProviderSession {
   const uint32_t sector_size_ = config_.spec.sector_size;
   int transform_;
   SectorIv iv_;
+  std::unique_ptr<SectorWhitening> whitening_;
   ProviderCounters* counters_;
 
   int wake_fd_ = -1;
   uint64_t wake_buffer_ = 0;
   io_uring ring_{};
   bool ring_ready_ = false;
-  uint8_t* bounce_ = nullptr;  // one sector per slot, mmap'ed (see ~KernelSession)
+  // One sector per slot, mmap'ed (see ~KernelSession): the transform's output, and with
+  // whitening_ its input too (sendmsg copies the input out before the read lands).
+  uint8_t* bounce_ = nullptr;
   size_t bounce_bytes_ = 0;
   std::vector<Slot> slots_;
   std::thread dispatcher_;
@@ -339,12 +346,20 @@ void KernelSession::fill_slots() {
     const uint32_t direction =
         run.direction == Direction::encrypt ? ALG_OP_ENCRYPT : ALG_OP_DECRYPT;
     std::memcpy(CMSG_DATA(op), &direction, sizeof(direction));
+    const uint8_t* input = run.src + size_t{slot.sector} * sector_size_;
+    if (whitening_) {
+      uint8_t* staged = bounce_ + index * sector_size_;
+      std::memcpy(staged, input, sector_size_);
+      whitening_->before(run.direction, iv_numbers_[i], {staged, sector_size_},
+                         {&iv_blocks_[i * iv_bytes], iv_bytes});
+      input = staged;
+    }
     if (iv_bytes != 0) {
       cmsghdr* iv = CMSG_NXTHDR(&slot.msg, op);
       std::memcpy(reinterpret_cast<af_alg_iv*>(CMSG_DATA(iv))->iv, &iv_blocks_[i * iv_bytes],
                   iv_bytes);
     }
-    slot.iov.iov_base = const_cast<uint8_t*>(run.src) + size_t{slot.sector} * sector_size_;
+    slot.iov.iov_base = const_cast<uint8_t*>(input);
     slot.iov.iov_len = sector_size_;
 
     // The send's success is implied by the read's; only its failure needs a CQE.
@@ -427,8 +442,12 @@ void KernelSession::reap() {
 void KernelSession::finish_sector(Slot& slot) {
   Job* job = slot.job;
   const size_t index = static_cast<size_t>(&slot - slots_.data());
-  std::memcpy(job->request->run.dst + size_t{slot.sector} * sector_size_,
-              bounce_ + index * sector_size_, sector_size_);
+  const SectorRun& run = job->request->run;
+  uint8_t* output = bounce_ + index * sector_size_;
+  if (whitening_)
+    whitening_->after(run.direction, config_.spec.iv_of(run.first_sector + slot.sector),
+                      {output, sector_size_});
+  std::memcpy(run.dst + size_t{slot.sector} * sector_size_, output, sector_size_);
   slot.state = Slot::State::idle;
   slot.job = nullptr;
   if (++job->done == job->request->run.sector_count) {
@@ -499,8 +518,9 @@ void KernelSession::complete(Job* job, const Status& status) {
     counters_->requests.fetch_add(1, std::memory_order_relaxed);
     counters_->payload_bytes.fetch_add(bytes, std::memory_order_relaxed);
     // Two host copies per sector: sendmsg copies the input into the socket's pages, and
-    // the output is copied from the bounce page to the consumer's buffer.
-    counters_->copy_bytes.fetch_add(2 * bytes, std::memory_order_relaxed);
+    // the output is copied from the bounce page to the consumer's buffer. Whitening stages
+    // the input in the bounce page first: a third.
+    counters_->copy_bytes.fetch_add((whitening_ ? 3 : 2) * bytes, std::memory_order_relaxed);
     if (config_.card) {
       counters_->bytes_to_device.fetch_add(bytes, std::memory_order_relaxed);
       counters_->bytes_from_device.fetch_add(bytes, std::memory_order_relaxed);
@@ -514,8 +534,10 @@ void KernelSession::complete(Job* job, const Status& status) {
 }  // namespace
 
 Status open_kernel_session(const KernelSessionConfig& config, int transform, SectorIv iv,
+                           std::unique_ptr<SectorWhitening> whitening,
                            ProviderCounters* counters, std::unique_ptr<ProviderSession>* out) {
-  auto session = std::make_unique<KernelSession>(config, transform, std::move(iv), counters);
+  auto session = std::make_unique<KernelSession>(config, transform, std::move(iv),
+                                                 std::move(whitening), counters);
   if (Status s = session->start(); !s.ok()) return s;
   *out = std::move(session);
   return Status::Ok();

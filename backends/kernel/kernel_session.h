@@ -28,6 +28,7 @@
 #include <string>
 
 #include "backends/kernel/sector_iv.h"
+#include "backends/kernel/sector_whitening.h"
 #include "backends/provider.h"
 
 namespace ublkcrypt {
@@ -48,7 +49,9 @@ struct KernelSessionConfig {
 };
 
 // Takes ownership of `transform` (a keyed AF_ALG transform socket), even on failure.
+// `whitening` (lmk, tcw; else nullptr) works on each sector around the transform.
 Status open_kernel_session(const KernelSessionConfig& config, int transform, SectorIv iv,
+                           std::unique_ptr<SectorWhitening> whitening,
                            ProviderCounters* counters, std::unique_ptr<ProviderSession>* out);
 
 }  // namespace ublkcrypt

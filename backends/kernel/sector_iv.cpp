@@ -58,19 +58,6 @@ Status SectorIv::essiv_sha256(std::span<const uint8_t> key, SectorIv* out) {
   return Status::Ok();
 }
 
-// The block size of the innermost cipher of `algorithm` ("xts(serpent)" -> serpent): the
-// kernel's 64-bit-block ciphers, else 16 bytes.
-static size_t block_bytes(std::string_view algorithm) {
-  std::string_view inner = algorithm;
-  while (inner.find('(') != std::string_view::npos) {
-    inner = inner.substr(inner.find('(') + 1);
-    inner = inner.substr(0, inner.find_first_of("),"));
-  }
-  for (std::string_view narrow : {"des", "des3_ede", "blowfish", "cast5", "idea"})
-    if (inner == narrow) return 8;
-  return 16;
-}
-
 Status SectorIv::for_spec(const CipherSpec& spec, bool userspace_essiv,
                           std::span<const uint8_t> key, SectorIv* out) {
   if (userspace_essiv) return essiv_sha256(key, out);
@@ -83,7 +70,7 @@ Status SectorIv::for_spec(const CipherSpec& spec, bool userspace_essiv,
   const DmCipherName& dm = spec.dm;
   // The kernel's essiv template takes the plain64 block and does the rest.
   iv.mode_ = dm.iv == IvMode::essiv ? IvMode::plain64 : dm.iv;
-  iv.iv_bytes_ = dm.iv == IvMode::none ? 0 : block_bytes(dm.algorithm);
+  iv.iv_bytes_ = dm.iv == IvMode::none ? 0 : dm.block_bytes();
   if (dm.iv == IvMode::eboiv) {
     // cbc(X) with a zero block and IV b is X(b): the IV is X_key(le64(offset)), one ECB
     // call per batch on a transform of the volume's own cipher and key.

@@ -84,11 +84,25 @@ TEST_CASE("the software provider's two AES modes keep their fast paths; the rest
   CHECK(spec.mode == CipherMode::generic);
   CHECK(spec.name() == "serpent-xts-plain64");
 
-  Status lmk = CipherSpec::parse("aes-cbc-lmk", 256, 512, &spec);
-  CHECK(lmk.code() == Errc::unsupported);
-  CHECK(lmk.message() ==
-        "cipher aes-cbc-lmk: IV mode lmk also whitens each sector's data (loop-AES/TrueCrypt), "
-        "which ublkcrypt does not implement");
+  REQUIRE(CipherSpec::parse("aes-cbc-lmk", 256, 512, &spec).ok());
+  CHECK(spec.mode == CipherMode::generic);
+  CHECK(spec.extra_key_bytes() == 0);  // lmk version 2: the whole key is the cipher's
+  Status lmk_4k = CipherSpec::parse("aes-cbc-lmk", 256, 4096, &spec);
+  CHECK(lmk_4k.code() == Errc::invalid_argument);
+  CHECK(lmk_4k.message() == "cipher aes-cbc-lmk: IV mode lmk works on 512-byte sectors only, not 4096");
+
+  // tcw: the key ends with a 16-byte IV seed and 16 whitening bytes (8 + 16 for 64-bit blocks).
+  REQUIRE(CipherSpec::parse("aes-cbc-tcw", 384, 512, &spec).ok());
+  CHECK(spec.extra_key_bytes() == 32);
+  REQUIRE(CipherSpec::parse("des3_ede-cbc-tcw", 384, 512, &spec).ok());
+  CHECK(spec.extra_key_bytes() == 24);
+  Status tcw_short = CipherSpec::parse("aes-cbc-tcw", 256, 512, &spec);
+  CHECK(tcw_short.code() == Errc::invalid_argument);
+  CHECK(tcw_short.message() ==
+        "cipher aes-cbc-tcw: key size 256 bits leaves no cipher key after tcw's 32-byte IV "
+        "seed and whitening");
+  REQUIRE(CipherSpec::parse("aes-xts-plain64", 512, 512, &spec).ok());
+  CHECK(spec.extra_key_bytes() == 0);
   CHECK(CipherSpec::parse("aes-xts-eboiv", 512, 512, &spec).message() ==
         "cipher aes-xts-eboiv: eboiv needs a cbc chain mode");
 }

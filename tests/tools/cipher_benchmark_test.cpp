@@ -167,7 +167,7 @@ TEST_CASE("ublkcrypt benchmark refuses bad input in one line, before measuring")
     std::string names;
   } cases[] = {
       {"-c serpent-xts-bogus", "serpent-xts-bogus"},
-      {"-c aes-cbc-lmk", "IV mode lmk"},
+      {"-c aes-cbc-random", "IV mode 'random'"},
       {"-c aes-xts-plain64 -s 384", "384"},
       {"--sector-size 1000", "sector size 1000"},
       {"-s 128", "128-bit"},

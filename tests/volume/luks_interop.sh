@@ -2,7 +2,7 @@
 # identical plaintext, both ways, for volumes made by either tool (issue 4). Each case:
 # ublkcrypt writes -> dm-crypt reads it back; dm-crypt writes -> ublkcrypt reads it back.
 # Then keyslot changes by one tool honoured by the other, and the bad-input cases that need
-# the real device (wrong passphrase opens nothing; an lmk header is refused by name).
+# the real device (wrong passphrase opens nothing; a header neither can serve is refused by name).
 step() { echo "== luks_interop: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 kdf="--pbkdf pbkdf2 --pbkdf-force-iterations 1000"
 size=4194304  # per direction: AES is emulated under TCG, keep it small
@@ -64,13 +64,18 @@ cat /tmp/err
 [ "$(wc -l </tmp/err)" -eq 1 ]
 if ublkcrypt status iop >/dev/null 2>&1; then echo "iop is open"; exit 1; fi
 
-step "a header whose IV mode ublkcrypt does not implement (lmk): refused by name"
+step "a header no one can serve (lmk on 4096-byte sectors): refused by name, as dm-crypt refuses it"
+# cryptsetup checks a cipher against the kernel before it formats, so every header it makes
+# here names a cipher the kernel has; this one it writes, and then cannot open either.
 rm -f /tmp/s.img; truncate -s 32M /tmp/s.img
-# lmk cannot encrypt a keyslot: the keyslot gets a cipher of its own.
-cryptsetup luksFormat -q --type luks2 $kdf --cipher aes-cbc-lmk --key-size 256 \
+cryptsetup luksFormat -q --type luks2 $kdf --cipher aes-cbc-lmk --key-size 256 --sector-size 4096 \
     --keyslot-cipher aes-xts-plain64 --keyslot-key-size 512 --key-file /tmp/pass /tmp/s.img
+if cryptsetup open -q --key-file /tmp/pass /tmp/s.img sdm 2>/dev/null; then
+    echo "dm-crypt opened lmk on 4096-byte sectors"; exit 1
+fi
 rc=0; ublkcrypt open --key-file /tmp/pass /tmp/s.img sp 2>/tmp/err || rc=$?
 cat /tmp/err
 [ $rc -eq 1 ]
-grep -q 'aes-cbc-lmk: IV mode lmk' /tmp/err
+[ "$(wc -l </tmp/err)" -eq 1 ]
+grep -q "aes-cbc-lmk: IV mode lmk works on 512-byte sectors only, not 4096" /tmp/err
 step "all good"

@@ -123,10 +123,10 @@ echo "recovered server served the same plaintext; dm-crypt agrees"
 
 step "a cipher no provider serves: one line naming it, exit 1, nothing left behind"
 rc=0
-ublkcrypt open --type plain --cipher aes-cbc-lmk --key-file /tmp/plain.key $img pub 2>/tmp/err || rc=$?
+ublkcrypt open --type plain --cipher aes:64-cbc-lmk --key-file /tmp/plain.key $img pub 2>/tmp/err || rc=$?
 cat /tmp/err
 test "$rc" = 1
 test "$(wc -l </tmp/err)" = 1
-grep -q 'aes-cbc-lmk' /tmp/err
+grep -q 'aes:64-cbc-lmk' /tmp/err
 test ! -e /run/ublkcrypt/pub.json
 step "all good"
