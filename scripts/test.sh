@@ -44,7 +44,9 @@ else
   # No ctest --repeat: run-vm.sh itself boots again (up to three boots) when the guest never reached the
   # end (boot panic, oops), and reports a scenario's own failure after one boot, so a
   # scenario that caught wrong data once fails the run.
-  run_ctest "VM scenarios (QEMU TCG, Debian 6.12 kernel)" --test-dir build -L vm
+  # Two guests at a time: each keeps about one core busy under TCG; scenarios marked ALONE
+  # (tests/vm/CMakeLists.txt) still run with no neighbour.
+  run_ctest "VM scenarios (QEMU TCG, Debian 6.12 kernel)" --test-dir build -L vm -j2
 fi
 
 if [ "${FUZZ_SECONDS:-0}" -gt 0 ]; then
