@@ -188,6 +188,27 @@ Status LuksVolume::check_version(const std::string& wanted) const {
                             header_.empty() ? "device " + device_ : "header " + header_, have, want, wanted));
 }
 
+Status LuksVolume::allows_discards(bool* out) const {
+  *out = false;
+  if (type() != CRYPT_LUKS2) return Status::Ok();
+  uint32_t flags = 0;
+  int r = crypt_persistent_flags_get(cd_, CRYPT_FLAGS_ACTIVATION, &flags);
+  if (r < 0) return crypt_failure(fmt::format("read LUKS2 flags of {}", device_), r, *log_);
+  *out = (flags & CRYPT_ACTIVATE_ALLOW_DISCARDS) != 0;
+  return Status::Ok();
+}
+
+Status LuksVolume::store_allow_discards(bool allow) {
+  if (type() != CRYPT_LUKS2)
+    return Status(Errc::invalid_argument,
+                  fmt::format("{}: --persistent needs a LUKS2 header; LUKS1 stores no activation flags",
+                              header_.empty() ? "device " + device_ : "header " + header_));
+  int r = crypt_persistent_flags_set(cd_, CRYPT_FLAGS_ACTIVATION,
+                                     allow ? CRYPT_ACTIVATE_ALLOW_DISCARDS : 0);
+  if (r < 0) return crypt_failure(fmt::format("store LUKS2 flags of {}", device_), r, *log_);
+  return Status::Ok();
+}
+
 Status LuksVolume::check_requirements() const {
   if (type() != CRYPT_LUKS2) return Status::Ok();
   uint32_t flags = 0;
@@ -285,6 +306,8 @@ Status LuksVolume::unlock(Passphrase passphrase, std::optional<int> keyslot,
   volume.spec.iv_offset = iv_offset();
   volume.data_offset_bytes = data_offset_bytes();
   s = data_size_bytes(&volume.size_bytes);
+  if (!s.ok()) return s;
+  s = allows_discards(&volume.allow_discards);
   if (!s.ok()) return s;
 
   s = SecureBytes::allocate(static_cast<size_t>(crypt_get_volume_key_size(cd_)), &volume.key);

@@ -76,6 +76,14 @@ class LuksVolume {
   // naming the flag.
   Status check_requirements() const;
 
+  // LUKS2's persistent activation flags (cryptsetup open/refresh --persistent): whether the
+  // header asks for discards to pass through. false for LUKS1, which stores none.
+  Status allows_discards(bool* out) const;
+  // Stores the activation flags of `open --persistent`: exactly allow-discards or nothing,
+  // as cryptsetup stores the flags of the command that says --persistent. invalid_argument
+  // on a LUKS1 header.
+  Status store_allow_discards(bool allow);
+
   // ok if the header is the version `wanted` names, in cryptsetup's --type spelling:
   // "luks1" or "luks2" insist on that version, "luks" takes either (cryptsetup refuses
   // `open --type luks2` on a LUKS1 volume, exit 1). invalid_argument naming both versions.

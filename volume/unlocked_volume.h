@@ -30,6 +30,7 @@ struct UnlockedVolume {
   int keyslot = -1;                // the keyslot the passphrase opened
   std::string uuid;                // LUKS header UUID
   std::string label;               // LUKS2 label, may be empty
+  bool allow_discards = false;     // the header's persistent allow-discards flag (LUKS2)
 };
 
 // Loads the LUKS2 (or LUKS1) header of `device` (block device or image file), opens the

@@ -1,8 +1,9 @@
 # luks_interop.sh (guest, sh -e): LUKS volumes move between ublkcrypt and dm-crypt with
 # identical plaintext, both ways, for volumes made by either tool (issue 4). Each case:
 # ublkcrypt writes -> dm-crypt reads it back; dm-crypt writes -> ublkcrypt reads it back.
-# Then keyslot changes by one tool honoured by the other, and the bad-input cases that need
-# the real device (wrong passphrase opens nothing; a header neither can serve is refused by name).
+# Then keyslot changes by one tool honoured by the other, the bad-input cases that need the
+# real device (wrong passphrase opens nothing; a header neither can serve is refused by name),
+# and LUKS2's persistent activation flags (open/refresh --persistent) read by both tools.
 step() { echo "== luks_interop: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 kdf="--pbkdf pbkdf2 --pbkdf-force-iterations 1000"
 size=4194304  # per direction: AES is emulated under TCG, keep it small
@@ -78,4 +79,41 @@ cat /tmp/err
 [ $rc -eq 1 ]
 [ "$(wc -l </tmp/err)" -eq 1 ]
 grep -q "aes-cbc-lmk: IV mode lmk works on 512-byte sectors only, not 4096" /tmp/err
+step "persistent flags: cryptsetup's allow-discards honoured; ublkcrypt's --persistent read by dm-crypt"
+rm -f /tmp/d.img; truncate -s 32M /tmp/d.img
+cryptsetup luksFormat -q --type luks2 $kdf --key-file /tmp/pass /tmp/d.img
+cryptsetup open --persistent --allow-discards --key-file /tmp/pass /tmp/d.img ddm
+cryptsetup close ddm
+cryptsetup luksDump /tmp/d.img | grep -q 'Flags:[[:space:]]*allow-discards'
+dev=$(ublkcrypt open --key-file /tmp/pass /tmp/d.img dp)
+ublkcrypt status dp | grep -q 'mode: *read/write, discards'
+[ "$(cat /sys/block/${dev#/dev/}/queue/discard_max_bytes)" -gt 0 ]
+blkdiscard -o 0 -l 1048576 "$dev"
+ublkcrypt status dp | grep -q 'discards: [1-9]'
+# refresh cannot change a running ublk disk's discard support: refused, nothing written.
+rc=0; ublkcrypt refresh --persistent dp 2>/tmp/err || rc=$?
+cat /tmp/err
+[ $rc -eq 1 ]
+[ "$(wc -l </tmp/err)" -eq 1 ]
+grep -q "discards are on on the running disk, and the ublk driver cannot change that" /tmp/err
+cryptsetup luksDump /tmp/d.img | grep -q 'Flags:[[:space:]]*allow-discards'
+ublkcrypt refresh --allow-discards dp
+ublkcrypt close dp
+# open --persistent without --allow-discards stores no flag: neither tool passes discards.
+dev=$(ublkcrypt open --persistent --key-file /tmp/pass /tmp/d.img dp)
+ublkcrypt status dp | grep -q 'mode: *read/write$'
+[ "$(cat /sys/block/${dev#/dev/}/queue/discard_max_bytes)" -eq 0 ]
+ublkcrypt close dp
+if cryptsetup luksDump /tmp/d.img | grep -q allow-discards; then echo "flag still stored"; exit 1; fi
+cryptsetup open --key-file /tmp/pass /tmp/d.img ddm
+if cryptsetup status ddm | grep -q discards; then echo "dm-crypt still passes discards"; exit 1; fi
+cryptsetup close ddm
+# refresh --persistent stores what the running disk has, and dm-crypt applies it.
+dev=$(ublkcrypt open --allow-discards --key-file /tmp/pass /tmp/d.img dp)
+ublkcrypt refresh --persistent --allow-discards dp
+ublkcrypt close dp
+cryptsetup open --key-file /tmp/pass /tmp/d.img ddm
+cryptsetup status ddm | grep -q 'flags: *discards'
+cryptsetup close ddm
+
 step "all good"

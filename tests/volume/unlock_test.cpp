@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "tests/volume/scratch.h"
+#include "volume/luks_volume.h"
 #include "volume/unlocked_volume.h"
 
 using namespace ublkcrypt;
@@ -90,4 +91,47 @@ TEST_CASE("iv_offset and LUKS1 headers are read too") {
   CHECK(volume.data_offset_bytes == 4096 * 512);  // LUKS1: 2 MiB, 4096 sectors
   std::vector<uint8_t> got(volume.key.view().begin(), volume.key.view().end());
   CHECK(got == cryptsetup_volume_key(img, key_file));
+}
+
+TEST_CASE("LUKS2 persistent allow-discards: stored as cryptsetup stores it, read back by unlock") {
+  FormattedImage f;
+  std::unique_ptr<LuksVolume> volume;
+  REQUIRE(LuksVolume::load(f.img, &volume).ok());
+  bool allowed = true;
+  REQUIRE(volume->allows_discards(&allowed).ok());
+  CHECK_FALSE(allowed);
+
+  REQUIRE(volume->store_allow_discards(true).ok());
+  Run dump = run("cryptsetup luksDump " + f.img);
+  REQUIRE_MESSAGE(dump.exit_code == 0, dump.output);
+  CHECK(dump.output.find("Flags:       \tallow-discards") != std::string::npos);
+  UnlockedVolume unlocked;
+  REQUIRE(unlock_volume(f.img, bytes("pw"), std::nullopt, &unlocked).ok());
+  CHECK(unlocked.allow_discards);
+
+  // --persistent without the flag clears it, as cryptsetup's does.
+  REQUIRE(LuksVolume::load(f.img, &volume).ok());
+  REQUIRE(volume->store_allow_discards(false).ok());
+  dump = run("cryptsetup luksDump " + f.img);
+  CHECK(dump.output.find("allow-discards") == std::string::npos);
+  UnlockedVolume again;
+  REQUIRE(unlock_volume(f.img, bytes("pw"), std::nullopt, &again).ok());
+  CHECK_FALSE(again.allow_discards);
+}
+
+TEST_CASE("LUKS1 has no persistent flags: --persistent is refused, naming the header") {
+  Scratch scratch;
+  std::string img = scratch.image("img", 32 << 20);
+  std::string key_file = scratch.file("pass", "pw");
+  Run made = run("cryptsetup luksFormat -q --type luks1 --pbkdf-force-iterations 1000 --key-file " + key_file +
+                 " " + img);
+  REQUIRE_MESSAGE(made.exit_code == 0, made.output);
+  std::unique_ptr<LuksVolume> volume;
+  REQUIRE(LuksVolume::load(img, &volume).ok());
+  bool allowed = true;
+  REQUIRE(volume->allows_discards(&allowed).ok());
+  CHECK_FALSE(allowed);
+  Status s = volume->store_allow_discards(true);
+  CHECK(s.code() == Errc::invalid_argument);
+  CHECK(s.message() == "device " + img + ": --persistent needs a LUKS2 header; LUKS1 stores no activation flags");
 }

@@ -86,7 +86,10 @@ UBLKCRYPT_COMMAND("open", 20, [](CLI::App& app) {
                 "measurements only)");
   cmd->add_option("--queues", o->queues, "ublk queues (default: one per CPU)");
   cmd->add_option("--depth", o->depth, "requests in flight per queue")->capture_default_str();
-  cmd->add_flag("--allow-discards", o->allow_discards, "pass discards to the backing (leaks usage)");
+  cmd->add_flag("--allow-discards", o->allow_discards,
+                "pass discards to the backing (leaks usage); also on when a LUKS2 header's persistent flags say so");
+  cmd->add_flag("--persistent", o->persistent,
+                "luks2: store this open's flags (--allow-discards or none) in the header for the next open");
   cmd->add_flag("--readonly,-r", o->read_only, "read-only device");
   cmd->add_option("--backend", o->backend, "crypto provider (software, kernel, kernel:DRIVER)");
   cmd->add_flag("--foreground", *foreground, "serve in this process, do not daemonise");

@@ -95,6 +95,7 @@ struct Volume {
   std::unique_ptr<BackingClaim> header_claim;
   UnlockedVolume unlocked;  // spec + key (key wiped once the session holds its copy)
   std::string type;
+  bool allow_discards = false;  // asked for, or the header's persistent flag (see unlock)
   std::unique_ptr<OpalRangeHold> opal;  // an unlocked self-encrypting drive range, if any
   std::unique_ptr<Engine> engine;
   std::unique_ptr<BlockDevice> device;
@@ -168,12 +169,28 @@ Status check_header_version(const OpenOptions& o, const Volume& v) {
   return named(o, v, s);
 }
 
+// open --persistent: the header keeps this open's activation flags for the next one (and
+// for cryptsetup's), stored once the passphrase proved itself.
+Status store_persistent_flags(const OpenOptions& o, const Volume& v) {
+  if (is_drive_image_path(o.device))
+    return {Errc::invalid_argument, "open --persistent: not on an emulated drive (its header is read through the drive)"};
+  std::unique_ptr<LuksVolume> volume;
+  Status s = LuksVolume::load(v.claim->reopen_path(), claimed_header(v), &volume);
+  if (s.ok()) s = volume->store_allow_discards(o.allow_discards);
+  return named(o, v, s);
+}
+
 Status unlock(const OpenOptions& o, Volume* v) {
+  v->allow_discards = o.allow_discards;
   if (o.recover) {
     v->type = o.type == "plain" ? "plain" : "LUKS";
     return fetch_parked_volume_key(o.name, &v->unlocked);
   }
-  if (o.type == "plain") return unlock_plain(o, v);
+  if (o.type == "plain") {
+    if (o.persistent)
+      return {Errc::invalid_argument, "open --persistent: a plain volume has no header to store flags in"};
+    return unlock_plain(o, v);
+  }
   Status s = check_header_version(o, *v);
   if (!s.ok()) return s;
   SecureBytes passphrase;
@@ -196,6 +213,8 @@ Status unlock(const OpenOptions& o, Volume* v) {
     v->unlocked.key.reset();  // the null cipher takes no key
   }
   v->type = "LUKS";  // the header's version is in the state's cipher/uuid; enough here
+  if (o.persistent) return store_persistent_flags(o, *v);
+  v->allow_discards = o.allow_discards || v->unlocked.allow_discards;
   return Status::Ok();
 }
 
@@ -230,7 +249,7 @@ Status build(const OpenOptions& o, Volume* v) {
   ec.data_offset = v->unlocked.data_offset_bytes;
   ec.size_bytes = v->unlocked.size_bytes;
   ec.read_only = o.read_only;
-  ec.allow_discards = o.allow_discards;
+  ec.allow_discards = v->allow_discards;
   s = Engine::create(ec, std::move(storage), std::move(session), &v->engine);
   if (!s.ok()) return s;
 
@@ -239,7 +258,7 @@ Status build(const OpenOptions& o, Volume* v) {
   bc.geometry.sector_size = v->engine->sector_size();
   bc.geometry.max_io_bytes = v->engine->config().max_io_bytes;
   bc.geometry.read_only = o.read_only;
-  bc.geometry.allow_discards = o.allow_discards;
+  bc.geometry.allow_discards = v->allow_discards;
   bc.queues = o.queues;
   bc.depth = o.depth;
   bc.user_recovery = recoverable;
@@ -532,7 +551,7 @@ Status serve_volume(const OpenOptions& requested, ReadyReport* report, bool deta
     st.queues = v.device->queues();
     st.depth = v.device->depth();
     st.read_only = o.read_only;
-    st.allow_discards = o.allow_discards;
+    st.allow_discards = v.allow_discards;
     st.recovery_timeout_s = v.device->user_recovery() ? o.recovery_timeout_s : 0;
     st.recoveries = o.recover ? previous.recoveries + 1 : 0;
     if (o.recover) st.backing = previous.backing;

@@ -37,7 +37,10 @@ struct OpenOptions {
   // the disk
   unsigned queues = 0;  // 0 = one per CPU
   unsigned depth = 128;
+  // Discards pass to the backing with this, or when a LUKS2 header's persistent flags ask
+  // for it (unless `persistent`: then exactly this is served, and stored in the header).
   bool allow_discards = false;
+  bool persistent = false;  // luks2: store allow_discards as the header's activation flags
   bool read_only = false;
   std::string backend;  // SessionOptions::backend
   // User recovery (tools/serve/recovery.h): how long the disk waits for a new server after
