@@ -1,6 +1,8 @@
 #include "volume/reencrypt.h"
 
 #include <libcryptsetup.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -10,6 +12,7 @@
 #include "backends/cipher_spec.h"
 #include "base/pause_point.h"
 #include "volume/crypt_log.h"
+#include "volume/format.h"
 #include "volume/luks_volume.h"
 #include "volume/plain_volume.h"
 
@@ -131,6 +134,64 @@ Status initialise(crypt_device* cd, const std::string& device, Passphrase passph
   return Status::Ok();
 }
 
+const char* mode_name(ReencryptMode mode) {
+  switch (mode) {
+    case ReencryptMode::encrypt: return "encrypt";
+    case ReencryptMode::decrypt: return "decrypt";
+    case ReencryptMode::reencrypt: break;
+  }
+  return "reencrypt";
+}
+
+// --encrypt's first step, as cryptsetup's: a LUKS2 header in the new file o.header, its
+// data segment at offset 0 of `device` and its first keyslot holding a fresh volume key for
+// `passphrase`. The data is not touched yet.
+Status format_encryption_header(const std::string& device, Passphrase passphrase,
+                                const ReencryptOptions& o) {
+  FormatOptions f;
+  f.cipher = o.cipher.empty() ? "aes-xts-plain64" : o.cipher;
+  // cryptsetup's default: 256 bits, doubled for XTS's two halves.
+  f.key_bits = o.key_bits != 0 ? o.key_bits : (f.cipher.find("-xts-") != std::string::npos ? 512 : 256);
+  f.sector_size = o.sector_size;
+  if (o.pbkdf) f.pbkdf = *o.pbkdf;
+  f.keyslot = o.keyslot;
+  f.header = o.header;
+  f.data_offset_sectors = 0;
+  Status s = format_volume(device, f, passphrase, nullptr);
+  return s.ok() ? s : s.in("encrypt " + device);
+}
+
+// Starts libcryptsetup's encryption (the header just formatted, its keyslot for the new
+// key) or decryption (the old key's keyslot; no new one).
+Status initialise_mode(crypt_device* cd, const std::string& device, Passphrase passphrase,
+                       const ReencryptOptions& o, const CryptLog& log) {
+  crypt_params_luks2 luks2{};
+  luks2.sector_size = static_cast<uint32_t>(crypt_get_sector_size(cd));
+  crypt_params_reencrypt params{};
+  params.resilience = o.resilience.c_str();
+  params.hash = "sha256";
+  params.max_hotzone_size = o.hotzone_bytes / 512;
+  int r;
+  if (o.mode == ReencryptMode::encrypt) {
+    params.mode = CRYPT_REENCRYPT_ENCRYPT;
+    params.direction = CRYPT_REENCRYPT_FORWARD;
+    params.luks2 = &luks2;
+    // The keyslot format gave the new key (slot 0 unless named): libcryptsetup wants it named.
+    r = crypt_reencrypt_init_by_passphrase(cd, nullptr, chars(passphrase), passphrase.size(),
+                                           CRYPT_ANY_SLOT, o.keyslot.value_or(0),
+                                           crypt_get_cipher(cd), crypt_get_cipher_mode(cd), &params);
+  } else {
+    // Backward, as cryptsetup decrypts without a data shift.
+    params.mode = CRYPT_REENCRYPT_DECRYPT;
+    params.direction = CRYPT_REENCRYPT_BACKWARD;
+    r = crypt_reencrypt_init_by_passphrase(cd, nullptr, chars(passphrase), passphrase.size(),
+                                           o.keyslot.value_or(CRYPT_ANY_SLOT), CRYPT_ANY_SLOT,
+                                           nullptr, nullptr, &params);
+  }
+  if (r < 0) return keyslot_failure(device, mode_name(o.mode), o.keyslot, r, log);
+  return Status::Ok();
+}
+
 // Whether the reencryption in progress has already moved every sector: the metadata holds
 // a single data segment, and it belongs to the new key (the digest of the "backup-final"
 // segment). Only finalising the header is left then, and libcryptsetup 2.6 does not resume
@@ -206,17 +267,19 @@ Status load_in_progress(crypt_device* cd, const std::string& device, Passphrase 
   return Status::Ok();
 }
 
-}  // namespace
+// Whether `header` records an encryption in progress (or finished): a header only
+// formatted, before libcryptsetup marked the reencryption, has not started one.
+bool encryption_started(const std::string& device, const std::string& header) {
+  CryptLog log;
+  DeviceHandle handle;
+  if (!crypt_open_device(device, header, &log, &handle.cd).ok()) return true;  // keep it: unsure
+  if (crypt_load(handle.cd, CRYPT_LUKS2, nullptr) < 0) return true;
+  return crypt_reencrypt_status(handle.cd, nullptr) != CRYPT_REENCRYPT_NONE;
+}
 
-Status reencrypt_volume(const std::string& device, Passphrase passphrase,
-                        const ReencryptOptions& o, const ReencryptProgress& progress) {
-  if (o.resilience != "checksum" && o.resilience != "journal" && o.resilience != "none")
-    return Status(Errc::invalid_argument,
-                  fmt::format("resilience {}: unsupported (checksum, journal or none)",
-                              o.resilience));
-  if (o.hotzone_bytes % 512 != 0)
-    return Status(Errc::invalid_argument,
-                  fmt::format("hotzone size {}: not a multiple of 512 bytes", o.hotzone_bytes));
+// The run itself, once any new header is in place.
+Status run_mode(const std::string& device, Passphrase passphrase, const ReencryptOptions& o,
+                const ReencryptProgress& progress, bool formatted_here) {
   CryptLog log;
   DeviceHandle handle;
   if (Status s = crypt_open_device(device, o.header, &log, &handle.cd); !s.ok()) return s;
@@ -242,9 +305,15 @@ Status reencrypt_volume(const std::string& device, Passphrase passphrase,
     if (o.resume_only)
       return Status(Errc::invalid_argument,
                     fmt::format("reencrypt {}: no reencryption in progress to resume", device));
-    s = initialise(cd, device, passphrase, o, log);
+    if (o.mode == ReencryptMode::encrypt && !formatted_here)
+      return Status(Errc::invalid_argument,
+                    fmt::format("reencrypt --encrypt {}: header {} already holds a LUKS2 volume "
+                                "(--encrypt writes a new header file)",
+                                device, o.header));
+    s = o.mode == ReencryptMode::reencrypt ? initialise(cd, device, passphrase, o, log)
+                                            : initialise_mode(cd, device, passphrase, o, log);
   } else {
-    if (!o.cipher.empty() || o.key_bits != 0)
+    if (!formatted_here && (!o.cipher.empty() || o.key_bits != 0))
       return Status(Errc::invalid_argument,
                     fmt::format("reencrypt {}: a reencryption is already in progress; finish it "
                                 "first (ublkcrypt reencrypt --resume-only {})",
@@ -258,6 +327,42 @@ Status reencrypt_volume(const std::string& device, Passphrase passphrase,
                                      device),
                          r, log);
   return Status::Ok();
+}
+
+}  // namespace
+
+Status reencrypt_volume(const std::string& device, Passphrase passphrase,
+                        const ReencryptOptions& o, const ReencryptProgress& progress) {
+  if (o.resilience != "checksum" && o.resilience != "journal" && o.resilience != "none")
+    return Status(Errc::invalid_argument,
+                  fmt::format("resilience {}: unsupported (checksum, journal or none)",
+                              o.resilience));
+  if (o.hotzone_bytes % 512 != 0)
+    return Status(Errc::invalid_argument,
+                  fmt::format("hotzone size {}: not a multiple of 512 bytes", o.hotzone_bytes));
+  if (o.mode != ReencryptMode::reencrypt && o.header.empty())
+    return Status(Errc::invalid_argument,
+                  fmt::format("reencrypt --{} {}: needs --header FILE; with the header at the start "
+                              "of the device the data would have to move, which ublkcrypt does not do",
+                              mode_name(o.mode), device));
+  // --encrypt onto a header file that does not exist yet starts the encryption; one an
+  // interrupted encryption left resumes it (below, as any reencryption in progress).
+  bool formatted_here = false;
+  struct stat header_st;
+  if (o.mode == ReencryptMode::encrypt && ::stat(o.header.c_str(), &header_st) != 0) {
+    if (errno != ENOENT) return errno_status("header " + o.header, errno);
+    if (o.resume_only)
+      return Status(Errc::invalid_argument,
+                    fmt::format("reencrypt {}: no encryption in progress to resume ({} does not exist)",
+                                device, o.header));
+    if (Status s = format_encryption_header(device, passphrase, o); !s.ok()) return s;
+    formatted_here = true;
+  }
+  Status s = run_mode(device, passphrase, o, progress, formatted_here);
+  // An encryption that never started leaves no header behind: the data is still in the
+  // clear, and a stray header would claim otherwise.
+  if (!s.ok() && formatted_here && !encryption_started(device, o.header)) ::unlink(o.header.c_str());
+  return s;
 }
 
 }  // namespace ublkcrypt

@@ -36,7 +36,19 @@
 
 namespace ublkcrypt {
 
+// cryptsetup reencrypt's three modes. encrypt and decrypt work with a detached header only
+// (cryptsetup's --header): with the header at the start of the device the data would have
+// to move by the header's size (cryptsetup's --reduce-device-size, and decryption's header
+// export), which ublkcrypt does not do.
+//   reencrypt  a new volume key (and cipher) for a LUKS2 volume
+//   encrypt    data in the clear on the device becomes a LUKS2 volume whose header is the
+//              new file `header` (it must not exist yet; a header left by an interrupted
+//              encryption resumes it)
+//   decrypt    a LUKS2 volume with a detached header leaves its data in the clear
+enum class ReencryptMode { reencrypt, encrypt, decrypt };
+
 struct ReencryptOptions {
+  ReencryptMode mode = ReencryptMode::reencrypt;
   std::string cipher;              // new data cipher ("aes-cbc-essiv:sha256"); "" keeps it
   uint32_t key_bits = 0;           // new volume key size; 0 keeps it (or the cipher's default)
   std::optional<int> keyslot;      // the keyslot whose passphrase is given and kept
@@ -45,6 +57,7 @@ struct ReencryptOptions {
   bool resume_only = false;        // only finish a reencryption already in progress
   std::optional<PbkdfOptions> pbkdf;  // for the new keyslot; default: the old keyslot's
   std::string header;              // a detached header file; "" when it is on `device`
+  uint32_t sector_size = 512;      // encrypt: the new volume's sector size (cryptsetup's default)
 };
 
 // Called after each hotzone with the bytes done and the total: a place to report progress.
@@ -55,7 +68,9 @@ using ReencryptProgress = std::function<void(uint64_t done, uint64_t total)>;
 // nothing changed on disk unless the message says a reencryption is in progress:
 //   permission        wrong passphrase
 //   invalid_argument  a bad option, a cipher ublkcrypt could not open afterwards, several
-//                     keyslots without --key-slot, --resume-only with nothing in progress
+//                     keyslots without --key-slot, --resume-only with nothing in progress,
+//                     encrypt or decrypt without a detached header, encrypt onto a header
+//                     file that already holds a finished volume
 //   unsupported       a LUKS1 volume, or a header libcryptsetup cannot reencrypt
 //   io_error          the data could not be read or written (a reencryption stays in
 //                     progress: run again to resume)

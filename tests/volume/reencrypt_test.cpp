@@ -327,3 +327,117 @@ TEST_CASE("reencrypt refuses bad input with one line and leaves the header as it
   CHECK(run("cryptsetup open --test-passphrase --key-file " + second + " " + img).exit_code == 0);
   CHECK(run("cryptsetup open --test-passphrase --key-file " + key + " " + img).exit_code != 0);
 }
+
+namespace {
+
+// A data device of kImageBytes random bytes in the clear; returns them.
+std::vector<uint8_t> clear_data(const std::string& img, unsigned seed) {
+  std::vector<uint8_t> plain(kImageBytes);
+  std::mt19937_64 random(seed);
+  for (size_t i = 0; i < plain.size(); i += 8) {
+    const uint64_t word = random();
+    std::memcpy(plain.data() + i, &word, 8);
+  }
+  write_range(img, 0, plain);
+  return plain;
+}
+
+}  // namespace
+
+TEST_CASE("reencrypt --encrypt makes data in the clear a LUKS2 volume (detached header); --decrypt undoes it") {
+  Scratch scratch;
+  const std::string key = scratch.file("pass", "pw");
+  const std::string img = scratch.image("img", kImageBytes);
+  const std::string hdr = scratch.path("hdr");
+  const std::vector<uint8_t> plain = clear_data(img, 5);
+
+  Run r = cli("reencrypt --encrypt --header " + hdr + " --key-file " + key + kFast +
+              " --hotzone-size 4194304 " + img);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  CHECK(run("cryptsetup luksDump " + hdr).output.find("online-reencrypt") == std::string::npos);
+  CHECK(run("cryptsetup luksDump " + hdr).output.find("cipher: aes-xts-plain64") != std::string::npos);
+  CHECK(read_range(img, 0, kImageBytes) != plain);
+  CHECK(data_offset(img, "pw", hdr) == 0);
+  CHECK(plaintext_of(img, "pw", hdr) == plain);  // the key cryptsetup's header gives
+  CHECK(run("cryptsetup open --test-passphrase --header " + hdr + " --key-file " + key + " " + img)
+            .exit_code == 0);
+
+  // Encrypting again onto the finished header is refused, the data left as it is.
+  const std::vector<uint8_t> encrypted = read_range(img, 0, kImageBytes);
+  r = cli("reencrypt --encrypt --header " + hdr + " --key-file " + key + kFast + " " + img);
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("already holds a LUKS2 volume") != std::string::npos);
+  CHECK(read_range(img, 0, kImageBytes) == encrypted);
+
+  r = cli("reencrypt --decrypt --header " + hdr + " --key-file " + key + " --hotzone-size 4194304 " + img);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  CHECK(read_range(img, 0, kImageBytes) == plain);
+}
+
+TEST_CASE("reencrypt --encrypt/--decrypt: bad input refused in one line, nothing written") {
+  Scratch scratch;
+  const std::string key = scratch.file("pass", "pw");
+  const std::string wrong = scratch.file("wrong", "nope");
+  const std::string img = scratch.image("img", kImageBytes);
+  const std::vector<uint8_t> plain = clear_data(img, 6);
+  struct Refusal {
+    std::string args;
+    int exit_code;
+    std::string says;
+  };
+  const Refusal refusals[] = {
+      {"--encrypt", 1, "needs --header FILE"},
+      {"--decrypt", 1, "needs --header FILE"},
+      {"--encrypt --decrypt --header " + scratch.path("h1"), 1, "exclude each other"},
+      {"--encrypt --cipher aes-cbc-bogus --header " + scratch.path("h2"), 1, "aes-cbc-bogus"},
+      {"--encrypt --resume-only --header " + scratch.path("h3"), 1, "no encryption in progress"},
+  };
+  for (const Refusal& refusal : refusals) {
+    CAPTURE(refusal.args);
+    Run r = cli("reencrypt " + refusal.args + " --key-file " + key + kFast + " " + img);
+    CHECK(r.exit_code == refusal.exit_code);
+    CHECK(r.output.find(refusal.says) != std::string::npos);
+    CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+    CHECK(read_range(img, 0, kImageBytes) == plain);
+  }
+  for (const char* h : {"h1", "h2", "h3"}) CHECK(::access(scratch.path(h).c_str(), F_OK) != 0);
+
+  // Decrypting with a wrong passphrase: exit 2, the volume as it was.
+  const std::string hdr = scratch.path("hdr");
+  REQUIRE(cli("reencrypt --encrypt --header " + hdr + " --key-file " + key + kFast + " " + img).exit_code == 0);
+  const std::vector<uint8_t> encrypted = read_range(img, 0, kImageBytes);
+  Run r = cli("reencrypt --decrypt --header " + hdr + " --key-file " + wrong + " " + img);
+  CHECK(r.exit_code == 2);
+  CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+  CHECK(read_range(img, 0, kImageBytes) == encrypted);
+  CHECK(plaintext_of(img, "pw", hdr) == plain);
+}
+
+TEST_CASE("an interrupted --encrypt: open refuses it, the same command resumes it") {
+  // Killed (SIGKILL) where libcryptsetup reports progress: at the start and after the 2nd
+  // of the 8 hotzones.
+  for (const char* pauses : {"1", "3"}) {
+    CAPTURE(pauses);
+    Scratch scratch;
+    const std::string key = scratch.file("pass", "pw");
+    const std::string img = scratch.image("img", kImageBytes);
+    const std::string hdr = scratch.path("hdr");
+    const std::string fifo = scratch.path("pause");
+    const std::vector<uint8_t> plain = clear_data(img, 7);
+    const std::string command = " reencrypt --encrypt --header " + hdr + " --key-file " + key + kFast +
+                                " --hotzone-size 4194304 " + img;
+    Run killed = run("mkfifo " + fifo + "; UBLKCRYPT_TEST_PAUSE=reencrypt-hotzone:" + fifo + " " +
+                     UBLKCRYPT_TEST_BINARY + command + " </dev/null >/dev/null 2>&1 & pid=$!; " +
+                     "i=0; while timeout 30 cat " + fifo + " >/dev/null; i=$((i+1)); [ $i -lt " +
+                     pauses + " ]; do echo go >" + fifo + "; done; kill -9 $pid; wait $pid; exit 0");
+    REQUIRE_MESSAGE(killed.exit_code == 0, killed.output);
+    REQUIRE(run("cryptsetup luksDump " + hdr).output.find("online-reencrypt") != std::string::npos);
+    UnlockedVolume refused;
+    CHECK(unlock_volume(img, bytes("pw"), std::nullopt, &refused, hdr).code() == Errc::unsupported);
+
+    Run resumed = cli(command);
+    REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.output);
+    CHECK(run("cryptsetup luksDump " + hdr).output.find("online-reencrypt") == std::string::npos);
+    CHECK(plaintext_of(img, "pw", hdr) == plain);
+  }
+}

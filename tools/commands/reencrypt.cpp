@@ -1,6 +1,7 @@
 // ublkcrypt reencrypt <device>: like `cryptsetup reencrypt` on a LUKS2 volume that is not
 // open: a new volume key (and cipher or key size if given) for every sector, in place,
-// resumable after a crash or an interruption (volume/reencrypt.h).
+// resumable after a crash or an interruption (volume/reencrypt.h). --encrypt makes data in
+// the clear a LUKS2 volume, --decrypt the reverse, both with a detached header (--header).
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -24,11 +25,15 @@ struct ReencryptArgs {
   PbkdfOptions pbkdf;
   int keyslot = -1;
   bool pbkdf_given = false;
+  bool encrypt = false, decrypt = false;
 };
 
 void run_reencrypt(ReencryptArgs& a) {
   if (a.keyslot >= 0) a.options.keyslot = a.keyslot;
   if (a.pbkdf_given) a.options.pbkdf = a.pbkdf;
+  if (a.encrypt && a.decrypt) fail(Status(Errc::invalid_argument, "reencrypt: --encrypt and --decrypt exclude each other"));
+  if (a.encrypt) a.options.mode = ReencryptMode::encrypt;
+  if (a.decrypt) a.options.mode = ReencryptMode::decrypt;
   // Offline only: a volume a ublkcrypt server serves, a mounted filesystem or a dm-crypt
   // mapping on the device is refused here, before any passphrase is asked for. The claim
   // is held to the end on an image file (its lock keeps servers away); a block device's
@@ -38,8 +43,9 @@ void run_reencrypt(ReencryptArgs& a) {
   if (!s.ok()) fail(s.in("reencrypt " + a.device));
   if (claim->block_device()) claim.reset();
   SecureBytes passphrase;
-  s = read_passphrase(a.key, fmt::format("Enter passphrase for {}: ", a.device), Verify::no,
-                      &passphrase);
+  // A new volume's passphrase is typed twice, as format asks for it.
+  s = read_passphrase(a.key, fmt::format("Enter passphrase for {}: ", a.device),
+                      a.encrypt ? Verify::yes : Verify::no, &passphrase);
   if (!s.ok()) fail(s);
   ReencryptProgress progress;
   if (::isatty(STDERR_FILENO)) {
@@ -59,7 +65,13 @@ UBLKCRYPT_COMMAND("reencrypt", 64, [](CLI::App& app) {
   auto a = std::make_shared<ReencryptArgs>();
   auto* cmd = app.add_subcommand(
       "reencrypt", "<device> reencrypts a LUKS2 device that is not open, in place");
-  cmd->add_option("device", a->device, "LUKS2 block device or image file")->required();
+  cmd->add_option("device", a->device, "LUKS2 block device or image file (--encrypt: data in the clear)")
+      ->required();
+  cmd->add_flag("--encrypt,--new,-N", a->encrypt,
+                "encrypt data in the clear into a new LUKS2 volume whose header is the new file --header");
+  cmd->add_flag("--decrypt", a->decrypt, "decrypt a LUKS2 volume with a detached header (--header) in place");
+  cmd->add_option("--sector-size", a->options.sector_size, "--encrypt: sector size of the new volume")
+      ->capture_default_str();
   add_key_file_options(cmd, &a->key);
   cmd->add_option("--cipher,-c", a->options.cipher,
                   "new cipher (default: keep the current one)");
