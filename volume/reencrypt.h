@@ -11,7 +11,8 @@
 //
 // Killed after the last hotzone (every sector moved, the header not yet finalised), a
 // volume is one libcryptsetup 2.6 resumes by reencrypting the whole device again from the
-// old key, destroying it: such a header is refused, in one line, and stays as it is.
+// old key, destroying it (an --encrypt run too: it encrypts every sector a second time):
+// such a header is refused, in one line, and stays as it is.
 //
 // Not covered: a kill in libcryptsetup 2.6's last step, after it has removed the old
 // keyslots and before it drops the reencryption metadata (it wipes the checksum area in
