@@ -17,7 +17,9 @@
 # requests are in flight can oops the 6.12 guest kernel itself (its hot-unplug race,
 # backends/kernel/card_watch.h), often enough that two boots in a row have hit it. A
 # scenario's own failure is reported as it is, after one boot: a scenario that caught wrong
-# data once must not get another chance to pass.
+# data once must not get another chance to pass. Nor does a guest that died after saying it
+# saw wrong data: a UBLKCRYPT-VM-WRONG-DATA line (vm-lib.sh's wrong_data) or fio's verify
+# complaint anywhere on its console rules out another boot.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -224,6 +226,8 @@ fi
 # would end this script under pipefail before it could say so, let alone boot again.
 OOPS=$(awk '{ sub(/\r$/, "") } /^UBLKCRYPT-VM-EXIT=/ { exit }
     /^\[ *[0-9]+\.[0-9]+\] (Kernel panic - not syncing|Oops|BUG: |general protection fault|watchdog: BUG: soft lockup)/ { print; exit }' "$LOG")
+# Wrong data the guest reported before it died or ended, by marker or by fio's verify.
+WRONG_DATA=$(awk '{ sub(/\r$/, "") } /^UBLKCRYPT-VM-WRONG-DATA|verify: bad / { print; exit }' "$LOG")
 NOT_AT_END=""
 if [ "$STATUS" = nomarker ]; then
     NOT_AT_END="no UBLKCRYPT-VM-EXIT marker${OOPS:+; $OOPS}"
@@ -247,6 +251,11 @@ if [ "$EXIT" != 0 ] && [ -z "$VERBOSE" ]; then
 fi
 if [ "$EXIT" != 0 ] && [ -s "$RUN/hook.log" ]; then
     echo "run-vm: ---- host hook output ----" >&2; tail -n 100 "$RUN/hook.log" >&2
+fi
+if [ -n "$NOT_AT_END" ] && [ -n "$WRONG_DATA" ]; then
+    echo "run-vm: guest never reached the end ($NOT_AT_END), but saw wrong data first: no other boot ($WRONG_DATA)" >&2
+    NOT_AT_END=""
+    EXIT=1
 fi
 if [ -n "$NOT_AT_END" ] && [ "$ATTEMPT" -lt "$MAX_BOOTS" ]; then
     ordinals=(zeroth first second third fourth fifth sixth)

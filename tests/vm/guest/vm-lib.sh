@@ -52,5 +52,10 @@ no_oops() {
     if dmesg | grep -E 'BUG:|Oops:|detected stalls|soft lockup'; then echo "the kernel is hurt"; exit 3; fi
 }
 
+# wrong_data MESSAGE: says on the console that the scenario saw wrong data, for a scenario
+# that goes on after it (to count every bad case): should the guest then die before its
+# exit marker, run-vm.sh reads this line and does not boot it again.
+wrong_data() { echo "UBLKCRYPT-VM-WRONG-DATA $*"; }
+
 # io_errors VOLUME: the I/O errors VOLUME's block device returned, from `ublkcrypt status`.
 io_errors() { ublkcrypt status "$1" | sed -n 's/^  flushes:.*, errors: *\([0-9]*\)$/\1/p'; }

@@ -35,11 +35,11 @@ rm -f /tmp/stop /tmp/fio.verdict
             --rw=randwrite --bs=4k --size=16M --numjobs=2 --offset_increment=16M \
             --verify=crc32c --do_verify=1 --verify_fatal=1 --randrepeat=0 --group_reporting \
             --output-format=terse --terse-version=3 >/tmp/fio.$n.out 2>&1; then
-            echo "fio pass $n FAILED"; cat /tmp/fio.$n.out; echo fail >/tmp/fio.verdict; exit 0
+            wrong_data "fio pass $n FAILED"; cat /tmp/fio.$n.out; echo fail >/tmp/fio.verdict; exit 0
         fi
         errs=$(grep -v '^fio:' /tmp/fio.$n.out | cut -d';' -f5)
         echo "fio pass $n: errors=$errs"
-        [ "$errs" = 0 ] || { echo fail >/tmp/fio.verdict; exit 0; }
+        [ "$errs" = 0 ] || { wrong_data "fio pass $n: $errs errors"; echo fail >/tmp/fio.verdict; exit 0; }
     done
     echo "fio passes: $n"
     echo ok >/tmp/fio.verdict

@@ -51,10 +51,10 @@ rm -f /tmp/stop /tmp/pulled-at
         n=$((n + 1))
         echo "fio pass $n starts at $(uptime_s)"
         if ! errs=$(fio_pass "$pull" "" /tmp/fio.$n.out); then
-            echo "fio pass $n FAILED"; cat /tmp/fio.$n.out; echo fail >/tmp/fio.verdict; exit 0
+            wrong_data "fio pass $n FAILED"; cat /tmp/fio.$n.out; echo fail >/tmp/fio.verdict; exit 0
         fi
         echo "fio pass $n ends at $(uptime_s): errors=$errs"
-        [ "$errs" = 0 ] || { echo fail >/tmp/fio.verdict; exit 0; }
+        [ "$errs" = 0 ] || { wrong_data "fio pass $n: $errs errors"; echo fail >/tmp/fio.verdict; exit 0; }
         # Stop after a pass that began once the card was already gone: by then the pass
         # the pull interrupted has finished too.
         [ -e /tmp/pulled-at ] && [ -e /tmp/fio.started-after-pull ] && touch /tmp/stop

@@ -12,6 +12,7 @@
 # one IV mode and one key size each (the IV generators do not depend on the chain);
 # MATRIX=quick every cipher, chain and IV mode, one key size; MATRIX=full every key size
 # as well.
+. vm-lib.sh
 step() { echo "== cipher_matrix: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 kdf="--pbkdf pbkdf2 --pbkdf-force-iterations 1000"
 small="--luks2-metadata-size 16k --luks2-keyslots-size 256k"
@@ -68,7 +69,7 @@ case_of() {
     cmp -n $half /tmp/b /dev/mapper/mdm 0 $half || verdict="$verdict WRONG-WRITE"
     cryptsetup close mdm
     echo "$spec $bits ${verdict:- ok} ($provider)" >>/tmp/matrix
-    if [ -z "$verdict" ]; then ok=$((ok + 1)); else wrong=$((wrong + 1)); fi
+    if [ -z "$verdict" ]; then ok=$((ok + 1)); else wrong=$((wrong + 1)); wrong_data "$spec $bits$verdict"; fi
 }
 
 # sizes CHAIN IV: the key sizes to try (bits); the first alone in quick mode.
