@@ -45,7 +45,7 @@ Status CipherSpec::parse(std::string_view cipher, uint32_t key_bits, uint32_t se
     spec.mode = CipherMode::generic;
     if (spec.key_bytes == 0)
       return Status(Errc::invalid_argument, fmt::format("cipher {}: needs a key", cipher));
-    if ((spec.dm.iv == IvMode::lmk || spec.dm.iv == IvMode::tcw) && sector_size != 512)
+    if (spec.whitens_sectors() && sector_size != 512)
       return Status(Errc::invalid_argument,
                     fmt::format("cipher {}: IV mode {} works on 512-byte sectors only, not {}",
                                 cipher, DmCipherName::iv_name(spec.dm.iv), sector_size));

@@ -39,6 +39,12 @@ struct CipherSpec {
   // The canonical cipher string: "aes-xts-plain64", "cipher_null-ecb", dm.text().
   std::string name() const;
 
+  // Whether the IV mode reads or changes whole 512-byte sectors of data, not only their
+  // numbers: lmk and tcw (backends/kernel/sector_whitening.h).
+  bool whitens_sectors() const {
+    return mode == CipherMode::generic && (dm.iv == IvMode::lmk || dm.iv == IvMode::tcw);
+  }
+
   // Bytes at the end of the volume key that key the IV generator, not the cipher (dm-crypt's
   // key_extra_size): tcw's IV seed and whitening; 0 for every other mode.
   uint32_t extra_key_bytes() const;

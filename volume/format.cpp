@@ -109,9 +109,8 @@ static Status write_header(const std::string& device, const FormatOptions& optio
   std::string cipher, mode;
   split_cipher(options.cipher, &cipher, &mode);
   CipherSpec spec;
-  const bool whole_sector_iv = CipherSpec::parse(options.cipher, options.key_bits, 512, &spec).ok() &&
-                               spec.mode == CipherMode::generic &&
-                               (spec.dm.iv == IvMode::lmk || spec.dm.iv == IvMode::tcw);
+  const bool whole_sector_iv =
+      CipherSpec::parse(options.cipher, options.key_bits, 512, &spec).ok() && spec.whitens_sectors();
   crypt_pbkdf_type pbkdf = to_crypt_pbkdf(options.pbkdf, luks_type(options));
   size_t key_bytes = options.key_bits / 8;
   if (options.type == "luks1") {

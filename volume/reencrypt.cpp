@@ -37,6 +37,11 @@ int on_progress(uint64_t total, uint64_t done, void* user) {
   return 0;
 }
 
+// cryptsetup reencrypt's key size for a new cipher: 256 bits, doubled for XTS's two halves.
+uint32_t default_key_bytes(const CipherAndMode& cipher) {
+  return cipher.mode.rfind("xts", 0) == 0 ? 64 : 32;
+}
+
 // The cipher and key size the volume ends with, refused here if ublkcrypt could not open
 // the result (format's rule: nothing written that `open` would then refuse).
 Status target_cipher(crypt_device* cd, const std::string& device, const ReencryptOptions& o,
@@ -57,8 +62,7 @@ Status target_cipher(crypt_device* cd, const std::string& device, const Reencryp
   } else if (spec_text == current) {
     *key_bytes = static_cast<uint32_t>(crypt_get_volume_key_size(cd));
   } else {
-    // cryptsetup reencrypt's default for a new cipher: 256 bits, doubled for XTS's two halves.
-    *key_bytes = cipher->mode.rfind("xts", 0) == 0 ? 64 : 32;
+    *key_bytes = default_key_bytes(*cipher);
   }
   CipherSpec spec;
   Status s = CipherSpec::parse(cipher->spec(), *key_bytes * 8,
@@ -150,8 +154,7 @@ Status format_encryption_header(const std::string& device, Passphrase passphrase
                                 const ReencryptOptions& o) {
   FormatOptions f;
   f.cipher = o.cipher.empty() ? "aes-xts-plain64" : o.cipher;
-  // cryptsetup's default: 256 bits, doubled for XTS's two halves.
-  f.key_bits = o.key_bits != 0 ? o.key_bits : (f.cipher.find("-xts-") != std::string::npos ? 512 : 256);
+  f.key_bits = o.key_bits != 0 ? o.key_bits : 8 * default_key_bytes(split_cipher_spec(f.cipher));
   f.sector_size = o.sector_size;
   if (o.pbkdf) f.pbkdf = *o.pbkdf;
   f.keyslot = o.keyslot;
@@ -165,12 +168,12 @@ Status format_encryption_header(const std::string& device, Passphrase passphrase
 // key) or decryption (the old key's keyslot; no new one).
 Status initialise_mode(crypt_device* cd, const std::string& device, Passphrase passphrase,
                        const ReencryptOptions& o, const CryptLog& log) {
-  crypt_params_luks2 luks2{};
-  luks2.sector_size = static_cast<uint32_t>(crypt_get_sector_size(cd));
   crypt_params_reencrypt params{};
   params.resilience = o.resilience.c_str();
   params.hash = "sha256";
   params.max_hotzone_size = o.hotzone_bytes / 512;
+  crypt_params_luks2 luks2{};  // encrypt: the new segment's geometry
+  luks2.sector_size = static_cast<uint32_t>(crypt_get_sector_size(cd));
   int r;
   if (o.mode == ReencryptMode::encrypt) {
     params.mode = CRYPT_REENCRYPT_ENCRYPT;

@@ -40,9 +40,8 @@ void xor_le64(uint8_t* dst, const uint8_t* a, uint64_t n, size_t bytes) {
 Status SectorWhitening::for_spec(const CipherSpec& spec, std::span<const uint8_t> key,
                                  std::unique_ptr<SectorWhitening>* out) {
   out->reset();
-  if (spec.mode != CipherMode::generic) return Status::Ok();
+  if (!spec.whitens_sectors()) return Status::Ok();
   const IvMode mode = spec.dm.iv;
-  if (mode != IvMode::lmk && mode != IvMode::tcw) return Status::Ok();
   if (spec.sector_size != kSectorBytes)
     return Status(Errc::invalid_argument,
                   fmt::format("{}: works on 512-byte sectors only", spec.name()));
