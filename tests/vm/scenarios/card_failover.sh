@@ -21,9 +21,11 @@ if ! (wait_until 180 "no verdict after 180 s" verdict_printed); then cat /tmp/fa
 cat /tmp/failover.out
 grep -q '^sessions closed' /tmp/failover.out
 grep -q '^CARD-FAILOVER PASS' /tmp/failover.out
-# The reason: the card watch saw the driver leave /proc/crypto, or the operations in flight
-# missed the deadline first (backends/kernel/card_watch.h).
-grep -Eq 'last_failover="kernel:virtio_crypto_aes_cbc -> software: kernel:virtio_crypto_aes_cbc: (no answer within|driver virtio_crypto_aes_cbc left /proc/crypto)' /tmp/failover.out
+# The reason: the card watch saw the driver leave /proc/crypto, the kernel refused an
+# operation on the dead card (ESHUTDOWN: the card's crypto engine stopped between the unplug
+# and the watch's next read), or the operations in flight missed the deadline first
+# (backends/kernel/card_watch.h). card_pull_volume.sh accepts the same three.
+grep -Eq 'last_failover="kernel:virtio_crypto_aes_cbc -> software: kernel:virtio_crypto_aes_cbc: (no answer within|driver virtio_crypto_aes_cbc left /proc/crypto|[a-z]+ of sector [0-9]+: Cannot send after transport endpoint shutdown)' /tmp/failover.out
 
 step "the card's driver is gone from /proc/crypto"
 vm-wait-host card-pulled 60
