@@ -11,6 +11,10 @@
 # picked free at random, so two clusters (release and ASan test runs) never meet.
 # No manager: nothing here needs one (rbd, pool create and `rbd encryption format` are
 # monitor and OSD work), and it saves seconds and memory.
+#
+# Needs ceph-mon, ceph-osd, ceph-authtool, monmaptool, rbd and ceph_mon_command (this
+# directory's mon_command.cpp; $CEPH_MON_COMMAND names it when it is not on PATH) in place
+# of the Python `ceph` tool, so that it runs in the VM guest as well as on the host.
 set -euo pipefail
 
 usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
@@ -36,6 +40,8 @@ stop() {
 
 free_port() {
   local port
+  # The VM guest has no ss, and nothing else listens on its loopback.
+  command -v ss >/dev/null || { echo $((20000 + RANDOM % 20000)); return; }
   while :; do
     port=$((20000 + RANDOM % 20000))
     ss -Hltn "sport = :$port" | grep -q . || { echo "$port"; return; }
@@ -102,10 +108,11 @@ EOF
   ceph-mon -c "$conf" -i a
   local osd_uuid
   osd_uuid=$(cat /proc/sys/kernel/random/uuid)
-  [ "$(ceph -c "$conf" osd new "$osd_uuid" 0)" = 0 ]
+  local mon_command=${CEPH_MON_COMMAND:-ceph_mon_command}
+  [ "$(CEPH_CONF=$conf "$mon_command" "{\"prefix\": \"osd new\", \"uuid\": \"$osd_uuid\", \"id\": 0}")" = 0 ]
   ceph-osd -c "$conf" -i 0 --mkfs --osd-uuid "$osd_uuid" --keyring "$keyring" 2>>"$dir/log/mkfs.log"
   ceph-osd -c "$conf" -i 0 --keyring "$keyring" 2>>"$dir/log/osd-start.log"
-  ceph -c "$conf" osd pool create rbd 8 >/dev/null 2>&1
+  CEPH_CONF=$conf "$mon_command" '{"prefix": "osd pool create", "pool": "rbd", "pg_num": 8}' >/dev/null
   rbd -c "$conf" pool init rbd
   echo "cluster.sh: ceph cluster up in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s (mon v2:127.0.0.1:$port, conf $conf)"
 }
