@@ -4,13 +4,6 @@
 
 namespace ublkcrypt {
 
-std::unique_ptr<LuksVolume> load_volume_or_fail(const std::string& device, const std::string& header) {
-  std::unique_ptr<LuksVolume> volume;
-  Status s = LuksVolume::load(device, header, &volume);
-  if (!s.ok()) fail(s);
-  return volume;
-}
-
 std::unique_ptr<LuksVolume> load_volume_or_fail(const std::string& device, const std::string& header,
                                                 std::unique_ptr<HeaderDevice>* header_device) {
   Status s = HeaderDevice::open(device, header, header_device);

@@ -10,13 +10,10 @@
 
 namespace ublkcrypt {
 
-// Loads `device`'s LUKS header, or the detached `header` when not empty (--header); on
-// failure reports it with fail() (never returns).
-std::unique_ptr<LuksVolume> load_volume_or_fail(const std::string& device, const std::string& header);
-
 // Opens `device` as a HeaderDevice (an rbd image through a shadow of its header) and loads
-// the header there, or from the detached `header` file; failures name `device`. The
-// HeaderDevice must outlive the volume.
+// the header there, or from the detached `header` file (--header, when not empty); on
+// failure reports it, naming `device`, with fail() (never returns). The HeaderDevice must
+// outlive the volume; a verb that changes the header commits it there.
 std::unique_ptr<LuksVolume> load_volume_or_fail(const std::string& device, const std::string& header,
                                                 std::unique_ptr<HeaderDevice>* header_device);
 

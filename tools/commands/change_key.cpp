@@ -18,7 +18,8 @@ struct ChangeKeyArgs {
 
 void run_change_key(ChangeKeyArgs& a) {
   if (!a.new_key_file_positional.empty()) a.new_key.key_file = a.new_key_file_positional;
-  auto volume = load_volume_or_fail(a.device, a.header_file);
+  std::unique_ptr<HeaderDevice> header;
+  auto volume = load_volume_or_fail(a.device, a.header_file, &header);
   Status s = volume->set_pbkdf(a.pbkdf);
   if (!s.ok()) fail(s);
   std::optional<int> slot;
@@ -33,7 +34,8 @@ void run_change_key(ChangeKeyArgs& a) {
   if (s.ok()) s = volume->change_key(passphrase.view(), new_passphrase.view(), slot, &changed);
   passphrase.reset();
   new_passphrase.reset();
-  if (!s.ok()) fail(s);
+  if (s.ok()) s = header->commit();
+  if (!s.ok()) fail(header->named(s));
 }
 
 }  // namespace
@@ -43,7 +45,7 @@ UBLKCRYPT_COMMAND("change-key", 62, [](CLI::App& app) {
   auto* cmd = app.add_subcommand("change-key",
                                  "<device> [<new key file>] changes supplied key or key file of LUKS device");
   cmd->alias("luksChangeKey");
-  cmd->add_option("device", a->device, "LUKS device or image file")->required();
+  cmd->add_option("device", a->device, "LUKS device, image file or rbd:POOL/IMAGE")->required();
   cmd->add_option("new_key_file", a->new_key_file_positional,
                   "new passphrase file (same as --new-keyfile)");
   add_key_file_options(cmd, &a->key);

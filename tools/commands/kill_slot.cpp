@@ -20,7 +20,8 @@ struct KillSlotArgs {
 };
 
 void run_kill_slot(KillSlotArgs& a) {
-  auto volume = load_volume_or_fail(a.device, a.header_file);
+  std::unique_ptr<HeaderDevice> header;
+  auto volume = load_volume_or_fail(a.device, a.header_file, &header);
   int active = volume->active_keyslots();
   Status s;
   if (!a.batch || !a.key.key_file.empty()) {
@@ -41,7 +42,8 @@ void run_kill_slot(KillSlotArgs& a) {
                                         a.device),
                             fmt::format("kill slot {} of {}", a.slot, a.device));
   if (s.ok()) s = volume->kill_slot(a.slot);
-  if (!s.ok()) fail(s);
+  if (s.ok()) s = header->commit();
+  if (!s.ok()) fail(header->named(s));
 }
 
 }  // namespace
@@ -50,7 +52,7 @@ UBLKCRYPT_COMMAND("kill-slot", 63, [](CLI::App& app) {
   auto a = std::make_shared<KillSlotArgs>();
   auto* cmd = app.add_subcommand("kill-slot", "<device> <key slot> wipes key with number <key slot> from LUKS device");
   cmd->alias("luksKillSlot");
-  cmd->add_option("device", a->device, "LUKS device or image file")->required();
+  cmd->add_option("device", a->device, "LUKS device, image file or rbd:POOL/IMAGE")->required();
   cmd->add_option("key_slot", a->slot, "key slot number to destroy")->required();
   add_key_file_options(cmd, &a->key);
   cmd->add_flag("--batch-mode,-q", a->batch, "do not ask for a remaining passphrase or confirmation");

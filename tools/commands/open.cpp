@@ -60,7 +60,7 @@ UBLKCRYPT_COMMAND("open", 20, [](CLI::App& app) {
   auto* cmd = app.add_subcommand("open", "Unlock DEVICE and serve it as /dev/ublkbN (/dev/ublkcrypt/NAME)");
   auto o = std::make_shared<OpenOptions>();
   auto foreground = std::make_shared<bool>(false);
-  cmd->add_option("device", o->device, "LUKS2, LUKS1 or plain volume (image file or block device)");
+  cmd->add_option("device", o->device, "LUKS2, LUKS1 or plain volume (image file, block device or rbd:POOL/IMAGE)");
   cmd->add_option("name", o->name, "name under /dev/ublkcrypt");
   cmd->add_option("--type,-M", o->type, "luks (either version), luks1 or luks2 (that version only) or plain (no header)")
       ->capture_default_str();

@@ -19,7 +19,8 @@ struct RemoveKeyArgs {
 
 void run_remove_key(RemoveKeyArgs& a) {
   if (!a.key_file_positional.empty()) a.key.key_file = a.key_file_positional;
-  auto volume = load_volume_or_fail(a.device, a.header_file);
+  std::unique_ptr<HeaderDevice> header;
+  auto volume = load_volume_or_fail(a.device, a.header_file, &header);
   SecureBytes passphrase;
   Status s = read_passphrase(a.key, "Enter passphrase to be deleted: ", Verify::no, &passphrase);
   int slot = -1;
@@ -34,7 +35,8 @@ void run_remove_key(RemoveKeyArgs& a) {
   int removed = -1;
   if (s.ok()) s = volume->remove_key(passphrase.view(), &removed);
   passphrase.reset();
-  if (!s.ok()) fail(s);
+  if (s.ok()) s = header->commit();
+  if (!s.ok()) fail(header->named(s));
 }
 
 }  // namespace
@@ -44,7 +46,7 @@ UBLKCRYPT_COMMAND("remove-key", 61, [](CLI::App& app) {
   auto* cmd = app.add_subcommand("remove-key",
                                  "<device> [<key file>] removes supplied key or key file from LUKS device");
   cmd->alias("luksRemoveKey");
-  cmd->add_option("device", a->device, "LUKS device or image file")->required();
+  cmd->add_option("device", a->device, "LUKS device, image file or rbd:POOL/IMAGE")->required();
   cmd->add_option("key_file", a->key_file_positional, "passphrase file (same as --key-file)");
   add_key_file_options(cmd, &a->key);
   cmd->add_flag("--batch-mode,-q", a->batch, "do not ask for confirmation");

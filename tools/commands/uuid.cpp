@@ -11,9 +11,12 @@ UBLKCRYPT_COMMAND("uuid", 55, [](CLI::App& app) {
   auto header = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("uuid", "<device> prints the UUID of a LUKS device");
   cmd->alias("luksUUID");
-  cmd->add_option("device", *device, "LUKS device or image file")->required();
+  cmd->add_option("device", *device, "LUKS device, image file or rbd:POOL/IMAGE")->required();
   add_header_option(cmd, header.get());
-  cmd->callback([device, header] { std::printf("%s\n", load_volume_or_fail(*device, *header)->uuid().c_str()); });
+  cmd->callback([device, header] {
+    std::unique_ptr<HeaderDevice> header_device;
+    std::printf("%s\n", load_volume_or_fail(*device, *header, &header_device)->uuid().c_str());
+  });
 });
 
 }  // namespace ublkcrypt

@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "backends/opal/nvme_transport.h"
+#include "engine/rbd_storage.h"
 #include "tools/opal/backing_wrapper.h"
 
 namespace ublkcrypt {
@@ -59,6 +60,11 @@ Status OpalDevice::open_storage(bool read_only, std::unique_ptr<Storage>* out) c
 
 Status open_backing_storage(const std::string& path, const FileStorageOptions& options,
                             std::unique_ptr<Storage>* out) {
+  if (is_rbd_name(path)) {
+    if (Status s = open_rbd_storage(path, {.read_only = options.read_only}, out); !s.ok()) return s;
+    *out = wrap_backing(std::move(*out));
+    return Status::Ok();
+  }
   if (!is_drive_image_path(path)) {
     if (Status s = open_file_storage(path, options, out); !s.ok()) return s;
     *out = wrap_backing(std::move(*out));

@@ -44,9 +44,10 @@ class OpalDevice {
   std::unique_ptr<opal::Drive> drive_;
 };
 
-// Storage for any backing path: "emu:FILE" serves the drive image's plaintext, anything
-// else is a file or block device (open_file_storage), passed through the test build's
-// wrapper if it installed one (backing_wrapper.h).
+// Storage for any backing path: "emu:FILE" serves the drive image's plaintext,
+// "rbd:POOL/IMAGE" is a Ceph RBD image (open_rbd_storage), anything else is a file or block
+// device (open_file_storage); images and files pass through the test build's wrapper if it
+// installed one (backing_wrapper.h).
 Status open_backing_storage(const std::string& path, const FileStorageOptions& options,
                             std::unique_ptr<Storage>* out);
 

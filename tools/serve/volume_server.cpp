@@ -22,6 +22,8 @@
 #include "blockdev/block_device.h"
 #include "blockdev/engine_target.h"
 #include "engine/engine.h"
+#include "engine/rbd_storage.h"
+#include "tools/header_device.h"
 #include "tools/serve/backing_claim.h"
 #include "tools/serve/control_request.h"
 #include "tools/serve/control_socket.h"
@@ -54,11 +56,30 @@ void detach_from_caller(const std::string& name) {
   if (log_fd >= 0) ::close(log_fd);
 }
 
+// An rbd image has no file to hold: its claim is a lock file named after the image in the
+// run directory, which every ublkcrypt server on this host that opens the image meets.
+// (Clients on other hosts do not: as with krbd and rbd-nbd, mapping an image on two hosts
+// at once is the admin's to prevent.)
+Status rbd_claim_file(const std::string& image, std::string* file) {
+  const std::string dir = run_dir() + "/rbd";
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return errno_status("mkdir " + dir, errno);
+  std::string escaped;  // pool and image names may hold '/' between them and '%' in them
+  for (char c : image.substr(4)) escaped += c == '/' ? "%2F" : c == '%' ? "%25" : std::string(1, c);
+  *file = dir + "/" + escaped + ".lock";
+  const int fd = ::open(file->c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return errno_status("create " + *file, errno);
+  ::close(fd);
+  return Status::Ok();
+}
+
 // Claims the backing (tools/serve/backing_claim.h) before the passphrase is asked for. When
 // it is held, by another ublkcrypt server the message names it; the kernel's claimants
 // (mounts, device-mapper) the claim names itself.
 Status claim_backing(const OpenOptions& o, std::unique_ptr<BackingClaim>* out) {
-  const std::string file = backing_file(o.device);
+  std::string file = backing_file(o.device);
+  if (is_rbd_name(o.device)) {
+    if (Status s = rbd_claim_file(o.device, &file); !s.ok()) return s;
+  }
   Status s = BackingClaim::acquire(file, o.read_only, out);
   if (s.code() == Errc::not_found) return Status(Errc::not_found, "open " + s.message());
   if (s.code() != Errc::busy) return s;
@@ -74,6 +95,7 @@ Status claim_backing(const OpenOptions& o, std::unique_ptr<BackingClaim>* out) {
                                     std::to_string(os.pid) + ")");
     }
   }
+  if (is_rbd_name(o.device)) return Status(Errc::busy, o.device + ": in use by another ublkcrypt server on this host");
   return s;
 }
 
@@ -93,6 +115,9 @@ struct Volume {
   // still change it) and read through its claimed file only, until the unlock; null
   // without one, and after the unlock (see serve_volume).
   std::unique_ptr<BackingClaim> header_claim;
+  // An rbd image's header as libcryptsetup reads it: a shadow copy (tools/header_device.h),
+  // until the unlock; null for any other backing.
+  std::unique_ptr<HeaderDevice> image_header;
   UnlockedVolume unlocked;  // spec + key (key wiped once the session holds its copy)
   std::string type;
   bool allow_discards = false;  // asked for, or the header's persistent flag (see unlock)
@@ -102,11 +127,16 @@ struct Volume {
   RunState state;
 };
 
-// The backing as libcryptsetup and the data path open it: the claimed file itself, whatever
-// its path names by now (backing_claim.h). An emulated drive (test build) is opened by its
-// image, which emulates a drive of its own.
+// The backing as the data path opens it: the claimed file itself, whatever its path names by
+// now (backing_claim.h). An emulated drive (test build) is opened by its image, which
+// emulates a drive of its own, and an rbd image by its name.
 std::string claimed_source(const OpenOptions& o, const BackingClaim& claim) {
-  return is_drive_image_path(o.device) ? o.device : claim.reopen_path();
+  return is_drive_image_path(o.device) || is_rbd_name(o.device) ? o.device : claim.reopen_path();
+}
+
+// The backing as libcryptsetup opens it: the claimed source, or an rbd image's shadow.
+std::string header_source(const OpenOptions& o, const Volume& v) {
+  return v.image_header ? v.image_header->path() : claimed_source(o, *v.claim);
 }
 
 // The types `open --type` knows, refused before anything is locked or asked for; --header
@@ -119,16 +149,20 @@ Status check_type(const OpenOptions& o) {
   if (type == "plain") return {Errc::invalid_argument, "--header: a plain volume has no header"};
   if (is_drive_image_path(o.device))
     return {Errc::invalid_argument, "--header " + o.header + ": an emulated drive keeps its header on the drive"};
+  if (is_rbd_name(o.device))
+    return {Errc::invalid_argument, "--header " + o.header + ": " + o.device + " is an rbd image, whose LUKS header stays on the image"};
   return Status::Ok();
 }
 
 // The detached header as libcryptsetup opens it: the claimed file; "" without one.
 std::string claimed_header(const Volume& v) { return v.header_claim ? v.header_claim->reopen_path() : ""; }
 
-// `s` with the claimed files' /proc/self/fd paths replaced by the user's names for them.
+// `s` with the claimed files' /proc/self/fd paths (and an rbd image's shadow) replaced by
+// the user's names for them.
 Status named(const OpenOptions& o, const Volume& v, const Status& s) {
   const Status by_device = v.claim ? v.claim->named(s, o.device) : s;
-  return v.header_claim ? v.header_claim->named(by_device, o.header) : by_device;
+  const Status by_image = v.image_header ? v.image_header->named(by_device) : by_device;
+  return v.header_claim ? v.header_claim->named(by_image, o.header) : by_image;
 }
 
 // A plain volume: no header, the options say it all (volume/plain_volume.h). The cipher
@@ -151,9 +185,10 @@ Status unlock_plain(const OpenOptions& o, Volume* v) {
   // libcryptsetup reads no data of a plain volume: it opens the device to describe it and,
   // for sectors above 512 bytes, checks its size. The claimed file does, also for an
   // emulated drive, whose emu: name libcryptsetup cannot open (its image file stands in;
-  // the data path still goes through the drive).
-  s = unlock_plain_volume(v->claim->reopen_path(), params, key.view(), &v->unlocked);
-  if (!s.ok()) return v->claim->named(s, o.device);
+  // the data path still goes through the drive); an rbd image's shadow has the image's size.
+  s = unlock_plain_volume(v->image_header ? v->image_header->path() : v->claim->reopen_path(), params, key.view(),
+                          &v->unlocked);
+  if (!s.ok()) return named(o, *v, s);
   v->type = "plain";
   return Status::Ok();
 }
@@ -164,7 +199,7 @@ Status unlock_plain(const OpenOptions& o, Volume* v) {
 Status check_header_version(const OpenOptions& o, const Volume& v) {
   if (o.type == "luks" || is_drive_image_path(o.device)) return Status::Ok();
   std::unique_ptr<LuksVolume> volume;
-  Status s = LuksVolume::load(v.claim->reopen_path(), claimed_header(v), &volume);
+  Status s = LuksVolume::load(header_source(o, v), claimed_header(v), &volume);
   if (s.ok()) s = volume->check_version(o.type);
   return named(o, v, s);
 }
@@ -175,8 +210,9 @@ Status store_persistent_flags(const OpenOptions& o, const Volume& v) {
   if (is_drive_image_path(o.device))
     return {Errc::invalid_argument, "open --persistent: not on an emulated drive (its header is read through the drive)"};
   std::unique_ptr<LuksVolume> volume;
-  Status s = LuksVolume::load(v.claim->reopen_path(), claimed_header(v), &volume);
+  Status s = LuksVolume::load(header_source(o, v), claimed_header(v), &volume);
   if (s.ok()) s = volume->store_allow_discards(o.allow_discards);
+  if (s.ok() && v.image_header) s = v.image_header->commit();
   return named(o, v, s);
 }
 
@@ -198,7 +234,7 @@ Status unlock(const OpenOptions& o, Volume* v) {
   if (!s.ok()) return s;
   std::optional<int> slot;
   if (o.key_slot >= 0) slot = o.key_slot;
-  s = unlock_backing_volume(claimed_source(o, *v->claim), passphrase.view(), slot, &v->unlocked, &v->opal,
+  s = unlock_backing_volume(header_source(o, *v), passphrase.view(), slot, &v->unlocked, &v->opal,
                             claimed_header(*v));
   if (!s.ok()) return named(o, *v, s);
   // A cipher_null data segment stores the data in the clear. Served only when asked for, as
@@ -510,7 +546,9 @@ Status serve_volume(const OpenOptions& requested, ReadyReport* report, bool deta
   st.backing_dev = v.claim->dev();
   st.backing_ino = v.claim->ino();
   char resolved[PATH_MAX];
-  st.backing_path = ::realpath(claimed_source(o, *v.claim).c_str(), resolved) ? resolved : backing_file(o.device);
+  st.backing_path = is_rbd_name(o.device) ? o.device
+                    : ::realpath(claimed_source(o, *v.claim).c_str(), resolved) ? resolved
+                                                                                 : backing_file(o.device);
   if (o.recover) {
     // The parked key needs no header (which may be gone by now: a detached header is often
     // taken away once the volume is open); the state keeps naming it for status and the
@@ -522,6 +560,12 @@ Status serve_volume(const OpenOptions& requested, ReadyReport* report, bool deta
     st.header_path = ::realpath(claimed_header(v).c_str(), resolved) ? resolved : o.header;
   }
   pause_point("backing.claimed");
+  // An image's header, copied before the passphrase is asked for: a missing image or an
+  // unreachable cluster fails here.
+  if (is_rbd_name(o.device) && !o.recover) {
+    s = HeaderDevice::open(o.device, "", &v.image_header);
+    if (!s.ok()) return fail(s);
+  }
 
   s = unlock(o, &v);
   if (!s.ok()) return fail(s);
@@ -529,6 +573,7 @@ Status serve_volume(const OpenOptions& requested, ReadyReport* report, bool deta
   // does once a volume is active, so that the stick or filesystem holding it can be
   // unmounted and taken away while the volume serves.
   v.header_claim.reset();
+  v.image_header.reset();
 
   {
     NameLock open_lock;
