@@ -266,11 +266,13 @@ Status open_rbd_storage(const std::string& name, const RbdStorageOptions& option
     return rbd_error(name, step, err);
   };
   // Our one line reports the failure; Ceph's own log lines would only repeat it. A
-  // cluster that never answers fails the open in 15 s rather than Ceph's 300; the conf
-  // and CEPH_ARGS, read after, may say otherwise.
+  // cluster that never answers fails the open in 15 s rather than Ceph's 300, and an OSD
+  // that stops answering fails its operations after options.osd_timeout_s rather than
+  // never; the conf and CEPH_ARGS, read after, may say otherwise.
   rados_conf_set(cluster, "log_to_stderr", "false");
   rados_conf_set(cluster, "err_to_stderr", "false");
   rados_conf_set(cluster, "client_mount_timeout", "15");
+  rados_conf_set(cluster, "rados_osd_op_timeout", std::to_string(options.osd_timeout_s).c_str());
   if (!options.ceph_conf.empty()) {
     if ((r = rados_conf_read_file(cluster, options.ceph_conf.c_str())) < 0)
       return fail("cannot read Ceph configuration " + options.ceph_conf, r);

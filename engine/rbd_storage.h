@@ -16,6 +16,14 @@ struct RbdStorageOptions {
   std::string ceph_conf;
   // The cephx user without "client." (as `rbd --id`); empty: CEPH_ARGS' --id, else admin.
   std::string ceph_id;
+  // Seconds an operation on an OSD may take before it fails with ETIMEDOUT (librados's
+  // rados_osd_op_timeout; the conf and CEPH_ARGS, read after, may say otherwise, 0 waiting
+  // for ever as krbd does). A block device under a filesystem wants an error it can act
+  // on, not a hang, but not for a routine OSD failure either: the cluster marks a dead OSD
+  // down after its 20 s heartbeat grace and its placement groups peer elsewhere within
+  // seconds, so 60 s outlasts that with room, and still ends before the kernel's 120 s
+  // hung-task warning would be the first sign of a stuck cluster.
+  unsigned osd_timeout_s = 60;
 };
 
 // True for a backing name of the form rbd:...; such a name is never a path.
