@@ -13,10 +13,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <fmt/format.h>
+#include <iterator>
 #include <mutex>
+#include <sstream>
 #include <vector>
 
 #include "engine/io_ring.h"
@@ -226,6 +229,31 @@ Status rbd_error(const std::string& what, const std::string& step, int r) {
   return Status(code, fmt::format("{}: {}: {}", what, step, std::strerror(err)));
 }
 
+// The cephx user to connect as, without "client.": the options', else the one CEPH_ARGS
+// names (--id X, --user X, --name client.X, -n client.X, or with '='), as Ceph's own tools
+// take it, else "" (librados's admin). librados reads CEPH_ARGS for everything but this:
+// the name is fixed when the handle is created, before the environment is parsed.
+std::string client_id(const RbdStorageOptions& options) {
+  if (!options.ceph_id.empty()) return options.ceph_id;
+  const char* env = std::getenv("CEPH_ARGS");
+  if (env == nullptr) return "";
+  std::istringstream words(env);
+  std::vector<std::string> args{std::istream_iterator<std::string>(words), {}};
+  std::string id;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i], value;
+    if (const size_t eq = flag.find('='); eq != std::string::npos && flag.rfind("--", 0) == 0) {
+      value = flag.substr(eq + 1);
+      flag.resize(eq);
+    } else if (i + 1 < args.size()) {
+      value = args[i + 1];
+    }
+    if (flag == "--id" || flag == "--user") id = value;
+    if ((flag == "--name" || flag == "-n") && value.rfind("client.", 0) == 0) id = value.substr(7);
+  }
+  return id;
+}
+
 }  // namespace
 
 bool is_rbd_name(const std::string& name) { return name.rfind("rbd:", 0) == 0; }
@@ -259,7 +287,8 @@ Status open_rbd_storage(const std::string& name, const RbdStorageOptions& option
   if (::sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL)
     ::signal(SIGPIPE, SIG_IGN);
   rados_t cluster = nullptr;
-  int r = rados_create(&cluster, options.ceph_id.empty() ? nullptr : options.ceph_id.c_str());
+  const std::string id = client_id(options);
+  int r = rados_create(&cluster, id.empty() ? nullptr : id.c_str());
   if (r < 0) return rbd_error(name, "cannot create a Ceph client", r);
   const auto fail = [&](const std::string& step, int err) {
     rados_shutdown(cluster);
@@ -273,11 +302,14 @@ Status open_rbd_storage(const std::string& name, const RbdStorageOptions& option
   rados_conf_set(cluster, "err_to_stderr", "false");
   rados_conf_set(cluster, "client_mount_timeout", "15");
   rados_conf_set(cluster, "rados_osd_op_timeout", std::to_string(options.osd_timeout_s).c_str());
-  if (!options.ceph_conf.empty()) {
-    if ((r = rados_conf_read_file(cluster, options.ceph_conf.c_str())) < 0)
-      return fail("cannot read Ceph configuration " + options.ceph_conf, r);
+  // A conf named (the options, else $CEPH_CONF) must be read; otherwise the default
+  // places, and none found leaves CEPH_ARGS to name the monitors.
+  const char* env_conf = std::getenv("CEPH_CONF");
+  const std::string conf = !options.ceph_conf.empty() ? options.ceph_conf : env_conf != nullptr ? env_conf : "";
+  if (!conf.empty()) {
+    if ((r = rados_conf_read_file(cluster, conf.c_str())) < 0)
+      return fail("cannot read Ceph configuration " + conf, r);
   } else {
-    // $CEPH_CONF, then the default places; none found leaves CEPH_ARGS to name the monitors.
     (void)rados_conf_read_file(cluster, nullptr);
   }
   if ((r = rados_conf_parse_env(cluster, nullptr)) < 0) return fail("bad CEPH_ARGS", r);

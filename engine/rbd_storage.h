@@ -13,8 +13,10 @@ namespace ublkcrypt {
 struct RbdStorageOptions {
   bool read_only = false;
   // A ceph.conf; empty: $CEPH_CONF, then Ceph's default places (/etc/ceph/ceph.conf...).
+  // One named here or in $CEPH_CONF that cannot be read fails the open, naming it.
   std::string ceph_conf;
-  // The cephx user without "client." (as `rbd --id`); empty: CEPH_ARGS' --id, else admin.
+  // The cephx user without "client." (as `rbd --id`); empty: CEPH_ARGS' --id (or --user,
+  // --name client.X), else admin. (`ublkcrypt --ceph-conf/--ceph-id` set the environment.)
   std::string ceph_id;
   // Seconds an operation on an OSD may take before it fails with ETIMEDOUT (librados's
   // rados_osd_op_timeout; the conf and CEPH_ARGS, read after, may say otherwise, 0 waiting

@@ -1,6 +1,8 @@
 // ublkcrypt: the command line. Verbs live in tools/commands/, one per file.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 
 #include "tools/command.h"
 
@@ -24,6 +26,21 @@ int main(int argc, char** argv) {
                "Crypto runs on the host CPU, an accelerator card, or a self-encrypting drive."};
   app.require_subcommand(1);
   app.fallthrough();
+  // Which Ceph cluster and cephx user an rbd:POOL/IMAGE backing is reached as, before or
+  // after the verb. Ceph's own channels carry them (CEPH_CONF, CEPH_ARGS' --id), so a
+  // server forked by open and every librados handle see the same, and the environment
+  // alone still works as with Ceph's tools.
+  app.add_option_function<std::string>(
+      "--ceph-conf", [](const std::string& conf) { ::setenv("CEPH_CONF", conf.c_str(), 1); },
+      "Ceph configuration for rbd: backings (default $CEPH_CONF, then /etc/ceph/ceph.conf)");
+  app.add_option_function<std::string>(
+      "--ceph-id",
+      [](const std::string& id) {
+        const char* args = std::getenv("CEPH_ARGS");
+        const std::string with_id = (args != nullptr ? std::string(args) + " " : "") + "--id " + id;
+        ::setenv("CEPH_ARGS", with_id.c_str(), 1);
+      },
+      "cephx user for rbd: backings, without 'client.' (default CEPH_ARGS' --id, then admin)");
   auto& specs = command_specs();
   std::sort(specs.begin(), specs.end(),
             [](const CommandSpec& a, const CommandSpec& b) { return a.order < b.order; });

@@ -3,15 +3,18 @@
 # (CEPH_CONF): format makes a header librbd's own LUKS2 opens (4096-byte sectors, data at
 # the 16 MiB object boundary), add-key's new passphrase opens it too (the change reached
 # the image), dump, uuid and header-backup read it back, change-key, remove-key, kill-slot
-# and erase change what cryptsetup finds on the image, bench storage runs on an image, and
-# bad names, a missing image and a missing pool fail in one line with cryptsetup's exit
-# codes.
+# and erase change what cryptsetup finds on the image, bench storage runs on an image,
+# another cephx user reaches it through --ceph-conf/--ceph-id or CEPH_ARGS, and bad names,
+# a missing image or pool, refused auth and an unreadable conf fail in one line with
+# cryptsetup's exit codes.
 set -euo pipefail
 bin=$1
 work=$(mktemp -d /var/tmp/ublkcrypt-rbd-cli-XXXXXX)
 img=cli-$$
 bench_img=cli-bench-$$
+user=ublkcli-$$  # a cephx user of its own
 trap 'rbd rm --no-progress rbd/$img >/dev/null 2>&1 || true
+      "$CEPH_MON_COMMAND" "{\"prefix\": \"auth rm\", \"entity\": \"client.$user\"}" >/dev/null 2>&1 || true
       rbd rm --no-progress rbd/$bench_img >/dev/null 2>&1 || true
       rm -rf "$work"' EXIT
 fail() { echo "rbd_cli_check: $*" >&2; exit 1; }
@@ -72,6 +75,20 @@ opens_with pass2 || fail "add-key to slot 5: refused"
 ! opens_with pass2 || fail "kill-slot 5: the image's header still takes its passphrase"
 opens_with pass1 || fail "kill-slot 5 took pass1 along"
 
+# Another cephx user (rbd profile, pool rbd only) in another conf: --ceph-conf and --ceph-id,
+# before or after the verb, or CEPH_ARGS' --id as Ceph's tools take it, reach the image as
+# that user.
+"$CEPH_MON_COMMAND" "{\"prefix\": \"auth get-or-create\", \"entity\": \"client.$user\",
+  \"caps\": [\"mon\", \"profile rbd\", \"osd\", \"profile rbd pool=rbd\"]}" >"$work/user.keyring"
+sed "s|^keyring = .*|keyring = $work/user.keyring|" "$CEPH_CONF" >"$work/user.conf"
+uuid=$("$bin" uuid "rbd:rbd/$img")
+[ "$(env -u CEPH_CONF "$bin" --ceph-conf "$work/user.conf" --ceph-id "$user" uuid "rbd:rbd/$img")" = "$uuid" ] ||
+  fail "--ceph-conf/--ceph-id before the verb did not reach the image"
+[ "$(env -u CEPH_CONF "$bin" uuid --ceph-id "$user" --ceph-conf "$work/user.conf" "rbd:rbd/$img")" = "$uuid" ] ||
+  fail "--ceph-conf/--ceph-id after the verb did not reach the image"
+[ "$(CEPH_CONF=$work/user.conf CEPH_ARGS="--id $user" "$bin" uuid "rbd:rbd/$img")" = "$uuid" ] ||
+  fail "CEPH_ARGS' --id did not reach the image"
+
 # expect_error RC TEXT ARGS...: one line on stderr containing TEXT, exit RC.
 expect_error() {
   local want=$1 text=$2 rc=0
@@ -85,6 +102,14 @@ expect_error 4 "rbd:rbd/no-such-image: no image no-such-image in pool rbd" dump 
 expect_error 4 "rbd:no-such-pool/x: no pool no-such-pool" dump rbd:no-such-pool/x
 expect_error 1 "rbd:rbd: not an rbd image name" dump rbd:rbd
 expect_error 4 "rbd:rbd/no-such-image" format -q --key-file "$work/pass1" rbd:rbd/no-such-image
+# Auth refused: a user the cluster does not know, a user with no key here. A conf that
+# cannot be read is named.
+expect_error 2 "rbd:rbd/$img: cannot connect to the Ceph cluster: Permission denied" \
+  --ceph-conf "$work/user.conf" --ceph-id nobody-$$ uuid "rbd:rbd/$img"
+expect_error 2 "rbd:rbd/$img: cannot connect to the Ceph cluster: Permission denied" \
+  --ceph-conf "$work/user.conf" uuid "rbd:rbd/$img"
+expect_error 4 "rbd:rbd/$img: cannot read Ceph configuration $work/none.conf: No such file or directory" \
+  --ceph-conf "$work/none.conf" uuid "rbd:rbd/$img"
 # open refuses before it needs the ublk driver (which this host lacks; the VM scenario
 # vm_rbd_volume serves images): no image, a detached header, a wrong passphrase.
 printf 'not the passphrase' >"$work/wrong"
