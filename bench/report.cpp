@@ -74,6 +74,39 @@ std::string table(const StorageBenchmarkReport& r) {
   return out;
 }
 
+std::string table(const RbdComparisonReport& r) {
+  const RbdComparisonOptions& o = r.options;
+  std::string out = fmt::format("# bench rbd: {}; {} round{} (median shown)\n", workload_line(o.workload), o.rounds,
+                                o.rounds == 1 ? "" : "s");
+  out += fmt::format("# images: {} (librbd, ublkcrypt rows), {} (librbd LUKS); pool keeps {} cop{}\n", o.image,
+                     o.luks_image, r.replicas, r.replicas == 1 ? "y" : "ies");
+  out += fmt::format("# ublkcrypt: {} {}-bit, {}-byte sectors, the shipped engine on librbd (run_workload\n"
+                     "#   through engine ports: the ublk queue thread's loop)\n",
+                     o.crypto.cipher, o.crypto.key_bits, o.crypto.sector_size);
+  out += "# MB/s = 10^6 bytes/s; latency in microseconds; cpu ns/B: this process; wire B/B: bytes the\n"
+         "#   machine's interfaces carried per user byte\n";
+  out += fmt::format("{:<28} {:>10} {:>10} {:>9} {:>9} {:>9} {:>11} {:>9}  {}\n", "row", "MB/s", "IOPS", "p50 us",
+                     "p99 us", "p99.9 us", "cpu ns/B", "wire B/B", "rounds MB/s");
+  for (const RbdRow& row : r.rows) {
+    std::string line = storage_row(row.name, row.result);
+    line.pop_back();
+    const double wire = row.wire_per_user_byte();
+    line += wire >= 0 ? fmt::format(" {:>9.3f}", wire) : fmt::format(" {:>9}", "n/a");
+    std::string rounds;
+    for (double mbs : row.round_mbs) rounds += fmt::format("{}{:.1f}", rounds.empty() ? "" : " ", mbs);
+    out += line + "  " + rounds + "\n";
+  }
+  out += fmt::format("# ublkcrypt cipher_null / librbd: {:.3f}   (target >= 0.90)\n", r.null_vs_raw());
+  out += fmt::format("# ublkcrypt {} / librbd LUKS: {:.3f}   (target >= 1.20)\n", o.crypto.cipher,
+                     r.ublkcrypt_vs_librbd_luks());
+  out += "# where to encrypt: extra CPU ns per user byte, cluster-wide (docs/placement-model.md)\n";
+  out += fmt::format("{:<46} {:>9} {:>9} {:>9}  {}\n", "placement", "client", "storage", "total", "private in flight");
+  for (const EncryptionPlacementCost& c : r.placements())
+    out += fmt::format("{:<46} {:>9.3f} {:>9.3f} {:>9.3f}  {}\n", c.where, c.client_ns_per_byte,
+                       c.storage_ns_per_byte, c.total(), c.private_in_flight ? "yes" : "no");
+  return out;
+}
+
 std::string table(const CryptoSweepReport& r) {
   const CryptoLoadOptions& o = r.options.load;
   std::string out = fmt::format(
@@ -316,6 +349,27 @@ json json_of(const StorageBenchmarkReport& r) {
   if (!r.options.compare.empty())
     out.update({{"compare", r.options.compare}, {"compare_result", result_json(r.compare)},
                 {"compare_ratio", r.compare_ratio()}});
+  return out;
+}
+
+json json_of(const RbdComparisonReport& r) {
+  const RbdComparisonOptions& o = r.options;
+  json out = head("rbd", o.crypto);
+  out.update({{"unit", "MB/s (10^6 bytes), latency ns"}, {"workload", workload_json(o.workload)},
+              {"rounds", o.rounds}, {"image", o.image}, {"luks_image", o.luks_image}, {"replicas", r.replicas},
+              {"null_vs_raw", r.null_vs_raw()}, {"ublkcrypt_vs_librbd_luks", r.ublkcrypt_vs_librbd_luks()},
+              {"rows", json::array()}, {"placements", json::array()}});
+  for (const RbdRow& row : r.rows) {
+    json j = result_json(row.result);
+    const double wire = row.wire_per_user_byte();
+    j.update({{"name", row.name}, {"encrypts", row.encrypts}, {"round_mbs", row.round_mbs},
+              {"wire_bytes_per_user_byte", wire >= 0 ? json(wire) : json(nullptr)}});
+    out["rows"].push_back(std::move(j));
+  }
+  for (const EncryptionPlacementCost& c : r.placements())
+    out["placements"].push_back({{"where", c.where}, {"client_ns_per_byte", c.client_ns_per_byte},
+                                 {"storage_ns_per_byte", c.storage_ns_per_byte}, {"total_ns_per_byte", c.total()},
+                                 {"private_in_flight", c.private_in_flight}});
   return out;
 }
 

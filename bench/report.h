@@ -12,13 +12,14 @@
 #include "bench/cipher_benchmark.h"
 #include "bench/contention.h"
 #include "bench/provider_load.h"
+#include "bench/rbd_comparison.h"
 #include "bench/workload_run.h"
 
 namespace ublkcrypt {
 
 // Every report a bench verb prints.
 using BenchReport = std::variant<StorageBenchmarkReport, CryptoSweepReport, ContentionReport,
-                                 ModelReport, CipherBenchmarkReport>;
+                                 ModelReport, CipherBenchmarkReport, RbdComparisonReport>;
 
 std::string format_table(const BenchReport& r);
 nlohmann::json to_json(const BenchReport& r);

@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "backends/registry.h"
+#include "bench/workload.h"
 
 namespace ublkcrypt {
 
@@ -26,7 +27,7 @@ Status open_scratch_engine(const std::string& path, const CryptoLoadOptions& c,
   SecureBytes key;
   if (Status s = random_key(spec, &key); !s.ok()) return s;
   std::unique_ptr<Storage> storage;
-  if (Status s = open_file_storage(path, storage_options, &storage); !s.ok()) return s;
+  if (Status s = open_target_storage(path, storage_options, &storage); !s.ok()) return s;
   const SessionOptions options{.backend = backend, .failover = false};
   std::unique_ptr<Session> session;
   if (Status s = builtin_registry().open_session(spec, key.view(), options, &session); !s.ok())

@@ -17,7 +17,7 @@ namespace ublkcrypt {
 // A fresh random key of spec.key_bytes (empty for cipher_null).
 Status random_key(const CipherSpec& spec, SecureBytes* out);
 
-// An engine over the whole of `path` for `c`'s cipher, key size and sector size under a
+// An engine over the whole of `path` (a file, block device or rbd:POOL/IMAGE) for `c`'s cipher, key size and sector size under a
 // random key, on a session of `backend` (SessionOptions::backend: "" picks by priority) that
 // never fails over: a benchmark measures the provider it names, not whichever one is left.
 Status open_scratch_engine(const std::string& path, const CryptoLoadOptions& c,

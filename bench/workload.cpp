@@ -84,10 +84,15 @@ bool OperationStream::next(IoStep* step) {
   return true;
 }
 
+Status open_target_storage(const std::string& target, const FileStorageOptions& options,
+                           std::unique_ptr<Storage>* out) {
+  if (is_rbd_name(target)) return open_rbd_storage(target, {.read_only = options.read_only}, out);
+  return open_file_storage(target, options, out);
+}
+
 Status open_workload_storage(const std::string& target, const Workload& w,
                              std::unique_ptr<Storage>* out) {
-  if (is_rbd_name(target)) return open_rbd_storage(target, {.read_only = !w.writes()}, out);
-  return open_file_storage(target, {.read_only = !w.writes()}, out);
+  return open_target_storage(target, {.read_only = !w.writes()}, out);
 }
 
 Status check_target(const std::string& path, const Workload& w, bool force,

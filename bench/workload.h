@@ -49,6 +49,11 @@ struct Workload {
 Status validate_workload(const Workload& w, const std::string& target, uint64_t target_bytes,
                          uint32_t alignment);
 
+// Opens a benchmark target as storage: rbd:POOL/IMAGE through librbd (the read-only flag
+// of `options` applies), anything else as a file or block device with `options`.
+Status open_target_storage(const std::string& target, const FileStorageOptions& options,
+                           std::unique_ptr<Storage>* out);
+
 // Opens `target` as the raw storage `w` runs on: read-only unless the workload writes, so a
 // read benchmark works on a device we may not write. Opening is not I/O.
 Status open_workload_storage(const std::string& target, const Workload& w,

@@ -29,7 +29,7 @@ namespace {
 
 class StoragePort final : public IoPort, private StorageCompletion {
  public:
-  explicit StoragePort(unsigned depth) : ios_(depth) {
+  StoragePort(unsigned depth, uint32_t /*max_bytes*/) : ios_(depth) {
     for (StorageIo& io : ios_) io.completion = this;
   }
 
@@ -85,18 +85,33 @@ class StoragePort final : public IoPort, private StorageCompletion {
 
 class EnginePort final : public IoPort, private BlockCompletion {
  public:
-  explicit EnginePort(unsigned depth) : requests_(depth) {
-    for (BlockRequest& r : requests_) r.completion = this;
-  }
+  EnginePort(unsigned depth, uint32_t max_bytes) : depth_(depth), max_bytes_(max_bytes), slots_(depth) {}
+
   Status open(Engine& engine) {
+    piece_bytes_ = engine.config().max_io_bytes;
+    pieces_ = std::max(1u, (max_bytes_ + piece_bytes_ - 1) / piece_bytes_);
+    requests_.resize(size_t(depth_) * pieces_);
+    for (BlockRequest& r : requests_) r.completion = this;
     return RingQueue::open(engine, unsigned(requests_.size()), &queue_);
   }
 
+  // A slot's I/O as requests of at most the engine's max_io_bytes (a flush: one).
   void submit(unsigned slot, BlockOp op, uint64_t offset, uint32_t length,
               uint8_t* buffer) override {
-    BlockRequest& r = requests_[slot];
-    std::tie(r.op, r.offset, r.length, r.buffer) = std::tie(op, offset, length, buffer);
-    pending_.push_back(&r);
+    Slot& s = slots_[slot];
+    s.status = Status::Ok();
+    s.outstanding = 0;
+    uint32_t done = 0;
+    do {
+      const uint32_t piece = op == BlockOp::flush ? 0 : std::min(piece_bytes_, length - done);
+      BlockRequest& r = requests_[size_t(slot) * pieces_ + s.outstanding++];
+      r.op = op;
+      r.offset = offset + done;
+      r.length = piece;
+      r.buffer = buffer == nullptr ? nullptr : buffer + done;
+      pending_.push_back(&r);
+      done += piece;
+    } while (done < length);
   }
 
   // One crypto batch for everything queued; its storage I/O goes with the next enter.
@@ -112,10 +127,23 @@ class EnginePort final : public IoPort, private BlockCompletion {
   }
 
  private:
+  // The slot's I/O is done when its last piece is, with the first piece's error if any.
   void block_done(BlockRequest* r, Status status) override {
-    (*done_)(unsigned(r - requests_.data()), std::move(status));
+    const unsigned slot = unsigned(size_t(r - requests_.data()) / pieces_);
+    Slot& s = slots_[slot];
+    if (!status.ok() && s.status.ok()) s.status = std::move(status);
+    if (--s.outstanding == 0) (*done_)(slot, std::move(s.status));
   }
 
+  struct Slot {
+    unsigned outstanding = 0;
+    Status status;
+  };
+  unsigned depth_;
+  uint32_t max_bytes_;
+  uint32_t piece_bytes_ = 0;
+  unsigned pieces_ = 1;
+  std::vector<Slot> slots_;
   std::vector<BlockRequest> requests_;
   std::vector<BlockRequest*> pending_;
   std::unique_ptr<RingQueue> queue_;
@@ -124,8 +152,8 @@ class EnginePort final : public IoPort, private BlockCompletion {
 
 template <typename P, typename Target>
 PortFactory ports_on(Target& target) {
-  return [&target](unsigned depth, std::unique_ptr<IoPort>* out) {
-    auto port = std::make_unique<P>(depth);
+  return [&target](unsigned depth, uint32_t max_bytes, std::unique_ptr<IoPort>* out) {
+    auto port = std::make_unique<P>(depth, max_bytes);
     if (Status s = port->open(target); !s.ok()) return s;
     *out = std::move(port);
     return Status::Ok();
@@ -147,7 +175,7 @@ class Job {
   Status prepare(const PortFactory& ports) {
     for (const PageBuffer& b : buffers_)
       if (b.data() == nullptr) return Status(Errc::no_memory, "bench: I/O buffers");
-    return ports(w_.iodepth, &port_);
+    return ports(w_.iodepth, w_.block_bytes, &port_);
   }
 
   // Runs until `deadline` (or one pass); the port is closed on return, on this thread.

@@ -37,8 +37,10 @@ class IoPort {
   virtual void wait(int timeout_ms, const Done& done) = 0;
 };
 
-// Opens a port with room for `depth` I/Os, on the calling thread.
-using PortFactory = std::function<Status(unsigned depth, std::unique_ptr<IoPort>* out)>;
+// Opens a port with room for `depth` I/Os of up to `max_bytes` each, on the calling thread.
+// The engine's port sends an I/O larger than the engine takes in one request as several,
+// in flight together, as the block layer splits one for the ublk device.
+using PortFactory = std::function<Status(unsigned depth, uint32_t max_bytes, std::unique_ptr<IoPort>* out)>;
 PortFactory storage_ports(Storage& storage);  // raw storage, which outlives the ports
 PortFactory engine_ports(Engine& engine);     // encrypt + write, read + decrypt
 

@@ -132,12 +132,31 @@ class RbdStorage final : public Storage {
   rbd_image_t image() const { return image_; }
   uint64_t object_size() const { return object_size_; }
 
+  unsigned pool_replicas() const {
+    const std::string pool = rados_ioctx_get_pool_name(ioctx_, pool_name_, sizeof(pool_name_)) >= 0 ? pool_name_ : "";
+    const std::string cmd = fmt::format(R"({{"prefix": "osd pool get", "pool": "{}", "var": "size", "format": "json"}})", pool);
+    const char* cmds[] = {cmd.c_str()};
+    char *out = nullptr, *status = nullptr;
+    size_t out_len = 0, status_len = 0;
+    unsigned size = 0;
+    if (rados_mon_command(cluster_, cmds, 1, "", 0, &out, &out_len, &status, &status_len) >= 0) {
+      // {"pool":"rbd","pool_id":1,"size":3}
+      const std::string answer(out, out_len);
+      const size_t at = answer.find("\"size\":");
+      if (at != std::string::npos) size = unsigned(std::strtoul(answer.c_str() + at + 7, nullptr, 10));
+    }
+    rados_buffer_free(out);
+    rados_buffer_free(status);
+    return size;
+  }
+
  private:
   rados_t cluster_;
   rados_ioctx_t ioctx_;
   rbd_image_t image_;
   StorageInfo info_;
   uint64_t object_size_;
+  mutable char pool_name_[256] = {};
 };
 
 void RbdStorageQueue::start(Op* op) {
@@ -313,6 +332,9 @@ Status open_rbd_storage(const std::string& name, const RbdStorageOptions& option
     (void)rados_conf_read_file(cluster, nullptr);
   }
   if ((r = rados_conf_parse_env(cluster, nullptr)) < 0) return fail("bad CEPH_ARGS", r);
+  for (const auto& [option, value] : options.ceph_overrides)
+    if ((r = rados_conf_set(cluster, option.c_str(), value.c_str())) < 0)
+      return fail("cannot set Ceph option " + option + "=" + value, r);
   if ((r = rados_connect(cluster)) < 0) return fail("cannot connect to the Ceph cluster", r);
   rados_ioctx_t ioctx = nullptr;
   if ((r = rados_ioctx_create(cluster, pool.c_str(), &ioctx)) < 0)
@@ -325,6 +347,26 @@ Status open_rbd_storage(const std::string& name, const RbdStorageOptions& option
     return fail(r == -ENOENT ? "no image " + image_name + " in pool " + pool
                              : "cannot open image",
                 r);
+  }
+  if (!options.librbd_luks_passphrase.empty()) {
+    // LUKS1 or LUKS2, as the header says: the LUKS format loads either (Pacific has the
+    // version-specific ones only; the header's version is in its first bytes).
+    char magic[8] = {};
+    r = rbd_read(image, 0, sizeof(magic), magic) == ssize_t(sizeof(magic)) ? 0 : -EIO;
+    const bool luks2 = r == 0 && magic[6] == 0 && magic[7] == 2;
+    const char* passphrase = reinterpret_cast<const char*>(options.librbd_luks_passphrase.data());
+    rbd_encryption_luks1_format_options_t luks1{RBD_ENCRYPTION_ALGORITHM_AES256, passphrase,
+                                                options.librbd_luks_passphrase.size()};
+    rbd_encryption_luks2_format_options_t luks2_opts{RBD_ENCRYPTION_ALGORITHM_AES256, passphrase,
+                                                     options.librbd_luks_passphrase.size()};
+    if (r == 0)
+      r = luks2 ? rbd_encryption_load(image, RBD_ENCRYPTION_FORMAT_LUKS2, &luks2_opts, sizeof(luks2_opts))
+                : rbd_encryption_load(image, RBD_ENCRYPTION_FORMAT_LUKS1, &luks1, sizeof(luks1));
+    if (r < 0) {
+      rbd_close(image);
+      rados_ioctx_destroy(ioctx);
+      return fail("cannot load librbd's LUKS encryption", r);
+    }
   }
   rbd_image_info_t stat{};
   if ((r = rbd_stat(image, &stat, sizeof(stat))) < 0) {
@@ -350,6 +392,11 @@ Status open_rbd_storage(const std::string& name, const RbdStorageOptions& option
 uint64_t rbd_object_size(const Storage& storage) {
   const auto* rbd = dynamic_cast<const RbdStorage*>(&storage);
   return rbd == nullptr ? 0 : rbd->object_size();
+}
+
+unsigned rbd_pool_replicas(const Storage& storage) {
+  const auto* rbd = dynamic_cast<const RbdStorage*>(&storage);
+  return rbd == nullptr ? 0 : rbd->pool_replicas();
 }
 
 }  // namespace ublkcrypt

@@ -2,8 +2,12 @@
 // Named `rbd:POOL/IMAGE` wherever a backing path is accepted.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/status.h"
 #include "engine/storage.h"
@@ -26,6 +30,14 @@ struct RbdStorageOptions {
   // seconds, so 60 s outlasts that with room, and still ends before the kernel's 120 s
   // hung-task warning would be the first sign of a stuck cluster.
   unsigned osd_timeout_s = 60;
+  // Ceph options set after the conf and CEPH_ARGS, so nothing overrides them: `bench rbd`
+  // measures msgr2's secure mode (ms_client_mode=secure) beside crc this way.
+  std::vector<std::pair<std::string, std::string>> ceph_overrides;
+  // Not empty: the image is read and written through librbd's own LUKS encryption
+  // (rbd_encryption_load, LUKS1 or LUKS2 as the header says), unlocked with this
+  // passphrase, and its size is what that layer serves. `bench rbd`'s baseline; a volume
+  // ublkcrypt serves never uses it.
+  std::span<const uint8_t> librbd_luks_passphrase;
 };
 
 // True for a backing name of the form rbd:...; such a name is never a path.
@@ -50,5 +62,9 @@ Status open_rbd_storage(const std::string& name, const RbdStorageOptions& option
 // The image's object size in bytes (4 MiB by default): a LUKS2 data offset aligned to it
 // keeps every data object free of header bytes, as librbd's own LUKS2 format does.
 uint64_t rbd_object_size(const Storage& storage);
+
+// How many copies the image's pool keeps (its `size`), asked of the monitors; 0 for a
+// storage that is no rbd image or when the monitors do not say.
+unsigned rbd_pool_replicas(const Storage& storage);
 
 }  // namespace ublkcrypt

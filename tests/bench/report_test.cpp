@@ -157,4 +157,50 @@ TEST_CASE("storage and model JSON keep their schema") {
   CHECK(m["measured"][0]["error"].get<double>() == doctest::Approx(0.125));
 }
 
+TEST_CASE("bench rbd: the placement arithmetic by hand, and its JSON and table") {
+  RbdComparisonReport r;
+  r.options.image = "rbd:rbd/a";
+  r.options.luks_image = "rbd:rbd/b";
+  r.replicas = 3;
+  // Each row moves 10^9 bytes in a second; CPU seconds give its ns per byte.
+  const double mbs[] = {1000, 900, 950, 800, 500};
+  const double cpu[] = {1.0, 1.5, 1.2, 2.0, 2.5};
+  const char* names[] = {"librbd", "librbd, msgr2 secure", "ublkcrypt cipher_null", "ublkcrypt aes-xts-plain64",
+                         "librbd LUKS"};
+  for (int i = 0; i < 5; ++i) {
+    RbdRow& row = r.rows.emplace_back();
+    row.name = names[i];
+    row.result.write_bytes = uint64_t(mbs[i] * 1e6);
+    row.result.seconds = 1;
+    row.result.cpu_seconds = cpu[i] * double(row.result.write_bytes) / 1e9;
+    row.wire_bytes = int64_t(row.result.write_bytes) + 1000000;
+    row.round_mbs = {mbs[i]};
+  }
+  CHECK(r.null_vs_raw() == doctest::Approx(0.95));
+  CHECK(r.ublkcrypt_vs_librbd_luks() == doctest::Approx(1.6));
+  const std::vector<EncryptionPlacementCost> p = r.placements();
+  REQUIRE(p.size() == 3);
+  // Client side: ublkcrypt's CPU over raw librbd's, nothing on the storage hosts.
+  CHECK(p[0].client_ns_per_byte == doctest::Approx(1.0));
+  CHECK(p[0].storage_ns_per_byte == 0);
+  // dm-crypt OSDs: the cipher alone (ublkcrypt less its cipher_null datapath) per replica.
+  CHECK(p[1].storage_ns_per_byte == doctest::Approx(3 * 0.8));
+  CHECK_FALSE(p[1].private_in_flight);
+  // ... and msgr2 secure at both ends of each of the 3 hops: the client's end, then 5 more.
+  CHECK(p[2].client_ns_per_byte == doctest::Approx(0.5));
+  CHECK(p[2].storage_ns_per_byte == doctest::Approx(3 * 0.8 + 5 * 0.5));
+  CHECK(p[2].private_in_flight);
+
+  nlohmann::json j = to_json(r);
+  for (const char* key : {"kind", "workload", "image", "luks_image", "replicas", "null_vs_raw",
+                          "ublkcrypt_vs_librbd_luks", "rows", "placements"})
+    CHECK_MESSAGE(j.contains(key), key);
+  CHECK(j["kind"] == "rbd");
+  CHECK(j["rows"].size() == 5);
+  CHECK(j["rows"][0]["wire_bytes_per_user_byte"].get<double>() == doctest::Approx(1.001));
+  const std::string table = format_table(r);
+  for (const char* name : names) CHECK_MESSAGE(table.find(name) != std::string::npos, name);
+  CHECK(table.find("ublkcrypt aes-xts-plain64 / librbd LUKS: 1.600") != std::string::npos);
+}
+
 }  // namespace ublkcrypt

@@ -56,7 +56,7 @@ std::vector<unsigned> kick_sizes(unsigned iodepth_batch) {
   w.iodepth = 4;
   w.iodepth_batch = iodepth_batch;
   std::vector<unsigned> kicks;
-  PortFactory ports = [&kicks](unsigned, std::unique_ptr<IoPort>* out) {
+  PortFactory ports = [&kicks](unsigned, uint32_t, std::unique_ptr<IoPort>* out) {
     *out = std::make_unique<CountingPort>(&kicks);
     return Status::Ok();
   };
@@ -135,7 +135,7 @@ TEST_CASE("serial CPU is the job thread's own, not the process's") {
   w.runtime_seconds = 0;
   w.size_bytes = 64 * 4096;
   w.iodepth = 4;
-  PortFactory ports = [&](unsigned, std::unique_ptr<IoPort>* out) {
+  PortFactory ports = [&](unsigned, uint32_t, std::unique_ptr<IoPort>* out) {
     *out = std::make_unique<BurningPort>(&beside_state);
     return Status::Ok();
   };

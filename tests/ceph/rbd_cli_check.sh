@@ -4,7 +4,8 @@
 # the 16 MiB object boundary), add-key's new passphrase opens it too (the change reached
 # the image), dump, uuid and header-backup read it back, change-key, remove-key, kill-slot
 # and erase change what cryptsetup finds on the image, bench storage runs on an image,
-# another cephx user reaches it through --ceph-conf/--ceph-id or CEPH_ARGS, and bad names,
+# bench contention and bench rbd run on images, another cephx user reaches one through
+# --ceph-conf/--ceph-id or CEPH_ARGS, and bad names,
 # a missing image or pool, refused auth and an unreadable conf fail in one line with
 # cryptsetup's exit codes.
 set -euo pipefail
@@ -12,10 +13,12 @@ bin=$1
 work=$(mktemp -d /var/tmp/ublkcrypt-rbd-cli-XXXXXX)
 img=cli-$$
 bench_img=cli-bench-$$
+luks_img=cli-luks-$$
 user=ublkcli-$$  # a cephx user of its own
 trap 'rbd rm --no-progress rbd/$img >/dev/null 2>&1 || true
       "$CEPH_MON_COMMAND" "{\"prefix\": \"auth rm\", \"entity\": \"client.$user\"}" >/dev/null 2>&1 || true
       rbd rm --no-progress rbd/$bench_img >/dev/null 2>&1 || true
+      rbd rm --no-progress rbd/$luks_img >/dev/null 2>&1 || true
       rm -rf "$work"' EXIT
 fail() { echo "rbd_cli_check: $*" >&2; exit 1; }
 kdf=(--pbkdf pbkdf2 --pbkdf-force-iterations 1000)
@@ -49,6 +52,24 @@ rbd create -s 64M "rbd/$bench_img"
 "$bin" bench storage "rbd:rbd/$bench_img" --rw randwrite --bs 4k --iodepth 16 --size 8m \
   --json >"$work/bench.json"
 grep -q '"write_bytes"' "$work/bench.json" || fail "bench printed no write figures"
+# bench contention and bench rbd on images: every row ran and moved bytes; the LUKS row went
+# through librbd's encryption (a wrong passphrase is refused first, in one line).
+"$bin" bench contention --target "rbd:rbd/$bench_img" --provider software --runtime 0.6 --rounds 1 \
+  --rw randwrite --bs 4k --iodepth 8 --size 8m --json >"$work/contention.json"
+python3 -c 'import json,sys; c=json.load(sys.stdin)["cells"][0]
+assert c["target"].startswith("rbd:") and c["encrypted"]["write_bytes"] > 0, c' <"$work/contention.json" ||
+  fail "bench contention on an image: no encrypted phase"
+rbd create -s 64M "rbd/$luks_img"
+rbd encryption format "rbd/$luks_img" luks2 "$work/pass1"
+"$bin" bench rbd --image "rbd:rbd/$bench_img" --luks-image "rbd:rbd/$luks_img" --key-file "$work/pass1" \
+  --runtime 1 --rounds 1 --size 8m --bs 16k --iodepth 8 --json >"$work/rbd.json"
+python3 -c 'import json,sys; r=json.load(sys.stdin)
+names=[x["name"] for x in r["rows"]]
+assert names==["librbd","librbd, msgr2 secure","ublkcrypt cipher_null","ublkcrypt aes-xts-plain64","librbd LUKS"], names
+assert all(x["write_bytes"] > 0 and x["mbs"] > 0 for x in r["rows"]), r["rows"]
+assert r["replicas"] == 1 and len(r["placements"]) == 3, r
+assert all(x["wire_bytes_per_user_byte"] >= 0.99 for x in r["rows"]), r["rows"]' <"$work/rbd.json" ||
+  fail "bench rbd: $(cat "$work/rbd.json")"
 
 # The other key verbs on an image; what the image holds afterwards is read by another
 # client (rbd export) and judged by cryptsetup.
@@ -101,6 +122,10 @@ expect_error() {
 expect_error 4 "rbd:rbd/no-such-image: no image no-such-image in pool rbd" dump rbd:rbd/no-such-image
 expect_error 4 "rbd:no-such-pool/x: no pool no-such-pool" dump rbd:no-such-pool/x
 expect_error 1 "rbd:rbd: not an rbd image name" dump rbd:rbd
+expect_error 2 "bench: rbd:rbd/$luks_img: cannot load librbd's LUKS encryption: Operation not permitted" \
+  bench rbd --image "rbd:rbd/$bench_img" --luks-image "rbd:rbd/$luks_img" --key-file "$work/pass2"
+expect_error 1 "bench rbd: --image and --luks-image name the same image" \
+  bench rbd --image "rbd:rbd/$bench_img" --luks-image "rbd:rbd/$bench_img" --key-file "$work/pass1"
 expect_error 4 "rbd:rbd/no-such-image" format -q --key-file "$work/pass1" rbd:rbd/no-such-image
 # Auth refused: a user the cluster does not know, a user with no key here. A conf that
 # cannot be read is named.

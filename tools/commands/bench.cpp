@@ -14,6 +14,7 @@
 #include "bench/report.h"
 #include "bench/scratch_volume.h"
 #include "tools/command.h"
+#include "tools/passphrase.h"
 
 namespace ublkcrypt {
 
@@ -114,6 +115,38 @@ void setup_contention(CLI::App* bench) {
   auto [cmd, o] = add_verb(bench, "contention", "Storage traffic alone, crypto alone, both "
                            "together, and the encrypted datapath", run_contention);
   add_contention_options(cmd, o.get());
+}
+
+// bench rbd reads the LUKS image's passphrase as the key verbs do (never from argv).
+struct RbdBenchArgs {
+  RbdComparisonOptions comparison;
+  KeyFileOptions key;
+};
+
+Status run_rbd_bench(const RbdBenchArgs& a, RbdComparisonReport* out) {
+  SecureBytes passphrase;
+  Status s = read_passphrase(a.key, "Enter passphrase for " + a.comparison.luks_image + ": ", Verify::no, &passphrase);
+  if (!s.ok()) return s;
+  RbdComparisonOptions o = a.comparison;
+  o.luks_passphrase = passphrase.view();
+  return run_rbd_comparison(o, out);
+}
+
+void setup_rbd(CLI::App* bench) {
+  auto [cmd, a] = add_verb(bench, "rbd", "librbd, ublkcrypt on librbd and librbd's own LUKS side by side on "
+                           "one cluster, and where encrypting costs least", run_rbd_bench);
+  RbdComparisonOptions& o = a->comparison;
+  cmd->add_option("--image", o.image, "rbd:POOL/IMAGE for the librbd and ublkcrypt rows (written over)")
+      ->required();
+  cmd->add_option("--luks-image", o.luks_image,
+                  "rbd:POOL/IMAGE formatted by `rbd encryption format`, for the librbd LUKS row")
+      ->required();
+  add_key_file_options(cmd, &a->key);
+  add_workload_options(cmd, o.workload);
+  add_cipher_options(cmd, o.crypto);
+  cmd->add_option("--runtime", o.runtime_seconds, "Seconds per row, split across the rounds");
+  cmd->add_option("--rounds", o.rounds, "Interleaved rounds; each figure is its row's median round");
+  cmd->add_flag("--force", o.force, "Write over a LUKS header found on --image");
 }
 
 struct ModelOptions {
@@ -306,6 +339,7 @@ UBLKCRYPT_COMMAND("bench", 95, [](CLI::App& app) {
   setup_crypto(bench);
   setup_contention(bench);
   setup_model(bench);
+  setup_rbd(bench);
 });
 
 UBLKCRYPT_COMMAND("benchmark", 90, [](CLI::App& app) { setup_benchmark(&app); });
