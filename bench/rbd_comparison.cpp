@@ -48,9 +48,9 @@ double RbdComparisonReport::ublkcrypt_vs_librbd_luks() const {
 
 std::vector<EncryptionPlacementCost> RbdComparisonReport::placements() const {
   const auto ns = [&](Row r) { return rows[r].result.cpu_ns_per_byte(); };
-  // The cipher's own cost on this CPU, the datapath's taken out: what a dm-crypt OSD of the
-  // same CPU spends per byte of each replica it stores.
-  const double cipher = std::max(0.0, ns(ublkcrypt) - ns(ublkcrypt_null));
+  // The cipher's own cost on this CPU: what a dm-crypt OSD of the same CPU spends per byte
+  // of each replica it stores.
+  const double cipher = cipher_ns_per_byte();
   // msgr2's secure mode on one hop, at one end; both ends pay it on every hop, and a write
   // crosses `replicas` hops (client to primary, primary to each other replica).
   const double secure_hop_end = std::max(0.0, ns(librbd_secure) - ns(librbd));
@@ -134,6 +134,21 @@ Status run_rbd_comparison(const RbdComparisonOptions& o, RbdComparisonReport* ou
       wire[i].push_back(wire_before >= 0 && wire_after >= 0 ? wire_after - wire_before : -1);
     }
   }
+
+  // The cipher alone, on the provider the ublkcrypt row ran, at the workload's request size
+  // and depth.
+  std::unique_ptr<Engine> scratch;
+  if (s = open_scratch_engine(o.image, o.crypto, "", {}, &scratch); !s.ok()) return s.in("bench");
+  Provider& provider = *scratch->session().provider();
+  CryptoLoadOptions alone = o.crypto;
+  alone.direction = w.writes() ? Direction::encrypt : Direction::decrypt;
+  alone.request_bytes = w.block_bytes;
+  alone.depth = w.iodepth;
+  alone.seconds = std::min(1.0, w.runtime_seconds);
+  show_phase("the cipher alone (" + provider.info().name + ")", alone.seconds);
+  if (s = run_crypto_load(provider, alone, &out->cipher_alone); !s.ok()) return s;
+  out->provider = provider.info().name;
+  scratch.reset();
   clear_phase();
 
   out->options = o;

@@ -8,7 +8,8 @@
 //   librbd LUKS            librbd's own client-side encryption (`rbd encryption format`) on
 //                          a second image in the same pool
 // Each row reports throughput, latency, this process's CPU per byte and the bytes the
-// machine's interfaces carried per user byte. From them, the placement choice the cluster
+// machine's interfaces carried per user byte; the cipher's own cost comes from the
+// ublkcrypt row's provider alone, measured after the rounds. From them, the placement choice the cluster
 // offers: encrypt on the client (ublkcrypt) or on the storage hosts (Ceph's dmcrypt OSDs,
 // which encrypt every replica, and need msgr2's secure mode on every hop for the data to be
 // private in flight); docs/placement-model.md gives the arithmetic.
@@ -61,6 +62,14 @@ struct RbdComparisonReport {
   RbdComparisonOptions options;  // as run (runtime per round); the passphrase left out
   unsigned replicas = 0;         // the pool's size: copies a dmcrypt OSD set encrypts
   std::vector<RbdRow> rows;      // in the order above
+  // The ublkcrypt row's provider alone, kept busy at the workload's block size and depth:
+  // the cipher's own CPU per byte on this machine. The engine rows' CPU also holds the
+  // handoffs to and from a pool that small requests leave half idle.
+  std::string provider;
+  CryptoResult cipher_alone;
+  double cipher_ns_per_byte() const {
+    return cipher_alone.mbs_per_cpu() > 0 ? 1e3 / cipher_alone.mbs_per_cpu() : 0;
+  }
   enum Row { librbd, librbd_secure, ublkcrypt_null, ublkcrypt, librbd_luks };
   // The two ratios: the datapath against raw librbd, and ublkcrypt against
   // librbd's own encryption.

@@ -99,6 +99,9 @@ std::string table(const RbdComparisonReport& r) {
   out += fmt::format("# ublkcrypt cipher_null / librbd: {:.3f}   (target >= 0.90)\n", r.null_vs_raw());
   out += fmt::format("# ublkcrypt {} / librbd LUKS: {:.3f}   (target >= 1.20)\n", o.crypto.cipher,
                      r.ublkcrypt_vs_librbd_luks());
+  out += fmt::format("# the cipher alone ({}, {} x {} in flight): {:.0f} MB/s, {:.3f} CPU ns/B\n", r.provider,
+                     size_label(o.workload.block_bytes), o.workload.iodepth, r.cipher_alone.mbs(),
+                     r.cipher_ns_per_byte());
   out += "# where to encrypt: extra CPU ns per user byte, cluster-wide (docs/placement-model.md)\n";
   out += fmt::format("{:<46} {:>9} {:>9} {:>9}  {}\n", "placement", "client", "storage", "total", "private in flight");
   for (const EncryptionPlacementCost& c : r.placements())
@@ -358,7 +361,8 @@ json json_of(const RbdComparisonReport& r) {
   out.update({{"unit", "MB/s (10^6 bytes), latency ns"}, {"workload", workload_json(o.workload)},
               {"rounds", o.rounds}, {"image", o.image}, {"luks_image", o.luks_image}, {"replicas", r.replicas},
               {"null_vs_raw", r.null_vs_raw()}, {"ublkcrypt_vs_librbd_luks", r.ublkcrypt_vs_librbd_luks()},
-              {"rows", json::array()}, {"placements", json::array()}});
+              {"provider", r.provider}, {"cipher_alone", crypto_json(r.cipher_alone)},
+              {"cipher_ns_per_byte", r.cipher_ns_per_byte()}, {"rows", json::array()}, {"placements", json::array()}});
   for (const RbdRow& row : r.rows) {
     json j = result_json(row.result);
     const double wire = row.wire_per_user_byte();

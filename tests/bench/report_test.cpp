@@ -176,6 +176,10 @@ TEST_CASE("bench rbd: the placement arithmetic by hand, and its JSON and table")
     row.wire_bytes = int64_t(row.result.write_bytes) + 1000000;
     row.round_mbs = {mbs[i]};
   }
+  r.provider = "software";
+  r.cipher_alone.bytes = 4000000000;  // 4000 MB in a CPU second: 0.25 ns per byte
+  r.cipher_alone.seconds = 1;
+  r.cipher_alone.cpu_seconds = 1;
   CHECK(r.null_vs_raw() == doctest::Approx(0.95));
   CHECK(r.ublkcrypt_vs_librbd_luks() == doctest::Approx(1.6));
   const std::vector<EncryptionPlacementCost> p = r.placements();
@@ -183,17 +187,18 @@ TEST_CASE("bench rbd: the placement arithmetic by hand, and its JSON and table")
   // Client side: ublkcrypt's CPU over raw librbd's, nothing on the storage hosts.
   CHECK(p[0].client_ns_per_byte == doctest::Approx(1.0));
   CHECK(p[0].storage_ns_per_byte == 0);
-  // dm-crypt OSDs: the cipher alone (ublkcrypt less its cipher_null datapath) per replica.
-  CHECK(p[1].storage_ns_per_byte == doctest::Approx(3 * 0.8));
+  // dm-crypt OSDs: the cipher alone, once per replica.
+  CHECK(p[1].storage_ns_per_byte == doctest::Approx(3 * 0.25));
   CHECK_FALSE(p[1].private_in_flight);
   // ... and msgr2 secure at both ends of each of the 3 hops: the client's end, then 5 more.
   CHECK(p[2].client_ns_per_byte == doctest::Approx(0.5));
-  CHECK(p[2].storage_ns_per_byte == doctest::Approx(3 * 0.8 + 5 * 0.5));
+  CHECK(p[2].storage_ns_per_byte == doctest::Approx(3 * 0.25 + 5 * 0.5));
   CHECK(p[2].private_in_flight);
 
   nlohmann::json j = to_json(r);
   for (const char* key : {"kind", "workload", "image", "luks_image", "replicas", "null_vs_raw",
-                          "ublkcrypt_vs_librbd_luks", "rows", "placements"})
+                          "ublkcrypt_vs_librbd_luks", "provider", "cipher_alone", "cipher_ns_per_byte", "rows",
+                          "placements"})
     CHECK_MESSAGE(j.contains(key), key);
   CHECK(j["kind"] == "rbd");
   CHECK(j["rows"].size() == 5);
