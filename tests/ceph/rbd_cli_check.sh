@@ -2,8 +2,9 @@
 # rbd_cli_check.sh UBLKCRYPT: the verbs that take rbd:POOL/IMAGE, on the test cluster
 # (CEPH_CONF): format makes a header librbd's own LUKS2 opens (4096-byte sectors, data at
 # the 16 MiB object boundary), add-key's new passphrase opens it too (the change reached
-# the image), dump, uuid and header-backup read it back, change-key, remove-key, kill-slot
-# and erase change what cryptsetup finds on the image, bench storage runs on an image,
+# the image), dump, uuid, is-luks and header-backup read it back, change-key, remove-key,
+# kill-slot, erase and header-restore change what cryptsetup finds on the image, reencrypt
+# is refused, bench storage runs on an image,
 # bench contention and bench rbd run on images, another cephx user reaches one through
 # --ceph-conf/--ceph-id or CEPH_ARGS, and bad names,
 # a missing image or pool, refused auth and an unreadable conf fail in one line with
@@ -145,7 +146,17 @@ expect_error 1 "--header $work/pass1: rbd:rbd/$img is an rbd image, whose LUKS h
   open --header "$work/pass1" --key-file "$work/pass1" "rbd:rbd/$img" cli
 expect_error 2 "wrong passphrase for rbd:rbd/$img (no key slot matches)" open --key-file "$work/wrong" "rbd:rbd/$img" cli
 
-# erase last: every keyslot gone from the image.
+# erase: every keyslot gone from the image; header-restore brings back the backup taken
+# above (pass1 opens again), is-luks answers for the image and for one without a header.
 "$bin" erase -q "rbd:rbd/$img"
 ! opens_with pass1 || fail "erase: the image's header still takes pass1"
+"$bin" header-restore -q "rbd:rbd/$img" --header-backup-file "$work/backup"
+opens_with pass1 || fail "header-restore: the image's header refuses pass1"
+"$bin" is-luks "rbd:rbd/$img" || fail "is-luks: the image is no LUKS device"
+rc=0
+"$bin" is-luks "rbd:rbd/$bench_img" || rc=$?
+[ "$rc" = 1 ] || fail "is-luks on an image without a header: exit $rc, wanted 1"
+expect_error 4 "rbd:rbd/no-such-image: no image no-such-image in pool rbd" is-luks rbd:rbd/no-such-image
+expect_error 1 "reencrypt rbd:rbd/$img: rbd images are not supported" \
+  reencrypt --key-file "$work/pass1" "rbd:rbd/$img"
 echo "rbd_cli_check: ok"

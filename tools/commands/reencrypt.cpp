@@ -8,6 +8,7 @@
 
 #include <cstdio>
 
+#include "engine/rbd_storage.h"
 #include "tools/command.h"
 #include "tools/header_device.h"
 #include "tools/passphrase.h"
@@ -34,6 +35,12 @@ void run_reencrypt(ReencryptArgs& a) {
   if (a.encrypt && a.decrypt) fail(Status(Errc::invalid_argument, "reencrypt: --encrypt and --decrypt exclude each other"));
   if (a.encrypt) a.options.mode = ReencryptMode::encrypt;
   if (a.decrypt) a.options.mode = ReencryptMode::decrypt;
+  // libcryptsetup rewrites the data through a device it opens itself, which an image has
+  // not: the header's shadow (tools/header_device.h) holds the header area only.
+  if (is_rbd_name(a.device))
+    fail(Status(Errc::unsupported, "reencrypt " + a.device +
+                                       ": rbd images are not supported (libcryptsetup rewrites the data through a "
+                                       "device of its own)"));
   // Offline only: a volume a ublkcrypt server serves, a mounted filesystem or a dm-crypt
   // mapping on the device is refused here, before any passphrase is asked for. The claim
   // is held to the end on an image file (its lock keeps servers away); a block device's
