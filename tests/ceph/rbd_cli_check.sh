@@ -55,7 +55,7 @@ rbd create -s 64M "rbd/$bench_img"
 grep -q '"write_bytes"' "$work/bench.json" || fail "bench printed no write figures"
 # bench contention and bench rbd on images: every row ran and moved bytes; the LUKS row went
 # through librbd's encryption (a wrong passphrase is refused first, in one line).
-"$bin" bench contention --target "rbd:rbd/$bench_img" --provider software --runtime 0.6 --rounds 1 \
+"$bin" bench contention --target "rbd:rbd/$bench_img" --provider software --runtime 0.3 --rounds 1 \
   --rw randwrite --bs 4k --iodepth 8 --size 8m --json >"$work/contention.json"
 python3 -c 'import json,sys; c=json.load(sys.stdin)["cells"][0]
 assert c["target"].startswith("rbd:") and c["encrypted"]["write_bytes"] > 0, c' <"$work/contention.json" ||
@@ -63,7 +63,7 @@ assert c["target"].startswith("rbd:") and c["encrypted"]["write_bytes"] > 0, c' 
 rbd create -s 64M "rbd/$luks_img"
 rbd encryption format "rbd/$luks_img" luks2 "$work/pass1"
 "$bin" bench rbd --image "rbd:rbd/$bench_img" --luks-image "rbd:rbd/$luks_img" --key-file "$work/pass1" \
-  --runtime 1 --rounds 1 --size 8m --bs 16k --iodepth 8 --json >"$work/rbd.json"
+  --runtime 0.5 --rounds 1 --size 8m --bs 16k --iodepth 8 --json >"$work/rbd.json"
 python3 -c 'import json,sys; r=json.load(sys.stdin)
 names=[x["name"] for x in r["rows"]]
 assert names==["librbd","librbd, msgr2 secure","ublkcrypt cipher_null","ublkcrypt aes-xts-plain64","librbd LUKS"], names

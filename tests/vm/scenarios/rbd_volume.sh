@@ -14,7 +14,7 @@ step "a Ceph cluster on 127.0.0.1"
 ip link set lo up
 bash /data/cluster.sh start /tmp/ceph
 export CEPH_CONF=/tmp/ceph/ceph.conf
-rbd create -s 256M rbd/vol
+rbd create -s 128M rbd/vol
 printf 'rbd-scenario-passphrase' >/tmp/pass
 image=rbd:rbd/vol
 
@@ -26,11 +26,11 @@ echo "opened $dev"
 mkfs.ext4 -q -F "$dev"
 mkdir -p /mnt/vol
 mount -t ext4 "$dev" /mnt/vol
-# fio_pass write|verify: 48 MiB of 4-64 KiB random writes, crc32c in every block. fio opens
+# fio_pass write|verify: 24 MiB of 4-64 KiB random writes, crc32c in every block. fio opens
 # the file for writing even to verify: the filesystem is mounted read-write for it. (Its
 # complaint on wrong data, "verify: bad", on the console ends the test on this boot.)
 fio_pass() {
-    fio --name=rbd --filename=/mnt/vol/data --size=48M --rw=randwrite --bsrange=4k-64k \
+    fio --name=rbd --filename=/mnt/vol/data --size=24M --rw=randwrite --bsrange=4k-64k \
         --ioengine=libaio --iodepth=16 --direct=1 --randseed=17 --verify=crc32c \
         --verify_fatal=1 $([ "$1" = verify ] && echo --verify_only) \
         --output-format=terse --terse-version=3 >/tmp/fio.out 2>&1 || { cat /tmp/fio.out; exit 1; }
