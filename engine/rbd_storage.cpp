@@ -133,7 +133,8 @@ class RbdStorage final : public Storage {
   uint64_t object_size() const { return object_size_; }
 
   unsigned pool_replicas() const {
-    const std::string pool = rados_ioctx_get_pool_name(ioctx_, pool_name_, sizeof(pool_name_)) >= 0 ? pool_name_ : "";
+    char name[256] = {};
+    const std::string pool = rados_ioctx_get_pool_name(ioctx_, name, sizeof(name)) >= 0 ? name : "";
     const std::string cmd = fmt::format(R"({{"prefix": "osd pool get", "pool": "{}", "var": "size", "format": "json"}})", pool);
     const char* cmds[] = {cmd.c_str()};
     char *out = nullptr, *status = nullptr;
@@ -156,7 +157,6 @@ class RbdStorage final : public Storage {
   rbd_image_t image_;
   StorageInfo info_;
   uint64_t object_size_;
-  mutable char pool_name_[256] = {};
 };
 
 void RbdStorageQueue::start(Op* op) {
