@@ -8,6 +8,7 @@
 
 #include "backends/registry.h"
 #include "bench/cpu_clock.h"
+#include "bench/median.h"
 #include "bench/page_buffer.h"
 #include "bench/scratch_volume.h"
 
@@ -105,13 +106,10 @@ Status warm_up(Workload pass, const std::string& target) {
                       workload_region(pass, storage->info().size_bytes), &ignored);
 }
 
-// The round whose `key` is the median (the lower middle for an even count).
+// The round whose `key` is the median (bench/median.h).
 template <typename Key>
 const ContentionPhases& median_round(const std::vector<ContentionPhases>& rounds, Key key) {
-  std::vector<const ContentionPhases*> order;
-  for (const ContentionPhases& r : rounds) order.push_back(&r);
-  std::sort(order.begin(), order.end(), [&](auto* a, auto* b) { return key(*a) < key(*b); });
-  return *order[(order.size() - 1) / 2];
+  return rounds[median_index(rounds, key)];
 }
 
 // The crypto load a contention run (its options as run) gives `provider`: the workload's

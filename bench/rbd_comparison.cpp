@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 
+#include "bench/median.h"
 #include "bench/progress.h"
 #include "bench/scratch_volume.h"
 #include "bench/wire_bytes.h"
@@ -26,13 +27,6 @@ struct RowTarget {
 
 using RowOpener = std::function<Status(RowTarget*)>;
 
-// The round whose figure is the median (the lower middle for an even count).
-size_t median_index(const std::vector<double>& figures) {
-  std::vector<size_t> order(figures.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return figures[a] < figures[b]; });
-  return order[(order.size() - 1) / 2];
-}
 
 }  // namespace
 
@@ -175,7 +169,7 @@ Status run_rbd_comparison(const RbdComparisonOptions& o, RbdComparisonReport* ou
     row.name = plan[i].name;
     row.encrypts = plan[i].encrypts;
     for (const WorkloadResult& r : results[i]) row.round_mbs.push_back(r.mbs());
-    const size_t m = median_index(row.round_mbs);
+    const size_t m = median_index(row.round_mbs, [](double mbs) { return mbs; });
     row.result = results[i][m];
     row.wire_bytes = wire[i][m];
   }
