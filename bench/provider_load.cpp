@@ -48,7 +48,7 @@ class ProviderLoad final : private ProviderCallback {
   Status start(BenchClock::time_point deadline) {
     if (sources_.data() == nullptr || (!in_place_ && targets_.data() == nullptr))
       return Status(Errc::no_memory, "provider load: working set");
-    deadline_ = deadline;
+    move_deadline(deadline);
     std::vector<Batch*> first;
     for (Batch& b : batches_)
       if (claim(b)) first.push_back(&b);
@@ -73,6 +73,12 @@ class ProviderLoad final : private ProviderCallback {
     return error_;
   }
 
+  // Completions resubmit until `deadline` from now on. Moved when the warmup ends, so the
+  // batches in flight then still count however long the warmup overran on a loaded host.
+  void move_deadline(BenchClock::time_point deadline) {
+    deadline_.store(deadline.time_since_epoch().count(), std::memory_order_relaxed);
+  }
+
   // Requests completed so far, counted a batch at a time (one shared atomic per request
   // would be the load's overhead, not the provider's, in a figure set beside openssl's).
   uint64_t completed() const { return completed_.load(std::memory_order_relaxed); }
@@ -95,7 +101,9 @@ class ProviderLoad final : private ProviderCallback {
   // Whether `b` goes (again), and if so its requests' next places: each slot's next request
   // of its slice, at sector numbers no other request of the run uses.
   bool claim(Batch& b) {
-    if (failed_.load(std::memory_order_relaxed) || BenchClock::now() >= deadline_) return false;
+    if (failed_.load(std::memory_order_relaxed) ||
+        BenchClock::now().time_since_epoch().count() >= deadline_.load(std::memory_order_relaxed))
+      return false;
     if (o_.requests != 0 &&
         claimed_.fetch_add(1, std::memory_order_relaxed) >= o_.requests / o_.batch)
       return false;
@@ -152,7 +160,7 @@ class ProviderLoad final : private ProviderCallback {
   PageBuffer sources_, targets_;
   std::vector<Slot> slots_;
   std::vector<Batch> batches_;  // built in place: a Batch's atomic does not move
-  BenchClock::time_point deadline_;
+  std::atomic<BenchClock::rep> deadline_{0};  // read by every worker, moved after the warmup
   std::atomic<uint64_t> claimed_{0};  // batches
   std::atomic<uint64_t> completed_{0};
   std::atomic<bool> failed_{false};
@@ -246,14 +254,17 @@ Status run_crypto_load(Provider& provider, const CryptoLoadOptions& options, Cry
   ProviderLoad load(*session, spec, options);  // its working set filled before the clock
   Stopwatch clock;
   CounterDelta before = CounterDelta::read(provider.counters());
-  Status s = load.start(options.seconds > 0 ? deadline_after(options.seconds)
-                                            : BenchClock::time_point::max());
+  auto run_end = [&] {
+    return options.seconds > 0 ? deadline_after(options.seconds) : BenchClock::time_point::max();
+  };
+  Status s = load.start(options.warmup_seconds > 0 ? BenchClock::time_point::max() : run_end());
   uint64_t warm = 0;
   if (s.ok() && options.warmup_seconds > 0) {
     load.help_until(deadline_after(options.warmup_seconds));
     warm = load.completed();
     before = CounterDelta::read(provider.counters());
     clock = Stopwatch();
+    load.move_deadline(run_end());
   }
   if (s.ok()) s = load.wait();
   if (!s.ok()) return s.in("bench crypto: " + provider.info().name);
