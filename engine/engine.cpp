@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "engine/engine_impl.h"
 
 namespace ublkcrypt {
@@ -45,7 +47,13 @@ static Status check_geometry(const EngineConfig& config, const StorageInfo& back
                               "offset {})",
                               config.size_bytes, available, config.data_offset));
   }
-  if (config.max_io_bytes == 0 || config.max_io_bytes % sector_size != 0)
+  if (config.max_io_bytes == 0)
+    resolved->max_io_bytes =
+        backing.preferred_max_io_bytes > kDefaultMaxIoBytes &&
+                backing.preferred_max_io_bytes % sector_size == 0
+            ? std::min(backing.preferred_max_io_bytes, kLargestMaxIoBytes)
+            : kDefaultMaxIoBytes;
+  else if (config.max_io_bytes % sector_size != 0)
     return refuse(Errc::invalid_argument,
                   fmt::format("maximum I/O {} is not a positive multiple of the {}-byte "
                               "sector",

@@ -31,8 +31,16 @@ struct EngineConfig {
   uint64_t size_bytes = 0;   // decrypted device size; 0 = the rest of the backing
   bool read_only = false;
   bool allow_discards = false;  // off by default, as dm-crypt (discards leak usage patterns)
-  uint32_t max_io_bytes = 512 * 1024;  // largest read or write (discard/write_zeroes: any)
+  // Largest read or write (discard/write_zeroes: any); 0 = the backing's preference
+  // (StorageInfo::preferred_max_io_bytes) up to kLargestMaxIoBytes, else kDefaultMaxIoBytes.
+  uint32_t max_io_bytes = 0;
 };
+
+// A request buffer per tag of this size lives in the device and in the engine's bounce
+// pool: larger costs memory at every depth, smaller splits a large user I/O.
+inline constexpr uint32_t kDefaultMaxIoBytes = 512 * 1024;
+// What a ublk device takes (blockdev/device_params.h checks the same bound).
+inline constexpr uint32_t kLargestMaxIoBytes = 1024 * 1024;
 
 enum class BlockOp { read, write, flush, discard, write_zeroes };
 

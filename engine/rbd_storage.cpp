@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -378,6 +379,7 @@ Status open_rbd_storage(const std::string& name, const RbdStorageOptions& option
   info.name = name;
   info.size_bytes = stat.size;
   info.read_only = options.read_only;
+  info.preferred_max_io_bytes = static_cast<uint32_t>(std::min<uint64_t>(stat.obj_size, 1u << 30));
   auto storage = std::make_unique<RbdStorage>(cluster, ioctx, image, std::move(info),
                                               stat.obj_size);
   if (stat.size < 512)

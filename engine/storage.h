@@ -23,6 +23,9 @@ struct StorageInfo {
   bool block_device = false;
   bool direct_io = false;           // opened with O_DIRECT (buffers must be 4096-aligned)
   bool read_only = false;
+  // The largest request worth sending whole rather than split (rbd: each request is a
+  // network round trip and an OSD operation, up to an object); 0 = no preference.
+  uint32_t preferred_max_io_bytes = 0;
 };
 
 enum class StorageOp { read, write, flush, discard };

@@ -406,3 +406,42 @@ TEST_CASE("engine geometry is checked against the backing") {
   config.read_only = true;
   CHECK(create(config, true).ok());
 }
+
+// A file backing that states a preferred request size, as an rbd image states its object.
+class PreferringStorage final : public Storage {
+ public:
+  PreferringStorage(std::unique_ptr<Storage> inner, uint32_t preferred)
+      : inner_(std::move(inner)), info_(inner_->info()) {
+    info_.preferred_max_io_bytes = preferred;
+  }
+  const StorageInfo& info() const override { return info_; }
+  Status open_queue(unsigned depth, IoRing* ring, std::unique_ptr<StorageQueue>* out) override {
+    return inner_->open_queue(depth, ring, out);
+  }
+
+ private:
+  std::unique_ptr<Storage> inner_;
+  StorageInfo info_;
+};
+
+TEST_CASE("the largest request follows the backing's preference, within what a device takes") {
+  TempDir dir("/var/tmp");
+  const std::string path = dir.file("image");
+  make_image(path, 4 << 20);
+  auto max_io = [&](uint32_t preferred, uint32_t configured) -> uint32_t {
+    EngineConfig config;
+    config.max_io_bytes = configured;
+    std::unique_ptr<Engine> engine;
+    TestKey key = make_key(CipherMode::aes_xts_plain64, 64, 4096);
+    Status s = Engine::create(
+        config, std::make_unique<PreferringStorage>(open_file(path, false), preferred),
+        open_session(key), &engine);
+    REQUIRE_MESSAGE(s.ok(), s.message());
+    return engine->config().max_io_bytes;
+  };
+  CHECK(max_io(0, 0) == kDefaultMaxIoBytes);
+  CHECK(max_io(64 << 10, 0) == kDefaultMaxIoBytes);  // smaller objects: no reason to split more
+  CHECK(max_io(768 << 10, 0) == 768u << 10);
+  CHECK(max_io(4 << 20, 0) == kLargestMaxIoBytes);  // rbd's default object
+  CHECK(max_io(4 << 20, 128 << 10) == 128u << 10);  // a configured size wins
+}
