@@ -133,3 +133,22 @@ TEST_CASE("ublkcrypt open of a claimed image: exit 5, one line, before any passp
   CHECK(r.exit_code == 5);
   CHECK(r.output == "ublkcrypt: " + img + ": in use, locked by another process\n");
 }
+
+TEST_CASE("ublkcrypt format of a claimed image: exit 5, one line, not a byte written") {
+  Scratch scratch;
+  const std::string img = scratch.image("img", 32 << 20);
+  const std::string key = scratch.file("key", "pw");
+  REQUIRE(run(luks_format_command(img, key, "aes-xts-plain64", 512, 512)).exit_code == 0);
+  const std::string before = run("sha256sum < " + img).output;
+  std::unique_ptr<BackingClaim> held;
+  REQUIRE(claim(img, false, &held).ok());
+  Run r = run(std::string(UBLKCRYPT_BINARY) + " format -q --key-file " + key + " " + img +
+              " </dev/null");
+  CHECK(r.exit_code == 5);
+  CHECK(r.output == "ublkcrypt: format: " + img + ": in use, locked by another process\n");
+  CHECK(run("sha256sum < " + img).output == before);
+  held.reset();  // released: format goes ahead
+  CHECK(run(std::string(UBLKCRYPT_BINARY) + " format -q --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file " +
+            key + " " + img + " </dev/null").exit_code == 0);
+  CHECK(run("sha256sum < " + img).output != before);
+}

@@ -9,6 +9,7 @@
 #include "tools/opal/opal_volume.h"
 #include "tools/passphrase.h"
 #include "tools/pbkdf_options.h"
+#include "tools/serve/served_backing.h"
 #include "volume/existing_content.h"
 #include "volume/format.h"
 
@@ -43,6 +44,18 @@ void run_format(FormatArgs& a, bool offset_given) {
     if (!s.ok()) fail(s);
     return;
   }
+  // Never underneath a volume in use: served by ublkcrypt, mounted, or under device-mapper
+  // (cryptsetup refuses a device in use the same way, exit 5), before anything is read or
+  // asked for. The claim on what format overwrites is held to the end, so an open racing
+  // this one is refused in turn; a block device's exclusive open is dropped again, because
+  // libcryptsetup takes its own. A detached header that does not exist yet holds nothing.
+  const std::string& target = a.options.header.empty() ? a.device : a.options.header;
+  std::unique_ptr<BackingClaim> claim;
+  if (a.options.header.empty() || ::access(target.c_str(), F_OK) == 0) {
+    s = claim_volume_backing(target, false, "", &claim);
+    if (!s.ok()) fail(s.in("format"));
+    if (claim->block_device()) claim.reset();
+  }
   std::unique_ptr<HeaderDevice> header;
   s = HeaderDevice::open(a.device, a.options.header, &header);
   if (!s.ok()) fail(s);
@@ -53,7 +66,6 @@ void run_format(FormatArgs& a, bool offset_given) {
   }
   // What format overwrites: the device, or with --header the header only (the data device
   // is not written; a header file that does not exist yet holds nothing to lose).
-  const std::string& target = a.options.header.empty() ? a.device : a.options.header;
   std::string existing;
   if (a.options.header.empty() || ::access(target.c_str(), F_OK) == 0) {
     // On an image the shadow holds only a LUKS header area, so only a LUKS header is seen.

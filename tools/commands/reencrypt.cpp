@@ -13,7 +13,7 @@
 #include "tools/header_device.h"
 #include "tools/passphrase.h"
 #include "tools/pbkdf_options.h"
-#include "tools/serve/backing_claim.h"
+#include "tools/serve/served_backing.h"
 #include "volume/reencrypt.h"
 
 namespace ublkcrypt {
@@ -46,8 +46,8 @@ void run_reencrypt(ReencryptArgs& a) {
   // is held to the end on an image file (its lock keeps servers away); a block device's
   // exclusive open is dropped again, because libcryptsetup takes its own.
   std::unique_ptr<BackingClaim> claim;
-  Status s = BackingClaim::acquire(a.device, false, &claim);
-  if (!s.ok()) fail(s.in("reencrypt " + a.device));
+  Status s = claim_volume_backing(a.device, false, "", &claim);
+  if (!s.ok()) fail(s.in("reencrypt"));
   if (claim->block_device()) claim.reset();
   SecureBytes passphrase;
   // A new volume's passphrase is typed twice, as format asks for it.

@@ -35,6 +35,7 @@
 #include "tools/opal/opal_volume.h"
 #include "tools/plain_key.h"
 #include "tools/serve/run_state.h"
+#include "tools/serve/served_backing.h"
 #include "volume/luks_volume.h"
 #include "volume/unlocked_volume.h"
 
@@ -56,46 +57,10 @@ void detach_from_caller(const std::string& name) {
   if (log_fd >= 0) ::close(log_fd);
 }
 
-// An rbd image has no file to hold: its claim is a lock file named after the image in the
-// run directory, which every ublkcrypt server on this host that opens the image meets.
-// (Clients on other hosts do not: as with krbd and rbd-nbd, mapping an image on two hosts
-// at once is the admin's to prevent.)
-Status rbd_claim_file(const std::string& image, std::string* file) {
-  const std::string dir = run_dir() + "/rbd";
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return errno_status("mkdir " + dir, errno);
-  std::string escaped;  // pool and image names may hold '/' between them and '%' in them
-  for (char c : image.substr(4)) escaped += c == '/' ? "%2F" : c == '%' ? "%25" : std::string(1, c);
-  *file = dir + "/" + escaped + ".lock";
-  const int fd = ::open(file->c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return errno_status("create " + *file, errno);
-  ::close(fd);
-  return Status::Ok();
-}
-
-// Claims the backing (tools/serve/backing_claim.h) before the passphrase is asked for. When
-// it is held, by another ublkcrypt server the message names it; the kernel's claimants
-// (mounts, device-mapper) the claim names itself.
+// Claims the backing (tools/serve/served_backing.h) before the passphrase is asked for.
 Status claim_backing(const OpenOptions& o, std::unique_ptr<BackingClaim>* out) {
-  std::string file = backing_file(o.device);
-  if (is_rbd_name(o.device)) {
-    if (Status s = rbd_claim_file(o.device, &file); !s.ok()) return s;
-  }
-  Status s = BackingClaim::acquire(file, o.read_only, out);
+  Status s = claim_volume_backing(o.device, o.read_only, o.name, out);
   if (s.code() == Errc::not_found) return Status(Errc::not_found, "open " + s.message());
-  if (s.code() != Errc::busy) return s;
-  struct stat st;
-  if (::stat(file.c_str(), &st) != 0) return s;
-  const uint64_t dev = S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev;
-  const uint64_t ino = S_ISBLK(st.st_mode) ? 0 : st.st_ino;
-  for (const std::string& other : state_names()) {
-    RunState os;
-    if (other == o.name || !name_is_served(other) || !read_state(other, &os).ok()) continue;
-    if (os.backing_dev == dev && os.backing_ino == ino) {
-      return Status(Errc::busy, o.device + ": in use, held by ublkcrypt volume " + other + " (pid " +
-                                    std::to_string(os.pid) + ")");
-    }
-  }
-  if (is_rbd_name(o.device)) return Status(Errc::busy, o.device + ": in use by another ublkcrypt server on this host");
   return s;
 }
 

@@ -39,12 +39,20 @@ fio_pass() {
 fio_pass write
 fio_pass verify
 
-step "a second server on the same image is refused, exit 5"
+step "a second server on the same image is refused, exit 5, and so is format"
 rc=0
 ublkcrypt open --key-file /tmp/pass $image vol2 2>/tmp/err || rc=$?
 cat /tmp/err
 [ "$rc" = 5 ]
 grep -q "^ublkcrypt: $image: in use, held by ublkcrypt volume vol" /tmp/err
+rc=0
+ublkcrypt format -q --pbkdf pbkdf2 --pbkdf-force-iterations 1000 $image /tmp/pass 2>/tmp/err || rc=$?
+cat /tmp/err
+[ "$rc" = 5 ]
+grep -q "^ublkcrypt: format: $image: in use, held by ublkcrypt volume vol" /tmp/err
+# The device takes a 1 MiB request whole: one OSD operation per 1 MiB I/O (the image's
+# objects are 4 MiB).
+[ "$(cat /sys/block/${dev#/dev/}/queue/max_sectors_kb)" = 1024 ]
 umount /mnt/vol
 ublkcrypt status vol | grep -E 'backing|cipher|sector|reads|writes|flushes'
 ublkcrypt status --json vol | grep -q '"errors": 0'

@@ -3,7 +3,7 @@
 #     dm-crypt and ublkcrypt read the same bytes.
 #  2. A volume ublkcrypt made and wrote, on a loop device: reencrypted to
 #     aes-cbc-essiv:sha256, dm-crypt reads the same bytes.
-#  3. Refused while in use (exit 5, one line): served by ublkcrypt, mapped by dm-crypt.
+#  3. Refused while in use (exit 5, one line): served by ublkcrypt (format too), mapped by dm-crypt.
 #  4. Killed (SIGKILL) between hotzones: `ublkcrypt open` refuses the volume and names the
 #     command that finishes it. Before the first hotzone, that command finishes it and
 #     dm-crypt reads the same bytes; after the last, it refuses (libcryptsetup 2.6 would
@@ -63,6 +63,13 @@ dm_reads "$loop" /tmp/b
 step "3. refused while ublkcrypt serves it or dm-crypt maps it"
 dev=$(ublkcrypt open --key-file /tmp/pass "$loop" uw)
 refused_busy "$loop"
+grep -q "^ublkcrypt: reencrypt: $loop: in use, held by ublkcrypt volume uw (pid" /tmp/err
+# format is refused the same way: a new header under a served volume would lose it.
+rc=0
+ublkcrypt format -q $kdf --key-file /tmp/pass "$loop" 2>/tmp/err || rc=$?
+cat /tmp/err
+test $rc = 5
+grep -q "^ublkcrypt: format: $loop: in use, held by ublkcrypt volume uw (pid" /tmp/err
 ublkcrypt close uw
 cryptsetup open --key-file /tmp/pass "$loop" dm
 refused_busy "$loop"
