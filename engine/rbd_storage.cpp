@@ -19,6 +19,7 @@
 #include <deque>
 #include <fmt/format.h>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <mutex>
 #include <sstream>
 #include <vector>
@@ -135,17 +136,19 @@ class RbdStorage final : public Storage {
 
   unsigned pool_replicas() const {
     char name[256] = {};
-    const std::string pool = rados_ioctx_get_pool_name(ioctx_, name, sizeof(name)) >= 0 ? name : "";
-    const std::string cmd = fmt::format(R"({{"prefix": "osd pool get", "pool": "{}", "var": "size", "format": "json"}})", pool);
+    if (rados_ioctx_get_pool_name(ioctx_, name, sizeof(name)) < 0) return 0;
+    const std::string cmd =
+        nlohmann::json{{"prefix", "osd pool get"}, {"pool", name}, {"var", "size"}, {"format", "json"}}
+            .dump();
     const char* cmds[] = {cmd.c_str()};
     char *out = nullptr, *status = nullptr;
     size_t out_len = 0, status_len = 0;
     unsigned size = 0;
     if (rados_mon_command(cluster_, cmds, 1, "", 0, &out, &out_len, &status, &status_len) >= 0) {
       // {"pool":"rbd","pool_id":1,"size":3}
-      const std::string answer(out, out_len);
-      const size_t at = answer.find("\"size\":");
-      if (at != std::string::npos) size = unsigned(std::strtoul(answer.c_str() + at + 7, nullptr, 10));
+      const nlohmann::json answer = nlohmann::json::parse(out, out + out_len, nullptr, false);
+      if (answer.is_object() && answer.contains("size") && answer["size"].is_number_unsigned())
+        size = answer["size"].get<unsigned>();
     }
     rados_buffer_free(out);
     rados_buffer_free(status);
