@@ -127,6 +127,13 @@ class ProviderSession {
   // device has none: the default. Safe for concurrent use by multiple threads.
   virtual bool help() { return false; }
 
+  // Lets runs of at most `bytes` complete on the submitting thread, inside submit(): for a
+  // submitter whose time a handoff (a wakeup there, a wakeup back) costs more than a small
+  // run's cipher, such as a queue thread with storage I/O of its own to send. 0, the
+  // default: every run goes where the provider runs its work. Called before the first
+  // submit; a provider whose work runs elsewhere (a device, a dispatcher) ignores it.
+  virtual void set_inline_run_bytes(uint32_t bytes) { (void)bytes; }
+
  protected:
   ProviderSession() = default;
 };

@@ -100,6 +100,7 @@ Status Session::bind(Provider* provider, std::string_view variant) {
   if (Status s = provider->open_session(spec_, key_.view(), variant, &fresh); !s.ok())
     return s.in(who);
   std::lock_guard lock(mutex_);
+  fresh->set_inline_run_bytes(inline_run_bytes_);
   if (current_) retired_.push_back(std::move(current_));
   current_ = std::move(fresh);
   provider_ = provider;
@@ -141,6 +142,12 @@ Status Session::move_to(std::string_view backend) {
   std::lock_guard lock(mutex_);
   std::erase(failed_, provider);
   return Status::Ok();
+}
+
+void Session::set_inline_run_bytes(uint32_t bytes) {
+  std::lock_guard lock(mutex_);
+  inline_run_bytes_ = bytes;
+  if (current_) current_->set_inline_run_bytes(bytes);
 }
 
 void Session::submit(std::span<CryptoRequest* const> requests) {

@@ -57,6 +57,10 @@ class Session final : private ProviderCallback {
   // ProviderSession::help): for a thread with requests in flight and nothing else to do.
   bool help();
 
+  // ProviderSession::set_inline_run_bytes for this session's provider and every one it
+  // moves to. Called before the first submit.
+  void set_inline_run_bytes(uint32_t bytes);
+
   // helping_wait() (helping_wait.h) with this session's help(): for threads that submit
   // and then only wait (tools, tests, benchmarks).
   void wait_helping(std::mutex& mutex, std::condition_variable& cv,
@@ -113,6 +117,7 @@ class Session final : private ProviderCallback {
   std::string variant_;
   std::shared_ptr<ProviderSession> current_;
   uint64_t generation_ = 0;
+  uint32_t inline_run_bytes_ = 0;  // given to every provider session bound
   std::vector<Provider*> failed_;  // providers this session has left because they failed
   // Sessions we moved away from. A dead card may still hold requests; its session is kept
   // until ours ends so a late completion never touches freed memory.

@@ -8,6 +8,12 @@
 
 namespace ublkcrypt {
 
+// A queue thread runs the cipher of a request this small itself: handing it to a provider
+// thread costs a wakeup there and one back (the inbox's eventfd) per batch, several times a
+// 4 KiB run's cipher, while larger runs gain from the other cores (engine-bench
+// --block-size 4096 measures the difference).
+constexpr uint32_t kInlineRunBytes = 16 * 1024;
+
 // The geometry a volume needs from its backing; every refusal names the backing.
 static Status check_geometry(const EngineConfig& config, const StorageInfo& backing,
                              uint32_t sector_size, EngineConfig* resolved) {
@@ -72,6 +78,7 @@ Status Engine::create(const EngineConfig& config, std::unique_ptr<Storage> stora
                                   impl->config.allow_discards};
   impl->storage = std::move(storage);
   impl->session = std::move(session);
+  impl->session->set_inline_run_bytes(kInlineRunBytes);
   std::unique_ptr<Engine> engine(new Engine);
   engine->impl_ = std::move(impl);
   *out = std::move(engine);

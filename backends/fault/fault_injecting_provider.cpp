@@ -67,6 +67,7 @@ class FaultSession final : public ProviderSession {
   }
 
   bool help() override { return wrapped_->help(); }
+  void set_inline_run_bytes(uint32_t bytes) override { wrapped_->set_inline_run_bytes(bytes); }
 
  private:
   FaultInjectingProvider* provider_;

@@ -149,6 +149,16 @@ class SoftwareSession final : public ProviderSession {
       pool_->post(std::span(tasks.data(), queued));
       queued = 0;
     };
+    // Runs small enough to do here (set_inline_run_bytes), done after the rest is posted,
+    // so the workers start on those first; in a helper slot, else posted after all.
+    std::array<SectorTask, kMaxSlice> here;
+    size_t kept = 0;
+    auto run_kept = [&] {
+      core_->hold(kept);
+      if (!pool_->run_here(std::span(here.data(), kept))) pool_->post(std::span(here.data(), kept));
+      kept = 0;
+    };
+    const uint64_t inline_bytes = inline_run_bytes_.load(std::memory_order_relaxed);
     const uint32_t sector_size = core_->spec().sector_size;
     const unsigned workers = pool_->parallelism();
     for (CryptoRequest* request : requests) {
@@ -165,6 +175,11 @@ class SoftwareSession final : public ProviderSession {
       if (core_->spec().mode == CipherMode::null && run.src == run.dst &&
           size_t{run.sector_count} * sector_size < kSplitBytes) {
         core_->complete(request, callback, Status::Ok());
+        continue;
+      }
+      if (size_t{run.sector_count} * sector_size <= inline_bytes) {
+        if (kept == here.size()) run_kept();
+        here[kept++] = SectorTask{core_, request, callback, nullptr, 0, run.sector_count};
         continue;
       }
       const uint32_t pieces =
@@ -187,13 +202,20 @@ class SoftwareSession final : public ProviderSession {
       }
     }
     if (queued > 0) flush();
+    if (kept > 0) run_kept();
   }
 
   bool help() override { return pool_->help(); }
 
+  void set_inline_run_bytes(uint32_t bytes) override {
+    // Never a run the pool would cut across workers: that one gains from the other cores.
+    inline_run_bytes_.store(std::min<uint64_t>(bytes, kSplitBytes - 1), std::memory_order_relaxed);
+  }
+
  private:
   SessionCore* core_;
   WorkerPool* pool_;
+  std::atomic<uint64_t> inline_run_bytes_{0};
 };
 
 class SoftwareProvider final : public Provider {

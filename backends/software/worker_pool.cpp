@@ -167,36 +167,53 @@ void WorkerPool::work(unsigned worker) {
   }
 }
 
-void WorkerPool::run(std::vector<SectorTask>& tasks, unsigned lane) {
+void WorkerPool::run(std::span<const SectorTask> tasks, unsigned lane) {
   for (size_t begin = 0; begin < tasks.size();) {
     size_t end = begin + 1;
     while (end < tasks.size() && tasks[end].work == tasks[begin].work) ++end;
-    tasks[begin].work->run(std::span(tasks).subspan(begin, end - begin), lane);
+    tasks[begin].work->run(tasks.subspan(begin, end - begin), lane);
     begin = end;
   }
+}
+
+int WorkerPool::claim_helper_slot() {
+  uint64_t busy = helpers_busy_.load(std::memory_order_relaxed);
+  unsigned slot = 0;
+  do {
+    while (slot < helper_slots_ && (busy >> slot) & 1) ++slot;
+    if (slot == helper_slots_) return -1;
+  } while (!helpers_busy_.compare_exchange_weak(busy, busy | (uint64_t{1} << slot),
+                                                std::memory_order_acquire));
+  return static_cast<int>(slot);
+}
+
+void WorkerPool::release_helper_slot(int slot) {
+  helpers_busy_.fetch_and(~(uint64_t{1} << slot), std::memory_order_release);
 }
 
 bool WorkerPool::help() {
   // A relaxed look first: an idle queue thread asks often, and mostly finds nothing.
   if (queued_.load(std::memory_order_relaxed) == 0) return false;
-  uint64_t busy = helpers_busy_.load(std::memory_order_relaxed);
-  unsigned slot = 0;
-  do {
-    while (slot < helper_slots_ && (busy >> slot) & 1) ++slot;
-    if (slot == helper_slots_) return false;
-  } while (!helpers_busy_.compare_exchange_weak(busy, busy | (uint64_t{1} << slot),
-                                                std::memory_order_acquire));
-  const unsigned lane = workers() + slot;
+  const int slot = claim_helper_slot();
+  if (slot < 0) return false;
   // Per thread: helpers come and go, and a slice is at most kMaxSlice tasks.
   thread_local std::vector<SectorTask> taken;
   bool ran = false;
   {
     std::lock_guard lock(mutex_);
-    ran = take_slice(lane, &taken);
+    ran = take_slice(workers() + slot, &taken);
   }
-  if (ran) run(taken, lane);
-  helpers_busy_.fetch_and(~(uint64_t{1} << slot), std::memory_order_release);
+  if (ran) run(taken, workers() + slot);
+  release_helper_slot(slot);
   return ran;
+}
+
+bool WorkerPool::run_here(std::span<const SectorTask> tasks) {
+  const int slot = claim_helper_slot();
+  if (slot < 0) return false;
+  run(tasks, workers() + slot);
+  release_helper_slot(slot);
+  return true;
 }
 
 }  // namespace ublkcrypt

@@ -86,6 +86,11 @@ class WorkerPool {
   // thread but a worker's.
   bool help();
 
+  // Runs `tasks` on the calling thread at once, in a free helper slot: for a submitter that
+  // gains more from skipping the handoff (a wakeup there and back) than from another core.
+  // False, with nothing run, when every helper slot is taken. Not from a worker.
+  bool run_here(std::span<const SectorTask> tasks);
+
  private:
   // FIFO of tasks in a ring of 2^k slots grown by doubling, never shrunk: a deque allocated
   // and freed a block every few tasks, which showed in profiles of 4 KiB work.
@@ -110,7 +115,10 @@ class WorkerPool {
   // the posting worker takes next itself. Called with mutex_ held.
   unsigned sleepers_to_wake(std::span<const SectorTask> tasks, bool poster_runs_next) const;
   // Runs `tasks` on `lane`, consecutive tasks of one SectorWork together.
-  static void run(std::vector<SectorTask>& tasks, unsigned lane);
+  static void run(std::span<const SectorTask> tasks, unsigned lane);
+  // A helper slot for the calling thread (its lane: workers() + slot), or -1 if all are taken.
+  int claim_helper_slot();
+  void release_helper_slot(int slot);
 
   std::mutex mutex_;
   std::condition_variable wake_;

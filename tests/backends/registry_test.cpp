@@ -261,3 +261,34 @@ TEST_CASE("UBLKCRYPT_FAULT_EVERY adds a fault provider only when set to a count"
   CHECK(fault->info().priority > 100);
   unsetenv("UBLKCRYPT_FAULT_EVERY");
 }
+
+TEST_CASE("the inline run size reaches the bound provider and the one a failover moves to") {
+  Bench bench;
+  auto session = bench.open(kSpec, kKey);  // the card: software behind the fault wrapper
+  session->set_inline_run_bytes(16 * 1024);
+  struct Recorder final : CryptoCompletion {
+    std::vector<std::thread::id> threads;  // written on this thread only, if inline
+    std::atomic<size_t> done{0};
+    void crypto_done(CryptoRequest*, Status status) override {
+      CHECK(status.ok());
+      threads.push_back(std::this_thread::get_id());
+      done.fetch_add(1);
+    }
+  };
+  auto plain = pattern(4096 * 4, 7, 1);
+  for (bool unplugged : {false, true}) {
+    CAPTURE(unplugged);
+    if (unplugged) bench.card->unplug(Errc::device_gone);
+    Recorder recorder;
+    std::vector<uint8_t> out(plain.size());
+    auto requests = sector_requests(plain, out, 10, &recorder);
+    std::vector<CryptoRequest*> pointers;
+    for (CryptoRequest& r : requests) pointers.push_back(&r);
+    session->submit(pointers);
+    // Every request done inside submit, on this thread, the failed ones retried there too.
+    REQUIRE(recorder.done.load() == 4);
+    for (std::thread::id id : recorder.threads) CHECK(id == std::this_thread::get_id());
+    CHECK(out == reference(plain, 10));
+    CHECK(session->state().provider == (unplugged ? "software" : "card"));
+  }
+}
