@@ -63,6 +63,19 @@ dev=$(ublkcrypt open --key-file /tmp/pass $image vol)
 e2fsck -fn "$dev"
 mount -t ext4 "$dev" /mnt/vol
 fio_pass verify
+
+step "the server is SIGKILLed under the mounted filesystem; open --recover serves the image again"
+pid=$(sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' /run/ublkcrypt/vol.json)
+kill -9 "$pid"
+server_gone() { ! kill -0 "$pid" 2>/dev/null || grep -q '^State:.*Z' /proc/"$pid"/status 2>/dev/null; }
+wait_until 20 "the server survived SIGKILL" server_gone
+again=$(ublkcrypt open --recover vol)
+[ "$again" = "$dev" ] || { echo "FAIL: recovered as $again, not $dev"; exit 1; }
+echo "recovered $again (t=$(cut -d' ' -f1 /proc/uptime))"
+# librbd's exclusive lock of the dead client is broken for the new one on its first write.
+fio_pass write
+fio_pass verify
+echo "written after recovery (t=$(cut -d' ' -f1 /proc/uptime))"
 umount /mnt/vol
 sum_ublk=$(sha256sum <"$dev" | cut -d' ' -f1)
 size_ublk=$(blockdev --getsize64 "$dev")
