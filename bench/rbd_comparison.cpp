@@ -27,7 +27,6 @@ struct RowTarget {
 
 using RowOpener = std::function<Status(RowTarget*)>;
 
-
 }  // namespace
 
 double RbdComparisonReport::null_vs_raw() const {

@@ -50,8 +50,9 @@ void run_format(FormatArgs& a, bool offset_given) {
   // this one is refused in turn; a block device's exclusive open is dropped again, because
   // libcryptsetup takes its own. A detached header that does not exist yet holds nothing.
   const std::string& target = a.options.header.empty() ? a.device : a.options.header;
+  const bool target_exists = a.options.header.empty() || ::access(target.c_str(), F_OK) == 0;
   std::unique_ptr<BackingClaim> claim;
-  if (a.options.header.empty() || ::access(target.c_str(), F_OK) == 0) {
+  if (target_exists) {
     s = claim_volume_backing(target, false, "", &claim);
     if (!s.ok()) fail(s.in("format"));
     if (claim->block_device()) claim.reset();
@@ -67,7 +68,7 @@ void run_format(FormatArgs& a, bool offset_given) {
   // What format overwrites: the device, or with --header the header only (the data device
   // is not written; a header file that does not exist yet holds nothing to lose).
   std::string existing;
-  if (a.options.header.empty() || ::access(target.c_str(), F_OK) == 0) {
+  if (target_exists) {
     // On an image the shadow holds only a LUKS header area, so only a LUKS header is seen.
     s = describe_existing_content(a.options.header.empty() ? header->path() : target, &existing);
     if (!s.ok()) fail(header->named(s));
