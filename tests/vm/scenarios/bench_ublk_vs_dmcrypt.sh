@@ -15,6 +15,11 @@
 #             UBLKCRYPT_BENCH_ALT_BIN=ublkcrypt-base)
 #   alt-file  the alt build on a second tmpfs file of the same size (optional, A/B of the
 #             file setup: UBLKCRYPT_BENCH_TARGETS="dm ublk-file alt-file")
+#   dm-vd, dm-nowq-vd, ublk-vd, alt-vd
+#             the same on virtio-blk disks (QEMU emulating a disk over a host file, as a
+#             cloud VM's disk): dm-crypt on /dev/vda, ublkcrypt on /dev/vdb, alt on
+#             /dev/vdc (run-vm.sh --virtio-disk, which bench-datapath.sh passes). Their
+#             ratios are to dm-vd or dm-nowq-vd.
 # All are open at once and idle while another is measured; each workload runs on every
 # target in turn (in reverse on even rounds), so load drifting on the shared host hits
 # all of them alike.
@@ -29,17 +34,22 @@
 #   UBLKCRYPT_BENCH_ROUNDS       rounds of the whole null matrix; the best of each is kept
 #                                (noise on a loaded host only ever slows a run down)
 #   UBLKCRYPT_BENCH_SIZE_MB      backing size (default 256)
-#   UBLKCRYPT_BENCH_TARGETS      default "dm ublk-loop ublk-file"
+#   UBLKCRYPT_BENCH_TARGETS      default "dm-nowq-vd ublk-vd dm-nowq ublk-loop ublk-file" (block
+#                                devices first; dm-crypt tuned for speed is the anchor)
 #   UBLKCRYPT_BENCH_UBLK_ARGS    extra `ublkcrypt open` options (e.g. "--queues 1")
 #   UBLKCRYPT_BENCH_WORKLOADS    default "randread randwrite read write"
-#   UBLKCRYPT_BENCH_ALT_BIN      the alt-loop/alt-file binary; adds alt-loop to the default
+#   UBLKCRYPT_BENCH_ALT_BIN      the alt-* binary; adds alt-vd and alt-loop to the default
 #                                targets
 #                                (ublkcrypt itself: A/B of options with ALT_ARGS)
 #   UBLKCRYPT_BENCH_ALT_ARGS     extra `open` options for alt-* only (e.g. "--queues 1")
 #   UBLKCRYPT_BENCH_STATS=1      per run also whole-guest CPU microseconds, context switches
 #                                and IPIs per I/O, fio's own CPU per I/O, and the five
 #                                busiest threads with their share of a CPU (where a datapath
-#                                spends, and which thread is the limit; no perf here)
+#                                spends, and which thread is the limit)
+#   UBLKCRYPT_BENCH_PROFILE=1    per run also a perf profile of the whole guest (perf from the
+#                                host, which bench-datapath.sh passes in; software clock
+#                                samples, TCG has no PMU): each command's share of the CPUs
+#                                (swapper is idle time) and the hottest functions
 step() { echo "== bench: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 
 RT=${UBLKCRYPT_BENCH_RUNTIME:-6}
@@ -48,7 +58,7 @@ ROUNDS=${UBLKCRYPT_BENCH_ROUNDS:-1}
 AES_ROUNDS=${UBLKCRYPT_BENCH_AES_ROUNDS:-1}
 SIZE_MB=${UBLKCRYPT_BENCH_SIZE_MB:-256}
 ALT_BIN=${UBLKCRYPT_BENCH_ALT_BIN:-}
-TARGETS=${UBLKCRYPT_BENCH_TARGETS:-dm ublk-loop ublk-file${ALT_BIN:+ alt-loop}}
+TARGETS=${UBLKCRYPT_BENCH_TARGETS:-dm-nowq-vd ublk-vd${ALT_BIN:+ alt-vd} dm-nowq ublk-loop${ALT_BIN:+ alt-loop} ublk-file}
 UBLK_ARGS=${UBLKCRYPT_BENCH_UBLK_ARGS:-}
 WORKLOADS=${UBLKCRYPT_BENCH_WORKLOADS:-randread randwrite read write}
 RESULTS=/tmp/bench.results
@@ -86,6 +96,22 @@ attach_loop() {
 loop_dm=$(attach_loop dm dm-nowq)
 loop_ublk=$(attach_loop ublk-loop)
 loop_alt=$(attach_loop alt-loop)
+# virtio_disk NAME TARGET...: /dev/NAME when one of the TARGETs is measured, else nothing.
+virtio_disk() {
+    d=$1
+    shift
+    for t in "$@"; do
+        case " $TARGETS " in *" $t "*)
+            [ -b "/dev/$d" ] || { echo "bench: target $t needs /dev/$d (run-vm.sh --virtio-disk)" >&2; exit 2; }
+            echo "virtio: /dev/$d ($*)" >&2
+            echo "/dev/$d"
+            return ;;
+        esac
+    done
+}
+vd_dm=$(virtio_disk vda dm-vd dm-nowq-vd)
+vd_ublk=$(virtio_disk vdb ublk-vd)
+vd_alt=$(virtio_disk vdc alt-vd)
 case " $TARGETS " in *" alt-file "*) make_backing /tmp/backing-alt.img ;; esac
 head -c 64 /dev/urandom >/tmp/aes.key
 
@@ -100,23 +126,25 @@ open_target() {
     fi
     name=b$(echo "$1" | tr -d -)
     case $1 in
-        dm|dm-nowq)
+        dm|dm-nowq|dm-vd|dm-nowq-vd)
             perf=""
-            [ "$1" = dm ] || perf="--perf-no_read_workqueue --perf-no_write_workqueue"
+            case $1 in dm-nowq*) perf="--perf-no_read_workqueue --perf-no_write_workqueue" ;; esac
+            lower=$loop_dm
+            case $1 in *-vd) lower=$vd_dm ;; esac
             # cryptsetup wants a key even for cipher_null (it passes an empty one to the
             # kernel); give it one from a file so nothing prompts.
             # shellcheck disable=SC2086
             if [ "$2" = null ]; then
                 cryptsetup open --type plain $dcipher --key-size 256 --key-file /tmp/aes.key \
-                    $perf "$loop_dm" "$name" >&2 || {
+                    $perf "$lower" "$name" >&2 || {
                     # Fallback: the dm table by hand (cipher_null takes the key "-").
-                    sectors=$(blockdev --getsz "$loop_dm")
+                    sectors=$(blockdev --getsz "$lower")
                     opts=""
                     [ -z "$perf" ] || opts=" 2 no_read_workqueue no_write_workqueue"
-                    dmsetup create "$name" --table "0 $sectors crypt cipher_null-ecb - 0 $loop_dm 0$opts" >&2
+                    dmsetup create "$name" --table "0 $sectors crypt cipher_null-ecb - 0 $lower 0$opts" >&2
                 }
             else
-                cryptsetup open --type plain $dcipher $perf "$loop_dm" "$name" >&2
+                cryptsetup open --type plain $dcipher $perf "$lower" "$name" >&2
             fi
             echo "/dev/mapper/$name" ;;
         ublk-loop)
@@ -125,6 +153,13 @@ open_target() {
         ublk-file)
             # shellcheck disable=SC2086
             ublkcrypt open --type plain $ucipher $UBLK_ARGS /tmp/backing.img "$name" ;;
+        ublk-vd)
+            # shellcheck disable=SC2086
+            ublkcrypt open --type plain $ucipher $UBLK_ARGS "$vd_ublk" "$name" ;;
+        alt-vd)
+            # shellcheck disable=SC2086
+            "$ALT_BIN" open --type plain $ucipher $UBLK_ARGS ${UBLKCRYPT_BENCH_ALT_ARGS:-} \
+                "$vd_alt" "$name" ;;
         alt-loop)
             # shellcheck disable=SC2086
             "$ALT_BIN" open --type plain $ucipher $UBLK_ARGS ${UBLKCRYPT_BENCH_ALT_ARGS:-} \
@@ -198,6 +233,10 @@ run_fio() {
 # UBLKCRYPT_BENCH_STATS=1: the whole guest's CPU microseconds, context switches and IPIs,
 # and below, the five threads that ran most.
 run_fio_stats() {
+    if [ "${UBLKCRYPT_BENCH_PROFILE:-0}" = 1 ]; then
+        run_fio_profiled "$@"
+        return
+    fi
     [ "${UBLKCRYPT_BENCH_STATS:-0}" = 1 ] || { run_fio "$@"; return; }
     thread_times >/tmp/threads.0
     c0=$(counters)
@@ -212,6 +251,26 @@ run_fio_stats() {
     busiest_threads /tmp/threads.0 /tmp/threads.1 \
         "$(echo "$res" | awk -v t="$3" '{ print $1 * (t + 1) }')" "$(($3 + 1))"
 }
+
+# run_fio_profiled DEV WORKLOAD RUNTIME: run_fio, with perf recording the whole guest from
+# the end of fio's ramp to a second before its end; below the figures, the commands' shares
+# of all CPUs and the ten hottest (command, function) pairs.
+run_fio_profiled() {
+    (sleep 1; perf record -a -g -F 499 -q -o /tmp/perf.data -- sleep $(($3 - 1)) \
+        >/dev/null 2>&1) &
+    run_fio "$@"
+    wait
+    perf report -i /tmp/perf.data --no-children --sort comm --stdio -g none 2>/dev/null |
+        awk '/^ *[0-9.]+%/ { printf "      %-18s %s\n", $2, $1; if (++n == 6) exit }'
+    perf report -i /tmp/perf.data --no-children --sort comm,sym --stdio -g none 2>/dev/null |
+        awk '/^ *[0-9.]+%/ { $3 = ""; printf "      %s\n", $0; if (++n == 10) exit }'
+}
+
+if [ "${UBLKCRYPT_BENCH_PROFILE:-0}" = 1 ]; then
+    command -v perf >/dev/null || { echo "bench: UBLKCRYPT_BENCH_PROFILE=1 needs perf (--bin)" >&2; exit 2; }
+    echo 0 >/proc/sys/kernel/kptr_restrict
+    echo -1 >/proc/sys/kernel/perf_event_paranoid
+fi
 
 # matrix CIPHER RUNTIME ROUNDS
 matrix() {
@@ -254,59 +313,67 @@ fi
 for l in $loop_dm $loop_ublk $loop_alt; do losetup -d "$l"; done
 
 step "results"
-# Best of the rounds per (cipher, workload, target); ratios against dm-crypt: dm, or
-# dm-nowq when dm is not among the targets.
+# Ratios are against dm-crypt on the same kind of backing: dm (or dm-nowq when dm is not
+# among the targets) for the loop and file targets, dm-vd (or dm-nowq-vd) for the -vd ones.
 BASE=dm
 case " $TARGETS " in *" dm "*) ;; *" dm-nowq "*) BASE=dm-nowq ;; esac
+BASE_VD=dm-vd
+case " $TARGETS " in *" dm-vd "*) ;; *" dm-nowq-vd "*) BASE_VD=dm-nowq-vd ;; esac
+# The awk programs below share these: base_of(t) is the target t is compared with.
+RATIO_AWK='function base_of(t) { return t ~ /-vd$/ ? base_vd : base_t }
+    function label(t) { return t "/" base_of(t) }'
 {
-    echo "ublkcrypt vs dm-crypt, fio direct=1 libaio; 4k rand QD32, 1M seq QD8; backing ${SIZE_MB} MiB tmpfs"
-    echo "ublk-loop = ublkcrypt on its own loop device over dm-crypt's tmpfs file; ublk-file = ublkcrypt on the tmpfs file"
-    awk -v targets="$TARGETS" -v base_t="$BASE" '
+    echo "ublkcrypt vs dm-crypt, fio direct=1 libaio; 4k rand QD32, 1M seq QD8; ${SIZE_MB} MiB"
+    echo "*-vd = on a virtio-blk disk each; ublk-loop = ublkcrypt on its own loop device over dm-crypt's tmpfs file; ublk-file = ublkcrypt on the tmpfs file"
+    # Best of the rounds per (cipher, workload, target).
+    awk -v targets="$TARGETS" -v base_t="$BASE" -v base_vd="$BASE_VD" "$RATIO_AWK"'
         { k = $1 " " $2 " " $3; if (!(k in iops) || $4 > iops[k]) { iops[k] = $4; mbs[k] = $5 }
           if (!($1 " " $2 in seen)) { seen[$1 " " $2] = 1; order[++n] = $1 " " $2 } }
         END {
             nt = split(targets, T, " ")
             printf "%-8s %-10s", "cipher", "workload"
             for (i = 1; i <= nt; i++) printf " %20s", T[i] " IOPS/MB/s"
-            for (i = 1; i <= nt; i++) if (T[i] != "dm" && T[i] != "dm-nowq") printf " %10s", T[i] "/" base_t
+            for (i = 1; i <= nt; i++) if (T[i] !~ /^dm/) printf " %14s", label(T[i])
             printf "\n"
             for (j = 1; j <= n; j++) {
                 split(order[j], cw, " ")
                 printf "%-8s %-10s", cw[1], cw[2]
                 for (i = 1; i <= nt; i++) printf " %20s", iops[order[j] " " T[i]] "/" mbs[order[j] " " T[i]]
-                base = iops[order[j] " " base_t]
-                for (i = 1; i <= nt; i++) if (T[i] != "dm" && T[i] != "dm-nowq")
-                    printf(" %9.2fx", (base > 0 ? iops[order[j] " " T[i]] / base : 0))
+                for (i = 1; i <= nt; i++) if (T[i] !~ /^dm/) {
+                    base = iops[order[j] " " base_of(T[i])]
+                    printf(" %13.2fx", (base > 0 ? iops[order[j] " " T[i]] / base : 0))
+                }
                 printf "\n"
             }
         }' "$RESULTS"
     # The best of each target may come from different moments of a noisy host; a round runs
-    # every target back to back, so its ratios share the moment. Median over rounds.
-    awk -v targets="$TARGETS" -v base_t="$BASE" '
+    # every target back to back, so its ratios share the moment. Median over rounds, and the
+    # range of the rounds' ratios: a difference inside the range is noise.
+    awk -v targets="$TARGETS" -v base_t="$BASE" -v base_vd="$BASE_VD" "$RATIO_AWK"'
         { v[$1 " " $2 " " $3 " " $6] = $4; if ($6 > rounds) rounds = $6
           if (!($1 " " $2 in seen)) { seen[$1 " " $2] = 1; order[++n] = $1 " " $2 } }
         END {
             if (rounds < 2) exit
             nt = split(targets, T, " ")
-            printf "median over up to %d rounds of the same-round ratio to %s:\n", rounds, base_t
+            printf "median [min-max] over up to %d rounds of the same-round ratio:\n", rounds
             printf "%-8s %-10s", "cipher", "workload"
-            for (i = 1; i <= nt; i++) if (T[i] != base_t) printf " %10s", T[i] "/" base_t
+            for (i = 1; i <= nt; i++) if (T[i] != base_of(T[i])) printf " %22s", label(T[i])
             printf "\n"
             for (j = 1; j <= n; j++) {
                 split(order[j], cw, " ")
                 printf "%-8s %-10s", cw[1], cw[2]
                 for (i = 1; i <= nt; i++) {
-                    if (T[i] == base_t) continue
+                    if (T[i] == base_of(T[i])) continue
                     m = 0
                     for (r = 1; r <= rounds; r++) {
-                        b = v[order[j] " " base_t " " r]; x = v[order[j] " " T[i] " " r]
+                        b = v[order[j] " " base_of(T[i]) " " r]; x = v[order[j] " " T[i] " " r]
                         if (b > 0 && x != "") { q = x / b
                             for (k = m; k > 0 && R[k] > q; k--) R[k + 1] = R[k]
                             R[k + 1] = q; m++ }
                     }
-                    if (m == 0) { printf " %10s", "-"; continue }
+                    if (m == 0) { printf " %22s", "-"; continue }
                     med = (m % 2) ? R[(m + 1) / 2] : (R[m / 2] + R[m / 2 + 1]) / 2
-                    printf " %9.2fx", med
+                    printf " %22s", sprintf("%.2fx [%.2f-%.2f]", med, R[1], R[m])
                 }
                 printf "\n"
             }
