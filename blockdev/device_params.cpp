@@ -23,7 +23,7 @@ Status make_device_params(const DeviceGeometry& g, ublk_params* out) {
                                         ": must be a non-zero multiple of the sector size " +
                                         std::to_string(ss)};
   // The kernel rounds max_io_buf_bytes down to pages and refuses max_sectors beyond it.
-  if (g.max_io_bytes < 4096 || g.max_io_bytes % 4096 != 0 || g.max_io_bytes > (1u << 20))
+  if (g.max_io_bytes < 4096 || g.max_io_bytes % 4096 != 0 || g.max_io_bytes > kUblkMaxIoBytes)
     return {Errc::invalid_argument, "max io size " + std::to_string(g.max_io_bytes) +
                                         ": must be a multiple of 4096 up to 1 MiB"};
 

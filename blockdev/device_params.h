@@ -10,6 +10,9 @@
 
 namespace ublkcrypt {
 
+// The largest request a ublk device takes: the kernel refuses a larger max_io_buf_bytes.
+inline constexpr uint32_t kUblkMaxIoBytes = 1u << 20;
+
 struct DeviceGeometry {
   uint64_t size_bytes = 0;     // decrypted device size
   uint32_t sector_size = 512;  // the volume's encryption sector: logical = physical block

@@ -39,7 +39,8 @@ struct EngineConfig {
 // A request buffer per tag of this size lives in the device and in the engine's bounce
 // pool: larger costs memory at every depth, smaller splits a large user I/O.
 inline constexpr uint32_t kDefaultMaxIoBytes = 512 * 1024;
-// What a ublk device takes (blockdev/device_params.h checks the same bound).
+// The most a backing's preference raises it to: a whole rbd object of the usual size, and
+// no larger a buffer per tag.
 inline constexpr uint32_t kLargestMaxIoBytes = 1024 * 1024;
 
 enum class BlockOp { read, write, flush, discard, write_zeroes };

@@ -257,6 +257,8 @@ Status build(const OpenOptions& o, Volume* v) {
   BlockDeviceConfig bc;
   bc.geometry.size_bytes = v->engine->size_bytes();
   bc.geometry.sector_size = v->engine->sector_size();
+  // The device takes every request size the engine may choose.
+  static_assert(kLargestMaxIoBytes <= kUblkMaxIoBytes);
   bc.geometry.max_io_bytes = v->engine->config().max_io_bytes;
   bc.geometry.read_only = o.read_only;
   bc.geometry.allow_discards = v->allow_discards;
