@@ -44,10 +44,11 @@ fi
 # serpent, twofish, camellia, lrw: the cipher matrix against dm-crypt (cipher_matrix.sh);
 # crc32_generic: dm-crypt's tcw IV mode asks the crypto API for "crc32".
 # rbd: krbd, the kernel's Ceph client, maps an image for dm-crypt (rbd_volume.sh).
+# uio_pci_generic: a PCI device for a user-space driver (dpdk_virtio_probe.sh).
 MODULE_LIST="ublk_drv dm_crypt loop ext4 af_alg algif_skcipher algif_hash algif_aead xts essiv
 aesni_intel sha256_ssse3 crc32c_intel crc32c_generic virtio_crypto nvme virtio_blk virtio_rng
 9pnet_virtio 9p crypto_null dm_log_writes serpent_generic twofish_generic camellia_generic lrw
-crc32_generic rbd
+crc32_generic rbd uio_pci_generic
 ${UBLKCRYPT_VM_EXTRA_MODULES:-}"
 # Host tools: required ones fail the build when missing, optional ones are skipped.
 # dash runs the scenario: busybox ash is built "standalone" and runs its own applets

@@ -1,0 +1,57 @@
+# dpdk_virtio_probe.sh (guest, sh -e): can DPDK's crypto_virtio PMD drive the VM's
+# virtio-crypto card from user space? Issue 20's VM part rests on it. A diagnostic, not a
+# CI test (label probe): it exits 0 only when the card completes cipher operations through
+# the PMD, and otherwise says where the path stops.
+#
+# The path: the card unbound from virtio-pci and bound to uio_pci_generic (the 6.12 kernel
+# has no VFIO no-IOMMU mode; uio needs no IOMMU), 2 MiB hugepages and IOVA as physical
+# addresses (a device without an IOMMU DMAs to physical addresses; EAL refuses the PMD in
+# VA mode), and Debian's dpdk-test-crypto-perf (package dpdk-dev) pushing AES-CBC through
+# it. Needs --crypto-card, --bin dpdk-test-crypto-perf and the PMDs as --file (see
+# tests/vm/CMakeLists.txt).
+step() { echo "== dpdk_virtio_probe: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
+
+pmds=/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0
+# EAL keeps its runtime files in /var/run/dpdk and refuses to load plugins from a path
+# with a world-writable directory in it (the initramfs root is one).
+mkdir -p /run/dpdk
+[ -e /var/run ] || ln -s /run /var/run
+chmod 755 / /usr /usr/lib /usr/lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/dpdk "$pmds"
+
+step "the card to uio_pci_generic"
+modprobe uio_pci_generic
+bdf=""
+for d in /sys/bus/pci/devices/*; do
+    [ "$(cat "$d/vendor"):$(cat "$d/device")" = "0x1af4:0x1054" ] && bdf=$(basename "$d")
+done
+[ -n "$bdf" ] || { echo "no virtio-crypto card (run-vm.sh --crypto-card)"; exit 1; }
+echo "$bdf" >"/sys/bus/pci/devices/$bdf/driver/unbind"
+echo uio_pci_generic >"/sys/bus/pci/devices/$bdf/driver_override"
+echo "$bdf" >/sys/bus/pci/drivers_probe
+echo "card $bdf: driver $(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")")"
+
+step "hugepages"
+echo 256 >/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+mkdir -p /dev/hugepages
+mount -t hugetlbfs none /dev/hugepages
+grep HugePages_Total /proc/meminfo
+
+step "AES-CBC through crypto_virtio, 4 KiB"
+rc=0
+timeout 30 dpdk-test-crypto-perf -l 0,1 --iova-mode=pa -a "$bdf" \
+    -d "$pmds/librte_mempool_ring.so.23" -d "$pmds/librte_bus_pci.so.23" \
+    -d "$pmds/librte_crypto_virtio.so.23" --log-level='pmd.crypto.virtio*:info' -- \
+    --ptest throughput --devtype crypto_virtio --optype cipher-only --cipher-algo aes-cbc \
+    --cipher-op encrypt --cipher-key-sz 16 --cipher-iv-sz 16 --buffer-sz 4096 \
+    --total-ops 2000 --burst-sz 32 >/tmp/perf.out 2>&1 || rc=$?
+grep -v 'can not get cookie\|virtqueue_enqueue error' /tmp/perf.out | tail -n 15
+stalls=$(grep -c 'can not get cookie' /tmp/perf.out || true)
+echo "dpdk-test-crypto-perf: exit $rc; enqueues refused for want of a free op slot: $stalls"
+# The throughput table has a row per lcore: "lcore id  Buf Size  Burst Size ..." then figures.
+if [ "$rc" = 0 ] && grep -q 'lcore id' /tmp/perf.out; then
+    step "the card completes operations through the PMD"
+    exit 0
+fi
+echo "the card never completed an operation: sessions are made on its control queue, but"
+echo "the data queue is not serviced (every op slot stays taken until the run times out)"
+exit 1
