@@ -14,8 +14,9 @@ Status create(CryptoDevice* device, rte_crypto_sym_xform* xform, const CipherSpe
               void** out) {
   *out = rte_cryptodev_sym_session_create(device->id(), xform, device->session_pool());
   if (*out != nullptr) return Status::Ok();
-  return Status(Errc::io_error, fmt::format("{}: the device refused a session for {}: {}",
-                                            device->who(), spec.name(), rte_strerror(rte_errno)));
+  // Unprefixed, as every open_session error: the Session names the provider and device.
+  return Status(Errc::io_error, fmt::format("the device refused a session for {}: {}",
+                                            spec.name(), rte_strerror(rte_errno)));
 }
 
 }  // namespace

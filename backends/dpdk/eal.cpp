@@ -117,8 +117,8 @@ Status start_eal() {
 
 Status find_crypto_device(std::string_view name, uint8_t* id) {
   std::lock_guard lock(eal_mutex());
+  if (Status s = started(); !s.ok()) return s;  // names dpdk and the cause
   const std::string who = fmt::format("dpdk:{}", name);
-  if (Status s = started(); !s.ok()) return s.in(who);
   if (lookup(name, id)) return Status::Ok();
   // Not there: a virtual device is created by probing its driver's name.
   const int rc = rte_dev_probe(std::string(name).c_str());
