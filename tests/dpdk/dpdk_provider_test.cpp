@@ -2,8 +2,9 @@
 // aes-cbc-essiv:sha256 with ublkcrypt's ESSIV) and crypto_null (cipher_null-ecb), each
 // answer compared byte for byte with the software provider's.
 //
-// EAL starts once per process, so every dpdk test lives in this one executable; doctest
-// runs the cases in file order, and the first one runs before EAL starts.
+// EAL starts once per process, so every dpdk test lives in this one executable (the bench
+// sweep's too); doctest runs the cases in file order, and the first one runs before EAL
+// starts.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -17,6 +18,8 @@
 #include "backends/fault/fault_injecting_provider.h"
 #include "backends/registry.h"
 #include "backends/software/software_provider.h"
+#include "bench/provider_load.h"
+#include "bench/report.h"
 #include "tests/backends/partial_failure_checks.h"
 #include "tests/backends/provider_harness.h"
 
@@ -360,4 +363,33 @@ TEST_CASE("requests failing on dpdk every third time complete on software, every
   CHECK(card.failed() == kRequests / 3);
   CHECK(on_dpdk == kRequests - kRequests / 3);
   CHECK(session->state().failovers == kRequests / 3);
+}
+
+TEST_CASE("bench crypto runs a named DPDK device beside software, with CPU ns per byte") {
+  CryptoSweepOptions o;
+  o.providers = {"dpdk:crypto_null", "software"};
+  o.request_sizes = {512, 1u << 20};
+  o.depths = {1, 4};
+  o.load.cipher = "cipher_null-ecb";
+  o.load.key_bits = 0;
+  o.load.sector_size = 512;
+  o.load.seconds = 0.05;
+  CryptoSweepReport report;
+  Status s = run_crypto_sweep(o, &report);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  REQUIRE(report.rows.size() == 8);
+  for (size_t i = 0; i < report.rows.size(); ++i) {
+    const CryptoSweepRow& row = report.rows[i];
+    CAPTURE(i);
+    CHECK(row.provider == (i < 4 ? "dpdk:crypto_null" : "software"));
+    CHECK(row.result.bytes > 0);
+    CHECK(row.result.cpu_ns_per_byte() > 0);
+    // Only the device's rows moved bytes to a device.
+    CHECK((row.result.counters.bytes_to_device > 0) == (i < 4));
+  }
+  const std::string table = format_table(report);
+  // The provider column is as wide as its longest label.
+  CHECK(table.find("\ndpdk:crypto_null lookaside-card      512 B") != std::string::npos);
+  CHECK(table.find("\nsoftware         host-cpu ") != std::string::npos);
+  CHECK(table.find("QD4 ns/B") != std::string::npos);
 }
