@@ -1,6 +1,7 @@
 // The providers compiled into ublkcrypt. Adding a backend: add its folder and one line here.
 #include <vector>
 
+#include "backends/dpdk/dpdk_provider.h"
 #include "backends/kernel/kernel_provider.h"
 #include "backends/opal/inline_provider.h"
 #include "backends/registry.h"
@@ -25,6 +26,7 @@ Registry& builtin_registry() {
     auto* r = new Registry;
     r->add(make_software_provider());
     r->add(make_kernel_provider());
+    r->add(make_dpdk_provider());
     r->add(make_opal_inline_provider());
     for (MakeProvider make : test_providers()) {
       if (auto provider = make()) r->add(std::move(provider));

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -279,8 +280,21 @@ Status run_crypto_load(Provider& provider, const CryptoLoadOptions& options, Cry
 Status run_crypto_sweep(const CryptoSweepOptions& o, CryptoSweepReport* out) {
   if (o.request_sizes.empty() || o.depths.empty())
     return Status(Errc::invalid_argument, "bench crypto: empty --sizes or --depths");
-  auto cell = [&](uint32_t size, unsigned depth) {
+  // "dpdk:crypto_openssl", "kernel:DRIVER": the provider, and the variant its sessions get.
+  std::vector<std::string> names;
+  std::map<std::string, std::string, std::less<>> variants;
+  for (const std::string& given : o.providers) {
+    auto [name, variant] = split_backend(given);
+    names.emplace_back(name);
+    variants[std::string(name)] = std::string(variant);
+  }
+  auto variant_of = [&](const Provider& p) {
+    auto it = variants.find(p.info().name);
+    return it == variants.end() ? std::string() : it->second;
+  };
+  auto cell = [&](const Provider& p, uint32_t size, unsigned depth) {
     CryptoLoadOptions c = o.load;
+    c.variant = variant_of(p);
     c.request_bytes = size;
     c.depth = depth;
     return c;
@@ -288,25 +302,29 @@ Status run_crypto_sweep(const CryptoSweepOptions& o, CryptoSweepReport* out) {
   auto check_all = [&](const Provider& p) {
     for (uint32_t size : o.request_sizes)
       for (unsigned depth : o.depths)
-        if (Status s = check_crypto_options(p, cell(size, depth)); !s.ok()) return s;
+        if (Status s = check_crypto_options(p, cell(p, size, depth)); !s.ok()) return s;
     return Status::Ok();
   };
   std::vector<Provider*> providers;
-  if (Status s = select_providers("bench crypto", o.providers, o.load.cipher, check_all,
-                                  &providers, &out->skipped);
+  if (Status s = select_providers("bench crypto", names, o.load.cipher, check_all, &providers,
+                                  &out->skipped);
       !s.ok())
     return s;
   out->options = o;
   out->rows.clear();
-  for (Provider* p : providers)
+  for (Provider* p : providers) {
+    const std::string variant = variant_of(*p);
+    const std::string label =
+        variant.empty() ? p->info().name : fmt::format("{}:{}", p->info().name, variant);
     for (unsigned depth : o.depths)
       for (uint32_t size : o.request_sizes) {
-        CryptoSweepRow& row =
-            out->rows.emplace_back(p->info().name, p->info().placement, size, depth);
+        CryptoSweepRow& row = out->rows.emplace_back(label, p->info().placement, size, depth);
         show_phase(fmt::format("{}: {} B x {} in flight", row.provider, size, depth),
-                       o.load.seconds);
-        if (Status s = run_crypto_load(*p, cell(size, depth), &row.result); !s.ok()) return s;
+                   o.load.seconds);
+        if (Status s = run_crypto_load(*p, cell(*p, size, depth), &row.result); !s.ok())
+          return s;
       }
+  }
   return Status::Ok();
 }
 

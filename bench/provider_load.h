@@ -69,6 +69,8 @@ struct CryptoResult {
   // other load took does not count. Not user time alone: the kernel splits a process's CPU
   // time into the two by tick samples, which a short window's user part drifts with.
   double mbs_per_cpu() const { return mb_per_second(bytes, cpu_seconds); }
+  // Process CPU time per byte moved: what a provider costs the host, device or not.
+  double cpu_ns_per_byte() const { return bytes > 0 ? cpu_seconds * 1e9 / double(bytes) : 0; }
 };
 
 // ok if `provider` can run the options' cipher (parsed into `spec` when given); otherwise
@@ -95,7 +97,9 @@ Status run_crypto_load(Provider& provider, const CryptoLoadOptions& options, Cry
 // depth how much parallelism a provider needs to reach its rate ----
 
 struct CryptoSweepOptions {
-  std::vector<std::string> providers;  // empty = every built-in provider that runs the cipher
+  // Empty = every built-in provider that runs the cipher. A name may carry its variant
+  // ("dpdk:crypto_openssl", "kernel:DRIVER"), which its rows are labelled with.
+  std::vector<std::string> providers;
   std::vector<uint32_t> request_sizes{512, 4096, 16384, 65536, 262144, 1048576};
   std::vector<unsigned> depths{1, 8, 32};
   CryptoLoadOptions load;  // cipher, key, sector size, direction, seconds per cell

@@ -116,12 +116,16 @@ std::string table(const CryptoSweepReport& r) {
       "# bench crypto: {} {}-bit key, {}-byte sectors, {}, {:.1f} s per cell\n"
       "# load: ProviderLoad (bench/provider_load.h) on a session of each provider alone, out "
       "of place\n#   (cipher_null in place), the requests walking a {} working set\n"
-      "# MB/s = 10^6 bytes/s; cores = process CPU time / wall time\n",
+      "# MB/s = 10^6 bytes/s; cores = process CPU time / wall time; ns/B = process CPU ns "
+      "per byte\n",
       o.cipher, o.key_bits, o.sector_size, direction_name(o.direction), o.seconds,
       size_label(o.working_set_bytes));
-  out += fmt::format("{:<10} {:<15} {:>9}", "provider", "placement", "request");
+  size_t width = 10;  // "dpdk:0000:00:04.0" is wider than a provider's name
+  for (const CryptoSweepRow& row : r.rows) width = std::max(width, row.provider.size());
+  out += fmt::format("{:<{}} {:<15} {:>9}", "provider", width, "placement", "request");
   for (unsigned d : r.options.depths) out += fmt::format(" {:>10}", fmt::format("QD{} MB/s", d));
   for (unsigned d : r.options.depths) out += fmt::format(" {:>9}", fmt::format("QD{} cores", d));
+  for (unsigned d : r.options.depths) out += fmt::format(" {:>9}", fmt::format("QD{} ns/B", d));
   out += "\n";
   // Rows are provider-major, then depth, then size: print one line per (provider, size).
   const size_t sizes = r.options.request_sizes.size();
@@ -129,12 +133,14 @@ std::string table(const CryptoSweepReport& r) {
   for (size_t base = 0; base + sizes * depths <= r.rows.size(); base += sizes * depths) {
     for (size_t s = 0; s < sizes; ++s) {
       const CryptoSweepRow& first = r.rows[base + s];
-      out += fmt::format("{:<10} {:<15} {:>9}", first.provider, placement_name(first.placement),
-                         size_label(first.request_bytes));
+      out += fmt::format("{:<{}} {:<15} {:>9}", first.provider, width,
+                         placement_name(first.placement), size_label(first.request_bytes));
       for (size_t d = 0; d < depths; ++d)
         out += fmt::format(" {:>10.1f}", r.rows[base + d * sizes + s].result.mbs());
       for (size_t d = 0; d < depths; ++d)
         out += fmt::format(" {:>9.2f}", r.rows[base + d * sizes + s].result.cores());
+      for (size_t d = 0; d < depths; ++d)
+        out += fmt::format(" {:>9.3f}", r.rows[base + d * sizes + s].result.cpu_ns_per_byte());
       out += "\n";
     }
   }
@@ -336,7 +342,8 @@ json result_json(const WorkloadResult& r) {
 
 json crypto_json(const CryptoResult& r) {
   return {{"mbs", r.mbs()},      {"bytes", r.bytes},     {"requests", r.requests},
-          {"seconds", r.seconds}, {"cpu_seconds", r.cpu_seconds}, {"cores", r.cores()}};
+          {"seconds", r.seconds}, {"cpu_seconds", r.cpu_seconds}, {"cores", r.cores()},
+          {"cpu_ns_per_byte", r.cpu_ns_per_byte()}};
 }
 
 // What every report's JSON starts with: its kind, the unit, the cipher it ran.

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   liburing-dev libnvme-dev libssl-dev libfmt-dev doctest-dev libcryptsetup-dev
-  libcli11-dev nlohmann-json3-dev systemd
+  libcli11-dev nlohmann-json3-dev libdpdk-dev systemd
   openssl cryptsetup-bin e2fsprogs fio nvme-cli gnuplot-nox
   qemu-system-x86 busybox-static kmod cpio xz-utils
   groff-base man-db bash-completion

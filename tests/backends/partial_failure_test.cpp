@@ -23,17 +23,6 @@ namespace {
 
 constexpr uint32_t kSectors = 8;
 
-// Fails every request it is given, after the wrapped provider did some of its sectors.
-FaultPlan partial_plan() {
-  FaultPlan plan;
-  plan.name = "partial";
-  plan.priority = 1000;
-  plan.fail_every = 1;
-  plan.partial = true;
-  plan.seed = 42;
-  return plan;
-}
-
 // The reference output of a run, from a software provider of its own.
 std::vector<uint8_t> reference(const CipherSpec& spec, const std::vector<uint8_t>& key,
                                Direction direction, const std::vector<uint8_t>& input,
@@ -47,35 +36,16 @@ std::vector<uint8_t> reference(const CipherSpec& spec, const std::vector<uint8_t
 TEST_CASE("a partial failure leaves exactly its first k sectors done, and says k") {
   const CipherSpec spec = spec_of("aes-xts-plain64", 512, 512);
   const auto key = pattern(64, 3, 1);
-  FaultInjectingProvider fault(make_software_provider(1), partial_plan());
+  FaultInjectingProvider fault(make_software_provider(1), partial_plan(42));
   auto session = open(fault, spec, key);
   const auto plain = pattern(spec.sector_size * kSectors, 7, 2);
   const auto cipher = reference(spec, key, Direction::encrypt, plain, 100);
-  constexpr uint8_t kFill = 0xEE;
   constexpr unsigned kRequests = 40;
-
-  for (unsigned i = 1; i <= kRequests; ++i) {
-    CAPTURE(i);
-    const Direction direction = i % 2 ? Direction::encrypt : Direction::decrypt;
-    const auto& input = direction == Direction::encrypt ? plain : cipher;
-    const auto& expected = direction == Direction::encrypt ? cipher : plain;
-    std::vector<uint8_t> out(input.size(), kFill);
-    Status s = run_once(*session, {direction, input.data(), out.data(), 100, kSectors});
-    uint32_t done = 0;
-    while (done < kSectors &&
-           std::equal(out.begin() + done * spec.sector_size,
-                      out.begin() + (done + 1) * spec.sector_size,
-                      expected.begin() + done * spec.sector_size))
-      ++done;
-    CHECK(std::all_of(out.begin() + done * spec.sector_size, out.end(),
-                      [](uint8_t b) { return b == kFill; }));
-    CHECK(s.code() == Errc::io_error);
-    CHECK(s.message() == fmt::format("partial: injected I/O error on request {} after {} of {} "
-                                     "sectors", i, done, kSectors));
-  }
+  check_partial_failures_exact(*session, spec.sector_size, plain, cipher, 100, kRequests);
   CHECK(fault.failed() == kRequests);
   check_every_case_met(fault, 0);
   // A one-sector request can only fail before its sector.
+  constexpr uint8_t kFill = 0xEE;
   std::vector<uint8_t> out(spec.sector_size, kFill);
   Status s = run_once(*session, {Direction::decrypt, cipher.data(), out.data(), 100, 1});
   CHECK(s.message() == "partial: injected I/O error on request 41 after 0 of 1 sectors");
@@ -111,7 +81,7 @@ TEST_CASE("out of place, a run failed after k sectors and retried elsewhere is e
         // fails part-way, and on its own, where the Session retries.
         Registry registry;
         registry.add(c.make());
-        auto wrapper = std::make_unique<FaultInjectingProvider>(c.make(), partial_plan());
+        auto wrapper = std::make_unique<FaultInjectingProvider>(c.make(), partial_plan(42));
         FaultInjectingProvider& fault = *wrapper;
         registry.add(std::move(wrapper));
 

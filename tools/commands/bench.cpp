@@ -81,7 +81,8 @@ void setup_crypto(CLI::App* bench) {
   o->load.sector_size = 512;  // so the sweep can start at 512-byte requests
   o->load.seconds = 0.5;
   cmd->add_option("--provider", o->providers,
-                  "Only this provider (repeatable); default every one that runs the cipher");
+                  "Only this provider (repeatable), NAME or NAME:VARIANT (dpdk:crypto_openssl, "
+                  "kernel:DRIVER); default every one that runs the cipher");
   cmd->add_option("--sizes", o->request_sizes, "Request sizes")
       ->transform(CLI::AsSizeValue(false))
       ->delimiter(',');

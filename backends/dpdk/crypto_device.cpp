@@ -1,0 +1,452 @@
+#include "backends/dpdk/crypto_device.h"
+
+#include <rte_crypto.h>
+#include <rte_cryptodev.h>
+#include <rte_errno.h>
+#include <rte_mbuf.h>
+#include <rte_pause.h>
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstring>
+#include <deque>
+#include <list>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "backends/dpdk/device_session.h"
+#include "backends/dpdk/eal.h"
+
+namespace ublkcrypt {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Operations per enqueue and per dequeue call.
+constexpr uint16_t kBurst = 32;
+// The largest sector: every mbuf holds one.
+constexpr uint32_t kMaxSectorBytes = 4096;
+// Empty polls spent spinning before the poller sleeps between polls.
+constexpr unsigned kSpinPolls = 256;
+constexpr std::chrono::microseconds kSlowPollSleep{50};
+
+// One request on the device.
+struct Job {
+  std::shared_ptr<DeviceSession> session;  // keeps the keys while operations are out
+  CryptoRequest* request = nullptr;
+  ProviderCallback* callback = nullptr;
+  unsigned queue_pair = 0;
+  std::list<Job*>::iterator active;  // in its queue pair's active list, under its lock
+  uint32_t issued = 0;               // sectors enqueued; under the queue pair's lock
+  uint32_t returned = 0;             // operations back from the device; poller only
+  uint32_t done = 0;                 // sectors copied to dst; poller only
+  bool finished = false;             // completed (dst is no longer ours); poller only
+};
+
+// What an operation's private area holds after its IV.
+struct OperationTag {
+  Job* job;
+  uint32_t sector;  // index in the job's run
+};
+constexpr uint16_t kIvRoom = 16;
+
+struct QueuePair {
+  std::mutex mutex;
+  std::deque<Job*> backlog;  // jobs with sectors not yet enqueued, oldest first
+  std::list<Job*> active;    // jobs not completed
+  uint64_t in_flight = 0;    // operations enqueued and not yet dequeued
+  Clock::time_point last_progress = Clock::now();
+  // Scratch for one burst, under the lock.
+  std::vector<uint64_t> iv_numbers = std::vector<uint64_t>(kBurst);
+  std::vector<uint8_t> ivs = std::vector<uint8_t>(size_t{kBurst} * kIvRoom);
+};
+
+// An operation's symmetric part. DPDK declares it as a zero-length array member (sym[0]),
+// past which GCC's bounds check does not see.
+rte_crypto_sym_op* symmetric_part(rte_crypto_op* op) {
+  return reinterpret_cast<rte_crypto_sym_op*>(reinterpret_cast<uint8_t*>(op) +
+                                              offsetof(rte_crypto_op, sym));
+}
+
+std::atomic<unsigned> next_submitter{0};
+
+// The queue pair of the calling thread: each submitting thread gets the next one.
+unsigned queue_pair_of_this_thread(unsigned queue_pairs) {
+  thread_local const unsigned submitter = next_submitter.fetch_add(1);
+  return submitter % queue_pairs;
+}
+
+}  // namespace
+
+struct CryptoDevice::State {
+  CryptoDevice* device = nullptr;
+  CryptoDeviceOptions options;
+  uint8_t id = 0;
+  rte_mempool* operations = nullptr;
+  rte_mempool* mbufs = nullptr;
+  rte_mempool* sessions = nullptr;
+  std::vector<std::unique_ptr<QueuePair>> queue_pairs;
+
+  // Jobs submitted and not completed: the poller sleeps when there are none.
+  std::atomic<uint64_t> open_jobs{0};
+  std::atomic<bool> sleeping{false};
+  std::mutex idle_mutex;
+  std::condition_variable idle_cv;
+
+  std::atomic<bool> failed{false};
+  std::mutex failure_mutex;
+  Status failure;  // under failure_mutex, set before `failed`
+
+  std::thread poller;
+
+  Status configure(unsigned count);
+  void submit(const std::shared_ptr<DeviceSession>& session,
+              std::span<CryptoRequest* const> requests, ProviderCallback* callback);
+  void enqueue_backlog(QueuePair& qp, unsigned index);
+  void poll_forever();
+  bool poll(unsigned index, Clock::time_point now, bool* hung);
+  void take_back(rte_crypto_op* op);
+  void finish(Job* job, Status status);
+  void release_if_done(Job* job);
+  void fail_device(Status cause);
+  Status failure_status() {
+    std::lock_guard lock(failure_mutex);
+    return failure;
+  }
+  void wake_poller() {
+    if (!sleeping.load()) return;
+    std::lock_guard lock(idle_mutex);
+    idle_cv.notify_one();
+  }
+};
+
+namespace {
+
+void complete_at_once(ProviderCounters& counters, CryptoRequest* request,
+                      ProviderCallback* callback, const Status& status) {
+  if (status.ok())
+    counters.requests.fetch_add(1, std::memory_order_relaxed);
+  else
+    counters.errors.fetch_add(1, std::memory_order_relaxed);
+  callback->provider_done(request, status);
+}
+
+}  // namespace
+
+Status CryptoDevice::State::configure(unsigned count) {
+  const std::string& who = device->who();
+  int socket = rte_cryptodev_socket_id(id);
+  if (socket < 0) socket = SOCKET_ID_ANY;
+  rte_cryptodev_config config{};
+  config.socket_id = socket;
+  config.nb_queue_pairs = static_cast<uint16_t>(count);
+  config.ff_disable = RTE_CRYPTODEV_FF_ASYMMETRIC_CRYPTO | RTE_CRYPTODEV_FF_SECURITY;
+  if (int rc = rte_cryptodev_configure(id, &config); rc < 0)
+    return Status(Errc::io_error, fmt::format("{}: configure: {}", who, rte_strerror(-rc)));
+
+  const std::string suffix = std::to_string(id);
+  sessions = rte_cryptodev_sym_session_pool_create(("ubc_sess_" + suffix).c_str(), 1024,
+                                                   rte_cryptodev_sym_get_private_session_size(id),
+                                                   0, 0, socket);
+  operations =
+      rte_crypto_op_pool_create(("ubc_ops_" + suffix).c_str(), RTE_CRYPTO_OP_TYPE_SYMMETRIC,
+                                options.mbufs, 0, kIvRoom + sizeof(OperationTag), socket);
+  mbufs = rte_pktmbuf_pool_create(("ubc_mbuf_" + suffix).c_str(), options.mbufs, 0, 0,
+                                  RTE_PKTMBUF_HEADROOM + kMaxSectorBytes, socket);
+  if (sessions == nullptr || operations == nullptr || mbufs == nullptr)
+    return Status(Errc::no_memory, fmt::format("{}: memory pools: {} (EAL's -m too small?)", who,
+                                               rte_strerror(rte_errno)));
+
+  rte_cryptodev_qp_conf qp_config{};
+  qp_config.nb_descriptors = options.descriptors;
+  qp_config.mp_session = sessions;
+  for (unsigned qp = 0; qp < count; ++qp) {
+    if (int rc = rte_cryptodev_queue_pair_setup(id, static_cast<uint16_t>(qp), &qp_config, socket);
+        rc < 0)
+      return Status(Errc::io_error,
+                    fmt::format("{}: queue pair {}: {}", who, qp, rte_strerror(-rc)));
+    queue_pairs.push_back(std::make_unique<QueuePair>());
+  }
+  if (int rc = rte_cryptodev_start(id); rc < 0)
+    return Status(Errc::io_error, fmt::format("{}: start: {}", who, rte_strerror(-rc)));
+  poller = std::thread([this] { poll_forever(); });
+  return Status::Ok();
+}
+
+void CryptoDevice::State::submit(const std::shared_ptr<DeviceSession>& session,
+                                 std::span<CryptoRequest* const> requests,
+                                 ProviderCallback* callback) {
+  const unsigned index = queue_pair_of_this_thread(static_cast<unsigned>(queue_pairs.size()));
+  QueuePair& qp = *queue_pairs[index];
+  std::vector<CryptoRequest*> refused;
+  {
+    std::lock_guard lock(qp.mutex);
+    for (CryptoRequest* request : requests) {
+      // Checked under the lock: fail_device() sets `failed` before it collects the jobs.
+      if (request->run.sector_count == 0 || failed.load()) {
+        refused.push_back(request);
+        continue;
+      }
+      auto* job = new Job;
+      job->session = session;
+      job->request = request;
+      job->callback = callback;
+      job->queue_pair = index;
+      job->active = qp.active.insert(qp.active.end(), job);
+      qp.backlog.push_back(job);
+      open_jobs.fetch_add(1);
+    }
+    enqueue_backlog(qp, index);
+  }
+  wake_poller();
+  for (CryptoRequest* request : refused)
+    complete_at_once(session->counters(), request, callback,
+                     request->run.sector_count == 0 ? Status::Ok() : failure_status());
+}
+
+// Enqueues the backlog's sectors in bursts until the queue pair or a pool is full. Under
+// qp.mutex.
+void CryptoDevice::State::enqueue_backlog(QueuePair& qp, unsigned index) {
+  rte_crypto_op* ops[kBurst];
+  rte_mbuf* buffers[kBurst];
+  const uint16_t iv_offset = operation_iv_offset();
+  while (!qp.backlog.empty()) {
+    Job* job = qp.backlog.front();
+    const SectorRun& run = job->request->run;
+    DeviceSession& session = *job->session;
+    const uint32_t sector_size = session.spec().sector_size;
+    const uint16_t iv_bytes = session.cipher().iv_bytes;
+    const uint16_t n =
+        static_cast<uint16_t>(std::min<uint32_t>(kBurst, run.sector_count - job->issued));
+    if (rte_crypto_op_bulk_alloc(operations, RTE_CRYPTO_OP_TYPE_SYMMETRIC, ops, n) != n) return;
+    if (rte_pktmbuf_alloc_bulk(mbufs, buffers, n) != 0) {
+      for (uint16_t i = 0; i < n; ++i) rte_crypto_op_free(ops[i]);
+      return;
+    }
+    for (uint16_t i = 0; i < n; ++i)
+      qp.iv_numbers[i] = session.spec().iv_of(run.first_sector + job->issued + i);
+    session.compute_ivs(index, std::span(qp.iv_numbers).first(n),
+                        std::span(qp.ivs).first(size_t{n} * iv_bytes));
+    void* device_session = session.device_session(run.direction);
+    for (uint16_t i = 0; i < n; ++i) {
+      const uint32_t sector = job->issued + i;
+      rte_crypto_op* op = ops[i];
+      rte_mbuf* buffer = buffers[i];
+      auto* data = reinterpret_cast<uint8_t*>(
+          rte_pktmbuf_append(buffer, static_cast<uint16_t>(sector_size)));
+      std::memcpy(data, run.src + size_t{sector} * sector_size, sector_size);
+      rte_crypto_sym_op* sym = symmetric_part(op);
+      sym->m_src = buffer;
+      sym->m_dst = nullptr;
+      sym->cipher.data.offset = 0;
+      sym->cipher.data.length = sector_size;
+      rte_crypto_op_attach_sym_session(op, device_session);
+      if (iv_bytes != 0)
+        std::memcpy(rte_crypto_op_ctod_offset(op, uint8_t*, iv_offset),
+                    &qp.ivs[size_t{i} * iv_bytes], iv_bytes);
+      *rte_crypto_op_ctod_offset(op, OperationTag*, iv_offset + kIvRoom) =
+          OperationTag{job, sector};
+    }
+    const uint16_t accepted = rte_cryptodev_enqueue_burst(id, static_cast<uint16_t>(index), ops, n);
+    for (uint16_t i = accepted; i < n; ++i) {
+      rte_pktmbuf_free(buffers[i]);
+      rte_crypto_op_free(ops[i]);
+    }
+    if (qp.in_flight == 0) qp.last_progress = Clock::now();
+    job->issued += accepted;
+    qp.in_flight += accepted;
+    if (job->issued == run.sector_count) qp.backlog.pop_front();
+    if (accepted < n) return;
+  }
+}
+
+void CryptoDevice::State::poll_forever() {
+  unsigned empty_polls = 0;
+  while (true) {
+    if (open_jobs.load() == 0) {
+      std::unique_lock lock(idle_mutex);
+      sleeping.store(true);
+      // Operations of failed requests may still be out; they are taken back on the next
+      // wake-up.
+      idle_cv.wait(lock, [&] { return open_jobs.load() != 0; });
+      sleeping.store(false);
+      empty_polls = 0;
+    }
+    const Clock::time_point now = Clock::now();
+    bool progress = false;
+    bool hung = false;
+    for (unsigned i = 0; i < queue_pairs.size(); ++i) progress |= poll(i, now, &hung);
+    if (hung && !failed.load())
+      fail_device(
+          Status(Errc::timeout, fmt::format("{}: no answer within {} ms (device gone or hung)",
+                                            device->who(), options.deadline.count())));
+    if (progress) {
+      empty_polls = 0;
+    } else if (++empty_polls < kSpinPolls) {
+      rte_pause();
+    } else {
+      std::this_thread::sleep_for(kSlowPollSleep);
+    }
+  }
+}
+
+// Takes back what the device finished on one queue pair, then refills it from the backlog.
+// True if anything came back.
+bool CryptoDevice::State::poll(unsigned index, Clock::time_point now, bool* hung) {
+  QueuePair& qp = *queue_pairs[index];
+  rte_crypto_op* ops[kBurst];
+  uint16_t n;
+  {
+    std::lock_guard lock(qp.mutex);
+    if (qp.in_flight == 0) {
+      qp.last_progress = now;
+      if (qp.backlog.empty()) return false;
+      n = 0;
+    } else {
+      n = rte_cryptodev_dequeue_burst(id, static_cast<uint16_t>(index), ops, kBurst);
+      qp.in_flight -= n;
+      if (n > 0)
+        qp.last_progress = now;
+      else if (now - qp.last_progress > options.deadline)
+        *hung = true;
+    }
+  }
+  for (uint16_t i = 0; i < n; ++i) take_back(ops[i]);
+  std::lock_guard lock(qp.mutex);
+  enqueue_backlog(qp, index);
+  return n > 0;
+}
+
+void CryptoDevice::State::take_back(rte_crypto_op* op) {
+  const OperationTag tag =
+      *rte_crypto_op_ctod_offset(op, OperationTag*, operation_iv_offset() + kIvRoom);
+  Job* job = tag.job;
+  if (!job->finished) {
+    const SectorRun& run = job->request->run;
+    const uint32_t sector_size = job->session->spec().sector_size;
+    if (op->status != RTE_CRYPTO_OP_STATUS_SUCCESS) {
+      finish(job, Status(Errc::io_error,
+                         fmt::format("{}: sector {}: the device failed the operation (status {})",
+                                     device->who(), run.first_sector + tag.sector,
+                                     static_cast<int>(op->status))));
+    } else {
+      std::memcpy(run.dst + size_t{tag.sector} * sector_size,
+                  rte_pktmbuf_mtod(symmetric_part(op)->m_src, const uint8_t*), sector_size);
+      if (++job->done == run.sector_count) finish(job, Status::Ok());
+    }
+  }
+  ++job->returned;
+  rte_pktmbuf_free(symmetric_part(op)->m_src);
+  rte_crypto_op_free(op);
+  release_if_done(job);
+}
+
+// Completes a job's request; its operations still out are dropped as they come back.
+void CryptoDevice::State::finish(Job* job, Status status) {
+  job->finished = true;
+  {
+    QueuePair& qp = *queue_pairs[job->queue_pair];
+    std::lock_guard lock(qp.mutex);
+    qp.active.erase(job->active);
+    if (job->issued < job->request->run.sector_count)  // failed with sectors unsent
+      qp.backlog.erase(std::find(qp.backlog.begin(), qp.backlog.end(), job));
+  }
+  CryptoRequest* request = job->request;
+  ProviderCounters& counters = job->session->counters();
+  if (status.ok()) {
+    // Two host copies per sector (into the mbuf, out of it), and the payload crosses to
+    // the device and back.
+    const uint64_t bytes = uint64_t{request->run.sector_count} * job->session->spec().sector_size;
+    counters.payload_bytes.fetch_add(bytes, std::memory_order_relaxed);
+    counters.copy_bytes.fetch_add(2 * bytes, std::memory_order_relaxed);
+    counters.bytes_to_device.fetch_add(bytes, std::memory_order_relaxed);
+    counters.bytes_from_device.fetch_add(bytes, std::memory_order_relaxed);
+  }
+  complete_at_once(counters, request, job->callback, status);
+  open_jobs.fetch_sub(1);
+}
+
+// Frees a completed job once the device gave back every operation it was sent.
+void CryptoDevice::State::release_if_done(Job* job) {
+  if (!job->finished) return;
+  uint32_t issued;
+  {
+    std::lock_guard lock(queue_pairs[job->queue_pair]->mutex);
+    issued = job->issued;
+  }
+  if (job->returned == issued) delete job;
+}
+
+void CryptoDevice::State::fail_device(Status cause) {
+  {
+    std::lock_guard lock(failure_mutex);
+    failure = cause;
+  }
+  failed.store(true);
+  std::vector<Job*> jobs;
+  for (auto& qp : queue_pairs) {
+    std::lock_guard lock(qp->mutex);
+    jobs.insert(jobs.end(), qp->active.begin(), qp->active.end());
+  }
+  for (Job* job : jobs) {
+    finish(job, cause);
+    release_if_done(job);
+  }
+}
+
+// ---- CryptoDevice ----------------------------------------------------------------------
+
+CryptoDevice::CryptoDevice(std::string who, uint8_t id, std::unique_ptr<State> state)
+    : who_(std::move(who)), id_(id), state_(std::move(state)) {
+  state_->device = this;
+}
+
+Status CryptoDevice::get(std::string_view name, const CryptoDeviceOptions& options,
+                         CryptoDevice** out) {
+  // Devices live as long as the process: EAL cannot be stopped and started again, and a
+  // hung device's operations must find their memory.
+  static std::mutex mutex;
+  static auto* devices = new std::map<uint8_t, CryptoDevice*>;
+  uint8_t id = 0;
+  if (Status s = find_crypto_device(name, &id); !s.ok()) return s;
+  std::lock_guard lock(mutex);
+  if (auto it = devices->find(id); it != devices->end()) {
+    *out = it->second;
+    return Status::Ok();
+  }
+  rte_cryptodev_info info{};
+  rte_cryptodev_info_get(id, &info);
+  const unsigned queue_pairs =
+      std::max(1u, std::min<unsigned>(info.max_nb_queue_pairs, options.max_queue_pairs));
+  auto state = std::make_unique<State>();
+  state->options = options;
+  state->id = id;
+  auto* device =
+      new CryptoDevice(fmt::format("dpdk:{}", rte_cryptodev_name_get(id)), id, std::move(state));
+  if (Status s = device->state_->configure(queue_pairs); !s.ok()) {
+    // A half-configured device cannot be configured again while it may be started: it
+    // stays unusable, with this reason.
+    return s;
+  }
+  (*devices)[id] = device;
+  *out = device;
+  return Status::Ok();
+}
+
+unsigned CryptoDevice::queue_pairs() const {
+  return static_cast<unsigned>(state_->queue_pairs.size());
+}
+
+rte_mempool* CryptoDevice::session_pool() const { return state_->sessions; }
+
+void CryptoDevice::submit(const std::shared_ptr<DeviceSession>& session,
+                          std::span<CryptoRequest* const> requests, ProviderCallback* callback) {
+  state_->submit(session, requests, callback);
+}
+
+}  // namespace ublkcrypt
