@@ -28,9 +28,9 @@ Status DeviceSession::open(CryptoDevice* device, const CipherSpec& spec, const D
   SecureBytes copy;
   if (Status s = SecureBytes::copy_of(key, &copy); !s.ok()) return s;
   for (unsigned qp = 0; qp < device->queue_pairs(); ++qp) {
+    // The device runs the bare cipher: ESSIV, where the spec has it, is ours to compute.
     SectorIv iv = SectorIv::plain64();
-    if (cipher.essiv)
-      if (Status s = SectorIv::essiv_sha256(copy.view(), &iv); !s.ok()) return s;
+    if (Status s = SectorIv::for_spec(spec, cipher.essiv, copy.view(), &iv); !s.ok()) return s;
     session->ivs_.push_back(std::move(iv));
   }
   rte_crypto_sym_xform xform{};
