@@ -1,13 +1,17 @@
 #!/bin/bash
-# retry-policy-check.sh: proves run-vm.sh's retry policy with four tiny scenarios (five boots).
+# retry-policy-check.sh: proves run-vm.sh's retry policy with six tiny scenarios (eight boots).
 #   - harness_fails.sh exits 1 on its own: run-vm.sh exits 1 after ONE boot;
 #   - harness_oops_once.sh oopses on boot 1 (no_oops fails it, exit 3) and passes on boot 2:
 #     run-vm.sh says the guest never reached the end, boots a second time, and exits 0;
 #   - harness_oops_wrong_data.sh oopses and reports wrong data (exit 1): run-vm.sh exits 1
 #     after ONE boot, the oops notwithstanding;
 #   - harness_wrong_data_then_death.sh reports wrong data (vm-lib.sh's wrong_data), goes on,
-#     and the guest kernel dies before the exit marker: run-vm.sh exits 1 after ONE boot.
-# Exit 0 when all four hold. Run as root, one VM at a time (ctest: vm_retry_policy, label vm).
+#     and the guest kernel dies before the exit marker: run-vm.sh exits 1 after ONE boot;
+#   - harness_oops_killed.sh is killed by a signal after an oops on boot 1 and passes on
+#     boot 2: run-vm.sh boots a second time and exits 0;
+#   - harness_killed.sh is killed by a signal with no oops: run-vm.sh exits 137 after ONE
+#     boot.
+# Exit 0 when all six hold. Run as root, one VM at a time (ctest: vm_retry_policy, label vm).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 out=$(mktemp)
@@ -49,5 +53,19 @@ if [ $rc = 1 ] && [ "$(boots)" = 1 ] && ! grep -q 'second boot' "$out" &&
     echo "ok: wrong data, then the guest died: exit $rc, one boot"
 else
     echo "FAILED: wrong data, then the guest died, gave exit $rc after $(boots) boot(s)"; cat "$out"; bad=1
+fi
+run_case harness_oops_killed.sh
+if [ $rc = 0 ] && [ "$(boots)" = 2 ] &&
+   grep -q '^run-vm: guest never reached the end (scenario killed (exit 137) by the guest kernel: .*Oops: harness_oops_killed.*); second boot$' "$out"; then
+    echo "ok: killed by a signal after an oops: second boot, which passes"
+else
+    echo "FAILED: killed by a signal after an oops gave exit $rc after $(boots) boot(s)"; cat "$out"; bad=1
+fi
+
+run_case harness_killed.sh
+if [ $rc = 137 ] && [ "$(boots)" = 1 ] && ! grep -q 'second boot' "$out"; then
+    echo "ok: killed by a signal with no oops: exit 137, one boot"
+else
+    echo "FAILED: killed by a signal with no oops gave exit $rc after $(boots) boot(s)"; cat "$out"; bad=1
 fi
 exit $bad
