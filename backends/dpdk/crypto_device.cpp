@@ -412,6 +412,11 @@ Status CryptoDevice::get(std::string_view name, const CryptoDeviceOptions& optio
   // hung device's operations must find their memory.
   static std::mutex mutex;
   static auto* devices = new std::map<uint8_t, CryptoDevice*>;
+  struct Unusable {
+    std::unique_ptr<CryptoDevice> device;
+    Status reason;
+  };
+  static auto* unusable = new std::map<uint8_t, Unusable>;
   uint8_t id = 0;
   if (Status s = find_crypto_device(name, &id); !s.ok()) return s;
   std::lock_guard lock(mutex);
@@ -419,6 +424,7 @@ Status CryptoDevice::get(std::string_view name, const CryptoDeviceOptions& optio
     *out = it->second;
     return Status::Ok();
   }
+  if (auto it = unusable->find(id); it != unusable->end()) return it->second.reason;
   rte_cryptodev_info info{};
   rte_cryptodev_info_get(id, &info);
   const unsigned queue_pairs =
@@ -429,8 +435,10 @@ Status CryptoDevice::get(std::string_view name, const CryptoDeviceOptions& optio
   auto* device =
       new CryptoDevice(fmt::format("dpdk:{}", rte_cryptodev_name_get(id)), id, std::move(state));
   if (Status s = device->state_->configure(queue_pairs); !s.ok()) {
-    // A half-configured device cannot be configured again while it may be started: it
-    // stays unusable, with this reason.
+    // A half-configured device cannot be configured again (its pools' names are taken, it
+    // may be started): it stays unusable, with this reason. Its object lives on as working
+    // devices' do: the device may hold its pools.
+    (*unusable)[id] = Unusable{std::unique_ptr<CryptoDevice>(device), s};
     return s;
   }
   (*devices)[id] = device;

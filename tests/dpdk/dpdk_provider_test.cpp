@@ -211,6 +211,26 @@ TEST_CASE("a spec or device the dpdk provider cannot serve is refused in one lin
   }
 }
 
+TEST_CASE("a device whose configure failed stays refused with its first reason") {
+  // A second crypto_null device, made unusable by asking for more mbufs than EAL's memory
+  // holds; the others stay usable for the cases after this one.
+  const char* device = "crypto_null_unusable";
+  const CipherSpec spec = spec_of("cipher_null-ecb", 0, 512);
+  DpdkProviderOptions too_big;
+  too_big.device.mbufs = 1u << 26;
+  std::unique_ptr<ProviderSession> session;
+  const Status first = make_dpdk_provider(too_big)->open_session(spec, {}, device, &session);
+  CHECK(first.code() == Errc::no_memory);
+  CHECK(first.message().starts_with("dpdk:crypto_null_unusable: memory pools: "));
+  // Later opens, with options that would fit, get the same answer: the device is not
+  // configured twice.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const Status again = make_dpdk_provider()->open_session(spec, {}, device, &session);
+    CHECK(again.code() == first.code());
+    CHECK(again.message() == first.message());
+  }
+}
+
 TEST_CASE("the dpdk provider's answers equal the software provider's, every size and key") {
   std::mt19937_64 rng(20);
   auto software = make_software_provider(1);
