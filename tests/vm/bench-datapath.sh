@@ -9,7 +9,7 @@
 #   --env UBLKCRYPT_BENCH_RUNTIME=6 --env UBLKCRYPT_BENCH_ROUNDS=2
 #   --env UBLKCRYPT_BENCH_AES_RUNTIME=0 --env "UBLKCRYPT_BENCH_UBLK_ARGS=--queues 1"
 #   --env "UBLKCRYPT_BENCH_TARGETS=dm-nowq-vd ublk-vd dm dm-nowq ublk-loop ublk-file"
-# Three virtio-blk disks go in for the *-vd targets.
+# Three virtio-blk disks go in for the *-vd targets, two NVMe disks for the *-nv ones.
 #   --env UBLKCRYPT_BENCH_STATS=1   (per run: guest CPU us, context switches, IPIs, fio's CPU
 #                                    per I/O; the busiest threads and their share of a CPU)
 #   --env UBLKCRYPT_BENCH_PROFILE=1 (per run: a perf profile of the guest, the host's perf)
@@ -44,7 +44,7 @@ echo "host load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 set +e
 "$here/run-vm.sh" "$top/tests/vm/scenarios/bench_ublk_vs_dmcrypt.sh" --bin "$bin" \
     --share "$share" --timeout 900 -v --virtio-disk 512M --virtio-disk 512M --virtio-disk 512M \
-    "${args[@]}" | grep -av '^\[ *[0-9.]*\]'
+    --nvme-disk 512M --nvme-disk 512M "${args[@]}" | grep -av '^\[ *[0-9.]*\]'
 rc=${PIPESTATUS[0]}
 set -e
 if [ -f "$share/out/bench_ublk_vs_dmcrypt.txt" ]; then

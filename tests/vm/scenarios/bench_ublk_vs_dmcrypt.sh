@@ -20,6 +20,10 @@
 #             cloud VM's disk): dm-crypt on /dev/vda, ublkcrypt on /dev/vdb, alt on
 #             /dev/vdc (run-vm.sh --virtio-disk, which bench-datapath.sh passes). Their
 #             ratios are to dm-vd or dm-nowq-vd.
+#   dm-nv, dm-nowq-nv, ublk-nv
+#             the same on NVMe disks (QEMU's emulated NVMe controller over a host file):
+#             dm-crypt on /dev/nvme0n1, ublkcrypt on /dev/nvme1n1 (run-vm.sh --nvme-disk,
+#             which bench-datapath.sh passes). Their ratios are to dm-nv or dm-nowq-nv.
 # All are open at once and idle while another is measured; each workload runs on every
 # target in turn (in reverse on even rounds), so load drifting on the shared host hits
 # all of them alike.
@@ -34,8 +38,9 @@
 #   UBLKCRYPT_BENCH_ROUNDS       rounds of the whole null matrix; the best of each is kept
 #                                (noise on a loaded host only ever slows a run down)
 #   UBLKCRYPT_BENCH_SIZE_MB      backing size (default 256)
-#   UBLKCRYPT_BENCH_TARGETS      default "dm-nowq-vd ublk-vd dm-nowq ublk-loop ublk-file" (block
-#                                devices first; dm-crypt tuned for speed is the anchor)
+#   UBLKCRYPT_BENCH_TARGETS      default "dm-nowq-vd ublk-vd dm-nowq-nv ublk-nv dm-nowq ublk-loop
+#                                ublk-file" (block devices first; dm-crypt tuned for speed is
+#                                the anchor)
 #   UBLKCRYPT_BENCH_UBLK_ARGS    extra `ublkcrypt open` options (e.g. "--queues 1")
 #   UBLKCRYPT_BENCH_WORKLOADS    default "randread randwrite read write"
 #   UBLKCRYPT_BENCH_ALT_BIN      the alt-* binary; adds alt-vd and alt-loop to the default
@@ -58,7 +63,7 @@ ROUNDS=${UBLKCRYPT_BENCH_ROUNDS:-1}
 AES_ROUNDS=${UBLKCRYPT_BENCH_AES_ROUNDS:-1}
 SIZE_MB=${UBLKCRYPT_BENCH_SIZE_MB:-256}
 ALT_BIN=${UBLKCRYPT_BENCH_ALT_BIN:-}
-TARGETS=${UBLKCRYPT_BENCH_TARGETS:-dm-nowq-vd ublk-vd${ALT_BIN:+ alt-vd} dm-nowq ublk-loop${ALT_BIN:+ alt-loop} ublk-file}
+TARGETS=${UBLKCRYPT_BENCH_TARGETS:-dm-nowq-vd ublk-vd${ALT_BIN:+ alt-vd} dm-nowq-nv ublk-nv dm-nowq ublk-loop${ALT_BIN:+ alt-loop} ublk-file}
 UBLK_ARGS=${UBLKCRYPT_BENCH_UBLK_ARGS:-}
 WORKLOADS=${UBLKCRYPT_BENCH_WORKLOADS:-randread randwrite read write}
 RESULTS=/tmp/bench.results
@@ -96,22 +101,24 @@ attach_loop() {
 loop_dm=$(attach_loop dm dm-nowq)
 loop_ublk=$(attach_loop ublk-loop)
 loop_alt=$(attach_loop alt-loop)
-# virtio_disk NAME TARGET...: /dev/NAME when one of the TARGETs is measured, else nothing.
-virtio_disk() {
+# disk_of NAME TARGET...: /dev/NAME when one of the TARGETs is measured, else nothing.
+disk_of() {
     d=$1
     shift
     for t in "$@"; do
         case " $TARGETS " in *" $t "*)
-            [ -b "/dev/$d" ] || { echo "bench: target $t needs /dev/$d (run-vm.sh --virtio-disk)" >&2; exit 2; }
-            echo "virtio: /dev/$d ($*)" >&2
+            [ -b "/dev/$d" ] || { echo "bench: target $t needs /dev/$d (run-vm.sh --virtio-disk or --nvme-disk)" >&2; exit 2; }
+            echo "disk: /dev/$d ($*)" >&2
             echo "/dev/$d"
             return ;;
         esac
     done
 }
-vd_dm=$(virtio_disk vda dm-vd dm-nowq-vd)
-vd_ublk=$(virtio_disk vdb ublk-vd)
-vd_alt=$(virtio_disk vdc alt-vd)
+vd_dm=$(disk_of vda dm-vd dm-nowq-vd)
+vd_ublk=$(disk_of vdb ublk-vd)
+vd_alt=$(disk_of vdc alt-vd)
+nv_dm=$(disk_of nvme0n1 dm-nv dm-nowq-nv)
+nv_ublk=$(disk_of nvme1n1 ublk-nv)
 case " $TARGETS " in *" alt-file "*) make_backing /tmp/backing-alt.img ;; esac
 head -c 64 /dev/urandom >/tmp/aes.key
 
@@ -126,11 +133,11 @@ open_target() {
     fi
     name=b$(echo "$1" | tr -d -)
     case $1 in
-        dm|dm-nowq|dm-vd|dm-nowq-vd)
+        dm|dm-nowq|dm-vd|dm-nowq-vd|dm-nv|dm-nowq-nv)
             perf=""
             case $1 in dm-nowq*) perf="--perf-no_read_workqueue --perf-no_write_workqueue" ;; esac
             lower=$loop_dm
-            case $1 in *-vd) lower=$vd_dm ;; esac
+            case $1 in *-vd) lower=$vd_dm ;; *-nv) lower=$nv_dm ;; esac
             # cryptsetup wants a key even for cipher_null (it passes an empty one to the
             # kernel); give it one from a file so nothing prompts.
             # shellcheck disable=SC2086
@@ -156,6 +163,9 @@ open_target() {
         ublk-vd)
             # shellcheck disable=SC2086
             ublkcrypt open --type plain $ucipher $UBLK_ARGS "$vd_ublk" "$name" ;;
+        ublk-nv)
+            # shellcheck disable=SC2086
+            ublkcrypt open --type plain $ucipher $UBLK_ARGS "$nv_ublk" "$name" ;;
         alt-vd)
             # shellcheck disable=SC2086
             "$ALT_BIN" open --type plain $ucipher $UBLK_ARGS ${UBLKCRYPT_BENCH_ALT_ARGS:-} \
@@ -314,19 +324,22 @@ for l in $loop_dm $loop_ublk $loop_alt; do losetup -d "$l"; done
 
 step "results"
 # Ratios are against dm-crypt on the same kind of backing: dm (or dm-nowq when dm is not
-# among the targets) for the loop and file targets, dm-vd (or dm-nowq-vd) for the -vd ones.
+# among the targets) for the loop and file targets, dm-vd (or dm-nowq-vd) for the -vd ones,
+# dm-nv (or dm-nowq-nv) for the -nv ones.
 BASE=dm
 case " $TARGETS " in *" dm "*) ;; *" dm-nowq "*) BASE=dm-nowq ;; esac
 BASE_VD=dm-vd
 case " $TARGETS " in *" dm-vd "*) ;; *" dm-nowq-vd "*) BASE_VD=dm-nowq-vd ;; esac
+BASE_NV=dm-nv
+case " $TARGETS " in *" dm-nv "*) ;; *" dm-nowq-nv "*) BASE_NV=dm-nowq-nv ;; esac
 # The awk programs below share these: base_of(t) is the target t is compared with.
-RATIO_AWK='function base_of(t) { return t ~ /-vd$/ ? base_vd : base_t }
+RATIO_AWK='function base_of(t) { return t ~ /-vd$/ ? base_vd : t ~ /-nv$/ ? base_nv : base_t }
     function label(t) { return t "/" base_of(t) }'
 {
     echo "ublkcrypt vs dm-crypt, fio direct=1 libaio; 4k rand QD32, 1M seq QD8; ${SIZE_MB} MiB"
-    echo "*-vd = on a virtio-blk disk each; ublk-loop = ublkcrypt on its own loop device over dm-crypt's tmpfs file; ublk-file = ublkcrypt on the tmpfs file"
+    echo "*-vd = on a virtio-blk disk each; *-nv = on an NVMe disk each; ublk-loop = ublkcrypt on its own loop device over dm-crypt's tmpfs file; ublk-file = ublkcrypt on the tmpfs file"
     # Best of the rounds per (cipher, workload, target).
-    awk -v targets="$TARGETS" -v base_t="$BASE" -v base_vd="$BASE_VD" "$RATIO_AWK"'
+    awk -v targets="$TARGETS" -v base_t="$BASE" -v base_vd="$BASE_VD" -v base_nv="$BASE_NV" "$RATIO_AWK"'
         { k = $1 " " $2 " " $3; if (!(k in iops) || $4 > iops[k]) { iops[k] = $4; mbs[k] = $5 }
           if (!($1 " " $2 in seen)) { seen[$1 " " $2] = 1; order[++n] = $1 " " $2 } }
         END {
@@ -349,7 +362,7 @@ RATIO_AWK='function base_of(t) { return t ~ /-vd$/ ? base_vd : base_t }
     # The best of each target may come from different moments of a noisy host; a round runs
     # every target back to back, so its ratios share the moment. Median over rounds, and the
     # range of the rounds' ratios: a difference inside the range is noise.
-    awk -v targets="$TARGETS" -v base_t="$BASE" -v base_vd="$BASE_VD" "$RATIO_AWK"'
+    awk -v targets="$TARGETS" -v base_t="$BASE" -v base_vd="$BASE_VD" -v base_nv="$BASE_NV" "$RATIO_AWK"'
         { v[$1 " " $2 " " $3 " " $6] = $4; if ($6 > rounds) rounds = $6
           if (!($1 " " $2 in seen)) { seen[$1 " " $2] = 1; order[++n] = $1 " " $2 } }
         END {
