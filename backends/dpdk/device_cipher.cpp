@@ -1,6 +1,7 @@
 #include "backends/dpdk/device_cipher.h"
 
 #include <rte_cryptodev.h>
+#include <rte_mbuf.h>
 
 #include <fmt/format.h>
 
@@ -21,6 +22,15 @@ const char* algorithm_name(rte_crypto_cipher_algorithm algorithm) {
 }
 
 }  // namespace
+
+uint32_t largest_operation_bytes(std::string_view driver) {
+  // crypto_virtio from DPDK 22.11.9 and 25.07 ("crypto/virtio: add request check on request
+  // side") refuses in its enqueue path any operation whose data ends past
+  // RTE_MBUF_DEFAULT_BUF_SIZE, and keeps an op cookie for each refusal: a queue pair fed
+  // bigger sectors never completes one and, after 1024 refusals, takes nothing at all.
+  if (driver == "crypto_virtio") return RTE_MBUF_DEFAULT_BUF_SIZE;
+  return 0;
+}
 
 uint16_t operation_iv_offset() {
   return static_cast<uint16_t>(sizeof(rte_crypto_op) + sizeof(rte_crypto_sym_op));
@@ -64,6 +74,15 @@ Status device_cipher_for(const CipherSpec& spec, uint8_t id, std::string_view wh
                               "keys of {} to {} bytes)",
                               who, spec.name(), spec.key_bytes * 8, algorithm_name(algorithm),
                               capability->cipher.key_size.min, capability->cipher.key_size.max));
+  rte_cryptodev_info info{};
+  rte_cryptodev_info_get(id, &info);
+  const uint32_t largest =
+      largest_operation_bytes(info.driver_name != nullptr ? info.driver_name : "");
+  if (largest != 0 && spec.sector_size > largest)
+    return Status(Errc::unsupported,
+                  fmt::format("{}: the device does not offer {} for {}-byte sectors (its driver, "
+                              "{}, takes operations of {} bytes at most)",
+                              who, spec.name(), spec.sector_size, info.driver_name, largest));
   *out = cipher;
   return Status::Ok();
 }

@@ -4,7 +4,8 @@
 // AES-XTS with the plain64 tweak; aes-cbc-essiv:sha256 as plain AES-CBC with the ESSIV
 // block computed by ublkcrypt (backends/kernel/sector_iv.h), as for a kernel card that
 // registers only cbc(aes); cipher_null-ecb as the NULL cipher. A device offers a cipher
-// when its capabilities (rte_cryptodev_sym_capability_get) take the key and IV sizes.
+// when its capabilities (rte_cryptodev_sym_capability_get) take the key and IV sizes, and
+// its driver takes operations as big as the spec's sectors.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +22,10 @@ struct DeviceCipher {
   uint16_t iv_bytes = 0;   // 0: the operation carries no IV
   bool essiv = false;      // the IV is ESSIV(sector), computed by ublkcrypt
 };
+
+// The largest operation, in bytes, that DPDK driver `driver` takes ("crypto_virtio": 2176);
+// 0 when it has no limit known here. DPDK does not report one.
+uint32_t largest_operation_bytes(std::string_view driver);
 
 // Where an operation carries its IV: the operation's private area, right after it.
 uint16_t operation_iv_offset();

@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 
+#include "backends/dpdk/device_cipher.h"
 #include "backends/dpdk/dpdk_provider.h"
 #include "backends/dpdk/eal.h"
 #include "backends/fault/fault_injecting_provider.h"
@@ -229,6 +230,15 @@ TEST_CASE("a device whose configure failed stays refused with its first reason")
     CHECK(again.code() == first.code());
     CHECK(again.message() == first.message());
   }
+}
+
+// crypto_virtio (the VM's virtio-crypto card, tests/vm/scenarios/dpdk_virtio_probe.sh)
+// refuses operations past 2176 bytes: 4 KiB sectors go to another provider instead of
+// never completing. The software PMDs have no limit.
+TEST_CASE("the largest operation a DPDK driver takes") {
+  CHECK(largest_operation_bytes("crypto_virtio") == 2176);
+  CHECK(largest_operation_bytes("crypto_openssl") == 0);
+  CHECK(largest_operation_bytes("crypto_null") == 0);
 }
 
 TEST_CASE("the dpdk provider's answers equal the software provider's, every size and key") {
