@@ -35,6 +35,8 @@ void CryptLog::receive(int level, const char* message) {
     last_error_.assign(text);
   } else if (level == CRYPT_LOG_NORMAL && sink_ != nullptr) {
     sink_->append(message);
+  } else if (level == CRYPT_LOG_DEBUG && debug_sink_ != nullptr) {
+    debug_sink_->append(message);
   }
 }
 

@@ -1,9 +1,9 @@
 // CryptLog: where libcryptsetup's messages go. Left alone, libcryptsetup prints them to
 // stdout/stderr, which would break our one-line error contract and mix its wording with
 // ours. Instead its errors are kept so a failing call can name the cause in its Status,
-// normal output is kept only while a caller asks for it (luksDump text), and verbose and
-// debug output is dropped. libcryptsetup never logs passphrases or keys; nothing here
-// could print one anyway, since nothing is printed.
+// normal and debug output are kept only while a caller asks for them (luksDump text, a
+// header field), and verbose output is dropped. libcryptsetup never logs passphrases or
+// keys; nothing here could print one anyway, since nothing is printed.
 #pragma once
 
 #include <optional>
@@ -27,12 +27,16 @@ class CryptLog {
 
   // While set, normal-level output is appended to `*sink` (crypt_dump's text).
   void capture_output(std::string* sink) { sink_ = sink; }
+  // While set, debug-level output is appended to `*sink`: libcryptsetup states some header
+  // fields only there (volume/tcrypt_volume.cpp). It logs no passphrase or key at any level.
+  void capture_debug(std::string* sink) { debug_sink_ = sink; }
 
   void receive(int level, const char* message);
 
  private:
   std::string last_error_;
   std::string* sink_ = nullptr;
+  std::string* debug_sink_ = nullptr;
 };
 
 // crypt_init on `device` with its messages routed to `log`. A missing device is named by

@@ -75,7 +75,7 @@ expect "ublkcrypt opal " "--help -h discover erase-range lock psid-revert revert
 expect "ublkcrypt opal lock --" "--help --key-file --range --user"
 expect_has "ublkcrypt bench model --" --cores --placement --target --json
 # Option values.
-expect "ublkcrypt open --type " "luks luks1 luks2 plain"
+expect "ublkcrypt open --type " "luks luks1 luks2 plain tcrypt"
 expect "ublkcrypt format --type " "luks1 luks2"
 expect "ublkcrypt format --pbkdf arg" "argon2i argon2id"
 expect "ublkcrypt bench crypto --provider k" "kernel"
@@ -95,7 +95,7 @@ fi
 (cd "$tmp" && expect "ublkcrypt open --depth=64 vo" "vol.img")
 # A detached header is a file.
 (cd "$tmp" && expect "ublkcrypt open --header vo" "vol.img")
-expect "ublkcrypt open --type=" "luks luks1 luks2 plain"
+expect "ublkcrypt open --type=" "luks luks1 luks2 plain tcrypt"
 expect "ublkcrypt open --hash sha2" "sha256"
 # A flag takes no value: the next word is DEVICE.
 (cd "$tmp" && expect "ublkcrypt open --foreground vo" "vol.img")

@@ -8,7 +8,8 @@ set -eu
 # for it; a dynamic busybox would also work since libs are copied, but static is simpler).
 NEEDED="qemu-system-x86_64:qemu-system-x86 busybox:busybox-static kmod:kmod cpio:cpio
 xz:xz-utils dpkg-deb:dpkg cryptsetup:cryptsetup-bin mke2fs:e2fsprogs e2fsck:e2fsprogs
-fio:fio losetup:mount blockdev:util-linux python3:python3-minimal flock:util-linux"
+fio:fio losetup:mount blockdev:util-linux python3:python3-minimal flock:util-linux
+tcplay:tcplay script:bsdutils"
 
 missing=""
 for pair in $NEEDED; do

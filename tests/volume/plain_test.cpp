@@ -214,9 +214,9 @@ TEST_CASE("open --type plain as a user runs it: refusals before any key is read,
   CHECK_MESSAGE(one_line(r.output), r.output);
   CHECK(r.output.find("cipher serpent-xts-bogus: IV mode 'bogus' unknown") != std::string::npos);
 
-  r = cli("open --type tcrypt " + img + " plaintest");
+  r = cli("open --type truecrypt " + img + " plaintest");
   CHECK(r.exit_code == 1);
-  CHECK(r.output == "ublkcrypt: --type tcrypt: unknown (luks, luks1, luks2 or plain)\n");
+  CHECK(r.output == "ublkcrypt: --type truecrypt: unknown (luks, luks1, luks2, plain or tcrypt)\n");
 
   const std::string short_key = scratch.file("short", "0123456789");
   r = cli("open --type plain --cipher aes-xts-plain64 --key-size 512 --key-file " + short_key + " " + img +

@@ -60,14 +60,15 @@ UBLKCRYPT_COMMAND("open", 20, [](CLI::App& app) {
   auto* cmd = app.add_subcommand("open", "Unlock DEVICE and serve it as /dev/ublkbN (/dev/ublkcrypt/NAME)");
   auto o = std::make_shared<OpenOptions>();
   auto foreground = std::make_shared<bool>(false);
-  cmd->add_option("device", o->device, "LUKS2, LUKS1 or plain volume (image file, block device or rbd:POOL/IMAGE)");
+  cmd->add_option("device", o->device, "LUKS2, LUKS1, plain or TrueCrypt volume (image file, block device or rbd:POOL/IMAGE)");
   cmd->add_option("name", o->name, "name under /dev/ublkcrypt");
-  cmd->add_option("--type,-M", o->type, "luks (either version), luks1 or luks2 (that version only) or plain (no header)")
+  cmd->add_option("--type,-M", o->type, "luks (either version), luks1 or luks2 (that version only), plain (no header) or tcrypt (TrueCrypt/VeraCrypt)")
       ->capture_default_str();
   add_header_option(cmd, &o->header, "luks: " + std::string(kHeaderOptionHelp));
   add_key_file_options(cmd, &o->key);
   cmd->get_option("--key-file")
-      ->description("luks: passphrase file; plain: raw key file (- = stdin: a passphrase, hashed); never on argv");
+      ->description("luks: passphrase file; plain: raw key file (- = stdin: a passphrase, hashed); tcrypt: a "
+                    "TrueCrypt keyfile (- = the passphrase from stdin); never on argv");
   cmd->add_option("--key-slot,-S", o->key_slot, "luks: try only this keyslot");
   // cryptsetup's plain options, names and defaults (volume/plain_volume.h); -h stays help.
   PlainParams& plain = o->plain;
@@ -81,6 +82,11 @@ UBLKCRYPT_COMMAND("open", 20, [](CLI::App& app) {
   cmd->add_option("--offset,-o", plain.offset, "plain: start of the data on DEVICE, 512-byte sectors");
   cmd->add_option("--skip,-p", plain.skip, "plain: IV offset (sectors skipped from the IV count), 512-byte sectors");
   cmd->add_option("--size,-b", plain.size, "plain: size in 512-byte sectors (0 = to the end)");
+  // cryptsetup's tcrypt options, same names (volume/tcrypt_volume.h).
+  cmd->add_flag("--veracrypt", o->tcrypt.veracrypt, "tcrypt: also try VeraCrypt's header and key derivation");
+  cmd->add_option("--veracrypt-pim", o->tcrypt.veracrypt_pim, "tcrypt: VeraCrypt's personal iterations multiplier");
+  cmd->add_flag("--tcrypt-hidden", o->tcrypt.hidden, "tcrypt: open the hidden volume");
+  cmd->add_flag("--tcrypt-system", o->tcrypt.system, "tcrypt: system encryption (refused: not served here)");
   cmd->add_flag("--allow-null-cipher", o->allow_null_cipher,
                 "accept cipher_null-ecb, with --type plain or in a LUKS header (no encryption; datapath "
                 "measurements only)");

@@ -28,8 +28,8 @@ void run_resume(const ResumeArgs& a) {
   const std::string& name = a.name;
   RunState st;
   if (Status s = read_served_state(name, &st); !s.ok()) fail(s);
-  if (st.type == "plain")
-    fail(Status(Errc::invalid_argument, "Device " + name + " is a plain volume: resume is for LUKS volumes"));
+  if (st.type != "LUKS")
+    fail(Status(Errc::invalid_argument, "Device " + name + " is a " + st.type + " volume: resume is for LUKS volumes"));
   // Asked before the passphrase: a volume that is not suspended needs none.
   std::string response;
   bool suspended = false;

@@ -17,9 +17,10 @@ void run_suspend(const std::string& name) {
   RunState st;
   if (Status s = read_served_state(name, &st); !s.ok()) fail(s);
   // A plain volume's key comes from options the server does not keep (--hash and the
-  // rest): resume could not give it back. cryptsetup suspends LUKS devices only, too.
-  if (st.type == "plain")
-    fail(Status(Errc::invalid_argument, "Device " + name + " is a plain volume: suspend is for LUKS volumes"));
+  // rest), a TrueCrypt one's from keyfiles: resume could not give it back. cryptsetup
+  // suspends LUKS devices only, too.
+  if (st.type != "LUKS")
+    fail(Status(Errc::invalid_argument, "Device " + name + " is a " + st.type + " volume: suspend is for LUKS volumes"));
   std::string response;
   // Requests already at a provider finish first: quick, unless a card is slow.
   Status s = control_request(socket_path(name), R"({"cmd":"suspend"})", 60000, &response);

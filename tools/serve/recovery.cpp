@@ -72,7 +72,7 @@ Status take_over_name(const std::string& name, NameLock* lock, RunState* previou
 void recovery_options(const RunState& previous, OpenOptions* o) {
   // The resolved path: `open` may have been given a relative one in another directory.
   o->device = previous.backing_path.empty() ? previous.backing : previous.backing_path;
-  o->type = previous.type == "plain" ? "plain" : "luks";
+  o->type = previous.type == "plain" ? "plain" : previous.type == "TCRYPT" ? "tcrypt" : "luks";
   o->read_only = previous.read_only;
   o->allow_discards = previous.allow_discards;
   if (o->backend.empty()) o->backend = previous.backend;

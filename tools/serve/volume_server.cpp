@@ -108,10 +108,12 @@ std::string header_source(const OpenOptions& o, const Volume& v) {
 // only where a LUKS header is read from the device.
 Status check_type(const OpenOptions& o) {
   const std::string& type = o.type;
-  if (type != "luks" && type != "luks1" && type != "luks2" && type != "plain")
-    return {Errc::invalid_argument, "--type " + type + ": unknown (luks, luks1, luks2 or plain)"};
+  if (type != "luks" && type != "luks1" && type != "luks2" && type != "plain" && type != "tcrypt")
+    return {Errc::invalid_argument, "--type " + type + ": unknown (luks, luks1, luks2, plain or tcrypt)"};
   if (o.header.empty()) return Status::Ok();
   if (type == "plain") return {Errc::invalid_argument, "--header: a plain volume has no header"};
+  if (type == "tcrypt")
+    return {Errc::invalid_argument, "--header: a TrueCrypt header is read on the volume itself here"};
   if (is_drive_image_path(o.device))
     return {Errc::invalid_argument, "--header " + o.header + ": an emulated drive keeps its header on the drive"};
   if (is_rbd_name(o.device))
@@ -158,6 +160,25 @@ Status unlock_plain(const OpenOptions& o, Volume* v) {
   return Status::Ok();
 }
 
+// A TrueCrypt or VeraCrypt volume (volume/tcrypt_volume.h), unlocked as cryptsetup's
+// tcryptOpen does: the passphrase from the terminal or standard input, or from the key file
+// "-"; any other --key-file is a TrueCrypt keyfile.
+Status unlock_tcrypt(const OpenOptions& o, Volume* v) {
+  TcryptParams params = o.tcrypt;
+  KeyFileOptions passphrase_source;
+  if (o.key.key_file == "-")
+    passphrase_source = o.key;
+  else if (!o.key.key_file.empty())
+    params.keyfiles.push_back(o.key.key_file);
+  SecureBytes passphrase;
+  Status s = read_passphrase(passphrase_source, "Enter passphrase for " + o.device + ": ", Verify::no, &passphrase);
+  if (!s.ok()) return s;
+  s = unlock_tcrypt_volume(header_source(o, *v), params, passphrase.view(), &v->unlocked);
+  if (!s.ok()) return named(o, *v, s);
+  v->type = "TCRYPT";
+  return Status::Ok();
+}
+
 // --type luks1 or luks2 insists on that header version, as cryptsetup does, before the
 // passphrase is asked for. An emulated drive (test build) is not checked: its header is
 // read through a window of the drive (tools/opal/opal_volume.cpp), not through the claim.
@@ -184,13 +205,13 @@ Status store_persistent_flags(const OpenOptions& o, const Volume& v) {
 Status unlock(const OpenOptions& o, Volume* v) {
   v->allow_discards = o.allow_discards;
   if (o.recover) {
-    v->type = o.type == "plain" ? "plain" : "LUKS";
+    v->type = o.type == "plain" ? "plain" : o.type == "tcrypt" ? "TCRYPT" : "LUKS";
     return fetch_parked_volume_key(o.name, &v->unlocked);
   }
-  if (o.type == "plain") {
+  if (o.type == "plain" || o.type == "tcrypt") {
     if (o.persistent)
-      return {Errc::invalid_argument, "open --persistent: a plain volume has no header to store flags in"};
-    return unlock_plain(o, v);
+      return {Errc::invalid_argument, "open --persistent: a " + o.type + " volume has no LUKS2 header to store flags in"};
+    return o.type == "plain" ? unlock_plain(o, v) : unlock_tcrypt(o, v);
   }
   Status s = check_header_version(o, *v);
   if (!s.ok()) return s;

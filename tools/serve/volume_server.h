@@ -12,6 +12,7 @@
 
 #include "tools/passphrase.h"
 #include "volume/plain_volume.h"
+#include "volume/tcrypt_volume.h"
 
 #include "base/status.h"
 
@@ -21,16 +22,19 @@ struct OpenOptions {
   std::string device;  // backing: LUKS image / block device
   std::string name;
   // "luks" (a LUKS2 or LUKS1 header, whichever the device has), "luks1" or "luks2" (that
-  // version only, as cryptsetup insists) or "plain" (no header: `plain` describes the volume)
+  // version only, as cryptsetup insists), "plain" (no header: `plain` describes the volume)
+  // or "tcrypt" (a TrueCrypt or VeraCrypt header)
   std::string type = "luks";
   // luks: a detached header (cryptsetup's --header), a file or device holding the header
   // while `device` holds only the data; "" = the header is at the start of `device`.
   std::string header;
   // luks: the passphrase, by cryptsetup's key file rules (tools/passphrase.h); plain: the
-  // key or passphrase by cryptsetup's plain rules (tools/plain_key.h)
+  // key or passphrase by cryptsetup's plain rules (tools/plain_key.h); tcrypt: a TrueCrypt
+  // keyfile, or "-" for the passphrase from standard input
   KeyFileOptions key;
   int key_slot = -1;          // luks: -1 = any
   PlainParams plain;          // plain only, cryptsetup's defaults and option names
+  TcryptParams tcrypt;        // tcrypt only, cryptsetup's option names
   // plain and luks: serve cipher_null (no encryption). A LUKS header with a cipher_null
   // segment is refused without it, unless an Opal drive does the encryption.
   bool allow_null_cipher = false;

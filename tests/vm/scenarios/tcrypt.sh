@@ -1,0 +1,78 @@
+# tcrypt.sh (guest, sh -e): TrueCrypt volumes made by tcplay (tests/vm/tcrypt/make-volumes.sh,
+# on the host) open in ublkcrypt as cryptsetup opens them (issue 18), with dm-crypt as the
+# oracle: the same size, and the same plaintext both ways over the whole volume (dm-crypt
+# writes, ublkcrypt reads; ublkcrypt writes, dm-crypt reads). AES with a passphrase, Serpent
+# with a passphrase and a keyfile, a hidden volume and its outer volume; then the refusals:
+# a cipher chain, a wrong passphrase, a missing keyfile, system encryption.
+step() { echo "== tcrypt: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
+. vm-lib.sh
+
+# roundtrip IMAGE PASSPHRASE OPTIONS...: the volume through dm-crypt and ublkcrypt, both ways.
+roundtrip() {
+    img=$1 pass=$2
+    shift 2
+    printf '%s\n' "$pass" >/tmp/pass
+    # shellcheck disable=SC2086
+    cryptsetup open -q --type tcrypt "$@" "$img" tdm </tmp/pass
+    bytes=$(blockdev --getsize64 /dev/mapper/tdm)
+    head -c "$bytes" /dev/urandom >/tmp/a
+    head -c "$bytes" /dev/urandom >/tmp/b
+    dd if=/tmp/a of=/dev/mapper/tdm bs=1M oflag=direct conv=fsync 2>/dev/null
+    cryptsetup close tdm
+
+    dev=$(ublkcrypt open --type tcrypt "$@" "$img" tub </tmp/pass)
+    got=$(blockdev --getsize64 "$dev")
+    [ "$got" = "$bytes" ] || { echo "ublkcrypt serves $got bytes, dm-crypt $bytes"; exit 1; }
+    cmp /tmp/a "$dev" || { wrong_data "ublkcrypt reads other data than dm-crypt wrote on $img"; exit 1; }
+    echo "ublkcrypt reads what dm-crypt wrote ($bytes bytes)"
+    ublkcrypt status tub >/tmp/status
+    grep -q '^  type: *TCRYPT$' /tmp/status || { cat /tmp/status; exit 1; }
+    dd if=/tmp/b of="$dev" bs=1M oflag=direct conv=fsync 2>/dev/null
+    ublkcrypt close tub
+
+    cryptsetup open -q --type tcrypt "$@" "$img" tdm </tmp/pass
+    cmp /tmp/b /dev/mapper/tdm || { wrong_data "dm-crypt reads other data than ublkcrypt wrote on $img"; exit 1; }
+    echo "dm-crypt reads what ublkcrypt wrote"
+    cryptsetup close tdm
+}
+
+# refused EXIT TEXT IMAGE PASSPHRASE OPTIONS...: ublkcrypt refuses with exit EXIT, one line
+# holding TEXT, and serves nothing.
+refused() {
+    want=$1 text=$2 img=$3 pass=$4
+    shift 4
+    rc=0
+    printf '%s\n' "$pass" | ublkcrypt open --type tcrypt "$@" "$img" tub >/tmp/out 2>&1 || rc=$?
+    cat /tmp/out
+    [ "$rc" = "$want" ] || { echo "exit $rc, not $want"; exit 1; }
+    [ "$(wc -l </tmp/out)" = 1 ] && grep -qF "$text" /tmp/out || { echo "not the one line expected"; exit 1; }
+    [ ! -e /dev/ublkcrypt/tub ] || { echo "a refused volume is served"; exit 1; }
+}
+
+# The volumes arrive in the initramfs; the data path wants them on tmpfs, as users' files.
+cp /data/tcrypt/* /tmp/
+step "AES-256-XTS, a passphrase"
+roundtrip /tmp/tc-aes.img "tc aes pass"
+cat /tmp/status  # ublkcrypt's, while it served the volume
+grep -q '^  cipher: *aes-xts-plain64$' /tmp/status
+grep -q '^  keysize: *512 bits$' /tmp/status
+
+step "SERPENT-256-XTS, a passphrase and a keyfile"
+roundtrip /tmp/tc-serpent.img "tc serpent pass" --key-file /tmp/tc.keyfile
+
+step "a hidden volume, then its outer volume"
+roundtrip /tmp/tc-hidden.img "tc hidden pass" --tcrypt-hidden
+roundtrip /tmp/tc-hidden.img "tc outer pass"
+
+step "refusals"
+refused 1 "cipher chain twofish-aes-xts-plain64: not served here" /tmp/tc-chain.img "tc chain pass"
+# A wrong passphrase or keyfile tries every KDF and cipher TrueCrypt has (slow under TCG):
+# two cases only.
+refused 2 "no header decrypts with this passphrase" /tmp/tc-aes.img "not the pass"
+head -c 64 /dev/urandom >/tmp/other.keyfile
+refused 2 "no header decrypts with this passphrase and these keyfiles" /tmp/tc-serpent.img "tc serpent pass" \
+    --key-file /tmp/other.keyfile
+refused 4 "keyfile /tmp/no.keyfile" /tmp/tc-serpent.img "tc serpent pass" --key-file /tmp/no.keyfile
+refused 1 "system encryption (--tcrypt-system) is not served here" /tmp/tc-aes.img "tc aes pass" --tcrypt-system
+no_oops
+step "done"

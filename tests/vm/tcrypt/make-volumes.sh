@@ -1,0 +1,44 @@
+#!/bin/bash
+# make-volumes.sh OUTDIR: TrueCrypt volumes made by tcplay (Debian 12's), for vm_tcrypt
+# (issue 18): the test's volumes are made here, by the tool users make them with, not kept
+# as files. Run as root on the host: tcplay writes through a loop device, and asks for its
+# passphrases on a terminal, which script(1) gives it (each answer is typed after its prompt:
+# tcplay drops what was typed before it asks).
+#   tc-aes.img        AES-256-XTS, PBKDF2-RIPEMD160, passphrase "tc aes pass"
+#   tc-serpent.img    SERPENT-256-XTS, PBKDF2-RIPEMD160, passphrase "tc serpent pass" and
+#                     the keyfile tc.keyfile
+#   tc-chain.img      TWOFISH-256-XTS,AES-256-XTS (a chain), passphrase "tc chain pass"
+#   tc-hidden.img     an AES outer volume ("tc outer pass") holding a 1 MiB hidden volume
+#                     ("tc hidden pass")
+# All with TrueCrypt's first PBKDF2 hash, RIPEMD160: libcryptsetup tries the hashes in turn,
+# each slow under TCG.
+set -euo pipefail
+out=${1:?usage: make-volumes.sh OUTDIR}
+mkdir -p "$out"
+command -v tcplay >/dev/null || { echo "make-volumes: tcplay is not installed (apt-get install tcplay)" >&2; exit 1; }
+
+# create IMAGE ANSWERS TCPLAY-OPTIONS...: a 2 MiB image with a volume made by tcplay -c,
+# typing ANSWERS (one per line) one second apart.
+create() {
+    local img=$1 answers=$2 loop
+    shift 2
+    rm -f "$img"
+    truncate -s 2M "$img"
+    loop=$(losetup -f --show "$img")
+    local rc=0
+    { sleep 1; while IFS= read -r line; do printf '%s\n' "$line"; sleep 1; done <<<"$answers"; sleep 2; } |
+        timeout 120 script -q -e -c "tcplay -c -d $loop --insecure-erase $*" /dev/null >"$img.log" 2>&1 || rc=$?
+    losetup -d "$loop"
+    if [ $rc != 0 ] || ! grep -q 'All done' "$img.log"; then
+        echo "make-volumes: tcplay could not make $img (exit $rc):" >&2; cat "$img.log" >&2; exit 1
+    fi
+    echo "made $img with tcplay $*"
+}
+
+head -c 64 /dev/urandom >"$out/tc.keyfile"
+create "$out/tc-aes.img" $'tc aes pass\ntc aes pass\ny' -a RIPEMD160 -b AES-256-XTS
+create "$out/tc-serpent.img" $'tc serpent pass\ntc serpent pass\ny' -a RIPEMD160 -b SERPENT-256-XTS \
+    -k "$out/tc.keyfile"
+create "$out/tc-chain.img" $'tc chain pass\ntc chain pass\ny' -a RIPEMD160 -b TWOFISH-256-XTS,AES-256-XTS
+create "$out/tc-hidden.img" $'tc outer pass\ntc outer pass\ntc hidden pass\ntc hidden pass\n1M\ny' \
+    -a RIPEMD160 -b AES-256-XTS -g
