@@ -107,7 +107,7 @@ struct CryptoDevice::State {
   Status configure(unsigned count);
   void submit(const std::shared_ptr<DeviceSession>& session,
               std::span<CryptoRequest* const> requests, ProviderCallback* callback);
-  void enqueue_backlog(QueuePair& qp, unsigned index);
+  bool enqueue_backlog(QueuePair& qp, unsigned index);
   void poll_forever();
   bool poll(unsigned index, Clock::time_point now, bool* hung);
   void take_back(rte_crypto_op* op);
@@ -201,6 +201,8 @@ void CryptoDevice::State::submit(const std::shared_ptr<DeviceSession>& session,
       qp.backlog.push_back(job);
       open_jobs.fetch_add(1);
     }
+    // A refusal here is the poller's to fail: operations it dequeued may still be on their
+    // way into dst.
     enqueue_backlog(qp, index);
   }
   wake_poller();
@@ -210,8 +212,9 @@ void CryptoDevice::State::submit(const std::shared_ptr<DeviceSession>& session,
 }
 
 // Enqueues the backlog's sectors in bursts until the queue pair or a pool is full. Under
-// qp.mutex.
-void CryptoDevice::State::enqueue_backlog(QueuePair& qp, unsigned index) {
+// qp.mutex. True if the driver refused the backlog's head while nothing of the queue pair
+// was in flight: no completion will make room for it, so retrying it waits forever.
+bool CryptoDevice::State::enqueue_backlog(QueuePair& qp, unsigned index) {
   rte_crypto_op* ops[kBurst];
   rte_mbuf* buffers[kBurst];
   const uint16_t iv_offset = operation_iv_offset();
@@ -223,10 +226,11 @@ void CryptoDevice::State::enqueue_backlog(QueuePair& qp, unsigned index) {
     const uint16_t iv_bytes = session.cipher().iv_bytes;
     const uint16_t n =
         static_cast<uint16_t>(std::min<uint32_t>(kBurst, run.sector_count - job->issued));
-    if (rte_crypto_op_bulk_alloc(operations, RTE_CRYPTO_OP_TYPE_SYMMETRIC, ops, n) != n) return;
+    if (rte_crypto_op_bulk_alloc(operations, RTE_CRYPTO_OP_TYPE_SYMMETRIC, ops, n) != n)
+      return false;
     if (rte_pktmbuf_alloc_bulk(mbufs, buffers, n) != 0) {
       for (uint16_t i = 0; i < n; ++i) rte_crypto_op_free(ops[i]);
-      return;
+      return false;
     }
     for (uint16_t i = 0; i < n; ++i)
       qp.iv_numbers[i] = session.spec().iv_of(run.first_sector + job->issued + i);
@@ -261,8 +265,9 @@ void CryptoDevice::State::enqueue_backlog(QueuePair& qp, unsigned index) {
     job->issued += accepted;
     qp.in_flight += accepted;
     if (job->issued == run.sector_count) qp.backlog.pop_front();
-    if (accepted < n) return;
+    if (accepted < n) return qp.in_flight == 0;
   }
+  return false;
 }
 
 void CryptoDevice::State::poll_forever() {
@@ -296,7 +301,7 @@ void CryptoDevice::State::poll_forever() {
 }
 
 // Takes back what the device finished on one queue pair, then refills it from the backlog.
-// True if anything came back.
+// True if anything came back or a request failed.
 bool CryptoDevice::State::poll(unsigned index, Clock::time_point now, bool* hung) {
   QueuePair& qp = *queue_pairs[index];
   rte_crypto_op* ops[kBurst];
@@ -317,9 +322,24 @@ bool CryptoDevice::State::poll(unsigned index, Clock::time_point now, bool* hung
     }
   }
   for (uint16_t i = 0; i < n; ++i) take_back(ops[i]);
-  std::lock_guard lock(qp.mutex);
-  enqueue_backlog(qp, index);
-  return n > 0;
+  Job* refused = nullptr;
+  std::string refusal;
+  {
+    std::lock_guard lock(qp.mutex);
+    if (enqueue_backlog(qp, index)) {
+      refused = qp.backlog.front();
+      refusal = fmt::format(
+          "{}: sector {}: the driver refused the operation with nothing in flight",
+          device->who(), refused->request->run.first_sector + refused->issued);
+    }
+  }
+  // Everything this queue pair dequeued is taken back: the refused job's sectors are all in
+  // dst or still unsent, and failing it now writes nothing after its completion.
+  if (refused != nullptr) {
+    finish(refused, Status(Errc::io_error, refusal));
+    release_if_done(refused);
+  }
+  return n > 0 || refused != nullptr;
 }
 
 void CryptoDevice::State::take_back(rte_crypto_op* op) {

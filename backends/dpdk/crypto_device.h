@@ -15,7 +15,9 @@
 //
 // Failure: an operation the device fails completes its request with io_error at once; the
 // request's other operations are dropped when they come back, so nothing is written to
-// dst after its completion. A device that returns nothing for `deadline` while
+// dst after its completion. So does an operation the driver refuses to enqueue while
+// nothing of its queue pair is in flight (a ring full of nothing, or an operation the
+// driver never takes): no completion is coming to make room for it. A device that returns nothing for `deadline` while
 // operations are in flight is taken as gone or hung: every request in it completes with
 // timeout, and so does every later one. Operations it still holds keep their mbufs and
 // the session's keys, never the consumer's buffers.

@@ -7,6 +7,7 @@
 // starts.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <rte_cryptodev.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -393,6 +394,65 @@ TEST_CASE("requests failing on dpdk every third time complete on software, every
   CHECK(card.failed() == kRequests / 3);
   CHECK(on_dpdk == kRequests - kRequests / 3);
   CHECK(session->state().failovers == kRequests / 3);
+}
+
+// What is left of the operations the refusing driver below takes before it refuses every
+// later one.
+std::atomic<uint32_t> enqueue_budget{0};
+
+// An enqueue callback in front of crypto_null: it passes on as many operations as the
+// budget holds and refuses the rest, as a driver does with an operation it never takes.
+uint16_t take_from_budget(uint16_t, uint16_t, rte_crypto_op**, uint16_t n, void*) {
+  uint32_t budget = enqueue_budget.load();
+  while (true) {
+    const uint32_t taken = std::min<uint32_t>(budget, n);
+    if (enqueue_budget.compare_exchange_weak(budget, budget - taken))
+      return static_cast<uint16_t>(taken);
+  }
+}
+
+TEST_CASE("an operation the driver refuses with nothing in flight fails its request at once") {
+  const char* device = "crypto_null_refusing";
+  const CipherSpec spec = spec_of("cipher_null-ecb", 0, 512);
+  auto dpdk = make_dpdk_provider();
+  auto session = open_on(*dpdk, spec, {}, device);
+  const int id = rte_cryptodev_get_dev_id(device);
+  REQUIRE(id >= 0);
+  const auto dev = static_cast<uint8_t>(id);
+  std::vector<rte_cryptodev_cb*> callbacks;
+  for (uint16_t qp = 0; qp < rte_cryptodev_queue_pair_count(dev); ++qp) {
+    callbacks.push_back(rte_cryptodev_add_enq_callback(dev, qp, take_from_budget, nullptr));
+    REQUIRE(callbacks.back() != nullptr);
+  }
+  const uint64_t sector = 1000;
+  const auto src = pattern(size_t{512} * kSectors, 21, 3);
+  // Refused from the first operation on, and after the driver took three of them.
+  for (uint32_t budget : {0u, 3u}) {
+    CAPTURE(budget);
+    enqueue_budget = budget;
+    std::vector<uint8_t> dst(src.size(), 0xEE);
+    const Status s = run_once(*session, {Direction::encrypt, src.data(), dst.data(), sector, kSectors});
+    CHECK(s.code() == Errc::io_error);
+    CHECK(s.message() == fmt::format("dpdk:crypto_null_refusing: sector {}: the driver refused "
+                                     "the operation with nothing in flight",
+                                     sector + budget));
+    // The sectors the driver took are done (cipher_null is the identity), the others are
+    // untouched, and nothing lands in dst after the completion.
+    const size_t done_bytes = size_t{512} * budget;
+    CHECK(std::equal(src.begin(), src.begin() + done_bytes, dst.begin()));
+    CHECK(std::all_of(dst.begin() + done_bytes, dst.end(), [](uint8_t b) { return b == 0xEE; }));
+    const auto at_completion = dst;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK(dst == at_completion);
+  }
+  CHECK(dpdk->counters().errors.load() == 2);
+  // The refusals cost the device nothing: without the callbacks it serves again.
+  for (uint16_t qp = 0; qp < callbacks.size(); ++qp)
+    REQUIRE(rte_cryptodev_remove_enq_callback(dev, qp, callbacks[qp]) == 0);
+  std::vector<uint8_t> dst(src.size(), 0xEE);
+  const Status s = run_once(*session, {Direction::encrypt, src.data(), dst.data(), sector, kSectors});
+  CHECK_MESSAGE(s.ok(), s.message());
+  CHECK(dst == src);
 }
 
 TEST_CASE("bench crypto runs a named DPDK device beside software, with CPU ns per byte") {

@@ -142,7 +142,8 @@ build_base() {
     depmod -b "$stage" "$KVER" || die "depmod on the initramfs modules failed"
 
     cp "$HERE/guest/init" init
-    cp "$HERE/guest/vm-signal" "$HERE/guest/vm-wait-host" "$HERE/guest/vm-lib.sh" usr/local/bin/
+    cp "$HERE/guest/vm-signal" "$HERE/guest/vm-wait-host" "$HERE/guest/vm-lib.sh" \
+        "$HERE/guest/dpdk-card.sh" usr/local/bin/
     chmod 755 init usr/local/bin/*
     printf 'root:x:0:0:root:/root:/busybox/sh\n' >etc/passwd
     printf 'root:x:0:\n' >etc/group

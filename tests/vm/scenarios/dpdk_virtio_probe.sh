@@ -3,12 +3,9 @@
 # CI test (label probe): it exits 0 only when the card completes cipher operations through
 # the PMD, and otherwise says where the path stops.
 #
-# The path: the card unbound from virtio-pci and bound to uio_pci_generic (the 6.12 kernel
-# has no VFIO no-IOMMU mode; uio needs no IOMMU), 2 MiB hugepages and IOVA as physical
-# addresses (a device without an IOMMU DMAs to physical addresses; EAL refuses the PMD in
-# VA mode), and Debian's dpdk-test-crypto-perf (package dpdk-dev) pushing AES-CBC through
-# it. Needs --crypto-card, --bin dpdk-test-crypto-perf and the PMDs as --file (see
-# tests/vm/CMakeLists.txt).
+# The card is set up for DPDK as guest/dpdk-card.sh says, and Debian's dpdk-test-crypto-perf
+# (package dpdk-dev) pushes AES-CBC through it. Needs --crypto-card, --bin
+# dpdk-test-crypto-perf and the PMDs as --file (see tests/vm/CMakeLists.txt).
 #
 # Operations of 2 KiB at most: Debian's DPDK 22.11.11 (like upstream from 22.11.9 and
 # 25.07) refuses in crypto_virtio's enqueue any operation whose data ends past
@@ -17,37 +14,17 @@
 # get cookie". The 4 KiB run checks that this limit still holds.
 step() { echo "== dpdk_virtio_probe: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 
-pmds=/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0
-# EAL keeps its runtime files in /var/run/dpdk and refuses to load plugins from a path
-# with a world-writable directory in it (the initramfs root is one).
-mkdir -p /run/dpdk
-[ -e /var/run ] || ln -s /run /var/run
-chmod 755 / /usr /usr/lib /usr/lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/dpdk "$pmds"
+. dpdk-card.sh
 
-step "the card to uio_pci_generic"
-modprobe uio_pci_generic
-bdf=""
-for d in /sys/bus/pci/devices/*; do
-    [ "$(cat "$d/vendor"):$(cat "$d/device")" = "0x1af4:0x1054" ] && bdf=$(basename "$d")
-done
-[ -n "$bdf" ] || { echo "no virtio-crypto card (run-vm.sh --crypto-card)"; exit 1; }
-echo "$bdf" >"/sys/bus/pci/devices/$bdf/driver/unbind"
-echo uio_pci_generic >"/sys/bus/pci/devices/$bdf/driver_override"
-echo "$bdf" >/sys/bus/pci/drivers_probe
-echo "card $bdf: driver $(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")")"
-
-step "hugepages"
-echo 256 >/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
-mkdir -p /dev/hugepages
-mount -t hugetlbfs none /dev/hugepages
-grep HugePages_Total /proc/meminfo
+step "the card to uio_pci_generic, hugepages"
+dpdk_card_setup
 
 # perf SIZE OPS SECONDS: AES-CBC encryption of OPS operations of SIZE bytes through the PMD;
 # its output in /tmp/perf.out, its exit status returned.
 perf() {
-    timeout "$3" dpdk-test-crypto-perf -l 0,1 --iova-mode=pa -a "$bdf" \
-        -d "$pmds/librte_mempool_ring.so.23" -d "$pmds/librte_bus_pci.so.23" \
-        -d "$pmds/librte_crypto_virtio.so.23" --log-level='pmd.crypto.virtio*:info' -- \
+    # shellcheck disable=SC2086
+    timeout "$3" dpdk-test-crypto-perf -l 0,1 $dpdk_eal_args \
+        --log-level='pmd.crypto.virtio*:info' -- \
         --ptest throughput --devtype crypto_virtio --optype cipher-only --cipher-algo aes-cbc \
         --cipher-op encrypt --cipher-key-sz 16 --cipher-iv-sz 16 --buffer-sz "$1" \
         --total-ops "$2" --burst-sz 32 >/tmp/perf.out 2>&1
