@@ -36,7 +36,7 @@ void run_refresh(const RefreshArgs& a) {
                                                 "header asks for discards)"
                                               : "with --allow-discards")));
   if (!a.persistent) return;
-  if (st.type != "LUKS")
+  if (st.type == "plain" || st.type == "TCRYPT")
     fail(Status(Errc::invalid_argument,
                 "Device " + a.name + " is a " + st.type + " volume: --persistent needs a LUKS2 header"));
   std::unique_ptr<LuksVolume> volume;

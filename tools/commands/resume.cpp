@@ -28,7 +28,7 @@ void run_resume(const ResumeArgs& a) {
   const std::string& name = a.name;
   RunState st;
   if (Status s = read_served_state(name, &st); !s.ok()) fail(s);
-  if (st.type != "LUKS")
+  if (st.type == "plain" || st.type == "TCRYPT")
     fail(Status(Errc::invalid_argument, "Device " + name + " is a " + st.type + " volume: resume is for LUKS volumes"));
   // Asked before the passphrase: a volume that is not suspended needs none.
   std::string response;

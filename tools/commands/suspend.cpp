@@ -19,7 +19,7 @@ void run_suspend(const std::string& name) {
   // A plain volume's key comes from options the server does not keep (--hash and the
   // rest), a TrueCrypt one's from keyfiles: resume could not give it back. cryptsetup
   // suspends LUKS devices only, too.
-  if (st.type != "LUKS")
+  if (st.type == "plain" || st.type == "TCRYPT")
     fail(Status(Errc::invalid_argument, "Device " + name + " is a " + st.type + " volume: suspend is for LUKS volumes"));
   std::string response;
   // Requests already at a provider finish first: quick, unless a card is slow.
