@@ -143,7 +143,7 @@ build_base() {
 
     cp "$HERE/guest/init" init
     cp "$HERE/guest/vm-signal" "$HERE/guest/vm-wait-host" "$HERE/guest/vm-lib.sh" \
-        "$HERE/guest/dpdk-card.sh" usr/local/bin/
+        "$HERE/guest/dpdk-card.sh" "$HERE/guest/fio-verify.sh" usr/local/bin/
     chmod 755 init usr/local/bin/*
     printf 'root:x:0:0:root:/root:/busybox/sh\n' >etc/passwd
     printf 'root:x:0:\n' >etc/group

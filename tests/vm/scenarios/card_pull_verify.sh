@@ -18,6 +18,7 @@
 # needs a moment to let the card go after device_del, and the card keeps serving until then.
 step() { echo "== card_pull_verify: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 . vm-lib.sh
+. fio-verify.sh
 size_mib=${CARD_PULL_VERIFY_MIB:-320}
 pull_at_mib=${CARD_PULL_AT_MIB:-48}
 
@@ -28,37 +29,6 @@ check() {
     _check_what=$1; shift
     if "$@"; then echo "ok: $_check_what"; else echo "FAILED: $_check_what"; failed="$failed
   $_check_what"; fi
-}
-
-# seq_fio DEVICE OUT [FIO-OPTION...]: one sequential pass of 1 MiB direct requests at QD16
-# over the first size_mib MiB of DEVICE, each block with a crc32c verify header. The same
-# job (name, size, block size) writes (--do_verify=0) and later checks (--verify_only):
-# continue_on_error=verify lets the check report every bad block, not only the first.
-# Writes OUT (terse), OUT.err (fio's messages: one line per bad block) and OUT.rc.
-seq_fio() {
-    _dev=$1 _out=$2; shift 2
-    _rc=0
-    fio --name=seq --filename="$_dev" --rw=write --bs=1M --iodepth=16 --direct=1 \
-        --ioengine=libaio --size=${size_mib}M --verify=crc32c --continue_on_error=verify \
-        --output-format=terse --terse-version=3 "$@" >"$_out" 2>"$_out.err" || _rc=$?
-    echo $_rc >"$_out.rc"
-}
-# fio_field OUT N: field N of the terse line (5 error, 6 KiB read, 47 KiB written).
-fio_field() { grep '^3;' "$1" | cut -d';' -f"$2"; }
-# bad_blocks OUT: how many blocks fio's verify found wrong (one message line each).
-bad_blocks() { grep -c 'at file .* offset [0-9]*, length' "$1.err" || true; }
-# first_bad OUT: the offset of the first bad block, or "none".
-first_bad() { sed -n 's/.* at file .* offset \([0-9]*\), length.*/\1/p' "$1.err" | head -n 1 | grep . || echo none; }
-
-# fio_report OUT WHAT: prints fio's exit status, error, KiB moved, bad blocks and the first
-# of fio's own lines about them.
-fio_report() {
-    echo "$2: fio exit $(cat "$1.rc"), error $(fio_field "$1" 5)," \
-         "read $(fio_field "$1" 6) KiB, written $(fio_field "$1" 47) KiB, bad blocks $(bad_blocks "$1")"
-    if [ -s "$1.err" ]; then
-        echo "$2: fio said (first 12 lines):"
-        head -n 12 "$1.err" | sed 's/^/    /'
-    fi
 }
 
 # pull_card_midpass VOLUME CARD RCFILE: once VOLUME's card provider has moved pull_at_mib
@@ -88,7 +58,7 @@ pass_with_pull() {
     _pvol=$1 _pdev=$2 _pcard=$3 _pout=$4 _pwhat=$5; shift 5
     rm -f "$_pout.rc"
     _t0=$(uptime_s)
-    seq_fio "$_pdev" "$_pout" "$@" &
+    seq_fio "$_pdev" "$size_mib" "$_pout" "$@" &
     _fio_pid=$!
     pull_card_midpass "$_pvol" "$_pcard" "$_pout.rc"
     wait $_fio_pid
@@ -122,7 +92,7 @@ export UBLKCRYPT_KERNEL_DEADLINE_MS=4000
 step "READ pass, part 1: r written end to end through software"
 r=$(ublkcrypt open --key-file /tmp/pass --backend software /tmp/r.img r)
 t0=$(uptime_s)
-seq_fio "$r" /tmp/fio.r-write --do_verify=0
+seq_fio "$r" "$size_mib" /tmp/fio.r-write --do_verify=0
 t1=$(uptime_s)
 fio_report /tmp/fio.r-write "r write (software)"
 echo "r write (software): $(mib_per_s "$size_mib" "$t0" "$t1") MiB/s"
@@ -146,7 +116,7 @@ check "w: the device returned no error" test "$(io_errors w)" = 0
 
 step "WRITE pass, check: every block of w read back (software) and verified"
 t0=$(uptime_s)
-seq_fio "$w" /tmp/fio.w-verify --verify_only
+seq_fio "$w" "$size_mib" /tmp/fio.w-verify --verify_only
 t1=$(uptime_s)
 fio_report /tmp/fio.w-verify "w verify pass"
 echo "w verify pass: $(mib_per_s "$size_mib" "$t0" "$t1") MiB/s"
@@ -184,7 +154,7 @@ echo "card_pull_verify: figures: READ pass of $size_mib MiB: card moved $pulled_
 if [ "$(bad_blocks /tmp/fio.r-verify)" != 0 ]; then
     # Reads write nothing: a second look through software tells wrong answers from a
     # damaged volume.
-    seq_fio "$r" /tmp/fio.r-again --verify_only
+    seq_fio "$r" "$size_mib" /tmp/fio.r-again --verify_only
     fio_report /tmp/fio.r-again "r verified again (software)"
 fi
 ublkcrypt close r
