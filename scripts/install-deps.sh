@@ -9,7 +9,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libdpdk-dev systemd
   openssl cryptsetup-bin e2fsprogs fio nvme-cli gnuplot-nox
   qemu-system-x86 busybox-static kmod cpio xz-utils
-  groff-base man-db bash-completion
+  groff-base man-db bash-completion tcplay python3-cryptography
   ceph-mon ceph-osd ceph-common librbd-dev qemu-utils qemu-block-extra
 )
 

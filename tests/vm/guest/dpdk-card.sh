@@ -29,7 +29,8 @@ dpdk_card_bind() {
 
 # dpdk_card_setup: EAL's runtime directories, the card on uio_pci_generic, hugepages. Sets
 # dpdk_bdf (the card's PCI address) and dpdk_eal_args (EAL's arguments for the card: the
-# PMDs as plugins, the card allowed, IOVA as PA).
+# PMDs as plugins, the card allowed, IOVA as PA); ublkcrypt's DPDK provider gets them too,
+# in UBLKCRYPT_DPDK_EAL_ARGS.
 dpdk_card_setup() {
     # EAL keeps its runtime files in /var/run/dpdk and refuses to load plugins from a path
     # with a world-writable directory in it (the initramfs root is one).
@@ -51,4 +52,14 @@ dpdk_card_setup() {
     for _pmd in mempool_ring bus_pci crypto_virtio; do
         dpdk_eal_args="$dpdk_eal_args -d $dpdk_pmds/librte_$_pmd.so.23"
     done
+    export UBLKCRYPT_DPDK_EAL_ARGS="$dpdk_eal_args"
+}
+
+# dpdk_card_name: the card's DPDK device name, as `ublkcrypt backends` lists it (after
+# dpdk_card_setup); fails when DPDK lists no crypto_virtio device.
+dpdk_card_name() {
+    ublkcrypt backends >/tmp/dpdk-backends
+    _name=$(awk '$2 == "crypto_virtio" { print $1 }' /tmp/dpdk-backends)
+    [ -n "$_name" ] || { cat /tmp/dpdk-backends >&2; echo "DPDK lists no crypto_virtio device" >&2; return 1; }
+    echo "$_name"
 }

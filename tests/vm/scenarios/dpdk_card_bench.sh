@@ -18,10 +18,8 @@ bench() {
 
 step "the card to DPDK"
 dpdk_card_setup
-export UBLKCRYPT_DPDK_EAL_ARGS="$dpdk_eal_args"
 export UBLKCRYPT_DPDK_DEADLINE_MS=10000
-card=$(ublkcrypt backends | awk '$2 == "crypto_virtio" { print $1 }')
-[ -n "$card" ] || { echo "DPDK lists no crypto_virtio device"; exit 1; }
+card=$(dpdk_card_name)
 
 step "bench: the card through DPDK (dpdk:$card)"
 bench "dpdk:$card"

@@ -20,13 +20,11 @@ pull_at_mib=${DPDK_CARD_PULL_AT_MIB:-24}
 
 step "the card to DPDK"
 dpdk_card_setup
-export UBLKCRYPT_DPDK_EAL_ARGS="$dpdk_eal_args"
 # The deadline is what declares the pulled card dead, and the pass stalls that long once it
 # is gone. A live card under TCG answers within well under a second on a quiet host; 4 s
 # keeps a slow answer on a busy one from counting as a dead card.
 export UBLKCRYPT_DPDK_DEADLINE_MS=4000
-card=$(ublkcrypt backends | awk '$2 == "crypto_virtio" { print $1 }')
-[ -n "$card" ] || { echo "DPDK lists no crypto_virtio device"; exit 1; }
+card=$(dpdk_card_name)
 echo "the card is dpdk:$card"
 
 step "LUKS2 aes-cbc-essiv:sha256, 512-byte sectors, $size_mib MiB, opened on the card"

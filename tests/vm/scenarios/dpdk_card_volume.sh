@@ -3,22 +3,20 @@
 # with 512-byte sectors (crypto_virtio takes operations of up to 2176 bytes, one sector
 # each) opened with --backend dpdk:DEVICE on the card bound to uio_pci_generic: mkfs.ext4,
 # fio with verify on files, fsck clean, and `status` shows the dpdk provider serving with
-# its counters moving. Then dm-crypt (the guest kernel's software AES) opens the same
-# ciphertext: fsck clean and the files read back with the checksums taken through ublkcrypt.
+# its counters moving; a migrate to software and back to the card, a file written between.
+# Then dm-crypt (the guest kernel's software AES) opens the same ciphertext: fsck clean and
+# the files read back with the checksums taken through ublkcrypt.
 step() { echo "== dpdk_card_volume: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 . vm-lib.sh
 . dpdk-card.sh
 
 step "the card to DPDK"
 dpdk_card_setup
-export UBLKCRYPT_DPDK_EAL_ARGS="$dpdk_eal_args"
 # A loaded host slows the TCG guest's card: give it room before a slow answer counts as a
 # dead card.
 export UBLKCRYPT_DPDK_DEADLINE_MS=10000
-ublkcrypt backends | tee /tmp/backends
-# The DPDK devices' table: "  DEVICE  DRIVER  QUEUE PAIRS  SERVES".
-card=$(awk '$2 == "crypto_virtio" { print $1 }' /tmp/backends)
-[ -n "$card" ] || { echo "DPDK lists no crypto_virtio device"; exit 1; }
+card=$(dpdk_card_name)
+cat /tmp/dpdk-backends
 echo "the card is dpdk:$card"
 
 step "LUKS2 aes-cbc-essiv:sha256, 512-byte sectors, opened on the card through DPDK"
@@ -64,6 +62,28 @@ test "$to_card" -gt 0
 test "$sw" = 0
 test "$(provider_counter dpdkvol dpdk errors)" = 0
 test "$(failovers dpdkvol)" = 0
+
+# `--backend dpdk:...` works for migrate as for open: a file written while software serves
+# reads back through the card.
+step "migrate to software, write; migrate back to the card, read"
+ublkcrypt migrate dpdkvol --backend software
+ublkcrypt status dpdkvol | grep -q "provider: *software\$"
+mount -t ext4 "$dev" /mnt/vol
+head -c 2097152 /dev/urandom >/mnt/vol/written-on-software
+(cd /mnt/vol && sha256sum written-on-software) >>/tmp/sums
+umount /mnt/vol
+test "$(provider_counter dpdkvol software payload)" -gt 0
+ublkcrypt migrate dpdkvol --backend "dpdk:$card"
+ublkcrypt status dpdkvol | grep -q "provider: *dpdk:$card\$"
+before=$(provider_counter dpdkvol dpdk payload)
+mount -t ext4 -o ro "$dev" /mnt/vol
+if ! (cd /mnt/vol && sha256sum -c /tmp/sums); then
+    wrong_data "the card reads other files after the migrations"
+    exit 1
+fi
+umount /mnt/vol
+test "$(provider_counter dpdkvol dpdk payload)" -gt "$before"
+test "$(failovers dpdkvol)" = 0  # a migrate is not a failover
 ublkcrypt close dpdkvol
 
 step "the card's ciphertext through dm-crypt"

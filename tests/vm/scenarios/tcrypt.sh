@@ -2,8 +2,9 @@
 # on the host) open in ublkcrypt as cryptsetup opens them (issue 18), with dm-crypt as the
 # oracle: the same size, and the same plaintext both ways over the whole volume (dm-crypt
 # writes, ublkcrypt reads; ublkcrypt writes, dm-crypt reads). AES with a passphrase, Serpent
-# with a passphrase and a keyfile, a hidden volume and its outer volume; then the refusals:
-# a cipher chain, a wrong passphrase, a missing keyfile, system encryption.
+# with a passphrase and a keyfile, a VeraCrypt volume with a PIM, a hidden volume and its
+# outer volume; then the refusals: a cipher chain, a wrong passphrase, a wrong or missing
+# keyfile, system encryption.
 step() { echo "== tcrypt: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 . vm-lib.sh
 
@@ -59,6 +60,9 @@ grep -q '^  keysize: *512 bits$' /tmp/status
 
 step "SERPENT-256-XTS, a passphrase and a keyfile"
 roundtrip /tmp/tc-serpent.img "tc serpent pass" --key-file /tmp/tc.keyfile
+
+step "VeraCrypt (--veracrypt --veracrypt-pim 1)"
+roundtrip /tmp/vc-aes.img "vc aes pass" --veracrypt --veracrypt-pim 1
 
 step "a hidden volume, then its outer volume"
 roundtrip /tmp/tc-hidden.img "tc hidden pass" --tcrypt-hidden

@@ -10,12 +10,16 @@
 #   tc-chain.img      TWOFISH-256-XTS,AES-256-XTS (a chain), passphrase "tc chain pass"
 #   tc-hidden.img     an AES outer volume ("tc outer pass") holding a 1 MiB hidden volume
 #                     ("tc hidden pass")
+#   vc-aes.img        a VeraCrypt AES-256-XTS volume, PBKDF2-SHA512 with PIM 1, passphrase
+#                     "vc aes pass" (make-veracrypt.py: no Debian package makes these)
 # All with TrueCrypt's first PBKDF2 hash, RIPEMD160: libcryptsetup tries the hashes in turn,
 # each slow under TCG.
 set -euo pipefail
 out=${1:?usage: make-volumes.sh OUTDIR}
 mkdir -p "$out"
-command -v tcplay >/dev/null || { echo "make-volumes: tcplay is not installed (apt-get install tcplay)" >&2; exit 1; }
+# This fixture may run before any scenario has had run-vm.sh install the harness's packages.
+"$(dirname "$0")/../deps.sh" >&2 || exit 1
+command -v tcplay >/dev/null || PATH=$PATH:/usr/sbin
 
 # create IMAGE ANSWERS TCPLAY-OPTIONS...: a 2 MiB image with a volume made by tcplay -c,
 # typing ANSWERS (one per line) one second apart.
@@ -42,3 +46,5 @@ create "$out/tc-serpent.img" $'tc serpent pass\ntc serpent pass\ny' -a RIPEMD160
 create "$out/tc-chain.img" $'tc chain pass\ntc chain pass\ny' -a RIPEMD160 -b TWOFISH-256-XTS,AES-256-XTS
 create "$out/tc-hidden.img" $'tc outer pass\ntc outer pass\ntc hidden pass\ntc hidden pass\n1M\ny' \
     -a RIPEMD160 -b AES-256-XTS -g
+python3 "$(dirname "$0")/make-veracrypt.py" "$out/vc-aes.img" "vc aes pass" 1
+echo "made $out/vc-aes.img with make-veracrypt.py"
