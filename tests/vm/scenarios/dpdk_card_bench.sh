@@ -1,6 +1,6 @@
 # dpdk_card_bench.sh (guest, sh -e; --crypto-card card0, --bin ublkcrypt, the PMDs as
 # --file): the same virtio-crypto card measured two ways with `ublkcrypt bench crypto`,
-# aes-cbc-essiv:sha256 with 512-byte sectors from 512 B to 64 KiB requests: first through
+# aes-cbc-essiv:sha256 with 512-byte sectors from 512 B to 1 MiB requests: first through
 # DPDK's crypto_virtio PMD from user space (--provider dpdk:DEVICE, the card on
 # uio_pci_generic), then through the kernel's virtio_crypto driver over AF_ALG (--provider
 # kernel:virtio_crypto_aes_cbc, the card given back to virtio-pci). Both tables are printed,
@@ -13,7 +13,7 @@ seconds=${UBLKCRYPT_CARD_BENCH_SECONDS:-0.5}
 # bench PROVIDER: the sweep of one provider on the card.
 bench() {
     ublkcrypt bench crypto --provider "$1" -c aes-cbc-essiv:sha256 -s 256 --sector-size 512 \
-        --sizes 512 2048 4096 16384 65536 --depths 1 8 32 --runtime "$seconds"
+        --sizes 512 2048 4096 16384 65536 1048576 --depths 1 8 32 --runtime "$seconds"
 }
 
 step "the card to DPDK"
