@@ -56,7 +56,7 @@ Status apply_option(std::string_view option, CrypttabEntry* e) {
     return Status::Ok();
   };
   OpenOptions& o = e->open;
-  if (key == "luks" || key == "plain") {
+  if (key == "luks" || key == "plain" || key == "tcrypt") {
     if (has_value) return Status(Errc::invalid_argument, "option " + quoted + " takes no value");
     o.type = std::string(key);
     return Status::Ok();
@@ -80,6 +80,17 @@ Status apply_option(std::string_view option, CrypttabEntry* e) {
   if (key == "nofail") return flag(&e->nofail);
   if (key == "keyfile-offset") return number(&o.key.keyfile_offset);
   if (key == "keyfile-size") return number(&o.key.keyfile_size);
+  // systemd's crypttab names for the tcrypt options (cryptsetup's --tcrypt-hidden, ...).
+  if (key == "tcrypt-hidden") return flag(&o.tcrypt.hidden);
+  if (key == "tcrypt-system") return flag(&o.tcrypt.system);
+  if (key == "tcrypt-veracrypt") return flag(&o.tcrypt.veracrypt);
+  if (key == "veracrypt-pim") return number(&o.tcrypt.veracrypt_pim);
+  if (key == "tcrypt-keyfile") {
+    std::string keyfile;
+    if (Status s = text(&keyfile); !s.ok()) return s;
+    o.tcrypt.keyfiles.push_back(std::move(keyfile));
+    return Status::Ok();
+  }
   if (key == "tries") {
     uint64_t ignored = 0;
     return number(&ignored);
@@ -111,6 +122,9 @@ CrypttabEntry parse_line(std::string_view line, const std::string& where) {
       }
     }
   }
+  // In crypttab a TrueCrypt line's key file holds the passphrase; keyfiles come with
+  // tcrypt-keyfile= (systemd's crypttab(5)).
+  e.open.tcrypt_passphrase_file = e.open.type == "tcrypt";
   return e;
 }
 

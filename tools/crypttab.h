@@ -9,9 +9,10 @@
 // DEVICE is a path or UUID=... (resolve_crypttab_device). KEYFILE "none", "-" or absent
 // means the passphrase is asked for. OPTIONS are comma-separated; those understood here are
 // crypttab's: luks, header= (a detached LUKS header), plain, cipher=, size= (key bits), hash=,
-// offset=, skip=, sector-size=,
-// readonly/read-only, discard, noauto, nofail, keyfile-offset=, keyfile-size=, and tries=
-// (read and ignored: a boot without a terminal asks nothing). Without `plain` a line is
+// offset=, skip=, sector-size=, tcrypt (KEYFILE then holds the passphrase), tcrypt-keyfile=
+// (a TrueCrypt keyfile, repeatable), tcrypt-hidden, tcrypt-system, tcrypt-veracrypt,
+// veracrypt-pim=, readonly/read-only, discard, noauto, nofail, keyfile-offset=,
+// keyfile-size=, and tries= (read and ignored: a boot without a terminal asks nothing). Without `plain` a line is
 // LUKS (the header says the version); cipher, size, hash, offset and skip describe plain
 // volumes only, as in crypttab, where a LUKS header holds them.
 //

@@ -94,6 +94,28 @@ TEST_CASE("every option") {
   CHECK(only_entry("v /dev/sdb none plain,luks").open.type == "luks");  // the last one says
 }
 
+TEST_CASE("tcrypt lines: the key file is the passphrase, keyfiles come as options") {
+  CrypttabEntry e = only_entry(
+      "tc /dev/sdb /etc/keys/tc.pass tcrypt,tcrypt-keyfile=/etc/keys/a,tcrypt-keyfile=/etc/keys/b,"
+      "tcrypt-hidden,tcrypt-veracrypt,veracrypt-pim=7\n");
+  REQUIRE(e.error.ok());
+  CHECK(e.open.type == "tcrypt");
+  CHECK(e.open.key.key_file == "/etc/keys/tc.pass");
+  CHECK(e.open.tcrypt_passphrase_file);
+  CHECK(e.open.tcrypt.keyfiles == std::vector<std::string>{"/etc/keys/a", "/etc/keys/b"});
+  CHECK(e.open.tcrypt.hidden);
+  CHECK(e.open.tcrypt.veracrypt);
+  CHECK(e.open.tcrypt.veracrypt_pim == 7);
+  CHECK_FALSE(e.open.tcrypt.system);
+  CHECK(only_entry("tc /dev/sdb none tcrypt,tcrypt-system").open.tcrypt.system);
+  // Only a tcrypt line reads its key file as a passphrase; a LUKS line's is the key file.
+  CHECK_FALSE(only_entry("v /dev/sdb /k luks").open.tcrypt_passphrase_file);
+  CHECK(only_entry("tc /dev/sdb none tcrypt,veracrypt-pim=x").error.message().find(
+            "'veracrypt-pim=x' needs a number") != std::string::npos);
+  CHECK(only_entry("tc /dev/sdb none tcrypt,tcrypt-keyfile=").error.message().find(
+            "'tcrypt-keyfile=' needs a value") != std::string::npos);
+}
+
 TEST_CASE("refused lines name the file, the line and the cause") {
   std::vector<CrypttabEntry> entries =
       parse_crypttab("good /dev/sdb\n# c\nbad /dev/sdc none luks,frobnicate,nofail\nalso /dev/sdd\n", "/etc/ct");

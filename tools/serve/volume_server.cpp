@@ -162,11 +162,11 @@ Status unlock_plain(const OpenOptions& o, Volume* v) {
 
 // A TrueCrypt or VeraCrypt volume (volume/tcrypt_volume.h), unlocked as cryptsetup's
 // tcryptOpen does: the passphrase from the terminal or standard input, or from the key file
-// "-"; any other --key-file is a TrueCrypt keyfile.
+// "-" (or a crypttab line's key file); any other --key-file is a TrueCrypt keyfile.
 Status unlock_tcrypt(const OpenOptions& o, Volume* v) {
   TcryptParams params = o.tcrypt;
   KeyFileOptions passphrase_source;
-  if (o.key.key_file == "-")
+  if (o.key.key_file == "-" || o.tcrypt_passphrase_file)
     passphrase_source = o.key;
   else if (!o.key.key_file.empty())
     params.keyfiles.push_back(o.key.key_file);

@@ -35,6 +35,9 @@ struct OpenOptions {
   int key_slot = -1;          // luks: -1 = any
   PlainParams plain;          // plain only, cryptsetup's defaults and option names
   TcryptParams tcrypt;        // tcrypt only, cryptsetup's option names
+  // tcrypt: `key` holds the passphrase, not a TrueCrypt keyfile (a crypttab line's key file,
+  // as systemd's crypttab reads it)
+  bool tcrypt_passphrase_file = false;
   // plain and luks: serve cipher_null (no encryption). A LUKS header with a cipher_null
   // segment is refused without it, unless an Opal drive does the encryption.
   bool allow_null_cipher = false;

@@ -2,9 +2,9 @@
 # on the host) open in ublkcrypt as cryptsetup opens them (issue 18), with dm-crypt as the
 # oracle: the same size, and the same plaintext both ways over the whole volume (dm-crypt
 # writes, ublkcrypt reads; ublkcrypt writes, dm-crypt reads). AES with a passphrase, Serpent
-# with a passphrase and a keyfile, a VeraCrypt volume with a PIM, a hidden volume and its
-# outer volume; then the refusals: a cipher chain, a wrong passphrase, a wrong or missing
-# keyfile, system encryption.
+# with a passphrase and a keyfile (also from a crypttab line), a VeraCrypt volume with a
+# PIM, a hidden volume and its outer volume; then the refusals: a cipher chain, a wrong
+# passphrase, a wrong or missing keyfile, system encryption.
 step() { echo "== tcrypt: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 . vm-lib.sh
 
@@ -60,6 +60,14 @@ grep -q '^  keysize: *512 bits$' /tmp/status
 
 step "SERPENT-256-XTS, a passphrase and a keyfile"
 roundtrip /tmp/tc-serpent.img "tc serpent pass" --key-file /tmp/tc.keyfile
+
+step "the same volume from a crypttab line (attach-all): passphrase file, tcrypt-keyfile="
+printf '%s' "tc serpent pass" >/tmp/serpent.pass
+echo "tcct /tmp/tc-serpent.img /tmp/serpent.pass tcrypt,tcrypt-keyfile=/tmp/tc.keyfile" >/tmp/crypttab
+ublkcrypt attach-all --crypttab /tmp/crypttab
+cmp /tmp/b /dev/ublkcrypt/tcct || { wrong_data "attach-all serves other data than ublkcrypt wrote"; exit 1; }
+echo "attach-all serves what ublkcrypt wrote"
+ublkcrypt detach-all --crypttab /tmp/crypttab
 
 step "VeraCrypt (--veracrypt --veracrypt-pim 1)"
 roundtrip /tmp/vc-aes.img "vc aes pass" --veracrypt --veracrypt-pim 1
