@@ -37,6 +37,22 @@ provider_counter() {
 # failovers VOLUME: how many times VOLUME's session failed over, from `ublkcrypt status`.
 failovers() { ublkcrypt status "$1" | sed -n 's/^  failovers: *\([0-9]*\).*/\1/p'; }
 
+# served_by_card VOLUME PROVIDER PAYLOAD_BEFORE: the card provider PROVIDER (kernel or
+# dpdk) alone served VOLUME since its payload counter read PAYLOAD_BEFORE: that grew, bytes
+# went to the card, software served nothing, no errors, no failover. Ends the scenario
+# otherwise (sh -e).
+served_by_card() {
+    _after=$(provider_counter "$1" "$2" payload)
+    _to_card=$(provider_counter "$1" "$2" device)
+    _sw=$(provider_counter "$1" software payload)
+    echo "$2 payload $3 -> $_after, bytes to card $_to_card, software payload $_sw"
+    test "$_after" -gt "$3"
+    test "$_to_card" -gt 0
+    test "$_sw" = 0
+    test "$(provider_counter "$1" "$2" errors)" = 0
+    test "$(failovers "$1")" = 0
+}
+
 # uptime_s: seconds since the guest booted (the guest's clock; under TCG the host's runs on).
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
