@@ -53,6 +53,26 @@ served_by_card() {
     test "$(failovers "$1")" = 0
 }
 
+# check DESCRIPTION COMMAND [ARG...]: a check that does not end the scenario, so that every
+# check runs in one boot; end_checks fails the scenario if any did (they gather in $failed).
+check() {
+    _check_what=$1; shift
+    if "$@"; then echo "ok: $_check_what"; else echo "FAILED: $_check_what"; failed="${failed:-}
+  $_check_what"; fi
+}
+
+# end_checks NAME: ends a scenario that used check. Wrong data first: a failed check exits 1
+# whatever the kernel did (no_oops's exit 3 would let run-vm.sh boot again); otherwise
+# no_oops has the last word.
+end_checks() {
+    if [ -n "${failed:-}" ]; then
+        echo "$1 FAILED:$failed"
+        exit 1
+    fi
+    sleep 2  # a stalled CPU shows in dmesg after a moment
+    no_oops
+}
+
 # uptime_s: seconds since the guest booted (the guest's clock; under TCG the host's runs on).
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
