@@ -31,17 +31,20 @@ using Clock = std::chrono::steady_clock;
 constexpr uint16_t kBurst = 32;
 // The largest sector: every mbuf holds one.
 constexpr uint32_t kMaxSectorBytes = 4096;
-// Empty polls spent spinning before the poller sleeps between polls.
-constexpr unsigned kSpinPolls = 256;
+// How long the poller spins on empty polls before it sleeps between polls: longer than a
+// card takes to turn a full queue around, so the poller sleeps only on a slow or stuck
+// device (a count of polls would end sooner the faster the polls are).
+constexpr std::chrono::milliseconds kSpinTime{2};
 constexpr std::chrono::microseconds kSlowPollSleep{50};
 
-// One request on the device.
+// One request on the device. Jobs live in their queue pair's lists and move between them
+// (std::list::splice), so a request in steady state allocates nothing.
 struct Job {
   std::shared_ptr<DeviceSession> session;  // keeps the keys while operations are out
   CryptoRequest* request = nullptr;
   ProviderCallback* callback = nullptr;
   unsigned queue_pair = 0;
-  std::list<Job*>::iterator active;  // in its queue pair's active list, under its lock
+  std::list<Job>::iterator self;     // in its queue pair's lists, under its lock
   uint32_t issued = 0;               // sectors enqueued; under the queue pair's lock
   uint32_t returned = 0;             // operations back from the device; poller only
   uint32_t done = 0;                 // sectors copied to dst; poller only
@@ -58,8 +61,13 @@ constexpr uint16_t kIvRoom = 16;
 struct QueuePair {
   std::mutex mutex;
   std::deque<Job*> backlog;  // jobs with sectors not yet enqueued, oldest first
-  std::list<Job*> active;    // jobs not completed
+  std::list<Job> active;     // jobs not completed
+  std::list<Job> retired;    // completed, with operations still on the device
+  std::list<Job> free;       // ready for the next request
   uint64_t in_flight = 0;    // operations enqueued and not yet dequeued
+  // The driver refused operations while others were in flight: the backlog waits until
+  // some come back, rather than preparing bursts (IVs, copies) the driver throws back.
+  bool waiting_for_room = false;
   Clock::time_point last_progress = Clock::now();
   // Scratch for one burst, under the lock.
   std::vector<uint64_t> iv_numbers = std::vector<uint64_t>(kBurst);
@@ -74,6 +82,11 @@ rte_crypto_sym_op* symmetric_part(rte_crypto_op* op) {
 }
 
 std::atomic<unsigned> next_submitter{0};
+
+// True on a device's poller thread. A request submitted from a completion there joins the
+// backlog, and the poll that ran the completion enqueues it with the others it completed:
+// one burst, one doorbell for several requests.
+thread_local bool on_poller_thread = false;
 
 // The queue pair of the calling thread: each submitting thread gets the next one.
 unsigned queue_pair_of_this_thread(unsigned queue_pairs) {
@@ -192,18 +205,17 @@ void CryptoDevice::State::submit(const std::shared_ptr<DeviceSession>& session,
         refused.push_back(request);
         continue;
       }
-      auto* job = new Job;
-      job->session = session;
-      job->request = request;
-      job->callback = callback;
-      job->queue_pair = index;
-      job->active = qp.active.insert(qp.active.end(), job);
+      if (qp.free.empty()) qp.free.emplace_back();
+      const auto self = qp.free.begin();
+      qp.active.splice(qp.active.end(), qp.free, self);
+      Job* job = &*self;
+      *job = Job{session, request, callback, index, self};
       qp.backlog.push_back(job);
       open_jobs.fetch_add(1);
     }
     // A refusal here is the poller's to fail: operations it dequeued may still be on their
     // way into dst.
-    enqueue_backlog(qp, index);
+    if (!on_poller_thread) enqueue_backlog(qp, index);
   }
   wake_poller();
   for (CryptoRequest* request : refused)
@@ -211,50 +223,73 @@ void CryptoDevice::State::submit(const std::shared_ptr<DeviceSession>& session,
                      request->run.sector_count == 0 ? Status::Ok() : failure_status());
 }
 
-// Enqueues the backlog's sectors in bursts until the queue pair or a pool is full. Under
-// qp.mutex. True if the driver refused the backlog's head while nothing of the queue pair
-// was in flight: no completion will make room for it, so retrying it waits forever.
+// Enqueues the backlog's sectors in bursts, each burst gathering sectors of as many jobs as
+// fit, until the queue pair is full or a pool is empty. Under qp.mutex. True if the driver
+// refused the backlog's head while nothing of the queue pair was in flight: no completion
+// will make room for it, so retrying it waits forever.
 bool CryptoDevice::State::enqueue_backlog(QueuePair& qp, unsigned index) {
   rte_crypto_op* ops[kBurst];
   rte_mbuf* buffers[kBurst];
+  struct Share {  // one job's sectors in the burst
+    Job* job;
+    uint16_t first;  // index in the burst
+    uint16_t count;
+  };
+  Share shares[kBurst];
   const uint16_t iv_offset = operation_iv_offset();
-  while (!qp.backlog.empty()) {
-    Job* job = qp.backlog.front();
-    const SectorRun& run = job->request->run;
-    DeviceSession& session = *job->session;
-    const uint32_t sector_size = session.spec().sector_size;
-    const uint16_t iv_bytes = session.cipher().iv_bytes;
-    const uint16_t n =
-        static_cast<uint16_t>(std::min<uint32_t>(kBurst, run.sector_count - job->issued));
+  while (!qp.backlog.empty() && !qp.waiting_for_room) {
+    // No more than the descriptors the queue pair was set up with: an operation the driver
+    // throws back has been prepared for nothing.
+    const uint64_t room = qp.in_flight < options.descriptors ? options.descriptors - qp.in_flight : 0;
+    uint16_t n = 0;
+    unsigned jobs = 0;
+    for (auto it = qp.backlog.begin(); it != qp.backlog.end() && n < std::min<uint64_t>(kBurst, room);
+         ++it) {
+      Job* job = *it;
+      const uint16_t count = static_cast<uint16_t>(std::min<uint64_t>(
+          {job->request->run.sector_count - job->issued, uint64_t{kBurst} - n, room - n}));
+      shares[jobs++] = Share{job, n, count};
+      n = static_cast<uint16_t>(n + count);
+    }
+    if (n == 0) return false;  // full: in_flight is above zero
     if (rte_crypto_op_bulk_alloc(operations, RTE_CRYPTO_OP_TYPE_SYMMETRIC, ops, n) != n)
       return false;
     if (rte_pktmbuf_alloc_bulk(mbufs, buffers, n) != 0) {
       for (uint16_t i = 0; i < n; ++i) rte_crypto_op_free(ops[i]);
       return false;
     }
-    for (uint16_t i = 0; i < n; ++i)
-      qp.iv_numbers[i] = session.spec().iv_of(run.first_sector + job->issued + i);
-    session.compute_ivs(index, std::span(qp.iv_numbers).first(n),
-                        std::span(qp.ivs).first(size_t{n} * iv_bytes));
-    void* device_session = session.device_session(run.direction);
-    for (uint16_t i = 0; i < n; ++i) {
-      const uint32_t sector = job->issued + i;
-      rte_crypto_op* op = ops[i];
-      rte_mbuf* buffer = buffers[i];
-      auto* data = reinterpret_cast<uint8_t*>(
-          rte_pktmbuf_append(buffer, static_cast<uint16_t>(sector_size)));
-      std::memcpy(data, run.src + size_t{sector} * sector_size, sector_size);
-      rte_crypto_sym_op* sym = symmetric_part(op);
-      sym->m_src = buffer;
-      sym->m_dst = nullptr;
-      sym->cipher.data.offset = 0;
-      sym->cipher.data.length = sector_size;
-      rte_crypto_op_attach_sym_session(op, device_session);
-      if (iv_bytes != 0)
-        std::memcpy(rte_crypto_op_ctod_offset(op, uint8_t*, iv_offset),
-                    &qp.ivs[size_t{i} * iv_bytes], iv_bytes);
-      *rte_crypto_op_ctod_offset(op, OperationTag*, iv_offset + kIvRoom) =
-          OperationTag{job, sector};
+    for (unsigned j = 0; j < jobs; ++j) {
+      const Share& share = shares[j];
+      Job* job = share.job;
+      const SectorRun& run = job->request->run;
+      DeviceSession& session = *job->session;
+      const uint32_t sector_size = session.spec().sector_size;
+      const uint16_t iv_bytes = session.cipher().iv_bytes;
+      for (uint16_t i = 0; i < share.count; ++i)
+        qp.iv_numbers[share.first + i] = session.spec().iv_of(run.first_sector + job->issued + i);
+      session.compute_ivs(index, std::span(qp.iv_numbers).subspan(share.first, share.count),
+                          std::span(qp.ivs).subspan(size_t{share.first} * kIvRoom,
+                                                    size_t{share.count} * iv_bytes));
+      void* device_session = session.device_session(run.direction);
+      for (uint16_t i = 0; i < share.count; ++i) {
+        const uint32_t sector = job->issued + i;
+        rte_crypto_op* op = ops[share.first + i];
+        rte_mbuf* buffer = buffers[share.first + i];
+        auto* data = reinterpret_cast<uint8_t*>(
+            rte_pktmbuf_append(buffer, static_cast<uint16_t>(sector_size)));
+        std::memcpy(data, run.src + size_t{sector} * sector_size, sector_size);
+        rte_crypto_sym_op* sym = symmetric_part(op);
+        sym->m_src = buffer;
+        sym->m_dst = nullptr;
+        sym->cipher.data.offset = 0;
+        sym->cipher.data.length = sector_size;
+        rte_crypto_op_attach_sym_session(op, device_session);
+        if (iv_bytes != 0)
+          std::memcpy(rte_crypto_op_ctod_offset(op, uint8_t*, iv_offset),
+                      &qp.ivs[size_t{share.first} * kIvRoom + size_t{i} * iv_bytes], iv_bytes);
+        *rte_crypto_op_ctod_offset(op, OperationTag*, iv_offset + kIvRoom) =
+            OperationTag{job, sector};
+      }
     }
     const uint16_t accepted = rte_cryptodev_enqueue_burst(id, static_cast<uint16_t>(index), ops, n);
     for (uint16_t i = accepted; i < n; ++i) {
@@ -262,16 +297,27 @@ bool CryptoDevice::State::enqueue_backlog(QueuePair& qp, unsigned index) {
       rte_crypto_op_free(ops[i]);
     }
     if (qp.in_flight == 0) qp.last_progress = Clock::now();
-    job->issued += accepted;
     qp.in_flight += accepted;
-    if (job->issued == run.sector_count) qp.backlog.pop_front();
-    if (accepted < n) return qp.in_flight == 0;
+    // The driver takes a prefix of the burst: each job keeps the part of its share in it.
+    for (unsigned j = 0; j < jobs; ++j) {
+      const Share& share = shares[j];
+      if (accepted > share.first)
+        share.job->issued += std::min<uint16_t>(share.count, accepted - share.first);
+    }
+    while (!qp.backlog.empty() &&
+           qp.backlog.front()->issued == qp.backlog.front()->request->run.sector_count)
+      qp.backlog.pop_front();
+    if (accepted < n) {
+      if (qp.in_flight == 0) return true;
+      qp.waiting_for_room = true;
+    }
   }
   return false;
 }
 
 void CryptoDevice::State::poll_forever() {
-  unsigned empty_polls = 0;
+  on_poller_thread = true;
+  Clock::time_point last_progress = Clock::now();
   while (true) {
     if (open_jobs.load() == 0) {
       std::unique_lock lock(idle_mutex);
@@ -280,7 +326,7 @@ void CryptoDevice::State::poll_forever() {
       // wake-up.
       idle_cv.wait(lock, [&] { return open_jobs.load() != 0; });
       sleeping.store(false);
-      empty_polls = 0;
+      last_progress = Clock::now();
     }
     const Clock::time_point now = Clock::now();
     bool progress = false;
@@ -291,8 +337,8 @@ void CryptoDevice::State::poll_forever() {
           Status(Errc::timeout, fmt::format("{}: no answer within {} ms (device gone or hung)",
                                             device->who(), options.deadline.count())));
     if (progress) {
-      empty_polls = 0;
-    } else if (++empty_polls < kSpinPolls) {
+      last_progress = now;
+    } else if (now - last_progress < kSpinTime) {
       rte_pause();
     } else {
       std::this_thread::sleep_for(kSlowPollSleep);
@@ -315,13 +361,23 @@ bool CryptoDevice::State::poll(unsigned index, Clock::time_point now, bool* hung
     } else {
       n = rte_cryptodev_dequeue_burst(id, static_cast<uint16_t>(index), ops, kBurst);
       qp.in_flight -= n;
-      if (n > 0)
+      if (n > 0) {
         qp.last_progress = now;
+        qp.waiting_for_room = false;
+      }
       else if (now - qp.last_progress > options.deadline)
         *hung = true;
     }
   }
-  for (uint16_t i = 0; i < n; ++i) take_back(ops[i]);
+  rte_mbuf* buffers[kBurst];
+  for (uint16_t i = 0; i < n; ++i) {
+    buffers[i] = symmetric_part(ops[i])->m_src;
+    take_back(ops[i]);
+  }
+  // Back to the pools in one go: each put is a ring operation (threads outside EAL's lcores
+  // have no mempool cache).
+  rte_pktmbuf_free_bulk(buffers, n);
+  rte_mempool_put_bulk(operations, reinterpret_cast<void**>(ops), n);
   Job* refused = nullptr;
   std::string refusal;
   {
@@ -361,8 +417,6 @@ void CryptoDevice::State::take_back(rte_crypto_op* op) {
     }
   }
   ++job->returned;
-  rte_pktmbuf_free(symmetric_part(op)->m_src);
-  rte_crypto_op_free(op);
   release_if_done(job);
 }
 
@@ -372,7 +426,7 @@ void CryptoDevice::State::finish(Job* job, Status status) {
   {
     QueuePair& qp = *queue_pairs[job->queue_pair];
     std::lock_guard lock(qp.mutex);
-    qp.active.erase(job->active);
+    qp.retired.splice(qp.retired.end(), qp.active, job->self);
     if (job->issued < job->request->run.sector_count)  // failed with sectors unsent
       qp.backlog.erase(std::find(qp.backlog.begin(), qp.backlog.end(), job));
   }
@@ -394,12 +448,12 @@ void CryptoDevice::State::finish(Job* job, Status status) {
 // Frees a completed job once the device gave back every operation it was sent.
 void CryptoDevice::State::release_if_done(Job* job) {
   if (!job->finished) return;
-  uint32_t issued;
-  {
-    std::lock_guard lock(queue_pairs[job->queue_pair]->mutex);
-    issued = job->issued;
-  }
-  if (job->returned == issued) delete job;
+  QueuePair& qp = *queue_pairs[job->queue_pair];
+  std::shared_ptr<DeviceSession> session;  // the last one may go: outside the lock
+  std::lock_guard lock(qp.mutex);
+  if (job->returned != job->issued) return;
+  session = std::move(job->session);
+  qp.free.splice(qp.free.end(), qp.retired, job->self);
 }
 
 void CryptoDevice::State::fail_device(Status cause) {
@@ -411,7 +465,7 @@ void CryptoDevice::State::fail_device(Status cause) {
   std::vector<Job*> jobs;
   for (auto& qp : queue_pairs) {
     std::lock_guard lock(qp->mutex);
-    jobs.insert(jobs.end(), qp->active.begin(), qp->active.end());
+    for (Job& job : qp->active) jobs.push_back(&job);
   }
   for (Job* job : jobs) {
     finish(job, cause);

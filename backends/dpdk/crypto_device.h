@@ -7,8 +7,10 @@
 //
 // A request is a run of sectors, one operation each (its own IV), carried in mbufs from
 // the device's pool: the submitter copies each sector's input into an mbuf and enqueues
-// the run in bursts; what does not fit (queue pair or pools full) waits in the queue
-// pair's backlog, which the poller enqueues as operations come back. The poller copies
+// the runs in bursts that gather the sectors of several requests, so small requests share
+// a doorbell; what does not fit (queue pair or pools full) waits in the queue pair's
+// backlog, which the poller enqueues as operations come back. Requests submitted from a
+// completion on the poller thread wait there too, for the same poll. The poller copies
 // each result into the request's dst and completes the request when its last sector is
 // back, on the poller thread. It busy-polls while operations are in flight, backing off to
 // short sleeps when the device is slow, and sleeps until the next submit when idle.
