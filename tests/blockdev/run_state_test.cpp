@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <string>
 
 #include "tests/tools/temp_run_dir.h"
@@ -136,4 +138,17 @@ TEST_CASE("the state and lock files never follow a link planted at their names")
   NameLock lock;
   CHECK_FALSE(NameLock::try_lock(lock_path("other"), &lock).ok());
   CHECK(stat(elsewhere.c_str(), &sb) != 0);
+}
+
+TEST_CASE("suspend, resume and refresh --persistent need a LUKS header: one line naming the device") {
+  RunState st;
+  st.name = "vol";
+  st.type = "LUKS";
+  CHECK(require_luks_header(st, "suspend").ok());
+  for (const char* type : {"plain", "TCRYPT"}) {
+    st.type = type;
+    const Status s = require_luks_header(st, "refresh --persistent");
+    CHECK(s.code() == Errc::invalid_argument);
+    CHECK(s.message() == fmt::format("Device vol is a {} volume: refresh --persistent needs a LUKS header", type));
+  }
 }

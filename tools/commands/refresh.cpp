@@ -36,9 +36,7 @@ void run_refresh(const RefreshArgs& a) {
                                                 "header asks for discards)"
                                               : "with --allow-discards")));
   if (!a.persistent) return;
-  if (st.type == "plain" || st.type == "TCRYPT")
-    fail(Status(Errc::invalid_argument,
-                "Device " + a.name + " is a " + st.type + " volume: --persistent needs a LUKS2 header"));
+  if (Status s = require_luks_header(st, "refresh --persistent"); !s.ok()) fail(s);
   std::unique_ptr<LuksVolume> volume;
   Status s = LuksVolume::load(st.backing_path, st.header_path, &volume);
   if (s.ok()) s = volume->store_allow_discards(a.allow_discards);

@@ -28,8 +28,7 @@ void run_resume(const ResumeArgs& a) {
   const std::string& name = a.name;
   RunState st;
   if (Status s = read_served_state(name, &st); !s.ok()) fail(s);
-  if (st.type == "plain" || st.type == "TCRYPT")
-    fail(Status(Errc::invalid_argument, "Device " + name + " is a " + st.type + " volume: resume is for LUKS volumes"));
+  if (Status s = require_luks_header(st, "resume"); !s.ok()) fail(s);
   // Asked before the passphrase: a volume that is not suspended needs none.
   std::string response;
   bool suspended = false;

@@ -16,11 +16,8 @@ namespace {
 void run_suspend(const std::string& name) {
   RunState st;
   if (Status s = read_served_state(name, &st); !s.ok()) fail(s);
-  // A plain volume's key comes from options the server does not keep (--hash and the
-  // rest), a TrueCrypt one's from keyfiles: resume could not give it back. cryptsetup
-  // suspends LUKS devices only, too.
-  if (st.type == "plain" || st.type == "TCRYPT")
-    fail(Status(Errc::invalid_argument, "Device " + name + " is a " + st.type + " volume: suspend is for LUKS volumes"));
+  // Resume could not give a plain or TrueCrypt volume its key back.
+  if (Status s = require_luks_header(st, "suspend"); !s.ok()) fail(s);
   std::string response;
   // Requests already at a provider finish first: quick, unless a card is slow.
   Status s = control_request(socket_path(name), R"({"cmd":"suspend"})", 60000, &response);

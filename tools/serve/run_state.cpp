@@ -102,6 +102,12 @@ Status from_json(const std::string& text, RunState* out) {
   return Status::Ok();
 }
 
+Status require_luks_header(const RunState& state, const std::string& verb) {
+  if (state.type != "plain" && state.type != "TCRYPT") return Status::Ok();
+  return Status(Errc::invalid_argument, "Device " + state.name + " is a " + state.type +
+                                            " volume: " + verb + " needs a LUKS header");
+}
+
 Status write_state(const RunState& state) {
   const std::string path = state_path(state.name);
   const std::string tmp = path + ".tmp";

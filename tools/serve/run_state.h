@@ -33,7 +33,7 @@ struct RunState {
   // A detached LUKS header (open --header) as given and resolved (realpath); "" when the
   // header is on the backing. Read once, at open; recovering servers carry it forward.
   std::string header, header_path;
-  std::string type;       // "LUKS2", "LUKS1", "plain"
+  std::string type;       // "LUKS", "plain" or "TCRYPT"
   std::string cipher;     // "aes-xts-plain64"
   uint32_t key_bits = 0;
   uint32_t sector_size = 512;
@@ -64,6 +64,12 @@ Status check_name(const std::string& name);
 
 std::string to_json(const RunState& state);
 Status from_json(const std::string& text, RunState* out);
+
+// invalid_argument, naming the device and `verb`, unless the volume has a LUKS header: a
+// plain volume's key comes from options the server does not keep, a TrueCrypt one's from
+// keyfiles, and neither has a header to store flags in. cryptsetup's suspend, resume and
+// refresh --persistent are for LUKS too.
+Status require_luks_header(const RunState& state, const std::string& verb);
 
 // Writes NAME.json atomically (temp file + rename).
 Status write_state(const RunState& state);

@@ -114,6 +114,13 @@ new=$(sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' /run/ublkcrypt/pub.json)
 test "$old" != "$new"
 grep -q '"type": "plain"' /run/ublkcrypt/pub.json
 cmp /tmp/c "$dev"
+# Suspend would wipe a key that resume could not give back: refused, and the disk serves on.
+rc=0
+ublkcrypt suspend pub 2>/tmp/err || rc=$?
+cat /tmp/err
+test "$rc" = 1
+test "$(cat /tmp/err)" = "ublkcrypt: Device pub is a plain volume: suspend needs a LUKS header"
+cmp /tmp/c "$dev"
 ublkcrypt close pub
 cryptsetup open -q --type plain --cipher aes-xts-plain64 --key-size 512 --offset 2048 --skip 999 \
     --size $sectors --key-file /tmp/plain.key $img pdm
