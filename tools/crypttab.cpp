@@ -122,9 +122,8 @@ CrypttabEntry parse_line(std::string_view line, const std::string& where) {
       }
     }
   }
-  // In crypttab a TrueCrypt line's key file holds the passphrase; keyfiles come with
-  // tcrypt-keyfile= (systemd's crypttab(5)).
-  e.open.tcrypt_passphrase_file = e.open.type == "tcrypt";
+  // A TrueCrypt line's key file holds the passphrase, as `key` has it for every type;
+  // keyfiles come with tcrypt-keyfile= (systemd's crypttab(5)).
   return e;
 }
 

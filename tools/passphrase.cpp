@@ -153,9 +153,12 @@ Status ask_on_terminal(const std::string& prompt, Verify verify, SecureBytes* ou
 
 }  // namespace
 
-void add_key_file_options(CLI::App* cmd, KeyFileOptions* o) {
-  cmd->add_option("--key-file,-d", o->key_file,
-                  "read the passphrase from this file (- = standard input), never from argv");
+void add_key_file_options(CLI::App* cmd, KeyFileOptions* o, std::vector<std::string>* key_files) {
+  const char* help = "read the passphrase from this file (- = standard input), never from argv";
+  if (key_files != nullptr)
+    cmd->add_option("--key-file,-d", *key_files, help)->allow_extra_args(false);
+  else
+    cmd->add_option("--key-file,-d", o->key_file, help);
   cmd->add_option("--keyfile-size,-l", o->keyfile_size,
                   "read at most this many bytes from the key file (default: whole file)");
   cmd->add_option("--keyfile-offset", o->keyfile_offset, "skip this many bytes of the key file");

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/secure_bytes.h"
 #include "base/status.h"
@@ -23,8 +24,11 @@ struct KeyFileOptions {
   uint64_t keyfile_offset = 0;
 };
 
-// Adds --key-file/-d, --keyfile-size/-l, --keyfile-offset to `cmd`.
-void add_key_file_options(CLI::App* cmd, KeyFileOptions* options);
+// Adds --key-file/-d, --keyfile-size/-l, --keyfile-offset to `cmd`. With `key_files`,
+// --key-file may be given more than once and every one lands there, for the verb to sort
+// out (open --type tcrypt: TrueCrypt keyfiles); `options->key_file` is then left alone.
+void add_key_file_options(CLI::App* cmd, KeyFileOptions* options,
+                          std::vector<std::string>* key_files = nullptr);
 // Adds --new-keyfile, --new-keyfile-size, --new-keyfile-offset (add-key, change-key).
 void add_new_key_file_options(CLI::App* cmd, KeyFileOptions* options);
 

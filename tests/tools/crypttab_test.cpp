@@ -101,15 +101,12 @@ TEST_CASE("tcrypt lines: the key file is the passphrase, keyfiles come as option
   REQUIRE(e.error.ok());
   CHECK(e.open.type == "tcrypt");
   CHECK(e.open.key.key_file == "/etc/keys/tc.pass");
-  CHECK(e.open.tcrypt_passphrase_file);
   CHECK(e.open.tcrypt.keyfiles == std::vector<std::string>{"/etc/keys/a", "/etc/keys/b"});
   CHECK(e.open.tcrypt.hidden);
   CHECK(e.open.tcrypt.veracrypt);
   CHECK(e.open.tcrypt.veracrypt_pim == 7);
   CHECK_FALSE(e.open.tcrypt.system);
   CHECK(only_entry("tc /dev/sdb none tcrypt,tcrypt-system").open.tcrypt.system);
-  // Only a tcrypt line reads its key file as a passphrase; a LUKS line's is the key file.
-  CHECK_FALSE(only_entry("v /dev/sdb /k luks").open.tcrypt_passphrase_file);
   CHECK(only_entry("tc /dev/sdb none tcrypt,veracrypt-pim=x").error.message().find(
             "'veracrypt-pim=x' needs a number") != std::string::npos);
   CHECK(only_entry("tc /dev/sdb none tcrypt,tcrypt-keyfile=").error.message().find(

@@ -11,6 +11,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "tools/command.h"
 #include "tools/header_device.h"
@@ -37,6 +40,29 @@ class ForegroundReport final : public ReadyReport {
  private:
   bool handed_over_ = false;
 };
+
+// --key-file as cryptsetup takes it: once, the passphrase or key file, for every type but
+// tcrypt, where each one is a TrueCrypt keyfile and "-" the passphrase from standard input.
+Status sort_key_files(const std::vector<std::string>& files, OpenOptions* o) {
+  if (o->type != "tcrypt") {
+    if (files.size() > 1)
+      return Status(Errc::invalid_argument,
+                    fmt::format("open: --key-file given {} times: only --type tcrypt takes several "
+                                "(TrueCrypt keyfiles)", files.size()));
+    if (!files.empty()) o->key.key_file = files.front();
+    return Status::Ok();
+  }
+  for (const std::string& file : files) {
+    if (file != "-") {
+      o->tcrypt.keyfiles.push_back(file);
+    } else if (o->key.key_file.empty()) {
+      o->key.key_file = file;
+    } else {
+      return Status(Errc::invalid_argument, "open: --key-file - given twice: standard input holds one passphrase");
+    }
+  }
+  return Status::Ok();
+}
 
 void run_open(const OpenOptions& o, bool foreground) {
   if (foreground) {
@@ -65,10 +91,11 @@ UBLKCRYPT_COMMAND("open", 20, [](CLI::App& app) {
   cmd->add_option("--type,-M", o->type, "luks (either version), luks1 or luks2 (that version only), plain (no header) or tcrypt (TrueCrypt/VeraCrypt)")
       ->capture_default_str();
   add_header_option(cmd, &o->header, "luks: " + std::string(kHeaderOptionHelp));
-  add_key_file_options(cmd, &o->key);
+  auto key_files = std::make_shared<std::vector<std::string>>();
+  add_key_file_options(cmd, &o->key, key_files.get());
   cmd->get_option("--key-file")
       ->description("luks: passphrase file; plain: raw key file (- = stdin: a passphrase, hashed); tcrypt: a "
-                    "TrueCrypt keyfile (- = the passphrase from stdin); never on argv");
+                    "TrueCrypt keyfile, repeatable (- = the passphrase from stdin); never on argv");
   cmd->add_option("--key-slot,-S", o->key_slot, "luks: try only this keyslot");
   // cryptsetup's plain options, names and defaults (volume/plain_volume.h); -h stays help.
   PlainParams& plain = o->plain;
@@ -106,12 +133,13 @@ UBLKCRYPT_COMMAND("open", 20, [](CLI::App& app) {
   cmd->add_flag("--recover", o->recover,
                 "take over NAME's disk from a dead server, or from a live one (upgrade), without a passphrase; "
                 "with DEVICE too, open DEVICE when nothing waits");
-  cmd->callback([o, foreground] {
+  cmd->callback([o, foreground, key_files] {
     // `open --recover NAME`: the one positional is the name.
     if (o->recover && o->name.empty()) std::swap(o->device, o->name);
     if (o->name.empty())
       fail(Status(Errc::invalid_argument, o->recover ? "open --recover: NAME is required"
                                                      : "open: DEVICE and NAME are required"));
+    if (Status s = sort_key_files(*key_files, o.get()); !s.ok()) fail(s);
     run_open(*o, *foreground);
   });
 });

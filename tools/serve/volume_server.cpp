@@ -161,19 +161,13 @@ Status unlock_plain(const OpenOptions& o, Volume* v) {
 }
 
 // A TrueCrypt or VeraCrypt volume (volume/tcrypt_volume.h), unlocked as cryptsetup's
-// tcryptOpen does: the passphrase from the terminal or standard input, or from the key file
-// "-" (or a crypttab line's key file); any other --key-file is a TrueCrypt keyfile.
+// tcryptOpen does: the passphrase from the terminal or standard input, or from `o.key`,
+// mixed with the TrueCrypt keyfiles.
 Status unlock_tcrypt(const OpenOptions& o, Volume* v) {
-  TcryptParams params = o.tcrypt;
-  KeyFileOptions passphrase_source;
-  if (o.key.key_file == "-" || o.tcrypt_passphrase_file)
-    passphrase_source = o.key;
-  else if (!o.key.key_file.empty())
-    params.keyfiles.push_back(o.key.key_file);
   SecureBytes passphrase;
-  Status s = read_passphrase(passphrase_source, "Enter passphrase for " + o.device + ": ", Verify::no, &passphrase);
+  Status s = read_passphrase(o.key, "Enter passphrase for " + o.device + ": ", Verify::no, &passphrase);
   if (!s.ok()) return s;
-  s = unlock_tcrypt_volume(header_source(o, *v), params, passphrase.view(), &v->unlocked);
+  s = unlock_tcrypt_volume(header_source(o, *v), o.tcrypt, passphrase.view(), &v->unlocked);
   if (!s.ok()) return named(o, *v, s);
   v->type = "TCRYPT";
   return Status::Ok();

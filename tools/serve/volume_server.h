@@ -29,15 +29,13 @@ struct OpenOptions {
   // while `device` holds only the data; "" = the header is at the start of `device`.
   std::string header;
   // luks: the passphrase, by cryptsetup's key file rules (tools/passphrase.h); plain: the
-  // key or passphrase by cryptsetup's plain rules (tools/plain_key.h); tcrypt: a TrueCrypt
-  // keyfile, or "-" for the passphrase from standard input
+  // key or passphrase by cryptsetup's plain rules (tools/plain_key.h); tcrypt: the
+  // passphrase ("-" on the command line, a crypttab line's key file), its TrueCrypt keyfiles
+  // being in `tcrypt`
   KeyFileOptions key;
   int key_slot = -1;          // luks: -1 = any
   PlainParams plain;          // plain only, cryptsetup's defaults and option names
   TcryptParams tcrypt;        // tcrypt only, cryptsetup's option names
-  // tcrypt: `key` holds the passphrase, not a TrueCrypt keyfile (a crypttab line's key file,
-  // as systemd's crypttab reads it)
-  bool tcrypt_passphrase_file = false;
   // plain and luks: serve cipher_null (no encryption). A LUKS header with a cipher_null
   // segment is refused without it, unless an Opal drive does the encryption.
   bool allow_null_cipher = false;

@@ -2,9 +2,9 @@
 # on the host) open in ublkcrypt as cryptsetup opens them (issue 18), with dm-crypt as the
 # oracle: the same size, and the same plaintext both ways over the whole volume (dm-crypt
 # writes, ublkcrypt reads; ublkcrypt writes, dm-crypt reads). AES with a passphrase, Serpent
-# with a passphrase and a keyfile (also from a crypttab line), a VeraCrypt volume with a
+# with a passphrase and two keyfiles (also from a crypttab line), a VeraCrypt volume with a
 # PIM, a hidden volume and its outer volume; then the refusals: a cipher chain, a wrong
-# passphrase, a wrong or missing keyfile, system encryption.
+# passphrase, one keyfile of two, a missing keyfile, system encryption.
 step() { echo "== tcrypt: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 . vm-lib.sh
 
@@ -58,12 +58,13 @@ cat /tmp/status  # ublkcrypt's, while it served the volume
 grep -q '^  cipher: *aes-xts-plain64$' /tmp/status
 grep -q '^  keysize: *512 bits$' /tmp/status
 
-step "SERPENT-256-XTS, a passphrase and a keyfile"
-roundtrip /tmp/tc-serpent.img "tc serpent pass" --key-file /tmp/tc.keyfile
+step "SERPENT-256-XTS, a passphrase and two keyfiles"
+roundtrip /tmp/tc-serpent.img "tc serpent pass" --key-file /tmp/tc.keyfile --key-file /tmp/tc2.keyfile
 
 step "the same volume from a crypttab line (attach-all): passphrase file, tcrypt-keyfile="
 printf '%s' "tc serpent pass" >/tmp/serpent.pass
-echo "tcct /tmp/tc-serpent.img /tmp/serpent.pass tcrypt,tcrypt-keyfile=/tmp/tc.keyfile" >/tmp/crypttab
+echo "tcct /tmp/tc-serpent.img /tmp/serpent.pass tcrypt,tcrypt-keyfile=/tmp/tc.keyfile,tcrypt-keyfile=/tmp/tc2.keyfile" \
+    >/tmp/crypttab
 ublkcrypt attach-all --crypttab /tmp/crypttab
 cmp /tmp/b /dev/ublkcrypt/tcct || { wrong_data "attach-all serves other data than ublkcrypt wrote"; exit 1; }
 echo "attach-all serves what ublkcrypt wrote"
@@ -81,10 +82,15 @@ refused 1 "cipher chain twofish-aes-xts-plain64: not served here" /tmp/tc-chain.
 # A wrong passphrase or keyfile tries every KDF and cipher TrueCrypt has (slow under TCG):
 # two cases only.
 refused 2 "no header decrypts with this passphrase" /tmp/tc-aes.img "not the pass"
-head -c 64 /dev/urandom >/tmp/other.keyfile
 refused 2 "no header decrypts with this passphrase and these keyfiles" /tmp/tc-serpent.img "tc serpent pass" \
-    --key-file /tmp/other.keyfile
+    --key-file /tmp/tc.keyfile
 refused 4 "keyfile /tmp/no.keyfile" /tmp/tc-serpent.img "tc serpent pass" --key-file /tmp/no.keyfile
 refused 1 "system encryption (--tcrypt-system) is not served here" /tmp/tc-aes.img "tc aes pass" --tcrypt-system
+# Only tcrypt takes several key files, as in cryptsetup.
+rc=0
+ublkcrypt open --type luks --key-file /tmp/tc.keyfile --key-file /tmp/tc2.keyfile /tmp/tc-aes.img tub \
+    >/tmp/out 2>&1 || rc=$?
+cat /tmp/out
+[ "$rc" = 1 ] && [ "$(cat /tmp/out)" = "ublkcrypt: open: --key-file given 2 times: only --type tcrypt takes several (TrueCrypt keyfiles)" ]
 no_oops
 step "done"

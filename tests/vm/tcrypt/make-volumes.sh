@@ -6,7 +6,7 @@
 # tcplay drops what was typed before it asks).
 #   tc-aes.img        AES-256-XTS, PBKDF2-RIPEMD160, passphrase "tc aes pass"
 #   tc-serpent.img    SERPENT-256-XTS, PBKDF2-RIPEMD160, passphrase "tc serpent pass" and
-#                     the keyfile tc.keyfile
+#                     two keyfiles, tc.keyfile and tc2.keyfile
 #   tc-chain.img      TWOFISH-256-XTS,AES-256-XTS (a chain), passphrase "tc chain pass"
 #   tc-hidden.img     an AES outer volume ("tc outer pass") holding a 1 MiB hidden volume
 #                     ("tc hidden pass")
@@ -40,9 +40,10 @@ create() {
 }
 
 head -c 64 /dev/urandom >"$out/tc.keyfile"
+head -c 100 /dev/urandom >"$out/tc2.keyfile"
 create "$out/tc-aes.img" $'tc aes pass\ntc aes pass\ny' -a RIPEMD160 -b AES-256-XTS
 create "$out/tc-serpent.img" $'tc serpent pass\ntc serpent pass\ny' -a RIPEMD160 -b SERPENT-256-XTS \
-    -k "$out/tc.keyfile"
+    -k "$out/tc.keyfile" -k "$out/tc2.keyfile"
 create "$out/tc-chain.img" $'tc chain pass\ntc chain pass\ny' -a RIPEMD160 -b TWOFISH-256-XTS,AES-256-XTS
 create "$out/tc-hidden.img" $'tc outer pass\ntc outer pass\ntc hidden pass\ntc hidden pass\n1M\ny' \
     -a RIPEMD160 -b AES-256-XTS -g
