@@ -123,8 +123,9 @@ struct CryptoDevice::State {
   bool enqueue_backlog(QueuePair& qp, unsigned index);
   void poll_forever();
   bool poll(unsigned index, Clock::time_point now, bool* hung);
-  void take_back(rte_crypto_op* op);
-  void finish(Job* job, Status status);
+  void take_back(rte_crypto_op* op, Job** completed, unsigned* completed_count);
+  void complete(QueuePair& qp, Job* const* jobs, unsigned count);
+  void fail_job(Job* job, Status status);
   void release_if_done(Job* job);
   void fail_device(Status cause);
   Status failure_status() {
@@ -232,8 +233,9 @@ bool CryptoDevice::State::enqueue_backlog(QueuePair& qp, unsigned index) {
   rte_mbuf* buffers[kBurst];
   struct Share {  // one job's sectors in the burst
     Job* job;
-    uint16_t first;  // index in the burst
+    uint16_t first;   // index in the burst
     uint16_t count;
+    uint16_t iv_run;  // the first sector of the shares whose IVs were computed with this one
   };
   Share shares[kBurst];
   const uint16_t iv_offset = operation_iv_offset();
@@ -248,7 +250,7 @@ bool CryptoDevice::State::enqueue_backlog(QueuePair& qp, unsigned index) {
       Job* job = *it;
       const uint16_t count = static_cast<uint16_t>(std::min<uint64_t>(
           {job->request->run.sector_count - job->issued, uint64_t{kBurst} - n, room - n}));
-      shares[jobs++] = Share{job, n, count};
+      shares[jobs++] = Share{job, n, count, n};
       n = static_cast<uint16_t>(n + count);
     }
     if (n == 0) return false;  // full: in_flight is above zero
@@ -258,6 +260,27 @@ bool CryptoDevice::State::enqueue_backlog(QueuePair& qp, unsigned index) {
       for (uint16_t i = 0; i < n; ++i) rte_crypto_op_free(ops[i]);
       return false;
     }
+    // The IVs: one computation for each run of shares under one session (usually the whole
+    // burst), each run's IVs packed from its first sector's slot.
+    for (unsigned j = 0; j < jobs; ++j) {
+      const Share& share = shares[j];
+      const DeviceSession& session = *share.job->session;
+      for (uint16_t i = 0; i < share.count; ++i)
+        qp.iv_numbers[share.first + i] =
+            session.spec().iv_of(share.job->request->run.first_sector + share.job->issued + i);
+    }
+    for (unsigned j = 0; j < jobs;) {
+      DeviceSession& session = *shares[j].job->session;
+      const uint16_t run_first = shares[j].first;
+      uint16_t run_count = 0;
+      for (; j < jobs && shares[j].job->session.get() == &session; ++j) {
+        shares[j].iv_run = run_first;
+        run_count = static_cast<uint16_t>(run_count + shares[j].count);
+      }
+      session.compute_ivs(index, std::span(qp.iv_numbers).subspan(run_first, run_count),
+                          std::span(qp.ivs).subspan(size_t{run_first} * kIvRoom,
+                                                    size_t{run_count} * session.cipher().iv_bytes));
+    }
     for (unsigned j = 0; j < jobs; ++j) {
       const Share& share = shares[j];
       Job* job = share.job;
@@ -265,11 +288,8 @@ bool CryptoDevice::State::enqueue_backlog(QueuePair& qp, unsigned index) {
       DeviceSession& session = *job->session;
       const uint32_t sector_size = session.spec().sector_size;
       const uint16_t iv_bytes = session.cipher().iv_bytes;
-      for (uint16_t i = 0; i < share.count; ++i)
-        qp.iv_numbers[share.first + i] = session.spec().iv_of(run.first_sector + job->issued + i);
-      session.compute_ivs(index, std::span(qp.iv_numbers).subspan(share.first, share.count),
-                          std::span(qp.ivs).subspan(size_t{share.first} * kIvRoom,
-                                                    size_t{share.count} * iv_bytes));
+      const uint8_t* ivs = &qp.ivs[size_t{share.iv_run} * kIvRoom +
+                                   static_cast<size_t>(share.first - share.iv_run) * iv_bytes];
       void* device_session = session.device_session(run.direction);
       for (uint16_t i = 0; i < share.count; ++i) {
         const uint32_t sector = job->issued + i;
@@ -285,8 +305,8 @@ bool CryptoDevice::State::enqueue_backlog(QueuePair& qp, unsigned index) {
         sym->cipher.data.length = sector_size;
         rte_crypto_op_attach_sym_session(op, device_session);
         if (iv_bytes != 0)
-          std::memcpy(rte_crypto_op_ctod_offset(op, uint8_t*, iv_offset),
-                      &qp.ivs[size_t{share.first} * kIvRoom + size_t{i} * iv_bytes], iv_bytes);
+          std::memcpy(rte_crypto_op_ctod_offset(op, uint8_t*, iv_offset), ivs + size_t{i} * iv_bytes,
+                      iv_bytes);
         *rte_crypto_op_ctod_offset(op, OperationTag*, iv_offset + kIvRoom) =
             OperationTag{job, sector};
       }
@@ -370,10 +390,13 @@ bool CryptoDevice::State::poll(unsigned index, Clock::time_point now, bool* hung
     }
   }
   rte_mbuf* buffers[kBurst];
+  Job* completed[kBurst];
+  unsigned completed_count = 0;
   for (uint16_t i = 0; i < n; ++i) {
     buffers[i] = symmetric_part(ops[i])->m_src;
-    take_back(ops[i]);
+    take_back(ops[i], completed, &completed_count);
   }
+  complete(qp, completed, completed_count);
   // Back to the pools in one go: each put is a ring operation (threads outside EAL's lcores
   // have no mempool cache).
   rte_pktmbuf_free_bulk(buffers, n);
@@ -392,13 +415,16 @@ bool CryptoDevice::State::poll(unsigned index, Clock::time_point now, bool* hung
   // Everything this queue pair dequeued is taken back: the refused job's sectors are all in
   // dst or still unsent, and failing it now writes nothing after its completion.
   if (refused != nullptr) {
-    finish(refused, Status(Errc::io_error, refusal));
+    fail_job(refused, Status(Errc::io_error, refusal));
     release_if_done(refused);
   }
   return n > 0 || refused != nullptr;
 }
 
-void CryptoDevice::State::take_back(rte_crypto_op* op) {
+// Copies an operation's result into its request's dst. A request whose last sector this
+// is goes into `completed`, for complete() once the poll has taken back all it dequeued.
+void CryptoDevice::State::take_back(rte_crypto_op* op, Job** completed,
+                                    unsigned* completed_count) {
   const OperationTag tag =
       *rte_crypto_op_ctod_offset(op, OperationTag*, operation_iv_offset() + kIvRoom);
   Job* job = tag.job;
@@ -406,42 +432,67 @@ void CryptoDevice::State::take_back(rte_crypto_op* op) {
     const SectorRun& run = job->request->run;
     const uint32_t sector_size = job->session->spec().sector_size;
     if (op->status != RTE_CRYPTO_OP_STATUS_SUCCESS) {
-      finish(job, Status(Errc::io_error,
+      fail_job(job, Status(Errc::io_error,
                          fmt::format("{}: sector {}: the device failed the operation (status {})",
                                      device->who(), run.first_sector + tag.sector,
                                      static_cast<int>(op->status))));
     } else {
       std::memcpy(run.dst + size_t{tag.sector} * sector_size,
                   rte_pktmbuf_mtod(symmetric_part(op)->m_src, const uint8_t*), sector_size);
-      if (++job->done == run.sector_count) finish(job, Status::Ok());
+      if (++job->done == run.sector_count) completed[(*completed_count)++] = job;
     }
   }
   ++job->returned;
   release_if_done(job);
 }
 
-// Completes a job's request; its operations still out are dropped as they come back.
-void CryptoDevice::State::finish(Job* job, Status status) {
+// Completes the requests whose every sector came back in one poll: one lock for all of
+// them, the provider's counters added once, then the callbacks. The device has none of
+// their operations, so their jobs are free at once.
+void CryptoDevice::State::complete(QueuePair& qp, Job* const* jobs, unsigned count) {
+  if (count == 0) return;
+  CryptoRequest* requests[kBurst];
+  ProviderCallback* callbacks[kBurst];
+  std::shared_ptr<DeviceSession> held[kBurst];  // the last one may go: outside the lock
+  {
+    std::lock_guard lock(qp.mutex);
+    for (unsigned i = 0; i < count; ++i) {
+      Job* job = jobs[i];
+      requests[i] = job->request;
+      callbacks[i] = job->callback;
+      held[i] = std::move(job->session);
+      qp.free.splice(qp.free.end(), qp.active, job->self);
+    }
+  }
+  // Two host copies per sector (into the mbuf, out of it), and the payload crosses to the
+  // device and back. Requests of one provider share its counters.
+  for (unsigned i = 0; i < count;) {
+    ProviderCounters& counters = held[i]->counters();
+    uint64_t bytes = 0;
+    unsigned same = 0;
+    for (; i < count && &held[i]->counters() == &counters; ++i, ++same)
+      bytes += uint64_t{requests[i]->run.sector_count} * held[i]->spec().sector_size;
+    counters.payload_bytes.fetch_add(bytes, std::memory_order_relaxed);
+    counters.copy_bytes.fetch_add(2 * bytes, std::memory_order_relaxed);
+    counters.bytes_to_device.fetch_add(bytes, std::memory_order_relaxed);
+    counters.bytes_from_device.fetch_add(bytes, std::memory_order_relaxed);
+    counters.requests.fetch_add(same, std::memory_order_relaxed);
+  }
+  for (unsigned i = 0; i < count; ++i) callbacks[i]->provider_done(requests[i], Status::Ok());
+  open_jobs.fetch_sub(count);
+}
+
+// Fails a job's request; its operations still out are dropped as they come back.
+void CryptoDevice::State::fail_job(Job* job, Status status) {
   job->finished = true;
   {
     QueuePair& qp = *queue_pairs[job->queue_pair];
     std::lock_guard lock(qp.mutex);
     qp.retired.splice(qp.retired.end(), qp.active, job->self);
-    if (job->issued < job->request->run.sector_count)  // failed with sectors unsent
+    if (job->issued < job->request->run.sector_count)  // sectors unsent
       qp.backlog.erase(std::find(qp.backlog.begin(), qp.backlog.end(), job));
   }
-  CryptoRequest* request = job->request;
-  ProviderCounters& counters = job->session->counters();
-  if (status.ok()) {
-    // Two host copies per sector (into the mbuf, out of it), and the payload crosses to
-    // the device and back.
-    const uint64_t bytes = uint64_t{request->run.sector_count} * job->session->spec().sector_size;
-    counters.payload_bytes.fetch_add(bytes, std::memory_order_relaxed);
-    counters.copy_bytes.fetch_add(2 * bytes, std::memory_order_relaxed);
-    counters.bytes_to_device.fetch_add(bytes, std::memory_order_relaxed);
-    counters.bytes_from_device.fetch_add(bytes, std::memory_order_relaxed);
-  }
-  complete_at_once(counters, request, job->callback, status);
+  complete_at_once(job->session->counters(), job->request, job->callback, status);
   open_jobs.fetch_sub(1);
 }
 
@@ -468,7 +519,7 @@ void CryptoDevice::State::fail_device(Status cause) {
     for (Job& job : qp->active) jobs.push_back(&job);
   }
   for (Job* job : jobs) {
-    finish(job, cause);
+    fail_job(job, cause);
     release_if_done(job);
   }
 }
