@@ -51,6 +51,14 @@ struct Job {
   bool finished = false;             // completed (dst is no longer ours); poller only
 };
 
+// One job's sectors in a burst.
+struct Share {
+  Job* job;
+  uint16_t first;   // index in the burst
+  uint16_t count;
+  uint16_t iv_run;  // the first sector of the shares whose IVs are computed with this one's
+};
+
 // What an operation's private area holds after its IV.
 struct OperationTag {
   Job* job;
@@ -121,6 +129,9 @@ struct CryptoDevice::State {
   void submit(const std::shared_ptr<DeviceSession>& session,
               std::span<CryptoRequest* const> requests, ProviderCallback* callback);
   bool enqueue_backlog(QueuePair& qp, unsigned index);
+  uint16_t gather_burst(QueuePair& qp, Share* shares, unsigned* jobs) const;
+  void prepare_burst(QueuePair& qp, unsigned index, Share* shares, unsigned jobs,
+                     rte_crypto_op** ops, rte_mbuf** buffers);
   void poll_forever();
   bool poll(unsigned index, Clock::time_point now, bool* hung);
   void take_back(rte_crypto_op* op, Job** completed, unsigned* completed_count);
@@ -231,28 +242,10 @@ void CryptoDevice::State::submit(const std::shared_ptr<DeviceSession>& session,
 bool CryptoDevice::State::enqueue_backlog(QueuePair& qp, unsigned index) {
   rte_crypto_op* ops[kBurst];
   rte_mbuf* buffers[kBurst];
-  struct Share {  // one job's sectors in the burst
-    Job* job;
-    uint16_t first;   // index in the burst
-    uint16_t count;
-    uint16_t iv_run;  // the first sector of the shares whose IVs were computed with this one
-  };
   Share shares[kBurst];
-  const uint16_t iv_offset = operation_iv_offset();
   while (!qp.backlog.empty() && !qp.waiting_for_room) {
-    // No more than the descriptors the queue pair was set up with: an operation the driver
-    // throws back has been prepared for nothing.
-    const uint64_t room = qp.in_flight < options.descriptors ? options.descriptors - qp.in_flight : 0;
-    uint16_t n = 0;
     unsigned jobs = 0;
-    for (auto it = qp.backlog.begin(); it != qp.backlog.end() && n < std::min<uint64_t>(kBurst, room);
-         ++it) {
-      Job* job = *it;
-      const uint16_t count = static_cast<uint16_t>(std::min<uint64_t>(
-          {job->request->run.sector_count - job->issued, uint64_t{kBurst} - n, room - n}));
-      shares[jobs++] = Share{job, n, count, n};
-      n = static_cast<uint16_t>(n + count);
-    }
+    const uint16_t n = gather_burst(qp, shares, &jobs);
     if (n == 0) return false;  // full: in_flight is above zero
     if (rte_crypto_op_bulk_alloc(operations, RTE_CRYPTO_OP_TYPE_SYMMETRIC, ops, n) != n)
       return false;
@@ -260,57 +253,7 @@ bool CryptoDevice::State::enqueue_backlog(QueuePair& qp, unsigned index) {
       for (uint16_t i = 0; i < n; ++i) rte_crypto_op_free(ops[i]);
       return false;
     }
-    // The IVs: one computation for each run of shares under one session (usually the whole
-    // burst), each run's IVs packed from its first sector's slot.
-    for (unsigned j = 0; j < jobs; ++j) {
-      const Share& share = shares[j];
-      const DeviceSession& session = *share.job->session;
-      for (uint16_t i = 0; i < share.count; ++i)
-        qp.iv_numbers[share.first + i] =
-            session.spec().iv_of(share.job->request->run.first_sector + share.job->issued + i);
-    }
-    for (unsigned j = 0; j < jobs;) {
-      DeviceSession& session = *shares[j].job->session;
-      const uint16_t run_first = shares[j].first;
-      uint16_t run_count = 0;
-      for (; j < jobs && shares[j].job->session.get() == &session; ++j) {
-        shares[j].iv_run = run_first;
-        run_count = static_cast<uint16_t>(run_count + shares[j].count);
-      }
-      session.compute_ivs(index, std::span(qp.iv_numbers).subspan(run_first, run_count),
-                          std::span(qp.ivs).subspan(size_t{run_first} * kIvRoom,
-                                                    size_t{run_count} * session.cipher().iv_bytes));
-    }
-    for (unsigned j = 0; j < jobs; ++j) {
-      const Share& share = shares[j];
-      Job* job = share.job;
-      const SectorRun& run = job->request->run;
-      DeviceSession& session = *job->session;
-      const uint32_t sector_size = session.spec().sector_size;
-      const uint16_t iv_bytes = session.cipher().iv_bytes;
-      const uint8_t* ivs = &qp.ivs[size_t{share.iv_run} * kIvRoom +
-                                   static_cast<size_t>(share.first - share.iv_run) * iv_bytes];
-      void* device_session = session.device_session(run.direction);
-      for (uint16_t i = 0; i < share.count; ++i) {
-        const uint32_t sector = job->issued + i;
-        rte_crypto_op* op = ops[share.first + i];
-        rte_mbuf* buffer = buffers[share.first + i];
-        auto* data = reinterpret_cast<uint8_t*>(
-            rte_pktmbuf_append(buffer, static_cast<uint16_t>(sector_size)));
-        std::memcpy(data, run.src + size_t{sector} * sector_size, sector_size);
-        rte_crypto_sym_op* sym = symmetric_part(op);
-        sym->m_src = buffer;
-        sym->m_dst = nullptr;
-        sym->cipher.data.offset = 0;
-        sym->cipher.data.length = sector_size;
-        rte_crypto_op_attach_sym_session(op, device_session);
-        if (iv_bytes != 0)
-          std::memcpy(rte_crypto_op_ctod_offset(op, uint8_t*, iv_offset), ivs + size_t{i} * iv_bytes,
-                      iv_bytes);
-        *rte_crypto_op_ctod_offset(op, OperationTag*, iv_offset + kIvRoom) =
-            OperationTag{job, sector};
-      }
-    }
+    prepare_burst(qp, index, shares, jobs, ops, buffers);
     const uint16_t accepted = rte_cryptodev_enqueue_burst(id, static_cast<uint16_t>(index), ops, n);
     for (uint16_t i = accepted; i < n; ++i) {
       rte_pktmbuf_free(buffers[i]);
@@ -333,6 +276,79 @@ bool CryptoDevice::State::enqueue_backlog(QueuePair& qp, unsigned index) {
     }
   }
   return false;
+}
+
+// The next burst's shares, from the backlog's head: no more sectors than kBurst nor than
+// the descriptors the queue pair was set up with (an operation the driver throws back has
+// been prepared for nothing). Under qp.mutex.
+uint16_t CryptoDevice::State::gather_burst(QueuePair& qp, Share* shares, unsigned* jobs) const {
+  const uint64_t room = qp.in_flight < options.descriptors ? options.descriptors - qp.in_flight : 0;
+  const uint64_t most = std::min<uint64_t>(kBurst, room);
+  uint16_t n = 0;
+  for (auto it = qp.backlog.begin(); it != qp.backlog.end() && n < most; ++it) {
+    Job* job = *it;
+    const auto count = static_cast<uint16_t>(
+        std::min<uint64_t>(job->request->run.sector_count - job->issued, most - n));
+    shares[(*jobs)++] = Share{job, n, count, n};
+    n = static_cast<uint16_t>(n + count);
+  }
+  return n;
+}
+
+// Fills a burst's operations: each sector's input copied into its mbuf, its IV, its tag.
+// The IVs take one computation per run of shares under one session (usually the whole
+// burst), each run's packed from its first sector's slot. Under qp.mutex.
+void CryptoDevice::State::prepare_burst(QueuePair& qp, unsigned index, Share* shares,
+                                        unsigned jobs, rte_crypto_op** ops, rte_mbuf** buffers) {
+  for (unsigned j = 0; j < jobs; ++j) {
+    const Share& share = shares[j];
+    const DeviceSession& session = *share.job->session;
+    for (uint16_t i = 0; i < share.count; ++i)
+      qp.iv_numbers[share.first + i] =
+          session.spec().iv_of(share.job->request->run.first_sector + share.job->issued + i);
+  }
+  for (unsigned j = 0; j < jobs;) {
+    DeviceSession& session = *shares[j].job->session;
+    const uint16_t run_first = shares[j].first;
+    uint16_t run_count = 0;
+    for (; j < jobs && shares[j].job->session.get() == &session; ++j) {
+      shares[j].iv_run = run_first;
+      run_count = static_cast<uint16_t>(run_count + shares[j].count);
+    }
+    session.compute_ivs(index, std::span(qp.iv_numbers).subspan(run_first, run_count),
+                        std::span(qp.ivs).subspan(size_t{run_first} * kIvRoom,
+                                                  size_t{run_count} * session.cipher().iv_bytes));
+  }
+  const uint16_t iv_offset = operation_iv_offset();
+  for (unsigned j = 0; j < jobs; ++j) {
+    const Share& share = shares[j];
+    Job* job = share.job;
+    const SectorRun& run = job->request->run;
+    DeviceSession& session = *job->session;
+    const uint32_t sector_size = session.spec().sector_size;
+    const uint16_t iv_bytes = session.cipher().iv_bytes;
+    const uint8_t* ivs = &qp.ivs[size_t{share.iv_run} * kIvRoom +
+                                 static_cast<size_t>(share.first - share.iv_run) * iv_bytes];
+    void* device_session = session.device_session(run.direction);
+    for (uint16_t i = 0; i < share.count; ++i) {
+      const uint32_t sector = job->issued + i;
+      rte_crypto_op* op = ops[share.first + i];
+      rte_mbuf* buffer = buffers[share.first + i];
+      auto* data = reinterpret_cast<uint8_t*>(
+          rte_pktmbuf_append(buffer, static_cast<uint16_t>(sector_size)));
+      std::memcpy(data, run.src + size_t{sector} * sector_size, sector_size);
+      rte_crypto_sym_op* sym = symmetric_part(op);
+      sym->m_src = buffer;
+      sym->m_dst = nullptr;
+      sym->cipher.data.offset = 0;
+      sym->cipher.data.length = sector_size;
+      rte_crypto_op_attach_sym_session(op, device_session);
+      if (iv_bytes != 0)
+        std::memcpy(rte_crypto_op_ctod_offset(op, uint8_t*, iv_offset), ivs + size_t{i} * iv_bytes,
+                    iv_bytes);
+      *rte_crypto_op_ctod_offset(op, OperationTag*, iv_offset + kIvRoom) = OperationTag{job, sector};
+    }
+  }
 }
 
 void CryptoDevice::State::poll_forever() {
