@@ -12,6 +12,7 @@
 #include "backends/cipher_spec.h"
 #include "backends/helping_wait.h"
 #include "backends/registry.h"
+#include "bench/median.h"
 #include "bench/page_buffer.h"
 #include "bench/progress.h"
 #include "bench/scratch_volume.h"
@@ -312,19 +313,36 @@ Status run_crypto_sweep(const CryptoSweepOptions& o, CryptoSweepReport* out) {
     return s;
   out->options = o;
   out->rows.clear();
+  std::vector<Provider*> row_providers;
   for (Provider* p : providers) {
     const std::string variant = variant_of(*p);
     const std::string label =
         variant.empty() ? p->info().name : fmt::format("{}:{}", p->info().name, variant);
     for (unsigned depth : o.depths)
       for (uint32_t size : o.request_sizes) {
-        CryptoSweepRow& row = out->rows.emplace_back(label, p->info().placement, size, depth);
-        show_phase(fmt::format("{}: {} B x {} in flight", row.provider, size, depth),
-                   o.load.seconds);
-        if (Status s = run_crypto_load(*p, cell(*p, size, depth), &row.result); !s.ok())
-          return s;
+        out->rows.emplace_back(label, p->info().placement, size, depth);
+        row_providers.push_back(p);
       }
   }
+  const unsigned rounds = std::max(1u, o.rounds);
+  std::vector<std::vector<CryptoResult>> results(out->rows.size());
+  for (unsigned round = 0; round < rounds; ++round) {
+    for (size_t i = 0; i < out->rows.size(); ++i) {
+      CryptoSweepRow& row = out->rows[i];
+      show_phase(fmt::format("{}: {} B x {} in flight{}", row.provider, row.request_bytes, row.depth,
+                             rounds == 1 ? "" : fmt::format(", round {} of {}", round + 1, rounds)),
+                 o.load.seconds);
+      CryptoResult& result = results[i].emplace_back();
+      if (Status s = run_crypto_load(*row_providers[i], cell(*row_providers[i], row.request_bytes, row.depth),
+                                     &result);
+          !s.ok())
+        return s;
+      row.round_mbs.push_back(result.mbs());
+    }
+  }
+  for (size_t i = 0; i < out->rows.size(); ++i)
+    out->rows[i].result =
+        results[i][median_index(results[i], [](const CryptoResult& r) { return r.mbs(); })];
   return Status::Ok();
 }
 

@@ -103,6 +103,9 @@ struct CryptoSweepOptions {
   std::vector<uint32_t> request_sizes{512, 4096, 16384, 65536, 262144, 1048576};
   std::vector<unsigned> depths{1, 8, 32};
   CryptoLoadOptions load;  // cipher, key, sector size, direction, seconds per cell
+  // Sweeps run one after the other, every cell once per round, so each cell meets the
+  // machine's moments as the others do; a cell's figure is its median round.
+  unsigned rounds = 1;
 };
 
 struct CryptoSweepRow {
@@ -110,7 +113,8 @@ struct CryptoSweepRow {
   Placement placement = Placement::host_cpu;
   uint32_t request_bytes = 0;
   unsigned depth = 0;
-  CryptoResult result;
+  CryptoResult result;          // the median round's
+  std::vector<double> round_mbs;  // every round's MB/s, in the order they ran
 };
 
 struct CryptoSweepReport {

@@ -120,10 +120,22 @@ std::string table(const CryptoSweepReport& r) {
       "per byte\n",
       o.cipher, o.key_bits, o.sector_size, direction_name(o.direction), o.seconds,
       size_label(o.working_set_bytes));
+  const bool rounds = r.options.rounds > 1;
+  if (rounds)
+    out += fmt::format("# {} rounds, each cell once per round: every figure is the cell's median "
+                       "round, MB/s with [lowest-highest]\n",
+                       r.options.rounds);
+  // A cell's MB/s, and with rounds the range they spanned.
+  auto mbs_cell = [&](const CryptoSweepRow& row) {
+    if (!rounds) return fmt::format(" {:>10.1f}", row.result.mbs());
+    const auto [low, high] = std::minmax_element(row.round_mbs.begin(), row.round_mbs.end());
+    return fmt::format(" {:>21}", fmt::format("{:.1f} [{:.0f}-{:.0f}]", row.result.mbs(), *low, *high));
+  };
   size_t width = 10;  // "dpdk:0000:00:04.0" is wider than a provider's name
   for (const CryptoSweepRow& row : r.rows) width = std::max(width, row.provider.size());
   out += fmt::format("{:<{}} {:<15} {:>9}", "provider", width, "placement", "request");
-  for (unsigned d : r.options.depths) out += fmt::format(" {:>10}", fmt::format("QD{} MB/s", d));
+  for (unsigned d : r.options.depths)
+    out += fmt::format(" {:>{}}", fmt::format("QD{} MB/s", d), rounds ? 21 : 10);
   for (unsigned d : r.options.depths) out += fmt::format(" {:>9}", fmt::format("QD{} cores", d));
   for (unsigned d : r.options.depths) out += fmt::format(" {:>9}", fmt::format("QD{} ns/B", d));
   out += "\n";
@@ -135,8 +147,7 @@ std::string table(const CryptoSweepReport& r) {
       const CryptoSweepRow& first = r.rows[base + s];
       out += fmt::format("{:<{}} {:<15} {:>9}", first.provider, width,
                          placement_name(first.placement), size_label(first.request_bytes));
-      for (size_t d = 0; d < depths; ++d)
-        out += fmt::format(" {:>10.1f}", r.rows[base + d * sizes + s].result.mbs());
+      for (size_t d = 0; d < depths; ++d) out += mbs_cell(r.rows[base + d * sizes + s]);
       for (size_t d = 0; d < depths; ++d)
         out += fmt::format(" {:>9.2f}", r.rows[base + d * sizes + s].result.cores());
       for (size_t d = 0; d < depths; ++d)
@@ -387,12 +398,13 @@ json json_of(const RbdComparisonReport& r) {
 json json_of(const CryptoSweepReport& r) {
   json out = head("crypto", r.options.load);
   out.update({{"direction", direction_name(r.options.load.direction)},
-              {"seconds_per_cell", r.options.load.seconds}, {"skipped", r.skipped},
-              {"rows", json::array()}});
+              {"seconds_per_cell", r.options.load.seconds}, {"rounds", r.options.rounds},
+              {"skipped", r.skipped}, {"rows", json::array()}});
   for (const CryptoSweepRow& row : r.rows) {
     json j = crypto_json(row.result);
     j.update({{"provider", row.provider}, {"placement", row.placement},
-              {"request_bytes", row.request_bytes}, {"depth", row.depth}});
+              {"request_bytes", row.request_bytes}, {"depth", row.depth},
+              {"rounds_mbs", row.round_mbs}});
     out["rows"].push_back(std::move(j));
   }
   return out;

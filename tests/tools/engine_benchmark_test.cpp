@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include "backends/registry.h"
 #include "bench/page_buffer.h"
 #include "bench/provider_load.h"
+#include "bench/report.h"
 #include "bench/scratch_volume.h"
 #include "bench/workload_run.h"
 #include "tests/volume/scratch.h"
@@ -170,6 +172,37 @@ TEST_CASE("the provider alone: every byte encrypted and decrypted, both timed") 
     CHECK(r.counters.payload_bytes == r.bytes);
     CHECK(r.counters.errors == 0);
   }
+}
+
+TEST_CASE("bench crypto --rounds: every cell once per round, its median round and range shown") {
+  CryptoSweepOptions o;
+  o.providers = {"software"};
+  o.request_sizes = {4096, 65536};
+  o.depths = {2};
+  o.load.seconds = 0;
+  o.load.working_set_bytes = 0;
+  o.load.requests = 64;
+  o.rounds = 3;
+  CryptoSweepReport report;
+  Status s = run_crypto_sweep(o, &report);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  REQUIRE(report.rows.size() == 2);
+  const std::string table = format_table(report);
+  const nlohmann::json json = to_json(report);
+  CHECK(table.find("# 3 rounds, each cell once per round") != std::string::npos);
+  for (size_t i = 0; i < report.rows.size(); ++i) {
+    const CryptoSweepRow& row = report.rows[i];
+    CAPTURE(i);
+    REQUIRE(row.round_mbs.size() == 3);
+    std::vector<double> sorted = row.round_mbs;
+    std::sort(sorted.begin(), sorted.end());
+    CHECK(row.result.mbs() == sorted[1]);
+    CHECK(row.result.requests == 64);
+    CHECK(table.find(fmt::format("{:.1f} [{:.0f}-{:.0f}]", sorted[1], sorted[0], sorted[2])) !=
+          std::string::npos);
+    CHECK(json["rows"][i]["rounds_mbs"].size() == 3);
+  }
+  CHECK(json["rounds"] == 3);
 }
 
 TEST_CASE("the provider alone: a depth that is not whole batches is refused before any work") {

@@ -87,7 +87,10 @@ void setup_crypto(CLI::App* bench) {
       ->transform(CLI::AsSizeValue(false))
       ->delimiter(',');
   cmd->add_option("--depths", o->depths, "Requests in flight")->delimiter(',');
-  cmd->add_option("--runtime", o->load.seconds, "Seconds per cell");
+  cmd->add_option("--runtime", o->load.seconds, "Seconds per cell and round");
+  cmd->add_option("--rounds", o->rounds,
+                  "Sweeps one after the other; each figure is its cell's median round, with the range")
+      ->check(CLI::Range(1u, 100u));
   cmd->add_flag_callback("--decrypt", [o] { o->load.direction = Direction::decrypt; },
                          "Decrypt instead of encrypt");
   add_cipher_options(cmd, o->load);
