@@ -226,18 +226,23 @@ TEST_CASE("ublkcrypt engine-bench prints every cell and the ratio, and leaves no
   auto r = run(std::string(UBLKCRYPT_BINARY) + " engine-bench --size 16M --rounds 1 --path " +
                image + " 2>&1");
   REQUIRE_MESSAGE(r.exit_code == 0, r.output);
-  for (const char* row : {"plain engine (cipher_null)", "provider alone (encrypt / decrypt)",
-                          "encrypted engine", "encrypted / min(plain, provider)",
-                          "memory passes per user byte", "both parts' CPU)",
-                          "encrypted / core ceiling"}) {
+  // Every row has a figure for both directions. Throughputs, CPU costs and memory passes
+  // are above zero; a ratio to the core ceiling may print as 0.00 when a loaded host
+  // starves one phase, so ratios only have to be there.
+  for (const std::string row : {"plain engine (cipher_null)", "provider alone (encrypt / decrypt)",
+                                "encrypted engine", "encrypted / min(plain, provider)",
+                                "memory passes per user byte", "both parts' CPU)",
+                                "encrypted / core ceiling"}) {
     CAPTURE(row);
     const size_t at = r.output.find(row);
     REQUIRE(at != std::string::npos);
-    std::istringstream line(r.output.substr(at + std::string(row).size()));
-    double write = 0, read = 0;
+    std::istringstream line(r.output.substr(at + row.size()));
+    double write = -1, read = -1;
     line >> write >> read;
-    CHECK(write > 0);
-    CHECK(read > 0);
+    REQUIRE(line);
+    const bool ratio = row.rfind("encrypted / ", 0) == 0;
+    CHECK((ratio ? write >= 0 : write > 0));
+    CHECK((ratio ? read >= 0 : read > 0));
   }
   CHECK(size_of(image) == 0);  // removed
 }
