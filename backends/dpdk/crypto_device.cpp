@@ -48,7 +48,8 @@ struct Job {
   uint32_t issued = 0;               // sectors enqueued; under the queue pair's lock
   uint32_t returned = 0;             // operations back from the device; poller only
   uint32_t done = 0;                 // sectors copied to dst; poller only
-  bool finished = false;             // completed (dst is no longer ours); poller only
+  bool failed = false;               // completed with an error (dst is no longer ours), its
+                                     // operations still out dropped as they come back; poller only
 };
 
 // One job's sectors in a burst.
@@ -444,7 +445,7 @@ void CryptoDevice::State::take_back(rte_crypto_op* op, Job** completed,
   const OperationTag tag =
       *rte_crypto_op_ctod_offset(op, OperationTag*, operation_iv_offset() + kIvRoom);
   Job* job = tag.job;
-  if (!job->finished) {
+  if (!job->failed) {
     const SectorRun& run = job->request->run;
     const uint32_t sector_size = job->session->spec().sector_size;
     if (op->status != RTE_CRYPTO_OP_STATUS_SUCCESS) {
@@ -500,7 +501,7 @@ void CryptoDevice::State::complete(QueuePair& qp, Job* const* jobs, unsigned cou
 
 // Fails a job's request; its operations still out are dropped as they come back.
 void CryptoDevice::State::fail_job(Job* job, Status status) {
-  job->finished = true;
+  job->failed = true;
   {
     QueuePair& qp = *queue_pairs[job->queue_pair];
     std::lock_guard lock(qp.mutex);
@@ -512,9 +513,10 @@ void CryptoDevice::State::fail_job(Job* job, Status status) {
   open_jobs.fetch_sub(1);
 }
 
-// Frees a completed job once the device gave back every operation it was sent.
+// Frees a failed job once the device gave back every operation it was sent (a job that
+// succeeded has none out, and complete() frees it at once).
 void CryptoDevice::State::release_if_done(Job* job) {
-  if (!job->finished) return;
+  if (!job->failed) return;
   QueuePair& qp = *queue_pairs[job->queue_pair];
   std::shared_ptr<DeviceSession> session;  // the last one may go: outside the lock
   std::lock_guard lock(qp.mutex);
