@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <filesystem>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -147,19 +149,20 @@ const char* mode_name(ReencryptMode mode) {
   return "reencrypt";
 }
 
-// --encrypt's first step, as cryptsetup's: a LUKS2 header in the new file o.header, its
-// data segment at offset 0 of `device` and its first keyslot holding a fresh volume key for
-// `passphrase`. The data is not touched yet.
+// --encrypt's first step, as cryptsetup's: a LUKS2 header in the new file `header`, its
+// data segment at `data_offset_sectors` of `device` and its first keyslot holding a fresh
+// volume key for `passphrase`. The data is not touched yet.
 Status format_encryption_header(const std::string& device, Passphrase passphrase,
-                                const ReencryptOptions& o) {
+                                const ReencryptOptions& o, const std::string& header,
+                                uint64_t data_offset_sectors) {
   FormatOptions f;
   f.cipher = o.cipher.empty() ? "aes-xts-plain64" : o.cipher;
   f.key_bits = o.key_bits != 0 ? o.key_bits : 8 * default_key_bytes(split_cipher_spec(f.cipher));
   f.sector_size = o.sector_size;
   if (o.pbkdf) f.pbkdf = *o.pbkdf;
   f.keyslot = o.keyslot;
-  f.header = o.header;
-  f.data_offset_sectors = 0;
+  f.header = header;
+  f.data_offset_sectors = data_offset_sectors;  // libcryptsetup fits the keyslots before it
   Status s = format_volume(device, f, passphrase, nullptr);
   return s.ok() ? s : s.in("encrypt " + device);
 }
@@ -332,6 +335,120 @@ Status run_mode(const std::string& device, Passphrase passphrase, const Reencryp
   return Status::Ok();
 }
 
+// A private directory for the header of an encryption with a data shift until it is placed
+// on the device; gone, with the header, when this goes out of scope.
+class TemporaryHeader {
+ public:
+  Status create() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "ublkcrypt-encrypt-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) return errno_status("temporary directory " + pattern, errno);
+    directory_ = pattern;
+    return Status::Ok();
+  }
+  std::string path() const { return directory_ + "/header"; }
+  ~TemporaryHeader() {
+    if (directory_.empty()) return;
+    ::unlink(path().c_str());
+    ::rmdir(directory_.c_str());
+  }
+
+ private:
+  std::string directory_;
+};
+
+// What the device holds before an encryption with a data shift.
+enum class DeviceContent { clear, encryption_in_progress, luks };
+
+Status content_of(const std::string& device, DeviceContent* content) {
+  CryptLog log;
+  DeviceHandle handle;
+  if (Status s = crypt_open_device(device, &log, &handle.cd); !s.ok()) return s;
+  const int r = crypt_load(handle.cd, CRYPT_LUKS, nullptr);
+  if (r == -EINVAL) {
+    *content = DeviceContent::clear;
+  } else if (r < 0) {
+    return crypt_failure(fmt::format("read {}", device), r, log);
+  } else {
+    const bool in_progress = std::string_view(crypt_get_type(handle.cd)) == CRYPT_LUKS2 &&
+                             crypt_reencrypt_status(handle.cd, nullptr) != CRYPT_REENCRYPT_NONE;
+    *content = in_progress ? DeviceContent::encryption_in_progress : DeviceContent::luks;
+  }
+  return Status::Ok();
+}
+
+// --encrypt --reduce-device-size up to the header's placement (volume/reencrypt.h): the
+// header in a temporary file with the data offset at half the reduction, libcryptsetup's
+// move of the first segment to the device's end, then the header copied to the device.
+Status place_shifted_encryption(const std::string& device, Passphrase passphrase,
+                                const ReencryptOptions& o) {
+  const uint64_t shift_sectors = o.reduce_device_bytes / 2 / 512;
+  TemporaryHeader temporary;
+  if (Status s = temporary.create(); !s.ok()) return s;
+  if (Status s = format_encryption_header(device, passphrase, o, temporary.path(), shift_sectors);
+      !s.ok())
+    return s;
+  {
+    CryptLog log;
+    DeviceHandle handle;
+    if (Status s = crypt_open_device(device, temporary.path(), &log, &handle.cd); !s.ok()) return s;
+    int r = crypt_load(handle.cd, CRYPT_LUKS2, nullptr);
+    if (r < 0) return crypt_failure(fmt::format("encrypt {}: load the new header", device), r, log);
+    crypt_params_luks2 luks2{};
+    luks2.sector_size = static_cast<uint32_t>(crypt_get_sector_size(handle.cd));
+    crypt_params_reencrypt params{};
+    params.mode = CRYPT_REENCRYPT_ENCRYPT;
+    params.direction = CRYPT_REENCRYPT_BACKWARD;  // libcryptsetup's only way with a shift
+    params.resilience = "datashift";
+    params.hash = "sha256";
+    params.data_shift = shift_sectors;
+    params.max_hotzone_size = o.hotzone_bytes / 512;
+    params.luks2 = &luks2;
+    params.flags = CRYPT_REENCRYPT_INITIALIZE_ONLY | CRYPT_REENCRYPT_MOVE_FIRST_SEGMENT;
+    r = crypt_reencrypt_init_by_passphrase(handle.cd, nullptr, chars(passphrase), passphrase.size(),
+                                           CRYPT_ANY_SLOT, o.keyslot.value_or(0),
+                                           crypt_get_cipher(handle.cd),
+                                           crypt_get_cipher_mode(handle.cd), &params);
+    if (r < 0) return keyslot_failure(device, "encrypt", o.keyslot, r, log);
+  }
+  pause_point("encrypt-first-segment-moved");
+  CryptLog log;
+  DeviceHandle handle;
+  if (Status s = crypt_open_device(device, &log, &handle.cd); !s.ok()) return s;
+  const int r = crypt_header_restore(handle.cd, CRYPT_LUKS2, temporary.path().c_str());
+  if (r < 0)
+    return crypt_failure(
+        fmt::format("encrypt {}: place the header at the start of the device (the data is "
+                    "still in the clear where it was)",
+                    device),
+        r, log);
+  return Status::Ok();
+}
+
+// --encrypt with the header on the device: started, or resumed from the device's header.
+Status encrypt_in_place(const std::string& device, Passphrase passphrase,
+                        const ReencryptOptions& o, const ReencryptProgress& progress) {
+  const uint64_t reduce = o.reduce_device_bytes;
+  if (reduce % 8192 != 0 || reduce > (uint64_t{1} << 30))
+    return Status(Errc::invalid_argument,
+                  fmt::format("--reduce-device-size {}: not a multiple of 8 KiB up to 1 GiB (the "
+                              "header takes half of it, 4 KiB aligned)",
+                              reduce));
+  DeviceContent content = DeviceContent::clear;
+  if (Status s = content_of(device, &content); !s.ok()) return s;
+  if (content == DeviceContent::luks)
+    return Status(Errc::invalid_argument,
+                  fmt::format("reencrypt --encrypt {}: the device already holds a LUKS volume",
+                              device));
+  if (content == DeviceContent::clear) {
+    if (o.resume_only)
+      return Status(Errc::invalid_argument,
+                    fmt::format("reencrypt {}: no encryption in progress to resume", device));
+    if (Status s = place_shifted_encryption(device, passphrase, o); !s.ok()) return s;
+    pause_point("encrypt-header-placed");
+  }
+  return run_mode(device, passphrase, o, progress, content == DeviceContent::clear);
+}
+
 }  // namespace
 
 Status reencrypt_volume(const std::string& device, Passphrase passphrase,
@@ -343,11 +460,26 @@ Status reencrypt_volume(const std::string& device, Passphrase passphrase,
   if (o.hotzone_bytes % 512 != 0)
     return Status(Errc::invalid_argument,
                   fmt::format("hotzone size {}: not a multiple of 512 bytes", o.hotzone_bytes));
-  if (o.mode != ReencryptMode::reencrypt && o.header.empty())
+  if (o.reduce_device_bytes != 0 && (o.mode != ReencryptMode::encrypt || !o.header.empty()))
     return Status(Errc::invalid_argument,
-                  fmt::format("reencrypt --{} {}: needs --header FILE; with the header at the start "
-                              "of the device the data would have to move, which ublkcrypt does not do",
-                              mode_name(o.mode), device));
+                  fmt::format("reencrypt {}: --reduce-device-size makes room for a header at the "
+                              "start of the device: only with --encrypt and without --header",
+                              device));
+  if (o.mode == ReencryptMode::encrypt && o.header.empty()) {
+    if (o.reduce_device_bytes == 0)
+      return Status(Errc::invalid_argument,
+                    fmt::format("reencrypt --encrypt {}: needs --header FILE, or "
+                                "--reduce-device-size SIZE to make room for the header at the "
+                                "start of the device",
+                                device));
+    return encrypt_in_place(device, passphrase, o, progress);
+  }
+  if (o.mode == ReencryptMode::decrypt && o.header.empty())
+    return Status(Errc::invalid_argument,
+                  fmt::format("reencrypt --decrypt {}: needs --header FILE; with the header at the "
+                              "start of the device the data would have to move, which ublkcrypt "
+                              "does not do",
+                              device));
   // --encrypt onto a header file that does not exist yet starts the encryption; one an
   // interrupted encryption left resumes it (below, as any reencryption in progress).
   bool formatted_here = false;
@@ -358,7 +490,7 @@ Status reencrypt_volume(const std::string& device, Passphrase passphrase,
       return Status(Errc::invalid_argument,
                     fmt::format("reencrypt {}: no encryption in progress to resume ({} does not exist)",
                                 device, o.header));
-    if (Status s = format_encryption_header(device, passphrase, o); !s.ok()) return s;
+    if (Status s = format_encryption_header(device, passphrase, o, o.header, 0); !s.ok()) return s;
     formatted_here = true;
   }
   Status s = run_mode(device, passphrase, o, progress, formatted_here);

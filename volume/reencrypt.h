@@ -37,15 +37,24 @@
 
 namespace ublkcrypt {
 
-// cryptsetup reencrypt's three modes. encrypt and decrypt work with a detached header only
-// (cryptsetup's --header): with the header at the start of the device the data would have
-// to move by the header's size (cryptsetup's --reduce-device-size, and decryption's header
-// export), which ublkcrypt does not do.
+// cryptsetup reencrypt's three modes.
 //   reencrypt  a new volume key (and cipher) for a LUKS2 volume
-//   encrypt    data in the clear on the device becomes a LUKS2 volume whose header is the
-//              new file `header` (it must not exist yet; a header left by an interrupted
-//              encryption resumes it)
+//   encrypt    data in the clear on the device becomes a LUKS2 volume, with its header
+//              either in the new file `header` (it must not exist yet; a header left by an
+//              interrupted encryption resumes it) or, given reduce_device_bytes, at the start
+//              of the device, the data moved towards the end to make room (a device whose
+//              header records an encryption in progress resumes it)
 //   decrypt    a LUKS2 volume with a detached header leaves its data in the clear
+//
+// Encryption with the header on the device is cryptsetup's `--encrypt --reduce-device-size
+// R`: the data must end R bytes before the end of the device (a filesystem shrunk first);
+// the header takes the first R/2 and the data moves R/2 towards the end. As cryptsetup does
+// it, the header is made in a temporary file; libcryptsetup copies the data's first R/2 into
+// the device's last R/2 and records that, in the file's header, as the encryption's first
+// step; only then is the header copied to the start of the device, over data that now has a
+// copy. Killed before that copy, the device still holds its data where it was (the run
+// starts over; the tail it wrote was free); killed after it, the device's own header
+// resumes the encryption, hotzone by hotzone, with libcryptsetup's "datashift" resilience.
 enum class ReencryptMode { reencrypt, encrypt, decrypt };
 
 struct ReencryptOptions {
@@ -59,6 +68,7 @@ struct ReencryptOptions {
   std::optional<PbkdfOptions> pbkdf;  // for the new keyslot; default: the old keyslot's
   std::string header;              // a detached header file; "" when it is on `device`
   uint32_t sector_size = 512;      // encrypt: the new volume's sector size (cryptsetup's default)
+  uint64_t reduce_device_bytes = 0;  // encrypt: cryptsetup's --reduce-device-size (above)
 };
 
 // Called after each hotzone with the bytes done and the total: a place to report progress.
@@ -70,8 +80,9 @@ using ReencryptProgress = std::function<void(uint64_t done, uint64_t total)>;
 //   permission        wrong passphrase
 //   invalid_argument  a bad option, a cipher ublkcrypt could not open afterwards, several
 //                     keyslots without --key-slot, --resume-only with nothing in progress,
-//                     encrypt or decrypt without a detached header, encrypt onto a header
-//                     file that already holds a finished volume
+//                     encrypt without a detached header or a reduction, decrypt without a
+//                     detached header, encrypt onto a header file that already holds a
+//                     finished volume or onto a device that already is one
 //   unsupported       a LUKS1 volume, or a header libcryptsetup cannot reencrypt
 //   io_error          the data could not be read or written (a reencryption stays in
 //                     progress: run again to resume)

@@ -1,7 +1,8 @@
 // ublkcrypt reencrypt <device>: like `cryptsetup reencrypt` on a LUKS2 volume that is not
 // open: a new volume key (and cipher or key size if given) for every sector, in place,
 // resumable after a crash or an interruption (volume/reencrypt.h). --encrypt makes data in
-// the clear a LUKS2 volume, --decrypt the reverse, both with a detached header (--header).
+// the clear a LUKS2 volume (its header in a new file, --header, or at the start of the device,
+// --reduce-device-size), --decrypt the reverse with a detached header.
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -76,6 +77,10 @@ UBLKCRYPT_COMMAND("reencrypt", 64, [](CLI::App& app) {
       ->required();
   cmd->add_flag("--encrypt,--new,-N", a->encrypt,
                 "encrypt data in the clear into a new LUKS2 volume whose header is the new file --header");
+  cmd->add_option("--reduce-device-size", a->options.reduce_device_bytes,
+                  "--encrypt with the header at the start of the device: the data ends this many "
+                  "bytes before the device's end and moves half of it towards the end")
+      ->transform(CLI::AsSizeValue(false));
   cmd->add_flag("--decrypt", a->decrypt, "decrypt a LUKS2 volume with a detached header (--header) in place");
   cmd->add_option("--sector-size", a->options.sector_size, "--encrypt: sector size of the new volume")
       ->capture_default_str();
