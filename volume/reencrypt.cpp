@@ -199,16 +199,20 @@ Status initialise_mode(crypt_device* cd, const std::string& device, Passphrase p
 }
 
 // Whether the reencryption in progress has already moved every sector: the metadata holds
-// a single data segment, and it belongs to the new key (the digest of the "backup-final"
-// segment). Only finalising the header is left then, and libcryptsetup 2.6 does not resume
-// that: it reencrypts the whole device again from the old key, which destroys every
-// sector (reencrypt_test: killed after the last hotzone and resumed, by ublkcrypt or by
-// cryptsetup 2.6.1, not one sector read back right).
-bool finished_but_not_finalised(crypt_device* cd) {
+// a single data segment, and it is the "backup-final" one: under the new key (the digest of
+// the "backup-final" segment), or in the clear for a decryption (both linear). Only
+// finalising the header is left then, and libcryptsetup 2.6 does not resume that: it
+// reencrypts the whole device again from the old key, which destroys every sector, or a
+// decryption with a data shift decrypts its first moved segment a second time
+// (reencrypt_test: killed after the last hotzone and resumed, by ublkcrypt or by cryptsetup
+// 2.6.1, the data read back wrong).
+enum class Unfinalised { no, under_new_key, in_clear };
+
+Unfinalised finished_but_not_finalised(crypt_device* cd) {
   const char* text = nullptr;
-  if (crypt_dump_json(cd, &text, 0) < 0 || text == nullptr) return false;
+  if (crypt_dump_json(cd, &text, 0) < 0 || text == nullptr) return Unfinalised::no;
   const nlohmann::json meta = nlohmann::json::parse(text, nullptr, false);
-  if (!meta.is_object() || !meta.contains("segments") || !meta.contains("digests")) return false;
+  if (!meta.is_object() || !meta.contains("segments") || !meta.contains("digests")) return Unfinalised::no;
   std::string data_segment, final_segment;
   int data_segments = 0;
   for (const auto& [id, segment] : meta["segments"].items()) {
@@ -225,7 +229,12 @@ bool finished_but_not_finalised(crypt_device* cd) {
       ++data_segments;
     }
   }
-  if (data_segments != 1 || final_segment.empty()) return false;
+  if (data_segments != 1 || final_segment.empty()) return Unfinalised::no;
+  const auto type_of = [&](const std::string& id) {
+    return meta["segments"][id].value("type", std::string());
+  };
+  if (type_of(data_segment) == "linear" && type_of(final_segment) == "linear")
+    return Unfinalised::in_clear;
   for (const auto& [id, digest] : meta["digests"].items()) {
     const auto segments = digest.value("segments", nlohmann::json::array());
     bool data = false, final = false;
@@ -233,9 +242,9 @@ bool finished_but_not_finalised(crypt_device* cd) {
       data |= segment == data_segment;
       final |= segment == final_segment;
     }
-    if (data && final) return true;
+    if (data && final) return Unfinalised::under_new_key;
   }
-  return false;
+  return Unfinalised::no;
 }
 
 // Loads the reencryption in progress for crypt_reencrypt_run, redoing first the hotzone a
@@ -244,12 +253,18 @@ Status load_in_progress(crypt_device* cd, const std::string& device, Passphrase 
                         const ReencryptOptions& o, crypt_reencrypt_info state,
                         const CryptLog& log) {
   const int slot = o.keyslot.value_or(CRYPT_ANY_SLOT);
-  if (finished_but_not_finalised(cd))
+  if (const Unfinalised done = finished_but_not_finalised(cd); done != Unfinalised::no)
     return Status(Errc::unsupported,
-                  fmt::format("reencrypt {}: every sector is already under the new key but the "
-                              "header was not finalised, and libcryptsetup 2.6 would reencrypt "
-                              "the data again and destroy it: not resumed",
-                              device));
+                  done == Unfinalised::in_clear
+                      ? fmt::format("reencrypt {}: every sector is already in the clear but the "
+                                    "header was not finalised, and libcryptsetup 2.6 would decrypt "
+                                    "part of the data again and destroy it: not resumed (the data "
+                                    "needs the header no more)",
+                                    device)
+                      : fmt::format("reencrypt {}: every sector is already under the new key but "
+                                    "the header was not finalised, and libcryptsetup 2.6 would "
+                                    "reencrypt the data again and destroy it: not resumed",
+                                    device));
   if (state == CRYPT_REENCRYPT_CRASH) {
     crypt_params_reencrypt recovery{};
     recovery.flags = CRYPT_REENCRYPT_RECOVERY;
@@ -449,6 +464,126 @@ Status encrypt_in_place(const std::string& device, Passphrase passphrase,
   return run_mode(device, passphrase, o, progress, content == DeviceContent::clear);
 }
 
+// The steps of --decrypt with the header on the device (volume/reencrypt.h), from a header
+// copy in `pending` whose device header is gone (wiped, or overwritten by the first move):
+// libcryptsetup moves the first segment to the start of the device and records the
+// decryption in `pending`, which then becomes o.header. A failed start puts the header back.
+Status start_shifted_decryption(const std::string& device, Passphrase passphrase,
+                                const ReencryptOptions& o, const std::string& pending) {
+  {
+    CryptLog log;
+    DeviceHandle handle;
+    if (Status s = crypt_open_device(device, pending, &log, &handle.cd); !s.ok()) return s;
+    int r = crypt_load(handle.cd, CRYPT_LUKS2, nullptr);
+    if (r < 0) return crypt_failure(fmt::format("decrypt {}: load the header {}", device, pending), r, log);
+    crypt_params_reencrypt params{};
+    params.mode = CRYPT_REENCRYPT_DECRYPT;
+    params.direction = CRYPT_REENCRYPT_FORWARD;  // libcryptsetup's only way with a shift
+    params.resilience = "datashift-checksum";
+    params.hash = "sha256";
+    params.data_shift = crypt_get_data_offset(handle.cd);
+    params.max_hotzone_size = o.hotzone_bytes / 512;
+    params.flags = CRYPT_REENCRYPT_INITIALIZE_ONLY | CRYPT_REENCRYPT_MOVE_FIRST_SEGMENT;
+    r = crypt_reencrypt_init_by_passphrase(handle.cd, nullptr, chars(passphrase), passphrase.size(),
+                                           o.keyslot.value_or(CRYPT_ANY_SLOT), CRYPT_ANY_SLOT,
+                                           nullptr, nullptr, &params);
+    if (r < 0) {
+      Status failed = keyslot_failure(device, "decrypt", o.keyslot, r, log);
+      if (crypt_reencrypt_status(handle.cd, nullptr) != CRYPT_REENCRYPT_NONE) return failed;
+      CryptLog restore_log;
+      DeviceHandle restore;
+      if (crypt_open_device(device, &restore_log, &restore.cd).ok() &&
+          crypt_header_restore(restore.cd, CRYPT_LUKS2, pending.c_str()) == 0)
+        ::unlink(pending.c_str());
+      return failed;
+    }
+  }
+  pause_point("decrypt-initialised");
+  if (::rename(pending.c_str(), o.header.c_str()) != 0)
+    return errno_status(fmt::format("decrypt {}: rename {} to {}", device, pending, o.header), errno);
+  return Status::Ok();
+}
+
+// --decrypt --header FILE of a volume whose header is on the device, FILE not existing yet
+// (cryptsetup 2.6's header export): the header is copied to FILE.part, wiped from the
+// device, and the data moves back to the start of the device. Killed before FILE exists,
+// the next run finds the header in FILE.part: a decryption not yet recorded there is
+// undone (the header goes back to the device, whose data has not moved) and started again;
+// one recorded there is resumed.
+Status decrypt_in_place(const std::string& device, Passphrase passphrase,
+                        const ReencryptOptions& o, const ReencryptProgress& progress) {
+  const std::string pending = o.header + ".part";
+  DeviceContent content = DeviceContent::clear;
+  if (Status s = content_of(device, &content); !s.ok()) return s;
+  if (content == DeviceContent::encryption_in_progress)
+    return Status(Errc::invalid_argument,
+                  fmt::format("reencrypt --decrypt {}: a reencryption is in progress; finish it "
+                              "first (ublkcrypt reencrypt --resume-only {})",
+                              device, device));
+  struct stat st;
+  const bool have_pending = ::stat(pending.c_str(), &st) == 0;
+  if (content == DeviceContent::clear) {
+    if (!have_pending)
+      return Status(Errc::invalid_argument,
+                    fmt::format("reencrypt --decrypt {}: header {} does not exist and the device "
+                                "holds no LUKS header",
+                                device, o.header));
+    CryptLog log;
+    DeviceHandle handle;
+    if (Status s = crypt_open_device(device, pending, &log, &handle.cd); !s.ok()) return s;
+    int r = crypt_load(handle.cd, CRYPT_LUKS2, nullptr);
+    if (r < 0) return crypt_failure(fmt::format("decrypt {}: load the header {}", device, pending), r, log);
+    if (crypt_reencrypt_status(handle.cd, nullptr) != CRYPT_REENCRYPT_NONE) {
+      if (::rename(pending.c_str(), o.header.c_str()) != 0)
+        return errno_status(fmt::format("decrypt {}: rename {} to {}", device, pending, o.header), errno);
+      return run_mode(device, passphrase, o, progress, false);
+    }
+    if (o.resume_only)
+      return Status(Errc::invalid_argument,
+                    fmt::format("reencrypt {}: no decryption in progress to resume", device));
+    // Killed before libcryptsetup recorded the decryption: the data has not moved.
+    CryptLog restore_log;
+    DeviceHandle restore;
+    if (Status s = crypt_open_device(device, &restore_log, &restore.cd); !s.ok()) return s;
+    r = crypt_header_restore(restore.cd, CRYPT_LUKS2, pending.c_str());
+    if (r < 0) return crypt_failure(fmt::format("decrypt {}: put the header from {} back", device, pending), r, restore_log);
+  } else if (o.resume_only) {
+    return Status(Errc::invalid_argument,
+                  fmt::format("reencrypt {}: no decryption in progress to resume", device));
+  }
+  {
+    CryptLog log;
+    DeviceHandle handle;
+    if (Status s = crypt_open_device(device, &log, &handle.cd); !s.ok()) return s;
+    int r = crypt_load(handle.cd, CRYPT_LUKS, nullptr);
+    if (r < 0) return crypt_failure(fmt::format("load LUKS header of {}", device), r, log);
+    if (std::string_view(crypt_get_type(handle.cd)) != CRYPT_LUKS2)
+      return Status(Errc::unsupported,
+                    fmt::format("reencrypt {}: a LUKS1 volume (convert it to LUKS2 first: "
+                                "cryptsetup convert --type luks2)",
+                                device));
+    // The passphrase first: nothing is written for a wrong one.
+    r = crypt_activate_by_passphrase(handle.cd, nullptr, o.keyslot.value_or(CRYPT_ANY_SLOT),
+                                     chars(passphrase), passphrase.size(), 0);
+    if (r < 0) return keyslot_failure(device, "decrypt", o.keyslot, r, log);
+    ::unlink(pending.c_str());  // a copy of the header still on the device
+    r = crypt_header_backup(handle.cd, CRYPT_LUKS2, pending.c_str());
+    if (r < 0) return crypt_failure(fmt::format("decrypt {}: copy the header to {}", device, pending), r, log);
+    pause_point("decrypt-header-exported");
+    // Both binary headers go, so a short first move cannot leave one behind that would
+    // still describe the device as encrypted.
+    uint64_t metadata_bytes = 0, keyslots_bytes = 0;
+    r = crypt_get_metadata_size(handle.cd, &metadata_bytes, &keyslots_bytes);
+    if (r == 0)
+      r = crypt_wipe(handle.cd, device.c_str(), CRYPT_WIPE_ZERO, 0, 2 * metadata_bytes, 0, 0,
+                     nullptr, nullptr);
+    if (r < 0) return crypt_failure(fmt::format("decrypt {}: wipe the header", device), r, log);
+  }
+  pause_point("decrypt-header-wiped");
+  if (Status s = start_shifted_decryption(device, passphrase, o, pending); !s.ok()) return s;
+  return run_mode(device, passphrase, o, progress, false);
+}
+
 }  // namespace
 
 Status reencrypt_volume(const std::string& device, Passphrase passphrase,
@@ -476,14 +611,17 @@ Status reencrypt_volume(const std::string& device, Passphrase passphrase,
   }
   if (o.mode == ReencryptMode::decrypt && o.header.empty())
     return Status(Errc::invalid_argument,
-                  fmt::format("reencrypt --decrypt {}: needs --header FILE; with the header at the "
-                              "start of the device the data would have to move, which ublkcrypt "
-                              "does not do",
+                  fmt::format("reencrypt --decrypt {}: needs --header FILE: a detached header, or "
+                              "a new file the header on the device moves to",
                               device));
+  struct stat header_st;
+  if (o.mode == ReencryptMode::decrypt && ::stat(o.header.c_str(), &header_st) != 0) {
+    if (errno != ENOENT) return errno_status("header " + o.header, errno);
+    return decrypt_in_place(device, passphrase, o, progress);
+  }
   // --encrypt onto a header file that does not exist yet starts the encryption; one an
   // interrupted encryption left resumes it (below, as any reencryption in progress).
   bool formatted_here = false;
-  struct stat header_st;
   if (o.mode == ReencryptMode::encrypt && ::stat(o.header.c_str(), &header_st) != 0) {
     if (errno != ENOENT) return errno_status("header " + o.header, errno);
     if (o.resume_only)

@@ -11,8 +11,9 @@
 //
 // Killed after the last hotzone (every sector moved, the header not yet finalised), a
 // volume is one libcryptsetup 2.6 resumes by reencrypting the whole device again from the
-// old key, destroying it (an --encrypt run too: it encrypts every sector a second time):
-// such a header is refused, in one line, and stays as it is.
+// old key, destroying it (an --encrypt run too: it encrypts every sector a second time; a
+// decryption with a data shift decrypts its first moved part again): such a header is
+// refused, in one line, and stays as it is.
 //
 // Not covered: a kill in libcryptsetup 2.6's last step, after it has removed the old
 // keyslots and before it drops the reencryption metadata (it wipes the checksum area in
@@ -44,7 +45,9 @@ namespace ublkcrypt {
 //              interrupted encryption resumes it) or, given reduce_device_bytes, at the start
 //              of the device, the data moved towards the end to make room (a device whose
 //              header records an encryption in progress resumes it)
-//   decrypt    a LUKS2 volume with a detached header leaves its data in the clear
+//   decrypt    a LUKS2 volume leaves its data in the clear: with a detached header `header`
+//              in place, or with the header on the device moved to the new file `header`
+//              and the data moved back to the start of the device (below)
 //
 // Encryption with the header on the device is cryptsetup's `--encrypt --reduce-device-size
 // R`: the data must end R bytes before the end of the device (a filesystem shrunk first);
@@ -55,6 +58,13 @@ namespace ublkcrypt {
 // copy. Killed before that copy, the device still holds its data where it was (the run
 // starts over; the tail it wrote was free); killed after it, the device's own header
 // resumes the encryption, hotzone by hotzone, with libcryptsetup's "datashift" resilience.
+//
+// Decryption with the header on the device is cryptsetup 2.6's `--decrypt --header NEW_FILE`:
+// the header is copied to NEW_FILE.part and wiped from the device; libcryptsetup moves the
+// first segment to the start of the device and records the decryption in NEW_FILE.part,
+// which is then renamed NEW_FILE. A run that finds no header on the device and a
+// NEW_FILE.part resumes from it if the decryption is recorded there, and otherwise puts the
+// header back on the device (the data has not moved) and starts again.
 enum class ReencryptMode { reencrypt, encrypt, decrypt };
 
 struct ReencryptOptions {
@@ -80,9 +90,10 @@ using ReencryptProgress = std::function<void(uint64_t done, uint64_t total)>;
 //   permission        wrong passphrase
 //   invalid_argument  a bad option, a cipher ublkcrypt could not open afterwards, several
 //                     keyslots without --key-slot, --resume-only with nothing in progress,
-//                     encrypt without a detached header or a reduction, decrypt without a
-//                     detached header, encrypt onto a header file that already holds a
-//                     finished volume or onto a device that already is one
+//                     encrypt without a detached header or a reduction, decrypt without
+//                     --header or of a device with no header, encrypt onto a header file
+//                     that already holds a finished volume or onto a device that already
+//                     is one
 //   unsupported       a LUKS1 volume, or a header libcryptsetup cannot reencrypt
 //   io_error          the data could not be read or written (a reencryption stays in
 //                     progress: run again to resume)

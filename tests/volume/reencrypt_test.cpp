@@ -166,6 +166,27 @@ bool in_progress(const std::string& img) {
   return run("cryptsetup luksDump " + img).output.find("online-reencrypt") != std::string::npos;
 }
 
+// A kill at the pauses-th pass of a pause point, and the tool that resumes afterwards.
+struct Kill {
+  const char* point;
+  int pauses;
+  const char* resumer;
+};
+
+// Starts the test build's `ublkcrypt COMMAND` (with `environment` before it, e.g.
+// "TMPDIR=..."), lets it pass the pause point `point` (base/pause_point.h) pauses - 1 times
+// and kills it (SIGKILL) while it is held there the pauses-th time.
+void kill_at_pause(const Scratch& scratch, const std::string& point, int pauses,
+                   const std::string& command, const std::string& environment = "") {
+  const std::string fifo = scratch.path("pause");
+  Run killed = run("mkfifo " + fifo + "; " + environment + " UBLKCRYPT_TEST_PAUSE=" + point + ":" +
+                   fifo + " " + UBLKCRYPT_TEST_BINARY + " " + command +
+                   " </dev/null >/dev/null 2>&1 & pid=$!; i=0; while timeout 30 cat " + fifo +
+                   " >/dev/null; i=$((i+1)); [ $i -lt " + std::to_string(pauses) +
+                   " ]; do echo go >" + fifo + "; done; kill -9 $pid; wait $pid; exit 0");
+  REQUIRE_MESSAGE(killed.exit_code == 0, killed.output);
+}
+
 }  // namespace
 
 TEST_CASE("reencrypt: a new volume key, every byte of plaintext kept, cryptsetup agrees") {
@@ -429,27 +450,22 @@ TEST_CASE("an interrupted --encrypt: open refuses it, the same command resumes i
   // finalised, and libcryptsetup 2.6.1 resumes an encryption there by encrypting every
   // sector a second time (seen: `cryptsetup reencrypt --resume-only` left all 65536
   // sectors wrong), as it does a reencryption: refused, the data intact under the new key.
-  for (const char* pauses : {"1", "3", "9"}) {
+  for (const int pauses : {1, 3, 9}) {
     CAPTURE(pauses);
     Scratch scratch;
     const std::string key = scratch.file("pass", "pw");
     const std::string img = scratch.image("img", kImageBytes);
     const std::string hdr = scratch.path("hdr");
-    const std::string fifo = scratch.path("pause");
     const std::vector<uint8_t> plain = clear_data(img, 7);
     const std::string command = " reencrypt --encrypt --header " + hdr + " --key-file " + key + kFast +
                                 " --hotzone-size 4194304 " + img;
-    Run killed = run("mkfifo " + fifo + "; UBLKCRYPT_TEST_PAUSE=reencrypt-hotzone:" + fifo + " " +
-                     UBLKCRYPT_TEST_BINARY + command + " </dev/null >/dev/null 2>&1 & pid=$!; " +
-                     "i=0; while timeout 30 cat " + fifo + " >/dev/null; i=$((i+1)); [ $i -lt " +
-                     pauses + " ]; do echo go >" + fifo + "; done; kill -9 $pid; wait $pid; exit 0");
-    REQUIRE_MESSAGE(killed.exit_code == 0, killed.output);
+    kill_at_pause(scratch, "reencrypt-hotzone", pauses, command);
     REQUIRE(run("cryptsetup luksDump " + hdr).output.find("online-reencrypt") != std::string::npos);
     UnlockedVolume refused;
     CHECK(unlock_volume(img, bytes("pw"), std::nullopt, &refused, hdr).code() == Errc::unsupported);
 
     Run resumed = cli(command);
-    if (std::string(pauses) == "9") {
+    if (pauses == 9) {
       CHECK(resumed.exit_code == 1);
       CHECK(resumed.output.find("the header was not finalised") != std::string::npos);
       CHECK(intact_under_some_key(img, "pw", plain, hdr));
@@ -552,14 +568,8 @@ TEST_CASE("an interrupted --encrypt --reduce-device-size: every step survives a 
   // device, right after it is placed, and where libcryptsetup reports progress (at the start,
   // after the 2nd hotzone, after the last of 6). Before the header is placed, the device is
   // as it was and the same command starts over; after, the device's header resumes the
-  // encryption
-  // (with ublkcrypt's command, or with cryptsetup's, which must agree; a file is not a device
-  // cryptsetup can check for users, hence its --force-offline-reencrypt).
-  struct Kill {
-    const char* point;
-    int pauses;
-    const char* resumer;
-  };
+  // encryption (with ublkcrypt's command, or with cryptsetup's, which must agree; a file is
+  // not a device cryptsetup can check for users, hence its --force-offline-reencrypt).
   const Kill kills[] = {
       {"encrypt-first-segment-moved", 1, "ublkcrypt"},
       {"encrypt-header-placed", 1, "ublkcrypt"},
@@ -576,19 +586,13 @@ TEST_CASE("an interrupted --encrypt --reduce-device-size: every step survives a 
     Scratch scratch;
     const std::string key = scratch.file("pass", "pw");
     const std::string img = scratch.image("img", kImageBytes);
-    const std::string fifo = scratch.path("pause");
     const std::vector<uint8_t> clear = clear_data(img, 10);
     const std::vector<uint8_t> plain(clear.begin(), clear.end() - kReduceBytes);
     const std::string command = " reencrypt --encrypt" + kShift + " --key-file " + key + kFast + " " + img;
     // A kill before the header is placed leaves its temporary directory: in the scratch.
     const std::string tmp = scratch.path("tmp");
-    Run killed = run("mkdir " + tmp + "; mkfifo " + fifo + "; TMPDIR=" + tmp +
-                     " UBLKCRYPT_TEST_PAUSE=" + kill.point + ":" + fifo + " " +
-                     UBLKCRYPT_TEST_BINARY + command + " </dev/null >/dev/null 2>&1 & pid=$!; " +
-                     "i=0; while timeout 30 cat " + fifo + " >/dev/null; i=$((i+1)); [ $i -lt " +
-                     std::to_string(kill.pauses) + " ]; do echo go >" + fifo +
-                     "; done; kill -9 $pid; wait $pid; exit 0");
-    REQUIRE_MESSAGE(killed.exit_code == 0, killed.output);
+    REQUIRE(run("mkdir " + tmp).exit_code == 0);
+    kill_at_pause(scratch, point, kill.pauses, command, "TMPDIR=" + tmp);
     const bool placed = point != "encrypt-first-segment-moved";
     if (placed) {
       CHECK(in_progress(img));
@@ -615,5 +619,109 @@ TEST_CASE("an interrupted --encrypt --reduce-device-size: every step survives a 
     REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.output);
     CHECK_FALSE(in_progress(img));
     CHECK(decrypted_prefix(img, plain.size()) == plain);
+  }
+}
+
+namespace {
+
+// An image whose first 24 MiB of clear data ublkcrypt encrypted in place, the header at
+// the start; returns that clear data.
+std::vector<uint8_t> encrypted_in_place(const std::string& img, const std::string& key, unsigned seed) {
+  const std::vector<uint8_t> clear = clear_data(img, seed);
+  Run r = cli("reencrypt --encrypt" + kShift + " --key-file " + key + kFast + " " + img);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  return std::vector<uint8_t>(clear.begin(), clear.end() - kReduceBytes);
+}
+
+}  // namespace
+
+TEST_CASE("reencrypt --decrypt --header NEW_FILE: the header leaves the device, the data moves back as cryptsetup moves it") {
+  Scratch scratch;
+  const std::string key = scratch.file("pass", "pw");
+  const std::string img = scratch.image("img", kImageBytes);
+  const std::vector<uint8_t> plain = encrypted_in_place(img, key, 11);
+  const std::string twin = scratch.image("twin", kImageBytes);
+  write_range(twin, 0, read_range(img, 0, kImageBytes));
+
+  const std::string hdr = scratch.path("hdr");
+  Run r = cli("reencrypt --decrypt --header " + hdr + " --key-file " + key + " " + img);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  r = run("cryptsetup reencrypt -q --decrypt --force-offline-reencrypt --header " +
+          scratch.path("twin.hdr") + " --key-file " + key + " " + twin);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  CHECK(read_range(img, 0, plain.size()) == plain);
+  CHECK(read_range(img, 0, kImageBytes - kReduceBytes / 2) ==
+        read_range(twin, 0, kImageBytes - kReduceBytes / 2));
+  CHECK(run("cryptsetup isLuks " + img).exit_code != 0);
+  CHECK(::access((hdr + ".part").c_str(), F_OK) != 0);
+}
+
+TEST_CASE("reencrypt --decrypt --header NEW_FILE: bad input refused in one line, nothing written") {
+  Scratch scratch;
+  const std::string key = scratch.file("pass", "pw");
+  const std::string wrong = scratch.file("wrong", "nope");
+  const std::string img = scratch.image("img", kImageBytes);
+  encrypted_in_place(img, key, 12);
+  const std::vector<uint8_t> before = read_range(img, 0, kImageBytes);
+  const std::string hdr = scratch.path("hdr");
+  Run r = cli("reencrypt --decrypt --header " + hdr + " --key-file " + wrong + " " + img);
+  CHECK(r.exit_code == 2);
+  CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+  r = cli("reencrypt --decrypt --resume-only --header " + hdr + " --key-file " + key + " " + img);
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("no decryption in progress") != std::string::npos);
+  CHECK(read_range(img, 0, kImageBytes) == before);
+  CHECK(::access(hdr.c_str(), F_OK) != 0);
+  CHECK(::access((hdr + ".part").c_str(), F_OK) != 0);
+
+  const std::string clear = scratch.image("clear", kImageBytes);
+  r = cli("reencrypt --decrypt --header " + hdr + " --key-file " + key + " " + clear);
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("holds no LUKS header") != std::string::npos);
+}
+
+TEST_CASE("an interrupted --decrypt --header NEW_FILE: every step survives a kill") {
+  // Killed (SIGKILL) after the header is copied, after it is wiped from the device, after
+  // libcryptsetup recorded the decryption (the header file not yet renamed), and where
+  // libcryptsetup reports progress (at the start, after the 2nd of 8 hotzones, after the 7th
+  // and the 8th). The same command then finishes the job, or cryptsetup's --resume-only does
+  // once the header file exists. After the last hotzones every sector is in the clear but the
+  // header not finalised: libcryptsetup 2.6.1 would decrypt the first 4 MiB a second time
+  // (seen, with either tool, before ublkcrypt refused it), so the run is refused and the
+  // data, already in the clear, stays right.
+  const Kill kills[] = {
+      {"decrypt-header-exported", 1, "ublkcrypt"},
+      {"decrypt-header-wiped", 1, "ublkcrypt"},
+      {"decrypt-initialised", 1, "ublkcrypt"},
+      {"reencrypt-hotzone", 1, "ublkcrypt"},
+      {"reencrypt-hotzone", 3, "ublkcrypt"},
+      {"reencrypt-hotzone", 3, "cryptsetup"},
+      {"reencrypt-hotzone", 8, "ublkcrypt"},
+      {"reencrypt-hotzone", 9, "ublkcrypt"},
+  };
+  for (const Kill& kill : kills) {
+    const std::string point = kill.point, resumer = kill.resumer;
+    CAPTURE(point);
+    CAPTURE(kill.pauses);
+    CAPTURE(resumer);
+    Scratch scratch;
+    const std::string key = scratch.file("pass", "pw");
+    const std::string img = scratch.image("img", kImageBytes);
+    const std::string hdr = scratch.path("hdr");
+    const std::vector<uint8_t> plain = encrypted_in_place(img, key, 13);
+    const std::string command = " reencrypt --decrypt --header " + hdr + " --key-file " + key + " " + img;
+    kill_at_pause(scratch, point, kill.pauses, command);
+    Run resumed = resumer == "cryptsetup"
+                      ? run("cryptsetup reencrypt -q --resume-only --force-offline-reencrypt --header " +
+                            hdr + " --key-file " + key + " " + img)
+                      : cli(command);
+    if (kill.pauses >= 8) {
+      CHECK(resumed.exit_code == 1);
+      CHECK(resumed.output.find("every sector is already in the clear") != std::string::npos);
+    } else {
+      REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.output);
+    }
+    CHECK(read_range(img, 0, plain.size()) == plain);
+    CHECK(::access((hdr + ".part").c_str(), F_OK) != 0);
   }
 }

@@ -2,7 +2,7 @@
 // open: a new volume key (and cipher or key size if given) for every sector, in place,
 // resumable after a crash or an interruption (volume/reencrypt.h). --encrypt makes data in
 // the clear a LUKS2 volume (its header in a new file, --header, or at the start of the device,
-// --reduce-device-size), --decrypt the reverse with a detached header.
+// --reduce-device-size), --decrypt the reverse (a header on the device moves to --header).
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -81,7 +81,9 @@ UBLKCRYPT_COMMAND("reencrypt", 64, [](CLI::App& app) {
                   "--encrypt with the header at the start of the device: the data ends this many "
                   "bytes before the device's end and moves half of it towards the end")
       ->transform(CLI::AsSizeValue(false));
-  cmd->add_flag("--decrypt", a->decrypt, "decrypt a LUKS2 volume with a detached header (--header) in place");
+  cmd->add_flag("--decrypt", a->decrypt,
+                "decrypt a LUKS2 volume in place: its detached header is --header, or the header "
+                "on the device moves to the new file --header and the data to the device's start");
   cmd->add_option("--sector-size", a->options.sector_size, "--encrypt: sector size of the new volume")
       ->capture_default_str();
   add_key_file_options(cmd, &a->key);

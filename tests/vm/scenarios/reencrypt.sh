@@ -12,6 +12,7 @@
 #  6. --encrypt and --decrypt with a detached header, each read back by the other tool.
 #  7. --encrypt --reduce-device-size: an ext4 filesystem encrypted in place, the header at
 #     the start of its device; dm-crypt and ublkcrypt mount it.
+#  8. --decrypt --header NEW_FILE: the same, decrypted in place; the filesystem mounts bare.
 step() { echo "== reencrypt: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 kdf="--pbkdf pbkdf2 --pbkdf-force-iterations 1000"
 size=4194304  # AES is emulated under TCG: keep the data small (the whole data area)
@@ -201,6 +202,28 @@ for finisher in ublkcrypt cryptsetup; do
     ublkcrypt close ue
     dd if=/dev/zero of="$loop" bs=1M count=16 conv=fsync 2>/dev/null
     echo "encrypted in place, finished by $finisher: dm-crypt and ublkcrypt mount the same file"
+done
+
+step "8. encrypted in place by either tool, decrypted in place by ublkcrypt"
+# --decrypt --header NEW_FILE: the header leaves the device and the filesystem moves back
+# to its start, where it mounts with no dm-crypt or ublkcrypt at all.
+for encryptor in cryptsetup ublkcrypt; do
+    mkfs.ext4 -q -F "$loop" 12M
+    mount "$loop" /mnt/r8
+    head -c 3000000 /dev/urandom >/mnt/r8/file
+    sum=$(md5sum </mnt/r8/file)
+    umount /mnt/r8
+    quiet=""; [ $encryptor = cryptsetup ] && quiet=-q
+    $encryptor reencrypt $quiet --encrypt --reduce-device-size 4M $kdf --key-file /tmp/pass "$loop"
+    rm -f /tmp/r8.hdr
+    ublkcrypt reencrypt --decrypt --header /tmp/r8.hdr --key-file /tmp/pass "$loop"
+    ! cryptsetup isLuks "$loop"
+    fsck.ext4 -n -f "$loop" >/dev/null
+    mount -o ro "$loop" /mnt/r8
+    test "$(md5sum </mnt/r8/file)" = "$sum"
+    umount /mnt/r8
+    dd if=/dev/zero of="$loop" bs=1M count=16 conv=fsync 2>/dev/null
+    echo "encrypted in place by $encryptor, decrypted in place by ublkcrypt: the same file mounts"
 done
 losetup -d "$loop"
 step "done"
