@@ -1,6 +1,7 @@
 #include "volume/reencrypt.h"
 
 #include <libcryptsetup.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -464,6 +465,30 @@ Status encrypt_in_place(const std::string& device, Passphrase passphrase,
   return run_mode(device, passphrase, o, progress, content == DeviceContent::clear);
 }
 
+// Makes `path`'s contents and its name in its directory durable: a header copy must survive
+// a power loss before the header it copies is wiped from the device.
+Status make_durable(const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const std::filesystem::path directory = parent.empty() ? std::filesystem::path(".") : parent;
+  for (const std::filesystem::path& name : {std::filesystem::path(path), directory}) {
+    const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno_status("sync " + name.string(), errno);
+    const int r = ::fsync(fd);
+    const int err = errno;
+    ::close(fd);
+    if (r != 0) return errno_status("sync " + name.string(), err);
+  }
+  return Status::Ok();
+}
+
+// NEW_FILE.part becomes NEW_FILE, durably: from here on a run resumes from NEW_FILE.
+Status promote_pending(const std::string& device, const std::string& pending,
+                       const std::string& header) {
+  if (::rename(pending.c_str(), header.c_str()) != 0)
+    return errno_status(fmt::format("decrypt {}: rename {} to {}", device, pending, header), errno);
+  return make_durable(header);
+}
+
 // The steps of --decrypt with the header on the device (volume/reencrypt.h), from a header
 // copy in `pending` whose device header is gone (wiped, or overwritten by the first move):
 // libcryptsetup moves the first segment to the start of the device and records the
@@ -499,9 +524,7 @@ Status start_shifted_decryption(const std::string& device, Passphrase passphrase
     }
   }
   pause_point("decrypt-initialised");
-  if (::rename(pending.c_str(), o.header.c_str()) != 0)
-    return errno_status(fmt::format("decrypt {}: rename {} to {}", device, pending, o.header), errno);
-  return Status::Ok();
+  return promote_pending(device, pending, o.header);
 }
 
 // --decrypt --header FILE of a volume whose header is on the device, FILE not existing yet
@@ -534,8 +557,7 @@ Status decrypt_in_place(const std::string& device, Passphrase passphrase,
     int r = crypt_load(handle.cd, CRYPT_LUKS2, nullptr);
     if (r < 0) return crypt_failure(fmt::format("decrypt {}: load the header {}", device, pending), r, log);
     if (crypt_reencrypt_status(handle.cd, nullptr) != CRYPT_REENCRYPT_NONE) {
-      if (::rename(pending.c_str(), o.header.c_str()) != 0)
-        return errno_status(fmt::format("decrypt {}: rename {} to {}", device, pending, o.header), errno);
+      if (Status s = promote_pending(device, pending, o.header); !s.ok()) return s;
       return run_mode(device, passphrase, o, progress, false);
     }
     if (o.resume_only)
@@ -569,6 +591,7 @@ Status decrypt_in_place(const std::string& device, Passphrase passphrase,
     ::unlink(pending.c_str());  // a copy of the header still on the device
     r = crypt_header_backup(handle.cd, CRYPT_LUKS2, pending.c_str());
     if (r < 0) return crypt_failure(fmt::format("decrypt {}: copy the header to {}", device, pending), r, log);
+    if (Status s = make_durable(pending); !s.ok()) return s;
     pause_point("decrypt-header-exported");
     // Both binary headers go, so a short first move cannot leave one behind that would
     // still describe the device as encrypted.
