@@ -289,14 +289,32 @@ Status load_in_progress(crypt_device* cd, const std::string& device, Passphrase 
   return Status::Ok();
 }
 
-// Whether `header` records an encryption in progress (or finished): a header only
-// formatted, before libcryptsetup marked the reencryption, has not started one.
-bool encryption_started(const std::string& device, const std::string& header) {
+// What the device (or, with `header`, its detached header) holds.
+enum class DeviceContent { clear, encryption_in_progress, luks };
+
+Status content_of(const std::string& device, const std::string& header, DeviceContent* content) {
   CryptLog log;
   DeviceHandle handle;
-  if (!crypt_open_device(device, header, &log, &handle.cd).ok()) return true;  // keep it: unsure
-  if (crypt_load(handle.cd, CRYPT_LUKS2, nullptr) < 0) return true;
-  return crypt_reencrypt_status(handle.cd, nullptr) != CRYPT_REENCRYPT_NONE;
+  if (Status s = crypt_open_device(device, header, &log, &handle.cd); !s.ok()) return s;
+  const int r = crypt_load(handle.cd, CRYPT_LUKS, nullptr);
+  if (r == -EINVAL) {
+    *content = DeviceContent::clear;
+  } else if (r < 0) {
+    return crypt_failure(fmt::format("read {}", header.empty() ? device : header), r, log);
+  } else {
+    const bool in_progress = std::string_view(crypt_get_type(handle.cd)) == CRYPT_LUKS2 &&
+                             crypt_reencrypt_status(handle.cd, nullptr) != CRYPT_REENCRYPT_NONE;
+    *content = in_progress ? DeviceContent::encryption_in_progress : DeviceContent::luks;
+  }
+  return Status::Ok();
+}
+
+// Whether `header` records an encryption in progress (or finished): a header only
+// formatted, before libcryptsetup marked the reencryption, has not started one. A header
+// that cannot be read counts as started: it is kept.
+bool encryption_started(const std::string& device, const std::string& header) {
+  DeviceContent content = DeviceContent::clear;
+  return !content_of(device, header, &content).ok() || content == DeviceContent::encryption_in_progress;
 }
 
 // The run itself, once any new header is in place.
@@ -372,26 +390,6 @@ class TemporaryHeader {
   std::string directory_;
 };
 
-// What the device holds before an encryption with a data shift.
-enum class DeviceContent { clear, encryption_in_progress, luks };
-
-Status content_of(const std::string& device, DeviceContent* content) {
-  CryptLog log;
-  DeviceHandle handle;
-  if (Status s = crypt_open_device(device, &log, &handle.cd); !s.ok()) return s;
-  const int r = crypt_load(handle.cd, CRYPT_LUKS, nullptr);
-  if (r == -EINVAL) {
-    *content = DeviceContent::clear;
-  } else if (r < 0) {
-    return crypt_failure(fmt::format("read {}", device), r, log);
-  } else {
-    const bool in_progress = std::string_view(crypt_get_type(handle.cd)) == CRYPT_LUKS2 &&
-                             crypt_reencrypt_status(handle.cd, nullptr) != CRYPT_REENCRYPT_NONE;
-    *content = in_progress ? DeviceContent::encryption_in_progress : DeviceContent::luks;
-  }
-  return Status::Ok();
-}
-
 // --encrypt --reduce-device-size up to the header's placement (volume/reencrypt.h): the
 // header in a temporary file with the data offset at half the reduction, libcryptsetup's
 // move of the first segment to the device's end, then the header copied to the device.
@@ -450,7 +448,7 @@ Status encrypt_in_place(const std::string& device, Passphrase passphrase,
                               "header takes half of it, 4 KiB aligned)",
                               reduce));
   DeviceContent content = DeviceContent::clear;
-  if (Status s = content_of(device, &content); !s.ok()) return s;
+  if (Status s = content_of(device, "", &content); !s.ok()) return s;
   if (content == DeviceContent::luks)
     return Status(Errc::invalid_argument,
                   fmt::format("reencrypt --encrypt {}: the device already holds a LUKS volume",
@@ -537,7 +535,7 @@ Status decrypt_in_place(const std::string& device, Passphrase passphrase,
                         const ReencryptOptions& o, const ReencryptProgress& progress) {
   const std::string pending = o.header + ".part";
   DeviceContent content = DeviceContent::clear;
-  if (Status s = content_of(device, &content); !s.ok()) return s;
+  if (Status s = content_of(device, "", &content); !s.ok()) return s;
   if (content == DeviceContent::encryption_in_progress)
     return Status(Errc::invalid_argument,
                   fmt::format("reencrypt --decrypt {}: a reencryption is in progress; finish it "

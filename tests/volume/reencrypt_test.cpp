@@ -12,6 +12,8 @@
 #include <functional>
 #include <optional>
 #include <random>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <libcryptsetup.h>
@@ -187,13 +189,22 @@ void kill_at_pause(const Scratch& scratch, const std::string& point, int pauses,
   REQUIRE_MESSAGE(killed.exit_code == 0, killed.output);
 }
 
+// The run after `kill`: the same ublkcrypt command, or cryptsetup's --resume-only with
+// `cryptsetup_args` (a file is not a device cryptsetup can check for users, hence its
+// --force-offline-reencrypt).
+Run resume_after(const Kill& kill, const std::string& command, const std::string& cryptsetup_args) {
+  if (std::string_view(kill.resumer) == "cryptsetup")
+    return run("cryptsetup reencrypt -q --resume-only --force-offline-reencrypt " + cryptsetup_args);
+  return cli(command);
+}
+
 }  // namespace
 
 TEST_CASE("reencrypt: a new volume key, every byte of plaintext kept, cryptsetup agrees") {
   struct Case {
     const char* cipher;
     uint32_t key_bits, sector_size;
-    std::string args;  // the new cipher, if any
+    std::string args;  // the new cipher, if any; -q as cryptsetup's scripts give it
     CipherMode mode_after;
   };
   const Case cases[] = {
@@ -201,7 +212,7 @@ TEST_CASE("reencrypt: a new volume key, every byte of plaintext kept, cryptsetup
       {"aes-xts-plain64", 256, 4096, "", CipherMode::aes_xts_plain64},
       {"aes-xts-plain64", 512, 512, " --cipher aes-cbc-essiv:sha256 --key-size 256",
        CipherMode::aes_cbc_essiv_sha256},
-      {"aes-cbc-essiv:sha256", 256, 512, " --cipher aes-xts-plain64",
+      {"aes-cbc-essiv:sha256", 256, 512, " -q --cipher aes-xts-plain64",
        CipherMode::aes_xts_plain64},
   };
   for (const Case& c : cases) {
@@ -568,8 +579,7 @@ TEST_CASE("an interrupted --encrypt --reduce-device-size: every step survives a 
   // device, right after it is placed, and where libcryptsetup reports progress (at the start,
   // after the 2nd hotzone, after the last of 6). Before the header is placed, the device is
   // as it was and the same command starts over; after, the device's header resumes the
-  // encryption (with ublkcrypt's command, or with cryptsetup's, which must agree; a file is
-  // not a device cryptsetup can check for users, hence its --force-offline-reencrypt).
+  // encryption (with ublkcrypt's command, or with cryptsetup's, which must agree).
   const Kill kills[] = {
       {"encrypt-first-segment-moved", 1, "ublkcrypt"},
       {"encrypt-header-placed", 1, "ublkcrypt"},
@@ -613,9 +623,7 @@ TEST_CASE("an interrupted --encrypt --reduce-device-size: every step survives a 
       CHECK(intact_under_some_key(img, "pw", plain));
       continue;
     }
-    Run resumed = resumer == "cryptsetup"
-                      ? run("cryptsetup reencrypt -q --resume-only --force-offline-reencrypt --key-file " + key + " " + img)
-                      : cli(command);
+    Run resumed = resume_after(kill, command, "--key-file " + key + " " + img);
     REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.output);
     CHECK_FALSE(in_progress(img));
     CHECK(decrypted_prefix(img, plain.size()) == plain);
@@ -711,10 +719,7 @@ TEST_CASE("an interrupted --decrypt --header NEW_FILE: every step survives a kil
     const std::vector<uint8_t> plain = encrypted_in_place(img, key, 13);
     const std::string command = " reencrypt --decrypt --header " + hdr + " --key-file " + key + " " + img;
     kill_at_pause(scratch, point, kill.pauses, command);
-    Run resumed = resumer == "cryptsetup"
-                      ? run("cryptsetup reencrypt -q --resume-only --force-offline-reencrypt --header " +
-                            hdr + " --key-file " + key + " " + img)
-                      : cli(command);
+    Run resumed = resume_after(kill, command, "--header " + hdr + " --key-file " + key + " " + img);
     if (kill.pauses >= 8) {
       CHECK(resumed.exit_code == 1);
       CHECK(resumed.output.find("every sector is already in the clear") != std::string::npos);

@@ -101,6 +101,10 @@ UBLKCRYPT_COMMAND("reencrypt", 64, [](CLI::App& app) {
                   "most bytes reencrypted per step (default: libcryptsetup's)");
   cmd->add_flag("--resume-only", a->options.resume_only,
                 "only finish a reencryption already in progress");
+  // cryptsetup's scripts say -q to skip its question whether to resume a reencryption in
+  // progress; this one asks nothing (a run on a volume in progress resumes it, or is
+  // refused when it names a new cipher), so the flag is taken and changes nothing.
+  cmd->add_flag("--batch-mode,-q")->description("accepted as cryptsetup takes it: reencrypt asks no question");
   add_pbkdf_options(cmd, &a->pbkdf);
   add_header_option(cmd, &a->options.header);
   cmd->callback([a, cmd] {
