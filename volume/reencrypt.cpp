@@ -549,12 +549,13 @@ Status decrypt_in_place(const std::string& device, Passphrase passphrase,
                     fmt::format("reencrypt --decrypt {}: header {} does not exist and the device "
                                 "holds no LUKS header",
                                 device, o.header));
-    CryptLog log;
-    DeviceHandle handle;
-    if (Status s = crypt_open_device(device, pending, &log, &handle.cd); !s.ok()) return s;
-    int r = crypt_load(handle.cd, CRYPT_LUKS2, nullptr);
-    if (r < 0) return crypt_failure(fmt::format("decrypt {}: load the header {}", device, pending), r, log);
-    if (crypt_reencrypt_status(handle.cd, nullptr) != CRYPT_REENCRYPT_NONE) {
+    DeviceContent recorded = DeviceContent::clear;
+    if (Status s = content_of(device, pending, &recorded); !s.ok())
+      return s.in(fmt::format("decrypt {}", device));
+    if (recorded == DeviceContent::clear)
+      return Status(Errc::invalid_argument,
+                    fmt::format("decrypt {}: load the header {}: not a LUKS header", device, pending));
+    if (recorded == DeviceContent::encryption_in_progress) {
       if (Status s = promote_pending(device, pending, o.header); !s.ok()) return s;
       return run_mode(device, passphrase, o, progress, false);
     }
@@ -565,7 +566,7 @@ Status decrypt_in_place(const std::string& device, Passphrase passphrase,
     CryptLog restore_log;
     DeviceHandle restore;
     if (Status s = crypt_open_device(device, &restore_log, &restore.cd); !s.ok()) return s;
-    r = crypt_header_restore(restore.cd, CRYPT_LUKS2, pending.c_str());
+    const int r = crypt_header_restore(restore.cd, CRYPT_LUKS2, pending.c_str());
     if (r < 0) return crypt_failure(fmt::format("decrypt {}: put the header from {} back", device, pending), r, restore_log);
   } else if (o.resume_only) {
     return Status(Errc::invalid_argument,
