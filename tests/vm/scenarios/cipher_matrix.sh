@@ -8,8 +8,8 @@
 # this kernel"; any wrong byte fails the scenario.
 # Each volume's dm-crypt mapping, made by cryptsetup, stays open while ublkcrypt serves the
 # same image file (dm-crypt idle meanwhile, its reads O_DIRECT, so no page cache of its own
-# answers them): a cryptsetup open and close cost about 0.6 s under TCG, most of a
-# combination's time when they came twice.
+# answers them): under TCG a cryptsetup open and close are most of a combination's time,
+# and they came twice.
 #
 # The volumes are LUKS2 for a subset that names every IV mode once (on aes-cbc) and every
 # cipher with every chain mode, and plain dm-crypt volumes (cryptsetup open --type plain,
@@ -18,8 +18,8 @@
 # checked against. ublkcrypt opens each batch of volumes with one attach-all (one process
 # start for the batch) and closes them with one detach-all.
 # MATRIX=quick (the default, and CI's): every cipher, chain and IV mode, one key size each;
-# MATRIX=full: every key size as well (about 5 minutes under TCG); MATRIX=ci: the LUKS2
-# subset alone.
+# MATRIX=full: every key size as well (minutes more under TCG: docs/measurements.md);
+# MATRIX=ci: the LUKS2 subset alone.
 . vm-lib.sh
 step() { echo "== cipher_matrix: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 kdf="--pbkdf pbkdf2 --pbkdf-force-iterations 1000"
@@ -101,8 +101,7 @@ run_batch() {
         verdict=""
         cmp -n $bytes /tmp/m/$i.a "$dev" || verdict="$verdict WRONG-READ"
         dd if=/tmp/m/$i.b of="$dev" bs=16k seek=$((half / 16384)) oflag=direct conv=fsync 2>/dev/null
-        echo "$verdict" >/tmp/m/$i.verdict
-        echo "$provider" >/tmp/m/$i.provider
+        echo "$provider$verdict" >/tmp/m/$i.served
     done </tmp/m/status
     step "batch read and written by ublkcrypt"
     ublkcrypt detach-all --crypttab /tmp/m/crypttab >/dev/null
@@ -110,13 +109,12 @@ run_batch() {
     maps=""
     for spec_file in /tmp/m/*.spec; do
         i=$(basename $spec_file .spec)
-        read -r verdict </tmp/m/$i.verdict || verdict=" NOT-SERVED"
+        read -r provider verdict </tmp/m/$i.served || { provider="?"; verdict=" NOT-SERVED"; }
         dd if=/dev/mapper/mdm$i of=/tmp/m/$i.dm bs=16k count=$((bytes / 16384)) iflag=direct 2>/dev/null
         maps="$maps mdm$i"
         cmp -n $half /tmp/m/$i.a /tmp/m/$i.dm || verdict="$verdict WRONG-KEPT"
         cmp -n $half /tmp/m/$i.b /tmp/m/$i.dm 0 $half || verdict="$verdict WRONG-WRITE"
         read -r spec_line <$spec_file
-        read -r provider </tmp/m/$i.provider || provider="?"
         echo "$spec_line ${verdict:- ok} ($provider)" >>/tmp/matrix
         if [ -z "$verdict" ]; then ok=$((ok + 1)); else wrong=$((wrong + 1)); wrong_data "$spec_line $verdict"; fi
     done
