@@ -82,6 +82,10 @@ mon_allow_pool_size_one = true
 mon_warn_on_pool_no_redundancy = false
 osd_crush_chooseleaf_type = 0
 client_mount_timeout = 15
+# A client that dies keeps its watch on an image's header until this expires, and until then
+# librbd counts it as the exclusive lock's live owner: the next client waits the whole time
+# before it breaks the lock (30 s by default). Clients ping the watch far more often than this.
+osd_client_watch_timeout = 10
 [mon]
 mon_data = $dir/mon
 mon_initial_members = a
