@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine (as root):
 #   1. install the Debian packages it needs,
-#   2. build the release flavour and the ASan+UBSan flavour,
-#   3. run the unit tests in both, then the VM scenarios (the real ublk driver, dm-crypt and
-#      the virtio crypto card inside QEMU with Debian's 6.12 kernel) in the release build,
+#   2. build the release flavour, run its unit tests, then the VM scenarios (the real ublk
+#      driver, dm-crypt and the virtio crypto card inside QEMU with Debian's 6.12 kernel),
+#      while the ASan+UBSan flavour builds beside them at low priority,
+#   3. run the unit tests in the ASan+UBSan build,
 #   4. with FUZZ_SECONDS=N (N > 0), build the libFuzzer targets with clang and run each N s.
 # Every fuzz target's entry point runs in both builds above anyway, as a unit test
 # (<name>_replay: the seeds, every truncation and byte flip of them); the clang build of
@@ -16,13 +17,18 @@ cd "$top"
 
 bash scripts/install-deps.sh
 bash scripts/build.sh release >/dev/null
-# Only unit tests run in the ASan build (below): it builds their executables, not the VM's.
-bash scripts/build.sh asan unit_tests >/dev/null
 
 status=0
 log=$(mktemp)
 outputs=$(mktemp)
-trap 'rm -f "$log" "$outputs"' EXIT
+asan_build_log=$(mktemp)
+trap 'rm -f "$log" "$outputs" "$asan_build_log"' EXIT
+# Only unit tests run in the ASan build: it builds their executables, not the VM's. It
+# compiles at the lowest CPU priority beside the release tests, so it takes only the CPU they
+# leave idle (a scenario marked ALONE keeps one of two cores to itself under TCG) and does not
+# slow them; its tests run once both it and the VM scenarios are done.
+nice -n 19 bash scripts/build.sh asan unit_tests >"$asan_build_log" 2>&1 &
+asan_build=$!
 # run_ctest TITLE ARGS...: runs one ctest pass, keeping its summary line for the total and
 # every test's output (ctest's LastTest.log) for the closing report.
 run_ctest() {
@@ -32,11 +38,6 @@ run_ctest() {
   cat "$dir/Testing/Temporary/LastTest.log" >>"$outputs" 2>/dev/null || true
 }
 run_ctest "unit tests (release)" --test-dir build -L unit -j"$(nproc)"
-# The rbd tests run once, in the release build: under ASan, LeakSanitizer would judge
-# librados' own process-lifetime allocations, not ublkcrypt's. So do the checks of what is
-# installed (man page, completion, units, the shipped binary's contents): the sanitizers
-# add nothing to them, only minutes of process start-up.
-run_ctest "unit tests (ASan+UBSan)" --test-dir build-asan -L unit -LE 'ceph|installed' -j"$(nproc)"
 
 if [ "${UBLKCRYPT_SKIP_VM:-0}" = 1 ]; then
   echo "== VM scenarios SKIPPED (UBLKCRYPT_SKIP_VM=1): the ublk device was not tested"
@@ -47,6 +48,20 @@ else
   # Two guests at a time: each keeps about one core busy under TCG; scenarios marked ALONE
   # (tests/vm/CMakeLists.txt) still run with no neighbour.
   run_ctest "VM scenarios (QEMU TCG, Debian 6.12 kernel)" --test-dir build -L vm -j2
+fi
+
+# The rbd tests run once, in the release build: under ASan, LeakSanitizer would judge
+# librados' own process-lifetime allocations, not ublkcrypt's. So do the checks of what is
+# installed (man page, completion, units, the shipped binary's contents): the sanitizers
+# add nothing to them, only minutes of process start-up.
+if wait "$asan_build"; then
+  run_ctest "unit tests (ASan+UBSan)" --test-dir build-asan -L unit -LE 'ceph|installed' -j"$(nproc)"
+else
+  status=1
+  echo "== the ASan+UBSan build failed; its last lines:"
+  tail -n 40 "$asan_build_log"
+  echo "  0 tests passed, 1 tests failed out of 1 (ASan+UBSan build)" >>"$log"
+  printf 'The following tests FAILED:\n\t  1 - ASan+UBSan build (Failed)\n' >>"$log"
 fi
 
 if [ "${FUZZ_SECONDS:-0}" -gt 0 ]; then
