@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "backends/dm_cipher_name.h"
 #include "base/status.h"
@@ -27,7 +28,11 @@ struct CipherSpec {
   uint32_t key_bytes = 64;     // xts: 32 or 64; cbc-essiv: 16, 24 or 32; null: 0
   uint32_t sector_size = 512;  // bytes per data unit: 512, 1024, 2048 or 4096
   uint64_t iv_offset = 0;      // added to every IV, in 512-byte units (LUKS2 "iv_tweak")
-  DmCipherName dm;             // the parsed cipher string, for every mode but null
+  DmCipherName dm;             // the parsed cipher string, for every mode but null and cascades
+  // A TrueCrypt/VeraCrypt cipher cascade: its ciphers in the order they encrypt, each keyed
+  // by its own equal share of the key, in that order (as libcryptsetup hands the volume key
+  // out). Empty for one cipher. Use stage(i): the IV offset and sector size are this spec's.
+  std::vector<CipherSpec> cascade;
 
   // Builds a spec from a dm-crypt cipher string ("aes-xts-plain64", "serpent-cbc-essiv:sha256",
   // "capi:lrw(aes)-benbi", "cipher_null-ecb" / "null"; see dm_cipher_name.h), a key size in
@@ -36,7 +41,19 @@ struct CipherSpec {
   static Status parse(std::string_view cipher, uint32_t key_bits, uint32_t sector_size,
                       CipherSpec* out);
 
-  // The canonical cipher string: "aes-xts-plain64", "cipher_null-ecb", dm.text().
+  // A cascade as libcryptsetup names a TrueCrypt one: its ciphers, then the chain and IV
+  // mode they share ("serpent-twofish-aes" + "-xts-plain64"). Not dm-crypt's grammar (no
+  // dm-crypt table takes it), so only volumes that store cascades (TCRYPT) are parsed here.
+  static Status parse_cascade(std::string_view cipher, uint32_t key_bits, uint32_t sector_size,
+                              CipherSpec* out);
+  // Whether `cipher` names a cascade: two or more cipher names before the chain mode.
+  static bool is_cascade_name(std::string_view cipher);
+
+  // Stage `i` of a cascade as a spec of its own, with this spec's sector size and IV offset.
+  CipherSpec stage(size_t i) const;
+
+  // The canonical cipher string: "aes-xts-plain64", "cipher_null-ecb", dm.text(), or a
+  // cascade's "twofish-aes-xts-plain64".
   std::string name() const;
 
   // Whether the IV mode reads or changes whole 512-byte sectors of data, not only their

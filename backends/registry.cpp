@@ -1,5 +1,6 @@
 #include "backends/registry.h"
 
+#include "backends/cascade_session.h"
 #include "backends/helping_wait.h"
 
 #include <openssl/crypto.h>
@@ -95,9 +96,9 @@ Session::~Session() = default;
 Status Session::bind(Provider* provider, std::string_view variant) {
   const std::string who = variant.empty() ? provider->info().name
                                           : fmt::format("{}:{}", provider->info().name, variant);
-  if (Status s = provider->supports(spec_, variant); !s.ok()) return s;
+  if (Status s = provider_supports(*provider, spec_, variant); !s.ok()) return s;
   std::unique_ptr<ProviderSession> fresh;
-  if (Status s = provider->open_session(spec_, key_.view(), variant, &fresh); !s.ok())
+  if (Status s = open_on_provider(*provider, spec_, key_.view(), variant, &fresh); !s.ok())
     return s.in(who);
   std::lock_guard lock(mutex_);
   fresh->set_inline_run_bytes(inline_run_bytes_);

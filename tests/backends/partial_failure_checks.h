@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backends/fault/fault_injecting_provider.h"
+#include "backends/registry.h"
 #include "tests/backends/provider_harness.h"
 
 namespace ublkcrypt::test {
@@ -54,6 +55,29 @@ inline void check_partial_failures_exact(ProviderSession& session, uint32_t sect
     CHECK(s.code() == Errc::io_error);
     CHECK(s.message() == fmt::format("partial: injected I/O error on request {} after {} of {} "
                                      "sectors", i, done, sectors));
+  }
+}
+
+// Runs `rounds` encryptions of `plain` and decryptions of `ciphertext` (its encryption) from
+// `sector` through `session`, each started on the provider "partial" (partial_plan), where
+// it fails part-way, so the Session retries it on the next provider: each must end exact,
+// with its src untouched.
+inline void check_retried_exactly(Session& session, const std::vector<uint8_t>& plain,
+                                  const std::vector<uint8_t>& ciphertext, uint64_t sector,
+                                  uint32_t sectors, unsigned rounds) {
+  for (unsigned round = 0; round < rounds; ++round) {
+    for (Direction direction : {Direction::encrypt, Direction::decrypt}) {
+      CAPTURE(round);
+      const auto& input = direction == Direction::encrypt ? plain : ciphertext;
+      const auto& expected = direction == Direction::encrypt ? ciphertext : plain;
+      REQUIRE(session.move_to("partial").ok());
+      auto src = input;
+      std::vector<uint8_t> dst(src.size(), 0xEE);
+      Status s = session.run({direction, src.data(), dst.data(), sector, sectors});
+      CHECK_MESSAGE(s.ok(), s.message());
+      CHECK(dst == expected);
+      CHECK(src == input);
+    }
   }
 }
 

@@ -97,20 +97,7 @@ TEST_CASE("out of place, a run failed after k sectors and retried elsewhere is e
         const auto plain = pattern(size_t(sector_size) * kSectors, 13, 1);
         const auto ciphertext = reference(spec, key, Direction::encrypt, plain, sector);
         constexpr unsigned kRounds = 16;
-        for (unsigned round = 0; round < kRounds; ++round) {
-          for (Direction direction : {Direction::encrypt, Direction::decrypt}) {
-            CAPTURE(round);
-            const auto& input = direction == Direction::encrypt ? plain : ciphertext;
-            const auto& expected = direction == Direction::encrypt ? ciphertext : plain;
-            REQUIRE(session->move_to("partial").ok());
-            auto src = input;
-            std::vector<uint8_t> dst(src.size(), 0xEE);
-            Status s = session->run({direction, src.data(), dst.data(), sector, kSectors});
-            CHECK_MESSAGE(s.ok(), s.message());
-            CHECK(dst == expected);
-            CHECK(src == input);
-          }
-        }
+        check_retried_exactly(*session, plain, ciphertext, sector, kSectors, kRounds);
         CHECK(fault.failed() == 2 * kRounds);
         CHECK(session->state().failovers == 2 * kRounds);
         check_every_case_met(fault, 0);
