@@ -81,14 +81,14 @@ Status unlock_tcrypt_volume(const std::string& device, const TcryptParams& param
                                   (keyfiles.empty() ? std::string() : " and these keyfiles")};
   if (r < 0) return crypt_failure(who, r, log);
 
+  // A cascade comes as "serpent-twofish-aes" with mode "xts-plain64", its volume key as the
+  // ciphers' keys one after another (libcryptsetup's TCRYPT_get_volume_key).
   const std::string cipher = crypt_get_cipher(cd.get());
   const std::string mode = crypt_get_cipher_mode(cd.get());
-  if (cipher.find('-') != std::string::npos)
-    return {Errc::unsupported, fmt::format("{}: cipher chain {}-{}: not served here (one cipher per volume)",
-                                           who, cipher, mode)};
   const int key_bytes = crypt_get_volume_key_size(cd.get());
   UnlockedVolume volume;
-  s = CipherSpec::parse(cipher + "-" + mode, static_cast<uint32_t>(key_bytes) * 8, 512, &volume.spec);
+  const auto parse = cipher.find('-') == std::string::npos ? CipherSpec::parse : CipherSpec::parse_cascade;
+  s = parse(cipher + "-" + mode, static_cast<uint32_t>(key_bytes) * 8, 512, &volume.spec);
   if (!s.ok()) return s.in(who);
   volume.spec.iv_offset = crypt_get_iv_offset(cd.get());
   volume.data_offset_bytes = crypt_get_data_offset(cd.get()) * 512;

@@ -31,12 +31,13 @@ struct TcryptParams {
 };
 
 // Decrypts the header of `device` with `passphrase` and `params.keyfiles` and fills `out`
-// with what dm-crypt would be given: the volume key, the cipher (spec.iv_offset included),
+// with what dm-crypt would be given: the volume key, the cipher or cipher cascade
+// (spec.iv_offset included),
 // the data offset and the volume's size from the header (the hidden volume's with
 // params.hidden). Failures, one line each:
 //   permission   no header decrypts with this passphrase and these keyfiles
-//   unsupported  a cipher chain (several ciphers in a row), a legacy mode dm-crypt cannot
-//                activate either, system encryption, or a cipher no provider serves
+//   unsupported  a legacy mode dm-crypt cannot activate either, system encryption, or a
+//                cipher no provider serves
 //   not_found    device or a keyfile missing
 // On failure `out->key` is empty and no copy of the key or passphrase remains here.
 Status unlock_tcrypt_volume(const std::string& device, const TcryptParams& params,

@@ -60,7 +60,8 @@ Status decode_handoff(std::span<const uint8_t> bytes, UnlockedVolume* out) {
     return bad;
   const std::string cipher(reinterpret_cast<const char*>(bytes.data() + sizeof(h)), h.cipher_bytes);
   UnlockedVolume v;
-  Status s = CipherSpec::parse(cipher, h.key_bits, h.sector_size, &v.spec);
+  const auto parse = CipherSpec::is_cascade_name(cipher) ? CipherSpec::parse_cascade : CipherSpec::parse;
+  Status s = parse(cipher, h.key_bits, h.sector_size, &v.spec);
   if (!s.ok()) return s.in("volume key handoff");
   if (v.spec.key_bytes != h.key_bytes) return bad;
   v.spec.iv_offset = h.iv_offset;

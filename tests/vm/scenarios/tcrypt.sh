@@ -3,8 +3,9 @@
 # oracle: the same size, and the same plaintext both ways over the whole volume (dm-crypt
 # writes, ublkcrypt reads; ublkcrypt writes, dm-crypt reads). AES with a passphrase, Serpent
 # with a passphrase and two keyfiles (also from a crypttab line), a VeraCrypt volume with a
-# PIM, a hidden volume and its outer volume; then the refusals: a cipher chain, a wrong
-# passphrase, one keyfile of two, a missing keyfile, system encryption.
+# PIM, a hidden volume and its outer volume, cascades of two and three ciphers (served by
+# the kernel provider, each cipher a stage); then the refusals: a wrong passphrase, one
+# keyfile of two, a missing keyfile, system encryption.
 step() { echo "== tcrypt: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 . vm-lib.sh
 
@@ -77,8 +78,15 @@ step "a hidden volume, then its outer volume"
 roundtrip /tmp/tc-hidden.img "tc hidden pass" --tcrypt-hidden
 roundtrip /tmp/tc-hidden.img "tc outer pass"
 
+step "cascades: TWOFISH,AES and AES,TWOFISH,SERPENT (cryptsetup stacks a dm-crypt device per cipher)"
+roundtrip /tmp/tc-chain.img "tc chain pass"
+grep -q '^  cipher: *twofish-aes-xts-plain64$' /tmp/status || { cat /tmp/status; exit 1; }
+grep -q '^  keysize: *1024 bits$' /tmp/status
+roundtrip /tmp/tc-chain3.img "tc chain3 pass"
+cat /tmp/status
+grep -q '^  keysize: *1536 bits$' /tmp/status
+
 step "refusals"
-refused 1 "cipher chain twofish-aes-xts-plain64: not served here" /tmp/tc-chain.img "tc chain pass"
 # A wrong passphrase or keyfile tries every KDF and cipher TrueCrypt has (slow under TCG):
 # two cases only.
 refused 2 "no header decrypts with this passphrase" /tmp/tc-aes.img "not the pass"

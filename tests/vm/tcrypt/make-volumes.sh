@@ -7,7 +7,8 @@
 #   tc-aes.img        AES-256-XTS, PBKDF2-RIPEMD160, passphrase "tc aes pass"
 #   tc-serpent.img    SERPENT-256-XTS, PBKDF2-RIPEMD160, passphrase "tc serpent pass" and
 #                     two keyfiles, tc.keyfile and tc2.keyfile
-#   tc-chain.img      TWOFISH-256-XTS,AES-256-XTS (a chain), passphrase "tc chain pass"
+#   tc-chain.img      TWOFISH-256-XTS,AES-256-XTS (a cascade), passphrase "tc chain pass"
+#   tc-chain3.img     AES-256-XTS,TWOFISH-256-XTS,SERPENT-256-XTS (three), "tc chain3 pass"
 #   tc-hidden.img     an AES outer volume ("tc outer pass") holding a 1 MiB hidden volume
 #                     ("tc hidden pass")
 #   vc-aes.img        a VeraCrypt AES-256-XTS volume, PBKDF2-SHA512 with PIM 1, passphrase
@@ -45,6 +46,8 @@ create "$out/tc-aes.img" $'tc aes pass\ntc aes pass\ny' -a RIPEMD160 -b AES-256-
 create "$out/tc-serpent.img" $'tc serpent pass\ntc serpent pass\ny' -a RIPEMD160 -b SERPENT-256-XTS \
     -k "$out/tc.keyfile" -k "$out/tc2.keyfile"
 create "$out/tc-chain.img" $'tc chain pass\ntc chain pass\ny' -a RIPEMD160 -b TWOFISH-256-XTS,AES-256-XTS
+create "$out/tc-chain3.img" $'tc chain3 pass\ntc chain3 pass\ny' -a RIPEMD160 \
+    -b AES-256-XTS,TWOFISH-256-XTS,SERPENT-256-XTS
 create "$out/tc-hidden.img" $'tc outer pass\ntc outer pass\ntc hidden pass\ntc hidden pass\n1M\ny' \
     -a RIPEMD160 -b AES-256-XTS -g
 python3 "$(dirname "$0")/make-veracrypt.py" "$out/vc-aes.img" "vc aes pass" 1
