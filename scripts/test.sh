@@ -24,9 +24,10 @@ outputs=$(mktemp)
 asan_build_log=$(mktemp)
 trap 'rm -f "$log" "$outputs" "$asan_build_log"' EXIT
 # Only unit tests run in the ASan build: it builds their executables, not the VM's. It
-# compiles at the lowest CPU priority beside the release tests, so it takes only the CPU they
-# leave idle (a scenario marked ALONE keeps one of two cores to itself under TCG) and does not
-# slow them; its tests run once both it and the VM scenarios are done.
+# compiles at the lowest CPU priority beside the release tests, so it gets mostly the CPU they
+# leave idle (a scenario marked ALONE keeps one of two cores to itself under TCG), at the cost
+# of a few percent of the scenarios' speed (shared caches); its tests run once both it and the
+# VM scenarios are done.
 nice -n 19 bash scripts/build.sh asan unit_tests >"$asan_build_log" 2>&1 &
 asan_build=$!
 # run_ctest TITLE ARGS...: runs one ctest pass, keeping its summary line for the total and
