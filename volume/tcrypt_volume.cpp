@@ -41,9 +41,6 @@ HeaderSizes header_sizes(const std::string& debug_log) {
 Status unlock_tcrypt_volume(const std::string& device, const TcryptParams& params,
                             std::span<const uint8_t> passphrase, UnlockedVolume* out) {
   const std::string who = "tcrypt volume " + device;
-  if (params.system)
-    return {Errc::unsupported, who + ": system encryption (--tcrypt-system) is not served here: its data "
-                                     "offsets depend on the disk's partitions"};
   for (const std::string& keyfile : params.keyfiles) {
     struct stat st;
     if (stat(keyfile.c_str(), &st) != 0) return errno_status("keyfile " + keyfile, errno);
@@ -69,6 +66,9 @@ Status unlock_tcrypt_volume(const std::string& device, const TcryptParams& param
   tcrypt.flags = CRYPT_TCRYPT_LEGACY_MODES;
   if (params.veracrypt) tcrypt.flags |= CRYPT_TCRYPT_VERA_MODES;
   if (params.hidden) tcrypt.flags |= CRYPT_TCRYPT_HIDDEN_HEADER;
+  // The system header sits in the disk's first track; for a partition, libcryptsetup reads
+  // it from the disk the partition is on.
+  if (params.system) tcrypt.flags |= CRYPT_TCRYPT_SYSTEM_HEADER;
 
   std::string debug_log;
   log.capture_debug(&debug_log);
@@ -95,9 +95,14 @@ Status unlock_tcrypt_volume(const std::string& device, const TcryptParams& param
   const HeaderSizes sizes = header_sizes(debug_log);
   if (!sizes.found)
     return {Errc::unsupported, who + ": libcryptsetup did not state the volume size (its debug log changed?)"};
-  // As libcryptsetup activates it: the hidden header's hidden size, else the volume size
-  // (0 in headers of TrueCrypt before 5.0: to the end of the device).
-  volume.size_bytes = params.hidden ? sizes.hidden_size : sizes.volume_size;
+  // As libcryptsetup 2.6 activates it: the hidden header's hidden size, else the volume size
+  // (0 in headers of TrueCrypt before 5.0: to the end of the device). System encryption
+  // ignores both (TCRYPT_activate): from the encrypted area's start (0 on a partition, its
+  // IVs still counted from the disk's start) to the end of the device.
+  if (params.system)
+    volume.size_bytes = 0;
+  else
+    volume.size_bytes = params.hidden ? sizes.hidden_size : sizes.volume_size;
 
   s = SecureBytes::allocate(static_cast<size_t>(key_bytes), &volume.key);
   if (!s.ok()) return s;

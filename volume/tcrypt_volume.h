@@ -27,7 +27,7 @@ struct TcryptParams {
   bool veracrypt = false;             // --veracrypt: also try VeraCrypt's header and KDFs
   uint32_t veracrypt_pim = 0;         // --veracrypt-pim (0 = the default iterations)
   bool hidden = false;                // --tcrypt-hidden: the hidden volume's header
-  bool system = false;                // --tcrypt-system: system encryption (refused here)
+  bool system = false;                // --tcrypt-system: the system encryption header
 };
 
 // Decrypts the header of `device` with `passphrase` and `params.keyfiles` and fills `out`
@@ -36,8 +36,8 @@ struct TcryptParams {
 // the data offset and the volume's size from the header (the hidden volume's with
 // params.hidden). Failures, one line each:
 //   permission   no header decrypts with this passphrase and these keyfiles
-//   unsupported  a legacy mode dm-crypt cannot activate either, system encryption, or a
-//                cipher no provider serves
+//   unsupported  a legacy mode dm-crypt cannot activate either, or a cipher no provider
+//                serves
 //   not_found    device or a keyfile missing
 // On failure `out->key` is empty and no copy of the key or passphrase remains here.
 Status unlock_tcrypt_volume(const std::string& device, const TcryptParams& params,

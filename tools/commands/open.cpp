@@ -113,7 +113,7 @@ UBLKCRYPT_COMMAND("open", 20, [](CLI::App& app) {
   cmd->add_flag("--veracrypt", o->tcrypt.veracrypt, "tcrypt: also try VeraCrypt's header and key derivation");
   cmd->add_option("--veracrypt-pim", o->tcrypt.veracrypt_pim, "tcrypt: VeraCrypt's personal iterations multiplier");
   cmd->add_flag("--tcrypt-hidden", o->tcrypt.hidden, "tcrypt: open the hidden volume");
-  cmd->add_flag("--tcrypt-system", o->tcrypt.system, "tcrypt: system encryption (refused: not served here)");
+  cmd->add_flag("--tcrypt-system", o->tcrypt.system, "tcrypt: system encryption (the header in the disk's first track)");
   cmd->add_flag("--allow-null-cipher", o->allow_null_cipher,
                 "accept cipher_null-ecb, with --type plain or in a LUKS header (no encryption; datapath "
                 "measurements only)");

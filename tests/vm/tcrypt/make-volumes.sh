@@ -13,6 +13,9 @@
 #                     ("tc hidden pass")
 #   vc-aes.img        a VeraCrypt AES-256-XTS volume, PBKDF2-SHA512 with PIM 1, passphrase
 #                     "vc aes pass" (make-veracrypt.py: no Debian package makes these)
+#   tc-system.img     a disk image with one partition under TrueCrypt system encryption,
+#                     AES-256-XTS, passphrase "tc system pass" (make-truecrypt-system.py:
+#                     tcplay maps system volumes but does not make them)
 # All with TrueCrypt's first PBKDF2 hash, RIPEMD160: libcryptsetup tries the hashes in turn,
 # each slow under TCG.
 set -euo pipefail
@@ -52,3 +55,5 @@ create "$out/tc-hidden.img" $'tc outer pass\ntc outer pass\ntc hidden pass\ntc h
     -a RIPEMD160 -b AES-256-XTS -g
 python3 "$(dirname "$0")/make-veracrypt.py" "$out/vc-aes.img" "vc aes pass" 1
 echo "made $out/vc-aes.img with make-veracrypt.py"
+python3 "$(dirname "$0")/make-truecrypt-system.py" "$out/tc-system.img" "tc system pass"
+echo "made $out/tc-system.img with make-truecrypt-system.py"
