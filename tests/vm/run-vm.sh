@@ -226,8 +226,9 @@ fi
 # would end this script under pipefail before it could say so, let alone boot again.
 OOPS=$(awk '{ sub(/\r$/, "") } /^UBLKCRYPT-VM-EXIT=/ { exit }
     /^\[ *[0-9]+\.[0-9]+\] (Kernel panic - not syncing|Oops|BUG: |general protection fault|watchdog: BUG: soft lockup)/ { print; exit }' "$LOG")
-# Wrong data the guest reported before it died or ended, by marker or by fio's verify.
-WRONG_DATA=$(awk '{ sub(/\r$/, "") } /^UBLKCRYPT-VM-WRONG-DATA|verify: bad / { print; exit }' "$LOG")
+# Wrong data the guest reported before it died or ended, by marker (on stdout, or in the
+# kernel's log with its timestamp) or by fio's verify.
+WRONG_DATA=$(awk '{ sub(/\r$/, "") } /^(\[ *[0-9]+\.[0-9]+\] )?UBLKCRYPT-VM-WRONG-DATA|verify: bad / { print; exit }' "$LOG")
 NOT_AT_END=""
 if [ "$STATUS" = nomarker ]; then
     NOT_AT_END="no UBLKCRYPT-VM-EXIT marker${OOPS:+; $OOPS}"

@@ -90,8 +90,14 @@ no_oops() {
 
 # wrong_data MESSAGE: says on the console that the scenario saw wrong data, for a scenario
 # that goes on after it (to count every bad case): should the guest then die before its
-# exit marker, run-vm.sh reads this line and does not boot it again.
-wrong_data() { echo "UBLKCRYPT-VM-WRONG-DATA $*"; }
+# exit marker, run-vm.sh reads this line and does not boot it again. The line goes into the
+# kernel's log too, at the emergency level that even `dmesg -n 1` lets through: a guest that
+# panics right after writing it can lose what its stdout still held for the serial port, but
+# a panic prints every kernel log record on the console before it stops.
+wrong_data() {
+    echo "UBLKCRYPT-VM-WRONG-DATA $*"
+    echo "<0>UBLKCRYPT-VM-WRONG-DATA $*" >/dev/kmsg 2>/dev/null || true
+}
 
 # io_errors VOLUME: the I/O errors VOLUME's block device returned, from `ublkcrypt status`.
 io_errors() { ublkcrypt status "$1" | sed -n 's/^  flushes:.*, errors: *\([0-9]*\)$/\1/p'; }
