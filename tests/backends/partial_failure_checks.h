@@ -58,11 +58,24 @@ inline void check_partial_failures_exact(ProviderSession& session, uint32_t sect
   }
 }
 
+inline void check_every_case_met(const FaultInjectingProvider& fault, uint64_t at_least) {
+  for (Direction direction : {Direction::encrypt, Direction::decrypt}) {
+    const std::string run = direction == Direction::encrypt ? "encrypt" : "decrypt";
+    CAPTURE(run);
+    PartialFailures partial = fault.partial_failures(direction);
+    CHECK(partial.before_any > at_least);
+    CHECK(partial.in_between > at_least);
+    CHECK(partial.before_last > at_least);
+  }
+}
+
 // Runs `rounds` encryptions of `plain` and decryptions of `ciphertext` (its encryption) from
-// `sector` through `session`, each started on the provider "partial" (partial_plan), where
-// it fails part-way, so the Session retries it on the next provider: each must end exact,
-// with its src untouched.
-inline void check_retried_exactly(Session& session, const std::vector<uint8_t>& plain,
+// `sector` through `session`, each started on the provider "partial" (`fault`, made with
+// partial_plan and fresh), where it fails part-way once, so the Session retries it on the
+// next provider: each must end exact, with its src untouched, every run must have failed
+// over once, and every class of partial failure must have struck.
+inline void check_retried_exactly(Session& session, const FaultInjectingProvider& fault,
+                                  const std::vector<uint8_t>& plain,
                                   const std::vector<uint8_t>& ciphertext, uint64_t sector,
                                   uint32_t sectors, unsigned rounds) {
   for (unsigned round = 0; round < rounds; ++round) {
@@ -79,17 +92,9 @@ inline void check_retried_exactly(Session& session, const std::vector<uint8_t>& 
       CHECK(src == input);
     }
   }
-}
-
-inline void check_every_case_met(const FaultInjectingProvider& fault, uint64_t at_least) {
-  for (Direction direction : {Direction::encrypt, Direction::decrypt}) {
-    const std::string run = direction == Direction::encrypt ? "encrypt" : "decrypt";
-    CAPTURE(run);
-    PartialFailures partial = fault.partial_failures(direction);
-    CHECK(partial.before_any > at_least);
-    CHECK(partial.in_between > at_least);
-    CHECK(partial.before_last > at_least);
-  }
+  CHECK(fault.failed() == 2 * rounds);
+  CHECK(session.state().failovers == 2 * rounds);
+  check_every_case_met(fault, 0);
 }
 
 }  // namespace ublkcrypt::test
