@@ -249,12 +249,11 @@ Unfinalised finished_but_not_finalised(crypt_device* cd) {
 }
 
 // Loads the reencryption in progress for crypt_reencrypt_run, redoing first the hotzone a
-// crash interrupted. *finished when that recovery finished the reencryption: the crash was in
-// the last hotzone, and libcryptsetup finalised the header once it had redone it.
+// crash interrupted. When that hotzone was the last, libcryptsetup finalises the header once
+// it has redone it: the reencryption is over, and nothing is left in progress.
 Status load_in_progress(crypt_device* cd, const std::string& device, Passphrase passphrase,
                         const ReencryptOptions& o, crypt_reencrypt_info state,
-                        const CryptLog& log, bool* finished) {
-  *finished = false;
+                        const CryptLog& log) {
   const int slot = o.keyslot.value_or(CRYPT_ANY_SLOT);
   if (const Unfinalised done = finished_but_not_finalised(cd); done != Unfinalised::no)
     return Status(Errc::unsupported,
@@ -278,10 +277,7 @@ Status load_in_progress(crypt_device* cd, const std::string& device, Passphrase 
   }
   crypt_params_reencrypt params{};
   const crypt_reencrypt_info after = crypt_reencrypt_status(cd, &params);
-  if (state == CRYPT_REENCRYPT_CRASH && after == CRYPT_REENCRYPT_NONE) {
-    *finished = true;
-    return Status::Ok();
-  }
+  if (state == CRYPT_REENCRYPT_CRASH && after == CRYPT_REENCRYPT_NONE) return Status::Ok();
   if (after != CRYPT_REENCRYPT_CLEAN)
     return Status(Errc::corrupt, fmt::format("reencrypt {}: the reencryption in progress could "
                                              "not be recovered",
@@ -365,9 +361,9 @@ Status run_mode(const std::string& device, Passphrase passphrase, const Reencryp
                     fmt::format("reencrypt {}: a reencryption is already in progress; finish it "
                                 "first (ublkcrypt reencrypt --resume-only {})",
                                 device, device));
-    bool finished = false;
-    s = load_in_progress(cd, device, passphrase, o, state, log, &finished);
-    if (s.ok() && finished) return s;
+    s = load_in_progress(cd, device, passphrase, o, state, log);
+    // A recovery that finished the reencryption leaves nothing to run.
+    if (s.ok() && crypt_reencrypt_status(cd, nullptr) == CRYPT_REENCRYPT_NONE) return s;
   }
   if (!s.ok()) return s;
   r = crypt_reencrypt_run(cd, on_progress, const_cast<ReencryptProgress*>(&progress));
