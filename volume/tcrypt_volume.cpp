@@ -87,8 +87,9 @@ Status unlock_tcrypt_volume(const std::string& device, const TcryptParams& param
   const std::string mode = crypt_get_cipher_mode(cd.get());
   const int key_bytes = crypt_get_volume_key_size(cd.get());
   UnlockedVolume volume;
-  const auto parse = cipher.find('-') == std::string::npos ? CipherSpec::parse : CipherSpec::parse_cascade;
-  s = parse(cipher + "-" + mode, static_cast<uint32_t>(key_bytes) * 8, 512, &volume.spec);
+  const std::string name = cipher + "-" + mode;
+  const auto parse = CipherSpec::is_cascade_name(name) ? CipherSpec::parse_cascade : CipherSpec::parse;
+  s = parse(name, static_cast<uint32_t>(key_bytes) * 8, 512, &volume.spec);
   if (!s.ok()) return s.in(who);
   volume.spec.iv_offset = crypt_get_iv_offset(cd.get());
   volume.data_offset_bytes = crypt_get_data_offset(cd.get()) * 512;
