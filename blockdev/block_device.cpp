@@ -80,6 +80,7 @@ Status BlockDevice::create(const BlockDeviceConfig& config, const QueueTargetFac
   // a dead server held is safe here: a request is a whole read or write of whole sectors,
   // and writing the same ciphertext twice leaves the same bytes.
   info.flags = config.user_recovery ? (UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE) : 0;
+  info.dev_id = config.dev_id;
   s = dev->control_->add(&info);
   if (!s.ok()) return s;
   dev->added_ = true;

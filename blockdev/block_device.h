@@ -36,6 +36,9 @@ struct BlockDeviceConfig {
   unsigned depth = 128;
   // UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE: the disk outlives its server.
   bool user_recovery = true;
+  // The id to create the device under (a disk made again at another size keeps its
+  // /dev/ublkbN); kAnyDeviceId lets the kernel pick.
+  uint32_t dev_id = kAnyDeviceId;
 };
 
 // Totals over the queues.

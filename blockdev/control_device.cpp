@@ -78,9 +78,8 @@ Status ControlDevice::run(uint32_t op, const char* what, uint32_t dev_id, uint64
 }
 
 Status ControlDevice::add(ublksrv_ctrl_dev_info* info) {
-  // The kernel insists the id in the command and in the info agree; -1 lets it choose.
-  info->dev_id = UINT32_MAX;
-  return run(UBLK_CMD_ADD_DEV, "ADD_DEV", UINT32_MAX, 0, info, sizeof(*info));
+  // The kernel insists the id in the command and in the info agree.
+  return run(UBLK_CMD_ADD_DEV, "ADD_DEV", info->dev_id, 0, info, sizeof(*info));
 }
 
 Status ControlDevice::set_params(uint32_t dev_id, const ublk_params& params) {

@@ -24,8 +24,8 @@ class ControlDevice {
   ControlDevice(const ControlDevice&) = delete;
   ControlDevice& operator=(const ControlDevice&) = delete;
 
-  // ADD_DEV with the id the kernel picks. `info` in: queues, depth, max io, flags; out: the
-  // kernel's view (dev_id, the flags it added).
+  // ADD_DEV. `info` in: queues, depth, max io, flags, and dev_id (kAnyDeviceId: the kernel
+  // picks); out: the kernel's view (dev_id, the flags it added). An id in use: busy.
   Status add(ublksrv_ctrl_dev_info* info);
   Status set_params(uint32_t dev_id, const ublk_params& params);
   // START_DEV blocks until every queue has a FETCH_REQ for every tag: call it from a thread
@@ -65,5 +65,7 @@ class ControlDevice {
 // Device N then shows up as /dev/ublkcN (the server's char device) and, once started,
 // /dev/ublkbN (the disk).
 inline constexpr const char* kUblkControlPath = "/dev/ublk-control";
+// ADD_DEV's "any id".
+inline constexpr uint32_t kAnyDeviceId = UINT32_MAX;
 
 }  // namespace ublkcrypt

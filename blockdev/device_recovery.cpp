@@ -27,9 +27,11 @@ Status check_same_disk(uint32_t dev_id, const ublksrv_ctrl_dev_info& info, const
   const ublk_param_basic& b = params.basic;
   if (!(params.types & UBLK_PARAM_TYPE_BASIC) || b.dev_sectors != g.size_bytes >> 9 ||
       b.logical_bs_shift != std::countr_zero(g.sector_size))
-    return {Errc::invalid_argument, object + ": its size or sector size is not the volume's (" +
-                                        std::to_string(b.dev_sectors) + " sectors of " +
-                                        std::to_string(1u << b.logical_bs_shift) + " bytes)"};
+    return {Errc::invalid_argument, object + ": its size or sector size is not the volume's (disk: " +
+                                        std::to_string(uint64_t(b.dev_sectors) << 9) + " bytes in " +
+                                        std::to_string(1u << b.logical_bs_shift) + "-byte sectors; volume: " +
+                                        std::to_string(g.size_bytes) + " bytes in " +
+                                        std::to_string(g.sector_size) + "-byte sectors)"};
   if (g.max_io_bytes > info.max_io_buf_bytes)
     return {Errc::invalid_argument, object + ": takes requests up to " +
                                         std::to_string(info.max_io_buf_bytes) + " bytes, the volume " +

@@ -88,6 +88,38 @@ Status Engine::create(const EngineConfig& config, std::unique_ptr<Storage> stora
 Engine::~Engine() = default;
 
 uint64_t Engine::size_bytes() const { return impl_->config.size_bytes; }
+
+// The backing as it is now, and the volume size `size_bytes` resolves to on it.
+static Status resolve_resize(const Storage& storage, const EngineConfig& config, uint32_t sector_size,
+                             uint64_t size_bytes, uint64_t* backing_bytes, uint64_t* resolved) {
+  if (Status s = storage.current_size(backing_bytes); !s.ok()) return s;
+  StorageInfo now = storage.info();
+  now.size_bytes = *backing_bytes;
+  EngineConfig wanted = config;
+  wanted.size_bytes = size_bytes;
+  EngineConfig checked;
+  if (Status s = check_geometry(wanted, now, sector_size, &checked); !s.ok()) return s;
+  *resolved = checked.size_bytes;
+  return Status::Ok();
+}
+
+Status Engine::resized_size(uint64_t size_bytes, uint64_t* resolved) const {
+  uint64_t backing_bytes = 0;
+  return resolve_resize(*impl_->storage, impl_->config, impl_->geometry.sector_size, size_bytes, &backing_bytes,
+                        resolved);
+}
+
+Status Engine::resize(uint64_t size_bytes) {
+  uint64_t backing_bytes = 0, resolved = 0;
+  if (Status s = resolve_resize(*impl_->storage, impl_->config, impl_->geometry.sector_size, size_bytes,
+                                &backing_bytes, &resolved);
+      !s.ok())
+    return s;
+  if (Status s = impl_->storage->set_size(backing_bytes); !s.ok()) return s;
+  impl_->config.size_bytes = resolved;
+  impl_->geometry.size_bytes = resolved;
+  return Status::Ok();
+}
 uint32_t Engine::sector_size() const { return impl_->geometry.sector_size; }
 const EngineConfig& Engine::config() const { return impl_->config; }
 const StorageInfo& Engine::storage_info() const { return impl_->storage->info(); }

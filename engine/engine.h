@@ -87,6 +87,12 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   uint64_t size_bytes() const;
+  // The size a resize to `size_bytes` gives (0: to the backing's end as the backing is now,
+  // like a new open), checked as create() checks a size. Changes nothing.
+  Status resized_size(uint64_t size_bytes, uint64_t* resolved) const;
+  // Serves the size resized_size() gives from now on. Only while no queue is open: the ublk
+  // disk in front is stopped while its size changes.
+  Status resize(uint64_t size_bytes);
   uint32_t sector_size() const;
   const EngineConfig& config() const;
   const StorageInfo& storage_info() const;

@@ -2,12 +2,14 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
+#include <linux/loop.h>
 #include <linux/magic.h>
 #include <liburing.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <sys/uio.h>
@@ -23,6 +25,25 @@
 
 namespace ublkcrypt {
 namespace {
+
+// The size of the file or block device open as `fd` now. A loop device first reads its
+// file's size again (LOOP_SET_CAPACITY), as cryptsetup resize does: a file grown under it
+// shows only then.
+Status backing_size(int fd, const std::string& name, uint64_t* size_bytes) {
+  struct stat st {};
+  if (::fstat(fd, &st) < 0) return errno_status("stat " + name, errno);
+  if (S_ISREG(st.st_mode)) {
+    *size_bytes = uint64_t(st.st_size);
+    return Status::Ok();
+  }
+  if (!S_ISBLK(st.st_mode))
+    return Status(Errc::invalid_argument, fmt::format("{}: not a regular file or block device", name));
+  constexpr unsigned kLoopMajor = 7;
+  if (major(st.st_rdev) == kLoopMajor && ::ioctl(fd, LOOP_SET_CAPACITY, 0) < 0)
+    return errno_status("LOOP_SET_CAPACITY " + name, errno);
+  if (::ioctl(fd, BLKGETSIZE64, size_bytes) < 0) return errno_status("BLKGETSIZE64 " + name, errno);
+  return Status::Ok();
+}
 
 class FileStorage;
 
@@ -82,6 +103,16 @@ class FileStorage final : public Storage {
   Status open_queue(unsigned /*depth*/, IoRing* ring,
                     std::unique_ptr<StorageQueue>* out) override {
     *out = std::make_unique<FileStorageQueue>(*this, fd_, sync_io_, ring);
+    return Status::Ok();
+  }
+
+  Status current_size(uint64_t* size_bytes) const override { return backing_size(fd_, info_.name, size_bytes); }
+  Status set_size(uint64_t size_bytes) override {
+    const bool mapped = map_ != nullptr;
+    if (mapped) ::munmap(map_, info_.size_bytes);
+    map_ = nullptr;
+    info_.size_bytes = size_bytes;
+    if (mapped) map_backing();
     return Status::Ok();
   }
 

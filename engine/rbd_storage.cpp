@@ -131,6 +131,15 @@ class RbdStorage final : public Storage {
     return Status::Ok();
   }
 
+  Status current_size(uint64_t* size_bytes) const override {
+    const int r = rbd_get_size(image_, size_bytes);
+    return r < 0 ? errno_status("size of " + info_.name, -r) : Status::Ok();
+  }
+  Status set_size(uint64_t size_bytes) override {
+    info_.size_bytes = size_bytes;
+    return Status::Ok();
+  }
+
   rbd_image_t image() const { return image_; }
   uint64_t object_size() const { return object_size_; }
 

@@ -19,4 +19,12 @@ std::string describe_storage_io(const StorageInfo& info, const StorageIo& io) {
   return fmt::format("{} {} at offset {}", op_name(io.op), info.name, io.offset);
 }
 
+Status Storage::current_size(uint64_t* /*size_bytes*/) const {
+  return Status(Errc::unsupported, fmt::format("{}: this backing's size cannot change", info().name));
+}
+
+Status Storage::set_size(uint64_t /*size_bytes*/) {
+  return Status(Errc::unsupported, fmt::format("{}: this backing's size cannot change", info().name));
+}
+
 }  // namespace ublkcrypt

@@ -85,6 +85,14 @@ class Storage {
 
   virtual const StorageInfo& info() const = 0;
 
+  // The backing's size as it is now, which differs from info().size_bytes once the backing
+  // grew or shrank (truncate, lvextend, rbd resize). Any thread. A backing whose size cannot
+  // change says unsupported, naming itself.
+  virtual Status current_size(uint64_t* size_bytes) const;
+  // Serves `size_bytes` (what current_size() reported) from now on: info() shows it. Only
+  // while no queue is open, as queues may rely on the size they were opened with.
+  virtual Status set_size(uint64_t size_bytes);
+
   // A queue for the calling thread on that thread's ring (see io_ring.h), with room for
   // `depth` I/Os in flight. I/O goes out as SQEs on `ring` when the ring's owner submits;
   // completions come in through the ring's dispatch() and run at the next reap(). A

@@ -18,6 +18,8 @@ class StorageWrapper final : public Storage {
       : inner_(std::move(inner)), args_(args...) {}
 
   const StorageInfo& info() const override { return inner_->info(); }
+  Status current_size(uint64_t* size_bytes) const override { return inner_->current_size(size_bytes); }
+  Status set_size(uint64_t size_bytes) override { return inner_->set_size(size_bytes); }
   Status open_queue(unsigned depth, IoRing* ring, std::unique_ptr<StorageQueue>* out) override {
     std::unique_ptr<StorageQueue> inner;
     if (Status s = inner_->open_queue(depth, ring, &inner); !s.ok()) return s;

@@ -3,8 +3,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <deque>
 #include <functional>
+#include <random>
 
 #include "engine/storage.h"
 #include "tests/engine/engine_fixture.h"
@@ -405,6 +407,60 @@ TEST_CASE("engine geometry is checked against the backing") {
   config = {};
   config.read_only = true;
   CHECK(create(config, true).ok());
+}
+
+TEST_CASE("a resize follows the backing as it is now, keeps the data, and refuses what does not fit") {
+  for (const char* base : {"/var/tmp", "/dev/shm"}) {  // O_DIRECT, and the mapped tmpfs file
+    CAPTURE(base);
+    constexpr uint64_t kOffset = 16384;
+    EngineConfig config;
+    config.data_offset = kOffset;
+    WatchedVolume v(base, config);
+    const uint64_t old_size = kImageBytes - kOffset;
+    REQUIRE(v.engine->size_bytes() == old_size);
+    AlignedBuffer tail(65536), grown(65536), back(65536);
+    std::mt19937_64 rng(7);
+    fill_random(tail.data, 65536, rng);
+    fill_random(grown.data, 65536, rng);
+    REQUIRE(run_one(*v.queue, BlockOp::write, old_size - 65536, 65536, tail.data).ok());
+    v.queue.reset();  // a resize happens with no queue open (the disk is stopped)
+
+    // The file grows: the volume follows it to its end, as a new open would.
+    REQUIRE(::truncate(v.path.c_str(), kImageBytes + (4 << 20)) == 0);
+    uint64_t planned = 0;
+    REQUIRE(v.engine->resized_size(0, &planned).ok());
+    CHECK(planned == old_size + (4 << 20));
+    CHECK(v.engine->size_bytes() == old_size);  // planning changes nothing
+    REQUIRE(v.engine->resize(0).ok());
+    CHECK(v.engine->size_bytes() == planned);
+    v.queue = open_queue(*v.engine, 8);
+    REQUIRE(run_one(*v.queue, BlockOp::write, planned - 65536, 65536, grown.data).ok());
+    REQUIRE(run_one(*v.queue, BlockOp::read, planned - 65536, 65536, back.data).ok());
+    CHECK(std::memcmp(back.data, grown.data, 65536) == 0);
+    REQUIRE(run_one(*v.queue, BlockOp::read, old_size - 65536, 65536, back.data).ok());
+    CHECK(std::memcmp(back.data, tail.data, 65536) == 0);
+    CHECK(decrypt_from_disk(v.path, v.key, kOffset, planned - 65536, 65536) ==
+          std::vector<uint8_t>(grown.data, grown.data + 65536));
+
+    // Sizes that do not fit are refused, naming the backing, and change nothing.
+    v.queue.reset();
+    Status s = v.engine->resize(planned + 512);
+    CHECK(s.code() == Errc::invalid_argument);
+    CHECK_MESSAGE(s.message().find(v.path + ": volume size") == 0, s.message());
+    CHECK_MESSAGE(s.message().find("beyond the backing") != std::string::npos, s.message());
+    s = v.engine->resize(1 << 20 | 100);
+    CHECK_MESSAGE(s.message().find("not a multiple of the 512-byte sector") != std::string::npos, s.message());
+    CHECK(v.engine->size_bytes() == planned);
+
+    // Shrunk to 1 MiB: the end moves, the start still reads as written.
+    REQUIRE(v.engine->resize(1 << 20).ok());
+    CHECK(v.engine->size_bytes() == 1 << 20);
+    v.queue = open_queue(*v.engine, 8);
+    s = run_one(*v.queue, BlockOp::read, 1 << 20, 512, back.data);
+    CHECK(s.code() == Errc::invalid_argument);
+    CHECK_MESSAGE(s.message().find("beyond the end of the 1048576-byte volume") != std::string::npos, s.message());
+    CHECK(run_one(*v.queue, BlockOp::read, (1 << 20) - 4096, 4096, back.data).ok());
+  }
 }
 
 // A file backing that states a preferred request size, as an rbd image states its object.

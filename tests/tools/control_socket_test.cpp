@@ -48,6 +48,11 @@ TEST_CASE("the requests the CLI sends parse") {
   CHECK(r.command == ControlRequest::Command::suspend);
   REQUIRE(parse(R"({"cmd":"resume"})", &r).ok());
   CHECK(r.command == ControlRequest::Command::resume);
+  REQUIRE(parse(R"({"cmd":"resize","size_bytes":18446744073709551615})", &r).ok());
+  CHECK(r.command == ControlRequest::Command::resize);
+  CHECK(r.size_bytes == UINT64_MAX);
+  REQUIRE(parse(R"({"cmd":"resize","size_bytes":0})", &r).ok());
+  CHECK(r.size_bytes == 0);
   // A newer CLI's extra field is ignored.
   CHECK(parse(R"({"cmd":"status","verbose":[1,2]})").ok());
 }
@@ -76,6 +81,11 @@ TEST_CASE("every malformed request is refused with one line, never an exception"
        "control request: move: \"backend\" must be a provider name (1-128 printable characters), not \"\""},
       {R"({"cmd":"move","backend":"a\nb"})",
        "control request: move: \"backend\" must be a provider name (1-128 printable characters), not \"a\\nb\""},
+      {R"({"cmd":"resize"})", "control request: resize: no \"size_bytes\""},
+      {R"({"cmd":"resize","size_bytes":-1})", "control request: resize: \"size_bytes\" must be a byte count, not -1"},
+      {R"({"cmd":"resize","size_bytes":1.5})", "control request: resize: \"size_bytes\" must be a byte count, not 1.5"},
+      {R"({"cmd":"resize","size_bytes":"1G"})",
+       "control request: resize: \"size_bytes\" must be a byte count, not \"1G\""},
       {R"({"cmd":"reboot"})", "control request: unknown command \"reboot\""},
       {R"({"cmd":"x\u0000y"})", "control request: unknown command \"x\\u0000y\""},
       {std::string(5000, ' '), "control request: longer than 4096 bytes"},

@@ -54,7 +54,7 @@ ${UBLKCRYPT_VM_EXTRA_MODULES:-}"
 # dash runs the scenario: busybox ash is built "standalone" and runs its own applets
 # (losetup, mke2fs ...) before searching PATH; dash honours PATH, where real tools come
 # first. Tools that exec others (timeout, env, xargs) come from the host for the same reason.
-REQUIRED_TOOLS="dash cryptsetup mke2fs mkfs.ext4 e2fsck fsck.ext4 fio dd kmod losetup"
+REQUIRED_TOOLS="dash cryptsetup mke2fs mkfs.ext4 e2fsck fsck.ext4 resize2fs fio dd kmod losetup"
 OPTIONAL_TOOLS="bash timeout env xargs nice setsid blockdev blkdiscard dumpe2fs debugfs tune2fs
 nvme dmsetup strace"
 

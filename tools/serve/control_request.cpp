@@ -49,6 +49,13 @@ Status parse_control_request(std::string_view line, ControlRequest* out) {
     out->command = ControlRequest::Command::suspend;
   } else if (name == "resume") {
     out->command = ControlRequest::Command::resume;
+  } else if (name == "resize") {
+    out->command = ControlRequest::Command::resize;
+    const auto size = request.find("size_bytes");
+    if (size == request.end()) return malformed("resize: no \"size_bytes\"");
+    if (!size->is_number_unsigned())
+      return malformed("resize: \"size_bytes\" must be a byte count, not " + quoted(*size));
+    out->size_bytes = size->get<uint64_t>();
   } else if (name == "move") {
     out->command = ControlRequest::Command::move;
     const auto backend = request.find("backend");

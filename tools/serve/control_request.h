@@ -6,6 +6,7 @@
 //   {"cmd":"handover"}                   leave the disk to `open --recover` (an upgrade)
 //   {"cmd":"suspend"}                    hold I/O, wipe the key (luksSuspend)
 //   {"cmd":"resume"}                     take the key the CLI parked, release I/O (luksResume)
+//   {"cmd":"resize","size_bytes":N}      serve N bytes; 0: to the backing's end (resize)
 // Fields the daemon does not know are ignored (a newer CLI may send more); a known field of
 // the wrong type is an error. Parsing never throws, whatever the bytes: anything malformed
 // becomes Errc::invalid_argument with a one-line message, which control_error_reply() turns
@@ -13,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -21,10 +23,11 @@
 namespace ublkcrypt {
 
 struct ControlRequest {
-  enum class Command { status, close, move, handover, suspend, resume };
+  enum class Command { status, close, move, handover, suspend, resume, resize };
   Command command = Command::status;
   bool force = false;   // close: even while the disk is in use
   std::string backend;  // move: provider to move the session to (not empty)
+  uint64_t size_bytes = 0;  // resize: the volume's new size; 0 = to the backing's end
 };
 
 // A request line longer than this is refused without being parsed.

@@ -234,6 +234,19 @@ Status unlock(const OpenOptions& o, Volume* v) {
   return Status::Ok();
 }
 
+// The disk in front of `engine`: its size, sectors and flags.
+DeviceGeometry disk_geometry(const Engine& engine) {
+  DeviceGeometry g;
+  g.size_bytes = engine.size_bytes();
+  g.sector_size = engine.sector_size();
+  // The device takes every request size the engine may choose.
+  static_assert(kLargestMaxIoBytes <= kUblkMaxIoBytes);
+  g.max_io_bytes = engine.config().max_io_bytes;
+  g.read_only = engine.config().read_only;
+  g.allow_discards = engine.config().allow_discards;
+  return g;
+}
+
 // Everything after the unlock: storage, session, engine, the ublk disk.
 Status build(const OpenOptions& o, Volume* v) {
   const CipherSpec spec = v->unlocked.spec;
@@ -270,13 +283,7 @@ Status build(const OpenOptions& o, Volume* v) {
   if (!s.ok()) return s;
 
   BlockDeviceConfig bc;
-  bc.geometry.size_bytes = v->engine->size_bytes();
-  bc.geometry.sector_size = v->engine->sector_size();
-  // The device takes every request size the engine may choose.
-  static_assert(kLargestMaxIoBytes <= kUblkMaxIoBytes);
-  bc.geometry.max_io_bytes = v->engine->config().max_io_bytes;
-  bc.geometry.read_only = o.read_only;
-  bc.geometry.allow_discards = v->allow_discards;
+  bc.geometry = disk_geometry(*v->engine);
   bc.queues = o.queues;
   bc.depth = o.depth;
   bc.user_recovery = recoverable;
@@ -379,6 +386,77 @@ Status resume_volume(Volume& v) {
   return Status::Ok();
 }
 
+// Makes the disk again, under its id, at the engine's size now; the queues, depth and
+// recovery it had.
+Status recreate_disk(Volume& v, const BlockDeviceConfig& previous) {
+  BlockDeviceConfig bc = previous;
+  bc.geometry = disk_geometry(*v.engine);
+  return BlockDevice::create(bc, engine_target_factory(v.engine.get()), &v.device);
+}
+
+// {"cmd":"resize","size_bytes":N} (cryptsetup resize; 0: to the backing's end as it is
+// now). The 6.12 ublk driver applies a disk's size at START_DEV only and has no command
+// that changes it while the disk runs (UPDATE_SIZE came in 6.16). So the disk is stopped and
+// made again, under the same id, at the new size, while the server keeps its engine and key:
+// the disk must be unused, as for an offline resize2fs. A disk nobody opens loses nothing
+// by that. When the new disk cannot be made, the old size is made again; when that fails
+// too, the server has no disk left and ends (the answer says so).
+Status resize_volume(Volume& v, uint64_t size_bytes) {
+  RunState& st = v.state;
+  const std::string& name = st.name;
+  if (st.type == "TCRYPT")
+    return {Errc::unsupported, "Device " + name + ": a TrueCrypt volume cannot be resized (cryptsetup refuses it too)"};
+  if (v.opal) return {Errc::unsupported, "Device " + name + ": its size is the self-encrypting drive's locking range"};
+  if (v.engine->session().suspended()) return {Errc::busy, "Device " + name + " is suspended"};
+  uint64_t target = 0;
+  if (Status s = v.engine->resized_size(size_bytes, &target); !s.ok()) return s.in("Device " + name);
+  const uint64_t before = v.engine->size_bytes();
+  if (target == before) return Status::Ok();
+  if (Status busy = check_disk_not_in_use(name, st.device); !busy.ok())
+    return Status(Errc::busy, busy.message() + ": the ublk driver changes a disk's size only while nobody has it "
+                                               "open (unmount it; resize2fs resizes an unmounted filesystem)");
+  // ADD_DEV under the open lock, as at open (clean_stale_name).
+  NameLock open_lock;
+  if (Status s = NameLock::lock(open_lock_path(), 30000, &open_lock); !s.ok()) return s;
+  BlockDeviceConfig previous;
+  previous.queues = v.device->queues();
+  previous.depth = v.device->depth();
+  previous.user_recovery = v.device->user_recovery();
+  previous.dev_id = v.device->dev_id();
+  Status result = v.device->stop(true);
+  v.device.reset();
+  pause_point("resize.stopped");
+  if (result.ok()) result = v.engine->resize(size_bytes);
+  if (result.ok()) result = recreate_disk(v, previous);
+  if (!result.ok()) {
+    std::fprintf(stderr, "ublkcrypt: %s: resize to %llu bytes failed: %s\n", name.c_str(),
+                 static_cast<unsigned long long>(target), result.message().c_str());
+    Status restored = v.engine->resize(before);
+    if (restored.ok()) restored = recreate_disk(v, previous);
+    if (!restored.ok()) {
+      std::fprintf(stderr, "ublkcrypt: %s: the disk could not be made again: %s\n", name.c_str(),
+                   restored.message().c_str());
+      return result.in("Device " + name + " (its disk is gone: the volume closes)");
+    }
+    return result.in("Device " + name + " (it keeps its size)");
+  }
+  st.size_bytes = v.engine->size_bytes();
+  if (Status s = write_state(st); !s.ok()) return s;
+  // A next server recovers the disk at the size it has now.
+  if (st.recovery_timeout_s > 0) {
+    UnlockedVolume parked;
+    Status s = fetch_parked_volume_key(name, &parked);
+    if (s.ok()) {
+      parked.size_bytes = st.size_bytes;
+      s = park_volume_key(name, parked);
+    }
+    if (!s.ok()) return s.in("Device " + name + ": resized, but its recovery copy keeps the old size");
+  }
+  std::fprintf(stderr, "ublkcrypt: %s: resized from %llu to %llu bytes\n", name.c_str(),
+               static_cast<unsigned long long>(before), static_cast<unsigned long long>(st.size_bytes));
+  return Status::Ok();
+}
+
 // What the serving loop does with one request line: an answer now, or, for an accepted
 // close, stop serving (the answer follows once the disk is gone).
 struct Answer {
@@ -407,6 +485,9 @@ Answer answer_request(Volume& v, const std::string& line) {
     case ControlRequest::Command::resume:
       if (Status s = resume_volume(v); !s.ok()) return {control_error_reply(s)};
       return {R"({"ok":true,"state":"active"})"};
+    case ControlRequest::Command::resize:
+      if (Status s = resize_volume(v, req.size_bytes); !s.ok()) return {control_error_reply(s)};
+      return {dump({{"ok", true}, {"size_bytes", v.state.size_bytes}})};
     case ControlRequest::Command::close:
       // Held I/O would keep the disk from going: resume first (cryptsetup, too, removes no
       // suspended device).
@@ -649,7 +730,7 @@ Status serve_volume(const OpenOptions& requested, ReadyReport* report, bool deta
     for (ControlConnection& c : listener.take()) {
       Answer a;
       try {
-        a = close_client < 0 ? answer_request(v, c.line)
+        a = close_client < 0 && v.device ? answer_request(v, c.line)
                              : Answer{control_error_reply(Status(Errc::busy, "control request: closing"))};
       } catch (const std::exception& e) {
         // Nothing above should throw; if something does, the request fails, not the disk.
@@ -663,11 +744,12 @@ Status serve_volume(const OpenOptions& requested, ReadyReport* report, bool deta
         ControlListener::reply(c.client, a.line);
       }
     }
+    if (!v.device) break;  // a resize that could not make the disk again: nothing to serve
   }
 
   // Teardown: the disk first (its queues flush the engine), then state and names. A
   // hand-over leaves disk, state and parked key to the next server.
-  Status result = hand_over ? v.device->hand_over() : v.device->stop(wait_delete);
+  Status result = !v.device ? Status::Ok() : hand_over ? v.device->hand_over() : v.device->stop(wait_delete);
   v.device.reset();
   v.engine.reset();
   if (v.opal && !hand_over) {  // close locks the drive's range again

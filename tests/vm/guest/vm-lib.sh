@@ -19,6 +19,18 @@ wait_until() {
     done
 }
 
+# expect_exit RC COMMAND [ARG...]: COMMAND fails with exit RC and one line on stderr, which
+# is printed (and left in /tmp/err); anything else ends the scenario with status 1.
+expect_exit() {
+    _want=$1
+    shift
+    _rc=0
+    "$@" >/tmp/out 2>/tmp/err || _rc=$?
+    echo "  exit $_rc: $(cat /tmp/err)"
+    [ "$_rc" = "$_want" ] || { echo "'$*' exited $_rc, not $_want"; exit 1; }
+    [ "$(wc -l </tmp/err)" = 1 ] || { echo "'$*' did not say why in one line"; exit 1; }
+}
+
 # The driver the virtio-crypto card (run-vm.sh --crypto-card) registers for cbc(aes), and
 # whether it is in /proc/crypto now: it leaves when the host pulls the card (device_del).
 card_driver=virtio_crypto_aes_cbc

@@ -10,18 +10,12 @@
 #  - resume with the passphrase lets the held read and write finish: the read returns what
 #    was written before the suspend, and dm-crypt reads the volume back with the write in it.
 # Needs --bin ublkcrypt and --bin ublkcrypt-test.
+. vm-lib.sh
 step() { echo "== suspend_resume: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 kdf="--pbkdf pbkdf2 --pbkdf-force-iterations 1000"
 printf 'suspend-passphrase' >/tmp/pass
 printf 'not-the-passphrase' >/tmp/wrong
 
-# expect CODE CMD...: CMD exits with CODE.
-expect() {
-    want=$1; shift
-    rc=0; "$@" 2>/tmp/err || rc=$?
-    [ $rc = "$want" ] || { echo "'$*' exited $rc, not $want: $(cat /tmp/err)"; exit 1; }
-    echo "  exit $rc: $(cat /tmp/err)"
-}
 # pieces: how many 16-byte pieces of the volume key the server holds in its memory.
 pieces() { ublkcrypt-test key-scan "$pid" --key-hex-file /tmp/key.hex; }
 parked() { grep -c 'ublkcrypt:vol' /proc/keys || true; }
@@ -60,9 +54,9 @@ echo "key pieces in the suspended server: $after; parked: $(parked)"
 [ "$(parked)" = 0 ] || { echo "the recovery copy of the key is still in the keyring"; exit 1; }
 
 step "refusals while suspended: wrong passphrase, close, a second suspend"
-expect 2 ublkcrypt resume --key-file /tmp/wrong vol
-expect 5 ublkcrypt close vol
-expect 1 ublkcrypt suspend vol
+expect_exit 2 ublkcrypt resume --key-file /tmp/wrong vol
+expect_exit 5 ublkcrypt close vol
+expect_exit 1 ublkcrypt suspend vol
 running $reader || { echo "the held read finished without a resume"; exit 1; }
 ublkcrypt status vol | grep -q '(suspended)'
 
@@ -74,7 +68,7 @@ cmp /tmp/a /tmp/read
 echo "the read held across the suspend returned what was written before it"
 [ "$(pieces)" -gt 0 ]
 [ "$(parked)" = 1 ]
-expect 1 ublkcrypt resume --key-file /tmp/pass vol
+expect_exit 1 ublkcrypt resume --key-file /tmp/pass vol
 if ublkcrypt status vol | grep -q '(suspended)'; then echo "still suspended after resume"; exit 1; fi
 ublkcrypt close vol
 

@@ -4,6 +4,7 @@
 # leaves a ublk device or state behind. A backing held by another server, mapped by
 # dm-crypt or mounted is refused (exit 5, one line naming the holder), and while ublkcrypt
 # serves a block device, dm-crypt cannot map it.
+. vm-lib.sh
 step() { echo "== ublk_two_volumes: $* (t=$(cut -d' ' -f1 /proc/uptime))"; }
 
 for v in a b; do
@@ -32,30 +33,23 @@ grep -q "^vb	$db	/tmp/b.img	aes-xts-plain64	" /tmp/list
 test "$(wc -l </tmp/list)" = 2
 test "$(ublkcrypt status --json | grep -c '"name": "v[ab]"')" = 2
 
-expect_rc() {  # rc, command...: the command must fail with exactly rc
-    want=$1; shift
-    if "$@" >/tmp/out 2>/tmp/err; then echo "unexpected success: $*"; exit 1; else rc=$?; fi
-    echo "exit $rc: $(cat /tmp/err)"
-    test "$rc" = "$want"
-    test "$(wc -l </tmp/err)" = 1
-}
 devices() { ls /sys/class/ublk-char 2>/dev/null | wc -l; }
 n=$(devices)
 
 step "bad input: nothing half-created"
-expect_rc 5 ublkcrypt open --key-file /tmp/a.pass /tmp/a.img va
-expect_rc 5 ublkcrypt open --key-file /tmp/a.pass /tmp/a.img other
-expect_rc 4 ublkcrypt open --key-file /tmp/a.pass /tmp/missing.img other
-expect_rc 4 ublkcrypt close nosuch
-expect_rc 4 ublkcrypt status nosuch
-expect_rc 1 ublkcrypt status --no-such-option
-expect_rc 1 ublkcrypt open /tmp/a.img
+expect_exit 5 ublkcrypt open --key-file /tmp/a.pass /tmp/a.img va
+expect_exit 5 ublkcrypt open --key-file /tmp/a.pass /tmp/a.img other
+expect_exit 4 ublkcrypt open --key-file /tmp/a.pass /tmp/missing.img other
+expect_exit 4 ublkcrypt close nosuch
+expect_exit 4 ublkcrypt status nosuch
+expect_exit 1 ublkcrypt status --no-such-option
+expect_exit 1 ublkcrypt open /tmp/a.img
 test "$(devices)" = "$n"
 test ! -e /run/ublkcrypt/other.json
 test ! -e /dev/ublkcrypt/other
 
 step "a backing held elsewhere: another server, dm-crypt, a mount (exit 5, holder named)"
-expect_rc 5 ublkcrypt open --key-file /tmp/a.pass /tmp/a.img other
+expect_exit 5 ublkcrypt open --key-file /tmp/a.pass /tmp/a.img other
 grep -q "held by ublkcrypt volume va" /tmp/err
 truncate -s 32M /tmp/c.img
 printf 'passphrase-of-c' >/tmp/c.pass
@@ -63,7 +57,7 @@ cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 10
     --key-file /tmp/c.pass /tmp/c.img
 loop=$(losetup -f --show /tmp/c.img)
 cryptsetup open --key-file /tmp/c.pass "$loop" cdm
-expect_rc 5 ublkcrypt open --key-file /tmp/c.pass "$loop" vc
+expect_exit 5 ublkcrypt open --key-file /tmp/c.pass "$loop" vc
 grep -q "held by dm-crypt device cdm" /tmp/err
 cryptsetup close cdm
 dc=$(ublkcrypt open --key-file /tmp/c.pass "$loop" vc)
@@ -75,7 +69,7 @@ ublkcrypt close vc
 mkfs.ext4 -q -F "$loop"
 mkdir -p /mnt/c
 mount "$loop" /mnt/c
-expect_rc 5 ublkcrypt open --key-file /tmp/c.pass "$loop" vc
+expect_exit 5 ublkcrypt open --key-file /tmp/c.pass "$loop" vc
 grep -q "mounted on /mnt/c" /tmp/err
 umount /mnt/c
 losetup -d "$loop"
@@ -85,13 +79,13 @@ step "a volume in use refuses close"
 mkdir -p /mnt/a
 mkfs.ext4 -q -F "$da"
 mount "$da" /mnt/a
-expect_rc 5 ublkcrypt close va
+expect_exit 5 ublkcrypt close va
 umount /mnt/a
 
 step "swap the keys: each backing only opens with its own (wrong passphrase: exit 2)"
 ublkcrypt close va
 ublkcrypt close vb
-expect_rc 2 ublkcrypt open --key-file /tmp/a.pass /tmp/b.img x
+expect_exit 2 ublkcrypt open --key-file /tmp/a.pass /tmp/b.img x
 test "$(devices)" = 0
 test ! -e /run/ublkcrypt/x.json
 db=$(ublkcrypt open --key-file /tmp/b.pass /tmp/b.img vb)
