@@ -89,6 +89,11 @@ Engine::~Engine() = default;
 
 uint64_t Engine::size_bytes() const { return impl_->config.size_bytes; }
 
+void Engine::set_allow_discards(bool allow) {
+  impl_->config.allow_discards = allow;
+  impl_->geometry.allow_discards = allow;
+}
+
 // The backing as it is now, and the volume size `size_bytes` resolves to on it.
 static Status resolve_resize(const Storage& storage, const EngineConfig& config, uint32_t sector_size,
                              uint64_t size_bytes, uint64_t* backing_bytes, uint64_t* resolved) {

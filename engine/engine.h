@@ -93,6 +93,8 @@ class Engine {
   // Serves the size resized_size() gives from now on. Only while no queue is open: the ublk
   // disk in front is stopped while its size changes.
   Status resize(uint64_t size_bytes);
+  // Passes discards to the backing, or refuses them, from now on. Only while no queue is open.
+  void set_allow_discards(bool allow);
   uint32_t sector_size() const;
   const EngineConfig& config() const;
   const StorageInfo& storage_info() const;

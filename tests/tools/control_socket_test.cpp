@@ -53,6 +53,9 @@ TEST_CASE("the requests the CLI sends parse") {
   CHECK(r.size_bytes == UINT64_MAX);
   REQUIRE(parse(R"({"cmd":"resize","size_bytes":0})", &r).ok());
   CHECK(r.size_bytes == 0);
+  REQUIRE(parse(R"({"cmd":"refresh","allow_discards":true})", &r).ok());
+  CHECK(r.command == ControlRequest::Command::refresh);
+  CHECK(r.allow_discards);
   // A newer CLI's extra field is ignored.
   CHECK(parse(R"({"cmd":"status","verbose":[1,2]})").ok());
 }
@@ -81,6 +84,8 @@ TEST_CASE("every malformed request is refused with one line, never an exception"
        "control request: move: \"backend\" must be a provider name (1-128 printable characters), not \"\""},
       {R"({"cmd":"move","backend":"a\nb"})",
        "control request: move: \"backend\" must be a provider name (1-128 printable characters), not \"a\\nb\""},
+      {R"({"cmd":"refresh"})", "control request: refresh: no \"allow_discards\""},
+      {R"({"cmd":"refresh","allow_discards":1})", "control request: \"allow_discards\" is a number, not a boolean"},
       {R"({"cmd":"resize"})", "control request: resize: no \"size_bytes\""},
       {R"({"cmd":"resize","size_bytes":-1})", "control request: resize: \"size_bytes\" must be a byte count, not -1"},
       {R"({"cmd":"resize","size_bytes":1.5})", "control request: resize: \"size_bytes\" must be a byte count, not 1.5"},

@@ -90,14 +90,30 @@ ublkcrypt status dp | grep -q 'mode: *read/write, discards'
 [ "$(cat /sys/block/${dev#/dev/}/queue/discard_max_bytes)" -gt 0 ]
 blkdiscard -o 0 -l 1048576 "$dev"
 ublkcrypt status dp | grep -q 'discards: [1-9]'
-# refresh cannot change a running ublk disk's discard support: refused, nothing written.
+# refresh makes the disk again with the flags asked for, while nobody has it open. Without
+# flags, the header's persistent allow-discards keeps discards on, as cryptsetup refresh does.
+ublkcrypt refresh dp
+ublkcrypt status dp | grep -q 'mode: *read/write, discards'
+# In use: refused in one line (exit 5), nothing changed, nothing written.
+exec 3<"$dev"
 rc=0; ublkcrypt refresh --persistent dp 2>/tmp/err || rc=$?
+exec 3<&-
 cat /tmp/err
-[ $rc -eq 1 ]
+[ $rc -eq 5 ]
 [ "$(wc -l </tmp/err)" -eq 1 ]
-grep -q "discards are on on the running disk, and the ublk driver cannot change that" /tmp/err
+grep -q "Device dp is still in use" /tmp/err
+ublkcrypt status dp | grep -q 'mode: *read/write, discards'
 cryptsetup luksDump /tmp/d.img | grep -q 'Flags:[[:space:]]*allow-discards'
+# Unused: --persistent without --allow-discards turns discards off on the disk and in the header.
+ublkcrypt refresh --persistent dp
+ublkcrypt status dp | grep -q 'mode: *read/write$'
+[ "$(cat /sys/block/${dev#/dev/}/queue/discard_max_bytes)" -eq 0 ]
+if cryptsetup luksDump /tmp/d.img | grep -q allow-discards; then echo "refresh --persistent left the flag"; exit 1; fi
+[ "$(readlink -f /dev/ublkcrypt/dp)" = "$dev" ]
 ublkcrypt refresh --allow-discards dp
+ublkcrypt status dp | grep -q 'mode: *read/write, discards'
+[ "$(cat /sys/block/${dev#/dev/}/queue/discard_max_bytes)" -gt 0 ]
+blkdiscard -o 1048576 -l 1048576 "$dev"
 ublkcrypt close dp
 # open --persistent without --allow-discards stores no flag: neither tool passes discards.
 dev=$(ublkcrypt open --persistent --key-file /tmp/pass /tmp/d.img dp)
@@ -108,9 +124,10 @@ if cryptsetup luksDump /tmp/d.img | grep -q allow-discards; then echo "flag stil
 cryptsetup open --key-file /tmp/pass /tmp/d.img ddm
 if cryptsetup status ddm | grep -q discards; then echo "dm-crypt still passes discards"; exit 1; fi
 cryptsetup close ddm
-# refresh --persistent stores what the running disk has, and dm-crypt applies it.
-dev=$(ublkcrypt open --allow-discards --key-file /tmp/pass /tmp/d.img dp)
+# refresh --persistent --allow-discards turns discards on and stores the flag; dm-crypt applies it.
+dev=$(ublkcrypt open --key-file /tmp/pass /tmp/d.img dp)
 ublkcrypt refresh --persistent --allow-discards dp
+ublkcrypt status dp | grep -q 'mode: *read/write, discards'
 ublkcrypt close dp
 cryptsetup open --key-file /tmp/pass /tmp/d.img ddm
 cryptsetup status ddm | grep -q 'flags: *discards'

@@ -56,6 +56,13 @@ Status parse_control_request(std::string_view line, ControlRequest* out) {
     if (!size->is_number_unsigned())
       return malformed("resize: \"size_bytes\" must be a byte count, not " + quoted(*size));
     out->size_bytes = size->get<uint64_t>();
+  } else if (name == "refresh") {
+    out->command = ControlRequest::Command::refresh;
+    const auto allow = request.find("allow_discards");
+    if (allow == request.end()) return malformed("refresh: no \"allow_discards\"");
+    if (!allow->is_boolean())
+      return malformed(std::string("\"allow_discards\" is a ") + type_name(*allow) + ", not a boolean");
+    out->allow_discards = allow->get<bool>();
   } else if (name == "move") {
     out->command = ControlRequest::Command::move;
     const auto backend = request.find("backend");

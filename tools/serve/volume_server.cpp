@@ -12,6 +12,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -386,21 +387,49 @@ Status resume_volume(Volume& v) {
   return Status::Ok();
 }
 
-// Makes the disk again, under its id, at the engine's size now; the queues, depth and
-// recovery it had.
-Status recreate_disk(Volume& v, const BlockDeviceConfig& previous) {
-  BlockDeviceConfig bc = previous;
-  bc.geometry = disk_geometry(*v.engine);
-  return BlockDevice::create(bc, engine_target_factory(v.engine.get()), &v.device);
+// Makes the disk in front of the engine again, under its id, with the queues, depth and
+// recovery it had and what the engine serves now: the 6.12 ublk driver applies a disk's
+// size and limits at START_DEV only and has no command that changes them while the disk runs
+// (UPDATE_SIZE came in 6.16). `change` runs on the engine while the disk is stopped; the
+// server keeps engine and key throughout. The disk must be unused: stopping it loses nothing
+// then. When the new disk cannot be made, `undo` runs and the disk is made as it was; when
+// that fails too, the server has no disk left and ends (the error says so).
+Status remake_disk(Volume& v, const std::function<Status()>& change, const std::function<Status()>& undo) {
+  const std::string& name = v.state.name;
+  if (Status busy = check_disk_not_in_use(name, v.state.device); !busy.ok())
+    return Status(Errc::busy, busy.message() + ": the ublk driver changes a disk's size and flags only while "
+                                               "nobody has it open (unmount it; resize2fs resizes an unmounted "
+                                               "filesystem)");
+  // ADD_DEV under the open lock, as at open (clean_stale_name).
+  NameLock open_lock;
+  if (Status s = NameLock::lock(open_lock_path(), 30000, &open_lock); !s.ok()) return s;
+  BlockDeviceConfig bc;
+  bc.queues = v.device->queues();
+  bc.depth = v.device->depth();
+  bc.user_recovery = v.device->user_recovery();
+  bc.dev_id = v.device->dev_id();
+  const auto make = [&] {
+    bc.geometry = disk_geometry(*v.engine);
+    return BlockDevice::create(bc, engine_target_factory(v.engine.get()), &v.device);
+  };
+  Status result = v.device->stop(true);
+  v.device.reset();
+  pause_point("disk.stopped");
+  if (result.ok()) result = change();
+  if (result.ok()) result = make();
+  if (result.ok()) return Status::Ok();
+  std::fprintf(stderr, "ublkcrypt: %s: the disk could not be made again as asked: %s\n", name.c_str(),
+               result.message().c_str());
+  Status restored = undo();
+  if (restored.ok()) restored = make();
+  if (!restored.ok()) {
+    std::fprintf(stderr, "ublkcrypt: %s: nor as it was: %s\n", name.c_str(), restored.message().c_str());
+    return result.in("Device " + name + " (its disk is gone: the volume closes)");
+  }
+  return result.in("Device " + name + " (it stays as it was)");
 }
 
-// {"cmd":"resize","size_bytes":N} (cryptsetup resize; 0: to the backing's end as it is
-// now). The 6.12 ublk driver applies a disk's size at START_DEV only and has no command
-// that changes it while the disk runs (UPDATE_SIZE came in 6.16). So the disk is stopped and
-// made again, under the same id, at the new size, while the server keeps its engine and key:
-// the disk must be unused, as for an offline resize2fs. A disk nobody opens loses nothing
-// by that. When the new disk cannot be made, the old size is made again; when that fails
-// too, the server has no disk left and ends (the answer says so).
+// {"cmd":"resize","size_bytes":N} (cryptsetup resize; 0: to the backing's end as it is now).
 Status resize_volume(Volume& v, uint64_t size_bytes) {
   RunState& st = v.state;
   const std::string& name = st.name;
@@ -412,40 +441,15 @@ Status resize_volume(Volume& v, uint64_t size_bytes) {
   if (Status s = v.engine->resized_size(size_bytes, &target); !s.ok()) return s.in("Device " + name);
   const uint64_t before = v.engine->size_bytes();
   if (target == before) return Status::Ok();
-  if (Status busy = check_disk_not_in_use(name, st.device); !busy.ok())
-    return Status(Errc::busy, busy.message() + ": the ublk driver changes a disk's size only while nobody has it "
-                                               "open (unmount it; resize2fs resizes an unmounted filesystem)");
-  // ADD_DEV under the open lock, as at open (clean_stale_name).
-  NameLock open_lock;
-  if (Status s = NameLock::lock(open_lock_path(), 30000, &open_lock); !s.ok()) return s;
-  BlockDeviceConfig previous;
-  previous.queues = v.device->queues();
-  previous.depth = v.device->depth();
-  previous.user_recovery = v.device->user_recovery();
-  previous.dev_id = v.device->dev_id();
-  Status result = v.device->stop(true);
-  v.device.reset();
-  pause_point("resize.stopped");
-  if (result.ok()) result = v.engine->resize(size_bytes);
-  if (result.ok()) result = recreate_disk(v, previous);
-  if (!result.ok()) {
-    std::fprintf(stderr, "ublkcrypt: %s: resize to %llu bytes failed: %s\n", name.c_str(),
-                 static_cast<unsigned long long>(target), result.message().c_str());
-    Status restored = v.engine->resize(before);
-    if (restored.ok()) restored = recreate_disk(v, previous);
-    if (!restored.ok()) {
-      std::fprintf(stderr, "ublkcrypt: %s: the disk could not be made again: %s\n", name.c_str(),
-                   restored.message().c_str());
-      return result.in("Device " + name + " (its disk is gone: the volume closes)");
-    }
-    return result.in("Device " + name + " (it keeps its size)");
-  }
+  Status s = remake_disk(
+      v, [&] { return v.engine->resize(size_bytes); }, [&] { return v.engine->resize(before); });
+  if (!s.ok()) return s;
   st.size_bytes = v.engine->size_bytes();
-  if (Status s = write_state(st); !s.ok()) return s;
+  if (s = write_state(st); !s.ok()) return s;
   // A next server recovers the disk at the size it has now.
   if (st.recovery_timeout_s > 0) {
     UnlockedVolume parked;
-    Status s = fetch_parked_volume_key(name, &parked);
+    s = fetch_parked_volume_key(name, &parked);
     if (s.ok()) {
       parked.size_bytes = st.size_bytes;
       s = park_volume_key(name, parked);
@@ -454,6 +458,25 @@ Status resize_volume(Volume& v, uint64_t size_bytes) {
   }
   std::fprintf(stderr, "ublkcrypt: %s: resized from %llu to %llu bytes\n", name.c_str(),
                static_cast<unsigned long long>(before), static_cast<unsigned long long>(st.size_bytes));
+  return Status::Ok();
+}
+
+// {"cmd":"refresh","allow_discards":B} (cryptsetup refresh): the disk made again with
+// discards passed to the backing or not. The run state carries the flag to a next server.
+Status refresh_volume(Volume& v, bool allow_discards) {
+  RunState& st = v.state;
+  if (st.allow_discards == allow_discards) return Status::Ok();
+  if (st.read_only && allow_discards)
+    return {Errc::invalid_argument, "Device " + st.name + " is read-only: it takes no discards"};
+  if (v.engine->session().suspended()) return {Errc::busy, "Device " + st.name + " is suspended"};
+  Status s = remake_disk(
+      v, [&] { v.engine->set_allow_discards(allow_discards); return Status::Ok(); },
+      [&] { v.engine->set_allow_discards(!allow_discards); return Status::Ok(); });
+  if (!s.ok()) return s;
+  st.allow_discards = allow_discards;
+  v.allow_discards = allow_discards;
+  if (s = write_state(st); !s.ok()) return s;
+  std::fprintf(stderr, "ublkcrypt: %s: refreshed: discards %s\n", st.name.c_str(), allow_discards ? "on" : "off");
   return Status::Ok();
 }
 
@@ -488,6 +511,9 @@ Answer answer_request(Volume& v, const std::string& line) {
     case ControlRequest::Command::resize:
       if (Status s = resize_volume(v, req.size_bytes); !s.ok()) return {control_error_reply(s)};
       return {dump({{"ok", true}, {"size_bytes", v.state.size_bytes}})};
+    case ControlRequest::Command::refresh:
+      if (Status s = refresh_volume(v, req.allow_discards); !s.ok()) return {control_error_reply(s)};
+      return {dump({{"ok", true}, {"allow_discards", v.state.allow_discards}})};
     case ControlRequest::Command::close:
       // Held I/O would keep the disk from going: resume first (cryptsetup, too, removes no
       // suspended device).
