@@ -168,7 +168,7 @@ TEST_CASE("ublkcrypt benchmark refuses bad input in one line, before measuring")
   } cases[] = {
       {"-c serpent-xts-bogus", "serpent-xts-bogus"},
       {"-c aes-cbc-random", "IV mode 'random'"},
-      {"-c aes-xts-plain64 -s 384", "384"},
+      {"-c aes-xts-plain64 -s 320", "320"},
       {"--sector-size 1000", "sector size 1000"},
       {"-s 128", "128-bit"},
   };

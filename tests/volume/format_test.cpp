@@ -70,7 +70,7 @@ TEST_CASE("format refuses an unsupported cipher and leaves the device untouched"
   REQUIRE(describe_existing_content(img, &what).ok());
   CHECK(what.empty());
 
-  s = format_volume(img, fast("aes-xts-plain64", 384, 512), bytes("pw"), nullptr);
+  s = format_volume(img, fast("aes-xts-plain64", 320, 512), bytes("pw"), nullptr);
   CHECK(s.code() == Errc::invalid_argument);
   s = format_volume(scratch.path("missing"), fast("aes-xts-plain64", 512, 512), bytes("pw"),
                     nullptr);
