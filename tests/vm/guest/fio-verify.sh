@@ -26,7 +26,8 @@ bad_blocks() { grep -c 'at file .* offset [0-9]*, length' "$1.err" || true; }
 first_bad() { sed -n 's/.* at file .* offset \([0-9]*\), length.*/\1/p' "$1.err" | head -n 1 | grep . || echo none; }
 
 # fio_report OUT WHAT: prints fio's exit status, error, KiB moved, bad blocks and the first
-# of fio's own lines about them.
+# of fio's own lines about them. Bad blocks are wrong data (vm-lib.sh's wrong_data): the
+# scenario goes on to count the rest, and no retry follows.
 fio_report() {
     echo "$2: fio exit $(cat "$1.rc"), error $(fio_field "$1" 5)," \
          "read $(fio_field "$1" 6) KiB, written $(fio_field "$1" 47) KiB, bad blocks $(bad_blocks "$1")"
@@ -34,4 +35,5 @@ fio_report() {
         echo "$2: fio said (first 12 lines):"
         head -n 12 "$1.err" | sed 's/^/    /'
     fi
+    [ "$(bad_blocks "$1")" = 0 ] || wrong_data "$2: $(bad_blocks "$1") bad blocks, the first at offset $(first_bad "$1")"
 }

@@ -111,5 +111,15 @@ wrong_data() {
     echo "<0>UBLKCRYPT-VM-WRONG-DATA $*" >/dev/kmsg 2>/dev/null || true
 }
 
+# fio_verify_clean OUT WHAT: fio's output OUT shows no verify mismatch. A mismatch is wrong
+# data: OUT is printed, wrong_data says so, and the scenario ends with status 1.
+fio_verify_clean() {
+    if grep -qiE 'verify.*(bad|mismatch|fail)' "$1"; then
+        cat "$1"
+        wrong_data "$2: fio's verify found a block that reads back wrong"
+        exit 1
+    fi
+}
+
 # io_errors VOLUME: the I/O errors VOLUME's block device returned, from `ublkcrypt status`.
 io_errors() { ublkcrypt status "$1" | sed -n 's/^  flushes:.*, errors: *\([0-9]*\)$/\1/p'; }
