@@ -6,8 +6,6 @@
 // the write came back: the flush covers every write acknowledged before it.
 #include "engine/rbd_storage.h"
 
-#include <rados/librados.h>
-#include <rbd/librbd.h>
 #include <sys/eventfd.h>
 #include <signal.h>
 #include <unistd.h>
@@ -25,10 +23,18 @@
 #include <vector>
 
 #include "engine/io_ring.h"
+#include "engine/rbd_library.h"
 #include "engine/ring_event_read.h"
 
 namespace ublkcrypt {
 namespace {
+
+// The libraries open_rbd_storage() loaded: every other call here follows an open image.
+const RbdLibrary& rbd_lib() {
+  const RbdLibrary* lib = nullptr;
+  (void)load_rbd_library(&lib);
+  return *lib;
+}
 
 class RbdStorage;
 
@@ -69,8 +75,8 @@ class RbdStorageQueue final : public StorageQueue {
 
   static void librbd_done(rbd_completion_t c, void* arg) {
     auto* op = static_cast<Op*>(arg);
-    op->result = int(rbd_aio_get_return_value(c));
-    rbd_aio_release(c);
+    op->result = int(rbd_lib().rbd_aio_get_return_value(c));
+    rbd_lib().rbd_aio_release(c);
     op->queue->push(op);
   }
 
@@ -115,9 +121,9 @@ class RbdStorage final : public Storage {
       : cluster_(cluster), ioctx_(ioctx), image_(image), info_(std::move(info)),
         object_size_(object_size) {}
   ~RbdStorage() override {
-    rbd_close(image_);  // waits for what librbd still has in flight
-    rados_ioctx_destroy(ioctx_);
-    rados_shutdown(cluster_);
+    rbd_lib().rbd_close(image_);  // waits for what librbd still has in flight
+    rbd_lib().rados_ioctx_destroy(ioctx_);
+    rbd_lib().rados_shutdown(cluster_);
   }
 
   const StorageInfo& info() const override { return info_; }
@@ -132,7 +138,7 @@ class RbdStorage final : public Storage {
   }
 
   Status current_size(uint64_t* size_bytes) const override {
-    const int r = rbd_get_size(image_, size_bytes);
+    const int r = rbd_lib().rbd_get_size(image_, size_bytes);
     return r < 0 ? errno_status("size of " + info_.name, -r) : Status::Ok();
   }
   Status set_size(uint64_t size_bytes) override {
@@ -145,7 +151,7 @@ class RbdStorage final : public Storage {
 
   unsigned pool_replicas() const {
     char name[256] = {};
-    if (rados_ioctx_get_pool_name(ioctx_, name, sizeof(name)) < 0) return 0;
+    if (rbd_lib().rados_ioctx_get_pool_name(ioctx_, name, sizeof(name)) < 0) return 0;
     const std::string cmd =
         nlohmann::json{{"prefix", "osd pool get"}, {"pool", name}, {"var", "size"}, {"format", "json"}}
             .dump();
@@ -153,14 +159,14 @@ class RbdStorage final : public Storage {
     char *out = nullptr, *status = nullptr;
     size_t out_len = 0, status_len = 0;
     unsigned size = 0;
-    if (rados_mon_command(cluster_, cmds, 1, "", 0, &out, &out_len, &status, &status_len) >= 0) {
+    if (rbd_lib().rados_mon_command(cluster_, cmds, 1, "", 0, &out, &out_len, &status, &status_len) >= 0) {
       // {"pool":"rbd","pool_id":1,"size":3}
       const nlohmann::json answer = nlohmann::json::parse(out, out + out_len, nullptr, false);
       if (answer.is_object() && answer.contains("size") && answer["size"].is_number_unsigned())
         size = answer["size"].get<unsigned>();
     }
-    rados_buffer_free(out);
-    rados_buffer_free(status);
+    rbd_lib().rados_buffer_free(out);
+    rbd_lib().rados_buffer_free(status);
     return size;
   }
 
@@ -175,28 +181,28 @@ class RbdStorage final : public Storage {
 void RbdStorageQueue::start(Op* op) {
   StorageIo* io = op->io;
   rbd_completion_t c = nullptr;
-  int r = rbd_aio_create_completion(op, &RbdStorageQueue::librbd_done, &c);
+  int r = rbd_lib().rbd_aio_create_completion(op, &RbdStorageQueue::librbd_done, &c);
   if (r == 0) {
     rbd_image_t image = storage_.image();
     if (op->flushing || io->op == StorageOp::flush) {
-      r = rbd_aio_flush(image, c);
+      r = rbd_lib().rbd_aio_flush(image, c);
     } else {
       switch (io->op) {
         case StorageOp::read:
-          r = rbd_aio_read(image, io->offset, io->length, reinterpret_cast<char*>(io->buffer), c);
+          r = rbd_lib().rbd_aio_read(image, io->offset, io->length, reinterpret_cast<char*>(io->buffer), c);
           break;
         case StorageOp::write:
-          r = rbd_aio_write(image, io->offset, io->length,
+          r = rbd_lib().rbd_aio_write(image, io->offset, io->length,
                             reinterpret_cast<const char*>(io->buffer), c);
           break;
         case StorageOp::discard:
-          r = rbd_aio_discard(image, io->offset, io->length, c);
+          r = rbd_lib().rbd_aio_discard(image, io->offset, io->length, c);
           break;
         case StorageOp::flush:
           break;
       }
     }
-    if (r < 0) rbd_aio_release(c);
+    if (r < 0) rbd_lib().rbd_aio_release(c);
   }
   // A call librbd refused never calls back: its result goes the same way as a completion,
   // so storage_done still runs in reap(), never inside submit().
@@ -318,45 +324,47 @@ Status open_rbd_storage(const std::string& name, const RbdStorageOptions& option
   struct sigaction old {};
   if (::sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL)
     ::signal(SIGPIPE, SIG_IGN);
+  const RbdLibrary* lib = nullptr;
+  if (Status s = load_rbd_library(&lib); !s.ok()) return s.in(name);
   rados_t cluster = nullptr;
   const std::string id = client_id(options);
-  int r = rados_create(&cluster, id.empty() ? nullptr : id.c_str());
+  int r = rbd_lib().rados_create(&cluster, id.empty() ? nullptr : id.c_str());
   if (r < 0) return rbd_error(name, "cannot create a Ceph client", r);
   const auto fail = [&](const std::string& step, int err) {
-    rados_shutdown(cluster);
+    rbd_lib().rados_shutdown(cluster);
     return rbd_error(name, step, err);
   };
   // Our one line reports the failure; Ceph's own log lines would only repeat it. A
   // cluster that never answers fails the open in 15 s rather than Ceph's 300, and an OSD
   // that stops answering fails its operations after options.osd_timeout_s rather than
   // never; the conf and CEPH_ARGS, read after, may say otherwise.
-  rados_conf_set(cluster, "log_to_stderr", "false");
-  rados_conf_set(cluster, "err_to_stderr", "false");
-  rados_conf_set(cluster, "client_mount_timeout", "15");
-  rados_conf_set(cluster, "rados_osd_op_timeout", std::to_string(options.osd_timeout_s).c_str());
+  rbd_lib().rados_conf_set(cluster, "log_to_stderr", "false");
+  rbd_lib().rados_conf_set(cluster, "err_to_stderr", "false");
+  rbd_lib().rados_conf_set(cluster, "client_mount_timeout", "15");
+  rbd_lib().rados_conf_set(cluster, "rados_osd_op_timeout", std::to_string(options.osd_timeout_s).c_str());
   // A conf named (the options, else $CEPH_CONF) must be read; otherwise the default
   // places, and none found leaves CEPH_ARGS to name the monitors.
   const char* env_conf = std::getenv("CEPH_CONF");
   const std::string conf = !options.ceph_conf.empty() ? options.ceph_conf : env_conf != nullptr ? env_conf : "";
   if (!conf.empty()) {
-    if ((r = rados_conf_read_file(cluster, conf.c_str())) < 0)
+    if ((r = rbd_lib().rados_conf_read_file(cluster, conf.c_str())) < 0)
       return fail("cannot read Ceph configuration " + conf, r);
   } else {
-    (void)rados_conf_read_file(cluster, nullptr);
+    (void)rbd_lib().rados_conf_read_file(cluster, nullptr);
   }
-  if ((r = rados_conf_parse_env(cluster, nullptr)) < 0) return fail("bad CEPH_ARGS", r);
+  if ((r = rbd_lib().rados_conf_parse_env(cluster, nullptr)) < 0) return fail("bad CEPH_ARGS", r);
   for (const auto& [option, value] : options.ceph_overrides)
-    if ((r = rados_conf_set(cluster, option.c_str(), value.c_str())) < 0)
+    if ((r = rbd_lib().rados_conf_set(cluster, option.c_str(), value.c_str())) < 0)
       return fail("cannot set Ceph option " + option + "=" + value, r);
-  if ((r = rados_connect(cluster)) < 0) return fail("cannot connect to the Ceph cluster", r);
+  if ((r = rbd_lib().rados_connect(cluster)) < 0) return fail("cannot connect to the Ceph cluster", r);
   rados_ioctx_t ioctx = nullptr;
-  if ((r = rados_ioctx_create(cluster, pool.c_str(), &ioctx)) < 0)
+  if ((r = rbd_lib().rados_ioctx_create(cluster, pool.c_str(), &ioctx)) < 0)
     return fail(r == -ENOENT ? "no pool " + pool : "cannot open pool " + pool, r);
   rbd_image_t image = nullptr;
-  r = options.read_only ? rbd_open_read_only(ioctx, image_name.c_str(), &image, nullptr)
-                        : rbd_open(ioctx, image_name.c_str(), &image, nullptr);
+  r = options.read_only ? rbd_lib().rbd_open_read_only(ioctx, image_name.c_str(), &image, nullptr)
+                        : rbd_lib().rbd_open(ioctx, image_name.c_str(), &image, nullptr);
   if (r < 0) {
-    rados_ioctx_destroy(ioctx);
+    rbd_lib().rados_ioctx_destroy(ioctx);
     return fail(r == -ENOENT ? "no image " + image_name + " in pool " + pool
                              : "cannot open image",
                 r);
@@ -365,7 +373,7 @@ Status open_rbd_storage(const std::string& name, const RbdStorageOptions& option
     // LUKS1 or LUKS2, as the header says: the LUKS format loads either (Pacific has the
     // version-specific ones only; the header's version is in its first bytes).
     char magic[8] = {};
-    r = rbd_read(image, 0, sizeof(magic), magic) == ssize_t(sizeof(magic)) ? 0 : -EIO;
+    r = rbd_lib().rbd_read(image, 0, sizeof(magic), magic) == ssize_t(sizeof(magic)) ? 0 : -EIO;
     const bool luks2 = r == 0 && magic[6] == 0 && magic[7] == 2;
     const char* passphrase = reinterpret_cast<const char*>(options.librbd_luks_passphrase.data());
     rbd_encryption_luks1_format_options_t luks1{RBD_ENCRYPTION_ALGORITHM_AES256, passphrase,
@@ -373,18 +381,18 @@ Status open_rbd_storage(const std::string& name, const RbdStorageOptions& option
     rbd_encryption_luks2_format_options_t luks2_opts{RBD_ENCRYPTION_ALGORITHM_AES256, passphrase,
                                                      options.librbd_luks_passphrase.size()};
     if (r == 0)
-      r = luks2 ? rbd_encryption_load(image, RBD_ENCRYPTION_FORMAT_LUKS2, &luks2_opts, sizeof(luks2_opts))
-                : rbd_encryption_load(image, RBD_ENCRYPTION_FORMAT_LUKS1, &luks1, sizeof(luks1));
+      r = luks2 ? rbd_lib().rbd_encryption_load(image, RBD_ENCRYPTION_FORMAT_LUKS2, &luks2_opts, sizeof(luks2_opts))
+                : rbd_lib().rbd_encryption_load(image, RBD_ENCRYPTION_FORMAT_LUKS1, &luks1, sizeof(luks1));
     if (r < 0) {
-      rbd_close(image);
-      rados_ioctx_destroy(ioctx);
+      rbd_lib().rbd_close(image);
+      rbd_lib().rados_ioctx_destroy(ioctx);
       return fail("cannot load librbd's LUKS encryption", r);
     }
   }
   rbd_image_info_t stat{};
-  if ((r = rbd_stat(image, &stat, sizeof(stat))) < 0) {
-    rbd_close(image);
-    rados_ioctx_destroy(ioctx);
+  if ((r = rbd_lib().rbd_stat(image, &stat, sizeof(stat))) < 0) {
+    rbd_lib().rbd_close(image);
+    rbd_lib().rados_ioctx_destroy(ioctx);
     return fail("cannot stat image", r);
   }
   StorageInfo info;
