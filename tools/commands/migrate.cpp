@@ -9,7 +9,6 @@
 
 #include "tools/command.h"
 #include "tools/serve/control_reply.h"
-#include "tools/serve/control_socket.h"
 #include "tools/serve/run_state.h"
 
 namespace ublkcrypt {
@@ -21,12 +20,9 @@ void run_migrate(const std::string& name, const std::string& backend) {
     fail(Status(Errc::invalid_argument, "migrate " + name + ": --backend must name a provider"));
   if (!name_is_served(name)) fail(Status(Errc::not_found, "Device " + name + " is not active"));
   nlohmann::json request = {{"cmd", "move"}, {"backend", backend}};
-  std::string response;
   // Binding a card opens its AF_ALG sockets: quick, but the machine may be loaded.
-  Status s = control_request(socket_path(name), request.dump(), 60000, &response);
-  if (!s.ok()) fail(s.in("migrate " + name));
   std::string now;
-  s = read_control_reply("migrate " + name, response, [&](const nlohmann::json& j) {
+  Status s = ask_server(name, request.dump(), 60000, "migrate " + name, [&](const nlohmann::json& j) {
     now = j.value("provider", "");
     if (!j.value("variant", "").empty()) now += ":" + j.value("variant", "");
   });

@@ -14,7 +14,6 @@
 
 #include "tools/command.h"
 #include "tools/serve/control_reply.h"
-#include "tools/serve/control_socket.h"
 #include "tools/serve/run_state.h"
 #include "volume/luks_volume.h"
 
@@ -45,11 +44,8 @@ void run_refresh(const RefreshArgs& a) {
   }
   if (allow != st.allow_discards) {
     const nlohmann::json request = {{"cmd", "refresh"}, {"allow_discards", allow}};
-    std::string response;
     // Stopping the disk flushes what it wrote: as long as a close may take.
-    Status s = control_request(socket_path(a.name), request.dump(), 120000, &response);
-    if (!s.ok()) fail(s.in("refresh " + a.name));
-    if (s = read_control_reply("refresh " + a.name, response); !s.ok()) fail(s);
+    if (Status s = ask_server(a.name, request.dump(), 120000, "refresh " + a.name); !s.ok()) fail(s);
   }
   if (!a.persistent) return;
   if (Status s = volume->store_allow_discards(a.allow_discards); !s.ok()) fail(s.in("refresh " + a.name));

@@ -11,7 +11,6 @@
 
 #include "tools/command.h"
 #include "tools/serve/control_reply.h"
-#include "tools/serve/control_socket.h"
 #include "tools/serve/run_state.h"
 
 namespace ublkcrypt {
@@ -32,11 +31,8 @@ void run_resize(const ResizeArgs& a) {
   RunState st;
   if (Status s = read_served_state(a.name, &st); !s.ok()) fail(s);
   const nlohmann::json request = {{"cmd", "resize"}, {"size_bytes", size_bytes}};
-  std::string response;
   // Stopping the disk flushes what it wrote: as long as a close may take.
-  Status s = control_request(socket_path(a.name), request.dump(), 120000, &response);
-  if (!s.ok()) fail(s.in("resize " + a.name));
-  if (s = read_control_reply("resize " + a.name, response); !s.ok()) fail(s);
+  if (Status s = ask_server(a.name, request.dump(), 120000, "resize " + a.name); !s.ok()) fail(s);
 }
 
 }  // namespace

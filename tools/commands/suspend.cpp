@@ -7,7 +7,6 @@
 
 #include "tools/command.h"
 #include "tools/serve/control_reply.h"
-#include "tools/serve/control_socket.h"
 #include "tools/serve/run_state.h"
 
 namespace ublkcrypt {
@@ -18,11 +17,8 @@ void run_suspend(const std::string& name) {
   if (Status s = read_served_state(name, &st); !s.ok()) fail(s);
   // Resume could not give a plain or TrueCrypt volume its key back.
   if (Status s = require_luks_header(st, "suspend"); !s.ok()) fail(s);
-  std::string response;
   // Requests already at a provider finish first: quick, unless a card is slow.
-  Status s = control_request(socket_path(name), R"({"cmd":"suspend"})", 60000, &response);
-  if (!s.ok()) fail(s.in("suspend " + name));
-  if (s = read_control_reply("suspend " + name, response); !s.ok()) fail(s);
+  if (Status s = ask_server(name, R"({"cmd":"suspend"})", 60000, "suspend " + name); !s.ok()) fail(s);
 }
 
 }  // namespace

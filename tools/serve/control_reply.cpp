@@ -1,5 +1,8 @@
 #include "tools/serve/control_reply.h"
 
+#include "tools/serve/control_socket.h"
+#include "tools/serve/run_state.h"
+
 #include <algorithm>
 
 namespace ublkcrypt {
@@ -31,6 +34,13 @@ Status read_control_reply(const std::string& what, const std::string& response,
     return Status(Errc::corrupt, what + ": malformed answer from the server (" + e.what() + ")");
   }
   return Status::Ok();
+}
+
+Status ask_server(const std::string& name, const std::string& request, int timeout_ms, const std::string& what,
+                  const std::function<void(const nlohmann::json&)>& use) {
+  std::string response;
+  if (Status s = control_request(socket_path(name), request, timeout_ms, &response); !s.ok()) return s.in(what);
+  return read_control_reply(what, response, use);
 }
 
 }  // namespace ublkcrypt

@@ -21,4 +21,10 @@ namespace ublkcrypt {
 Status read_control_reply(const std::string& what, const std::string& response,
                           const std::function<void(const nlohmann::json&)>& use = {});
 
+// Sends `request` (one JSON line) to the server of volume `name` and reads its answer as
+// read_control_reply does. A failure to reach the server, or no answer within `timeout_ms`,
+// comes back in `what`'s name too.
+Status ask_server(const std::string& name, const std::string& request, int timeout_ms, const std::string& what,
+                  const std::function<void(const nlohmann::json&)>& use = {});
+
 }  // namespace ublkcrypt

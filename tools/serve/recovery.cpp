@@ -2,10 +2,9 @@
 
 #include <cstdio>
 #include <memory>
-#include <nlohmann/json.hpp>
 
 #include "blockdev/control_device.h"
-#include "tools/serve/control_socket.h"
+#include "tools/serve/control_reply.h"
 #include "tools/serve/key_handoff.h"
 
 namespace ublkcrypt {
@@ -14,15 +13,7 @@ namespace {
 // Asks NAME's live server to leave its disk; returns once it answered (the disk is then
 // the kernel's, its queues closed).
 Status request_handover(const std::string& name) {
-  std::string response;
-  Status s = control_request(socket_path(name), R"({"cmd":"handover"})", 120000, &response);
-  if (!s.ok()) return s.in("hand over " + name);
-  nlohmann::json j = nlohmann::json::parse(response, nullptr, false);
-  if (!j.is_object()) return {Errc::corrupt, "hand over " + name + ": bad answer from its server"};
-  if (!j.value("ok", false))
-    return {static_cast<Errc>(j.value("code", static_cast<int>(Errc::io_error))),
-            j.value("error", "hand over " + name + " refused")};
-  return Status::Ok();
+  return ask_server(name, R"({"cmd":"handover"})", 120000, "hand over " + name);
 }
 
 // not_found unless the device of `previous` exists and waits for a server.

@@ -1,7 +1,6 @@
 #include "tools/serve/volume_close.h"
 
 #include "tools/serve/control_reply.h"
-#include "tools/serve/control_socket.h"
 #include "tools/serve/dead_server.h"
 #include "tools/serve/run_state.h"
 
@@ -18,11 +17,9 @@ Status close_volume(const std::string& name, CloseOutcome* outcome) {
     case DeadServerCleanup::not_active:
       return Status(Errc::not_found, "Device " + name + " is not active");
   }
-  std::string response;
   // Stopping flushes the backing and drains the queues: generous on a slow machine.
-  Status s = control_request(socket_path(name), R"({"cmd":"close"})", 300000, &response);
-  if (!s.ok()) return s.in("close " + name);
-  if (s = read_control_reply("close " + name, response); !s.ok()) return s;
+  Status s = ask_server(name, R"({"cmd":"close"})", 300000, "close " + name);
+  if (!s.ok()) return s;
   // The daemon answers after DEL_DEV; wait for it to exit (its lock is released then).
   NameLock lock;
   s = NameLock::lock(lock_path(name), 60000, &lock);
