@@ -36,15 +36,11 @@ Status load(RbdLibrary* lib) {
   if (Status s = open_library(kLibrados, &rados); !s.ok()) return s;
   if (Status s = open_library(kLibrbd, &rbd); !s.ok()) return s;
   Status s = Status::Ok();
-  const auto from = [&s](void* handle, const char* soname) {
-    return [&s, handle, soname](const char* name, auto* call) {
-      if (s.ok()) s = resolve(handle, soname, name, call);
-    };
+  const auto take = [&s](void* handle, const char* soname, const char* name, auto* call) {
+    if (s.ok()) s = resolve(handle, soname, name, call);
   };
-  const auto from_rados = from(rados, kLibrados);
-  const auto from_rbd = from(rbd, kLibrbd);
-#define UBLKCRYPT_RBD_FROM_RADOS(call) from_rados(#call, &lib->call);
-#define UBLKCRYPT_RBD_FROM_RBD(call) from_rbd(#call, &lib->call);
+#define UBLKCRYPT_RBD_FROM_RADOS(call) take(rados, kLibrados, #call, &lib->call);
+#define UBLKCRYPT_RBD_FROM_RBD(call) take(rbd, kLibrbd, #call, &lib->call);
   UBLKCRYPT_RBD_LIBRADOS_CALLS(UBLKCRYPT_RBD_FROM_RADOS)
   UBLKCRYPT_RBD_LIBRBD_CALLS(UBLKCRYPT_RBD_FROM_RBD)
 #undef UBLKCRYPT_RBD_FROM_RADOS

@@ -29,19 +29,12 @@
 namespace ublkcrypt {
 namespace {
 
-// The libraries open_rbd_storage() loaded: every other call here follows an open image.
-const RbdLibrary& rbd_lib() {
-  const RbdLibrary* lib = nullptr;
-  (void)load_rbd_library(&lib);
-  return *lib;
-}
-
 class RbdStorage;
 
 class RbdStorageQueue final : public StorageQueue {
  public:
-  RbdStorageQueue(RbdStorage& storage, int event_fd, IoRing* ring)
-      : storage_(storage), event_fd_(event_fd), event_read_(new RingEventRead(ring, event_fd)) {
+  RbdStorageQueue(RbdStorage& storage, const RbdLibrary& lib, int event_fd, IoRing* ring)
+      : storage_(storage), lib_(lib), event_fd_(event_fd), event_read_(new RingEventRead(ring, event_fd)) {
     event_read_->arm();
   }
 
@@ -75,8 +68,8 @@ class RbdStorageQueue final : public StorageQueue {
 
   static void librbd_done(rbd_completion_t c, void* arg) {
     auto* op = static_cast<Op*>(arg);
-    op->result = int(rbd_lib().rbd_aio_get_return_value(c));
-    rbd_lib().rbd_aio_release(c);
+    op->result = int(op->queue->lib_.rbd_aio_get_return_value(c));
+    op->queue->lib_.rbd_aio_release(c);
     op->queue->push(op);
   }
 
@@ -105,6 +98,7 @@ class RbdStorageQueue final : public StorageQueue {
   void finish(Op* op);
 
   RbdStorage& storage_;
+  const RbdLibrary& lib_;
   int event_fd_;
   std::unique_ptr<RingEventRead> event_read_;
   std::deque<Op> ops_;  // grows, never shrinks: librbd holds pointers into it
@@ -116,14 +110,14 @@ class RbdStorageQueue final : public StorageQueue {
 
 class RbdStorage final : public Storage {
  public:
-  RbdStorage(rados_t cluster, rados_ioctx_t ioctx, rbd_image_t image, StorageInfo info,
+  RbdStorage(const RbdLibrary& lib, rados_t cluster, rados_ioctx_t ioctx, rbd_image_t image, StorageInfo info,
              uint64_t object_size)
-      : cluster_(cluster), ioctx_(ioctx), image_(image), info_(std::move(info)),
+      : lib_(lib), cluster_(cluster), ioctx_(ioctx), image_(image), info_(std::move(info)),
         object_size_(object_size) {}
   ~RbdStorage() override {
-    rbd_lib().rbd_close(image_);  // waits for what librbd still has in flight
-    rbd_lib().rados_ioctx_destroy(ioctx_);
-    rbd_lib().rados_shutdown(cluster_);
+    lib_.rbd_close(image_);  // waits for what librbd still has in flight
+    lib_.rados_ioctx_destroy(ioctx_);
+    lib_.rados_shutdown(cluster_);
   }
 
   const StorageInfo& info() const override { return info_; }
@@ -133,12 +127,12 @@ class RbdStorage final : public Storage {
     // Blocking: the ring's read of it must wait rather than fail.
     const int fd = ::eventfd(0, EFD_CLOEXEC);
     if (fd < 0) return errno_status("eventfd for " + info_.name, errno);
-    *out = std::make_unique<RbdStorageQueue>(*this, fd, ring);
+    *out = std::make_unique<RbdStorageQueue>(*this, lib_, fd, ring);
     return Status::Ok();
   }
 
   Status current_size(uint64_t* size_bytes) const override {
-    const int r = rbd_lib().rbd_get_size(image_, size_bytes);
+    const int r = lib_.rbd_get_size(image_, size_bytes);
     return r < 0 ? errno_status("size of " + info_.name, -r) : Status::Ok();
   }
   Status set_size(uint64_t size_bytes) override {
@@ -151,7 +145,7 @@ class RbdStorage final : public Storage {
 
   unsigned pool_replicas() const {
     char name[256] = {};
-    if (rbd_lib().rados_ioctx_get_pool_name(ioctx_, name, sizeof(name)) < 0) return 0;
+    if (lib_.rados_ioctx_get_pool_name(ioctx_, name, sizeof(name)) < 0) return 0;
     const std::string cmd =
         nlohmann::json{{"prefix", "osd pool get"}, {"pool", name}, {"var", "size"}, {"format", "json"}}
             .dump();
@@ -159,18 +153,19 @@ class RbdStorage final : public Storage {
     char *out = nullptr, *status = nullptr;
     size_t out_len = 0, status_len = 0;
     unsigned size = 0;
-    if (rbd_lib().rados_mon_command(cluster_, cmds, 1, "", 0, &out, &out_len, &status, &status_len) >= 0) {
+    if (lib_.rados_mon_command(cluster_, cmds, 1, "", 0, &out, &out_len, &status, &status_len) >= 0) {
       // {"pool":"rbd","pool_id":1,"size":3}
       const nlohmann::json answer = nlohmann::json::parse(out, out + out_len, nullptr, false);
       if (answer.is_object() && answer.contains("size") && answer["size"].is_number_unsigned())
         size = answer["size"].get<unsigned>();
     }
-    rbd_lib().rados_buffer_free(out);
-    rbd_lib().rados_buffer_free(status);
+    lib_.rados_buffer_free(out);
+    lib_.rados_buffer_free(status);
     return size;
   }
 
  private:
+  const RbdLibrary& lib_;
   rados_t cluster_;
   rados_ioctx_t ioctx_;
   rbd_image_t image_;
@@ -181,28 +176,28 @@ class RbdStorage final : public Storage {
 void RbdStorageQueue::start(Op* op) {
   StorageIo* io = op->io;
   rbd_completion_t c = nullptr;
-  int r = rbd_lib().rbd_aio_create_completion(op, &RbdStorageQueue::librbd_done, &c);
+  int r = lib_.rbd_aio_create_completion(op, &RbdStorageQueue::librbd_done, &c);
   if (r == 0) {
     rbd_image_t image = storage_.image();
     if (op->flushing || io->op == StorageOp::flush) {
-      r = rbd_lib().rbd_aio_flush(image, c);
+      r = lib_.rbd_aio_flush(image, c);
     } else {
       switch (io->op) {
         case StorageOp::read:
-          r = rbd_lib().rbd_aio_read(image, io->offset, io->length, reinterpret_cast<char*>(io->buffer), c);
+          r = lib_.rbd_aio_read(image, io->offset, io->length, reinterpret_cast<char*>(io->buffer), c);
           break;
         case StorageOp::write:
-          r = rbd_lib().rbd_aio_write(image, io->offset, io->length,
+          r = lib_.rbd_aio_write(image, io->offset, io->length,
                             reinterpret_cast<const char*>(io->buffer), c);
           break;
         case StorageOp::discard:
-          r = rbd_lib().rbd_aio_discard(image, io->offset, io->length, c);
+          r = lib_.rbd_aio_discard(image, io->offset, io->length, c);
           break;
         case StorageOp::flush:
           break;
       }
     }
-    if (r < 0) rbd_lib().rbd_aio_release(c);
+    if (r < 0) lib_.rbd_aio_release(c);
   }
   // A call librbd refused never calls back: its result goes the same way as a completion,
   // so storage_done still runs in reap(), never inside submit().
@@ -328,43 +323,43 @@ Status open_rbd_storage(const std::string& name, const RbdStorageOptions& option
   if (Status s = load_rbd_library(&lib); !s.ok()) return s.in(name);
   rados_t cluster = nullptr;
   const std::string id = client_id(options);
-  int r = rbd_lib().rados_create(&cluster, id.empty() ? nullptr : id.c_str());
+  int r = lib->rados_create(&cluster, id.empty() ? nullptr : id.c_str());
   if (r < 0) return rbd_error(name, "cannot create a Ceph client", r);
   const auto fail = [&](const std::string& step, int err) {
-    rbd_lib().rados_shutdown(cluster);
+    lib->rados_shutdown(cluster);
     return rbd_error(name, step, err);
   };
   // Our one line reports the failure; Ceph's own log lines would only repeat it. A
   // cluster that never answers fails the open in 15 s rather than Ceph's 300, and an OSD
   // that stops answering fails its operations after options.osd_timeout_s rather than
   // never; the conf and CEPH_ARGS, read after, may say otherwise.
-  rbd_lib().rados_conf_set(cluster, "log_to_stderr", "false");
-  rbd_lib().rados_conf_set(cluster, "err_to_stderr", "false");
-  rbd_lib().rados_conf_set(cluster, "client_mount_timeout", "15");
-  rbd_lib().rados_conf_set(cluster, "rados_osd_op_timeout", std::to_string(options.osd_timeout_s).c_str());
+  lib->rados_conf_set(cluster, "log_to_stderr", "false");
+  lib->rados_conf_set(cluster, "err_to_stderr", "false");
+  lib->rados_conf_set(cluster, "client_mount_timeout", "15");
+  lib->rados_conf_set(cluster, "rados_osd_op_timeout", std::to_string(options.osd_timeout_s).c_str());
   // A conf named (the options, else $CEPH_CONF) must be read; otherwise the default
   // places, and none found leaves CEPH_ARGS to name the monitors.
   const char* env_conf = std::getenv("CEPH_CONF");
   const std::string conf = !options.ceph_conf.empty() ? options.ceph_conf : env_conf != nullptr ? env_conf : "";
   if (!conf.empty()) {
-    if ((r = rbd_lib().rados_conf_read_file(cluster, conf.c_str())) < 0)
+    if ((r = lib->rados_conf_read_file(cluster, conf.c_str())) < 0)
       return fail("cannot read Ceph configuration " + conf, r);
   } else {
-    (void)rbd_lib().rados_conf_read_file(cluster, nullptr);
+    (void)lib->rados_conf_read_file(cluster, nullptr);
   }
-  if ((r = rbd_lib().rados_conf_parse_env(cluster, nullptr)) < 0) return fail("bad CEPH_ARGS", r);
+  if ((r = lib->rados_conf_parse_env(cluster, nullptr)) < 0) return fail("bad CEPH_ARGS", r);
   for (const auto& [option, value] : options.ceph_overrides)
-    if ((r = rbd_lib().rados_conf_set(cluster, option.c_str(), value.c_str())) < 0)
+    if ((r = lib->rados_conf_set(cluster, option.c_str(), value.c_str())) < 0)
       return fail("cannot set Ceph option " + option + "=" + value, r);
-  if ((r = rbd_lib().rados_connect(cluster)) < 0) return fail("cannot connect to the Ceph cluster", r);
+  if ((r = lib->rados_connect(cluster)) < 0) return fail("cannot connect to the Ceph cluster", r);
   rados_ioctx_t ioctx = nullptr;
-  if ((r = rbd_lib().rados_ioctx_create(cluster, pool.c_str(), &ioctx)) < 0)
+  if ((r = lib->rados_ioctx_create(cluster, pool.c_str(), &ioctx)) < 0)
     return fail(r == -ENOENT ? "no pool " + pool : "cannot open pool " + pool, r);
   rbd_image_t image = nullptr;
-  r = options.read_only ? rbd_lib().rbd_open_read_only(ioctx, image_name.c_str(), &image, nullptr)
-                        : rbd_lib().rbd_open(ioctx, image_name.c_str(), &image, nullptr);
+  r = options.read_only ? lib->rbd_open_read_only(ioctx, image_name.c_str(), &image, nullptr)
+                        : lib->rbd_open(ioctx, image_name.c_str(), &image, nullptr);
   if (r < 0) {
-    rbd_lib().rados_ioctx_destroy(ioctx);
+    lib->rados_ioctx_destroy(ioctx);
     return fail(r == -ENOENT ? "no image " + image_name + " in pool " + pool
                              : "cannot open image",
                 r);
@@ -373,7 +368,7 @@ Status open_rbd_storage(const std::string& name, const RbdStorageOptions& option
     // LUKS1 or LUKS2, as the header says: the LUKS format loads either (Pacific has the
     // version-specific ones only; the header's version is in its first bytes).
     char magic[8] = {};
-    r = rbd_lib().rbd_read(image, 0, sizeof(magic), magic) == ssize_t(sizeof(magic)) ? 0 : -EIO;
+    r = lib->rbd_read(image, 0, sizeof(magic), magic) == ssize_t(sizeof(magic)) ? 0 : -EIO;
     const bool luks2 = r == 0 && magic[6] == 0 && magic[7] == 2;
     const char* passphrase = reinterpret_cast<const char*>(options.librbd_luks_passphrase.data());
     rbd_encryption_luks1_format_options_t luks1{RBD_ENCRYPTION_ALGORITHM_AES256, passphrase,
@@ -381,18 +376,18 @@ Status open_rbd_storage(const std::string& name, const RbdStorageOptions& option
     rbd_encryption_luks2_format_options_t luks2_opts{RBD_ENCRYPTION_ALGORITHM_AES256, passphrase,
                                                      options.librbd_luks_passphrase.size()};
     if (r == 0)
-      r = luks2 ? rbd_lib().rbd_encryption_load(image, RBD_ENCRYPTION_FORMAT_LUKS2, &luks2_opts, sizeof(luks2_opts))
-                : rbd_lib().rbd_encryption_load(image, RBD_ENCRYPTION_FORMAT_LUKS1, &luks1, sizeof(luks1));
+      r = luks2 ? lib->rbd_encryption_load(image, RBD_ENCRYPTION_FORMAT_LUKS2, &luks2_opts, sizeof(luks2_opts))
+                : lib->rbd_encryption_load(image, RBD_ENCRYPTION_FORMAT_LUKS1, &luks1, sizeof(luks1));
     if (r < 0) {
-      rbd_lib().rbd_close(image);
-      rbd_lib().rados_ioctx_destroy(ioctx);
+      lib->rbd_close(image);
+      lib->rados_ioctx_destroy(ioctx);
       return fail("cannot load librbd's LUKS encryption", r);
     }
   }
   rbd_image_info_t stat{};
-  if ((r = rbd_lib().rbd_stat(image, &stat, sizeof(stat))) < 0) {
-    rbd_lib().rbd_close(image);
-    rbd_lib().rados_ioctx_destroy(ioctx);
+  if ((r = lib->rbd_stat(image, &stat, sizeof(stat))) < 0) {
+    lib->rbd_close(image);
+    lib->rados_ioctx_destroy(ioctx);
     return fail("cannot stat image", r);
   }
   StorageInfo info;
@@ -400,7 +395,7 @@ Status open_rbd_storage(const std::string& name, const RbdStorageOptions& option
   info.size_bytes = stat.size;
   info.read_only = options.read_only;
   info.preferred_max_io_bytes = static_cast<uint32_t>(std::min<uint64_t>(stat.obj_size, 1u << 30));
-  auto storage = std::make_unique<RbdStorage>(cluster, ioctx, image, std::move(info),
+  auto storage = std::make_unique<RbdStorage>(*lib, cluster, ioctx, image, std::move(info),
                                               stat.obj_size);
   if (stat.size < 512)
     return Status(Errc::invalid_argument,
