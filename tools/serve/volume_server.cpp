@@ -474,7 +474,6 @@ Status refresh_volume(Volume& v, bool allow_discards) {
       [&] { v.engine->set_allow_discards(!allow_discards); return Status::Ok(); });
   if (!s.ok()) return s;
   st.allow_discards = allow_discards;
-  v.allow_discards = allow_discards;
   if (s = write_state(st); !s.ok()) return s;
   std::fprintf(stderr, "ublkcrypt: %s: refreshed: discards %s\n", st.name.c_str(), allow_discards ? "on" : "off");
   return Status::Ok();
