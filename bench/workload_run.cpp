@@ -51,6 +51,8 @@ class StoragePort final : public IoPort, private StorageCompletion {
     queue_->submit(&io);
   }
 
+  void add_buffer(uint8_t* buffer, size_t bytes) override { ring_.add_fixed_region(buffer, bytes, 1); }
+
   // Sends now, as fio does with iodepth_batch_submit: the job decides how many I/Os a
   // kick carries (Workload::iodepth_batch).
   void kick() override {
@@ -114,6 +116,10 @@ class EnginePort final : public IoPort, private BlockCompletion {
     } while (done < length);
   }
 
+  void add_buffer(uint8_t* buffer, size_t bytes) override {
+    queue_->add_fixed_region(buffer, bytes, 1);
+  }
+
   // One crypto batch for everything queued; its storage I/O goes with the next enter.
   void kick() override {
     if (pending_.empty()) return;
@@ -175,7 +181,9 @@ class Job {
   Status prepare(const PortFactory& ports) {
     for (const PageBuffer& b : buffers_)
       if (b.data() == nullptr) return Status(Errc::no_memory, "bench: I/O buffers");
-    return ports(w_.iodepth, w_.block_bytes, &port_);
+    if (Status s = ports(w_.iodepth, w_.block_bytes, &port_); !s.ok()) return s;
+    for (const PageBuffer& b : buffers_) port_->add_buffer(b.data(), w_.block_bytes);
+    return Status::Ok();
   }
 
   // Runs until `deadline` (or one pass); the port is closed on return, on this thread.

@@ -33,6 +33,9 @@ class IoPort {
   virtual void submit(unsigned slot, BlockOp op, uint64_t offset, uint32_t length,
                       uint8_t* buffer) = 0;
   virtual void kick() = 0;  // sends what was queued
+  // Declares, before the first submit, a buffer the job passes to submit() again and again:
+  // a port on a ring registers it there, as the ublk queue thread its request buffers.
+  virtual void add_buffer(uint8_t* /*buffer*/, size_t /*bytes*/) {}
   // Waits up to `timeout_ms` for completions and reports each to `done`.
   virtual void wait(int timeout_ms, const Done& done) = 0;
 };

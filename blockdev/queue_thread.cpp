@@ -101,6 +101,7 @@ Status QueueThread::setup(const QueueTargetFactory& factory) {
   // 128-byte SQEs; storage SQEs use the first half.
   if (Status s = ring_.init(2 * depth + 8, IORING_SETUP_SQE128, /*cooperative=*/true); !s.ok())
     return s;
+  ring_.add_fixed_region(buffers_, config_.max_io_bytes, depth);
   commands_.resize(depth);
   for (unsigned tag = 0; tag < depth; ++tag) {
     commands_[tag].queue = this;

@@ -16,6 +16,8 @@ Status BounceBuffers::init(unsigned count, size_t bytes) {
   }
   (void)::madvise(p, mapped_, MADV_DONTDUMP);
   base_ = static_cast<uint8_t*>(p);
+  stride_ = stride;
+  count_ = count;
   free_.reserve(count);
   // Last in, first out: buffer 0 is handed out first.
   for (unsigned i = count; i > 0; --i) free_.push_back(base_ + (i - 1) * stride);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "engine/io_ring.h"
 
 namespace ublkcrypt {
 
@@ -40,8 +41,13 @@ class BounceBuffers {
   }
   void give_back(uint8_t* buffer) { free_.push_back(buffer); }
 
+  // Declares the buffers to `ring`, whose storage reads and writes use them.
+  void add_to(IoRing* ring) const { ring->add_fixed_region(base_, stride_, count_); }
+
  private:
   uint8_t* base_ = nullptr;
+  size_t stride_ = 0;
+  unsigned count_ = 0;
   size_t mapped_ = 0;
   std::vector<uint8_t*> free_;
 };

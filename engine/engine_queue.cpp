@@ -420,6 +420,7 @@ Status Engine::open_queue(unsigned depth, IoRing* ring, std::unique_ptr<EngineQu
   const uint32_t max_io = impl_->geometry.max_io_bytes;
   // One more buffer than bounced requests, for write_zeroes' source of zeros.
   if (Status s = impl->bounce.init(depth + 1, max_io); !s.ok()) return s.in("queue on " + name);
+  impl->bounce.add_to(ring);
   uint8_t* zeros = impl->bounce.take();  // fresh anonymous memory: already zeros
   impl->zeros = zeros;
   impl->event_read = std::make_unique<RingEventRead>(ring, impl->event_fd);

@@ -192,12 +192,22 @@ void FileStorageQueue::prepare(StorageIo* io) {
   const uint32_t remaining = io->length - io->transferred;
   const uint64_t offset = io->offset + io->transferred;
   uint8_t* buffer = io->buffer + io->transferred;
+  // A buffer registered with the ring spares the kernel pinning its pages for this I/O.
+  const int fixed = io->op == StorageOp::read || io->op == StorageOp::write
+                        ? ring_->fixed_buffer(buffer, remaining)
+                        : -1;
   switch (io->op) {
     case StorageOp::read:
-      io_uring_prep_read(sqe, 0, buffer, remaining, offset);
+      if (fixed >= 0)
+        io_uring_prep_read_fixed(sqe, 0, buffer, remaining, offset, fixed);
+      else
+        io_uring_prep_read(sqe, 0, buffer, remaining, offset);
       break;
     case StorageOp::write:
-      io_uring_prep_write(sqe, 0, buffer, remaining, offset);
+      if (fixed >= 0)
+        io_uring_prep_write_fixed(sqe, 0, buffer, remaining, offset, fixed);
+      else
+        io_uring_prep_write(sqe, 0, buffer, remaining, offset);
       if (io->fua) sqe->rw_flags = RWF_DSYNC;
       break;
     case StorageOp::flush:

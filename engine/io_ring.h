@@ -11,6 +11,10 @@
 
 #include <liburing.h>
 
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
 #include "base/status.h"
 
 namespace ublkcrypt {
@@ -46,12 +50,39 @@ class IoRing {
   // queue SQEs (sent at the next submit).
   unsigned dispatch();
 
+  // Declares `count` buffers of `stride` bytes from `base` as ones this ring's reads and
+  // writes use again and again (a ublk queue's request buffers, the engine's bounce
+  // buffers). Each is registered with the kernel on its first use (fixed_buffer), so a
+  // read or write into it skips pinning its pages per request; a registration covers only
+  // as much of the buffer as I/O has used, so memory is still given as it is used.
+  // Regions are declared before the first fixed_buffer call; a later one is not
+  // registered.
+  void add_fixed_region(uint8_t* base, size_t stride, unsigned count);
+  // The registered-buffer index to pass to a READ_FIXED or WRITE_FIXED of [p, p + length),
+  // or -1 when no declared buffer holds it all or the kernel refused the registration (then
+  // a plain read or write serves).
+  int fixed_buffer(const uint8_t* p, size_t length);
+
   // Exits the ring now (cancels what is still with the kernel); idempotent.
   void close();
 
  private:
+  struct FixedRegion {
+    uint8_t* base;
+    size_t stride;
+    unsigned count;
+    unsigned first_index;  // of its first buffer in the ring's table
+  };
+  // Registers `buffer` of `region` (again) so that it covers its first `end` bytes.
+  bool register_buffer(const FixedRegion& region, unsigned buffer, size_t end);
+
   io_uring ring_{};
   bool ready_ = false;
+  std::vector<FixedRegion> fixed_regions_;
+  unsigned fixed_slots_ = 0;  // the table's size, once made
+  bool fixed_table_made_ = false;
+  bool fixed_refused_ = false;  // the kernel refused: plain reads and writes from then on
+  std::vector<size_t> fixed_registered_;  // per buffer: bytes registered from its start
 };
 
 }  // namespace ublkcrypt

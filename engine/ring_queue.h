@@ -31,6 +31,10 @@ class RingQueue {
     while (queue_->in_flight() > 0) queue_->wait_and_process();
   }
   unsigned in_flight() const { return queue_->in_flight(); }
+  // As IoRing::add_fixed_region: the caller's request buffers, before the first submit.
+  void add_fixed_region(uint8_t* base, size_t stride, unsigned count) {
+    ring_.add_fixed_region(base, stride, count);
+  }
 
  private:
   RingQueue() = default;
