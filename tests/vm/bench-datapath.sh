@@ -43,7 +43,7 @@ echo "host load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 # The console streams (-v) without the kernel's own timestamped lines.
 set +e
 "$here/run-vm.sh" "$top/tests/vm/scenarios/bench_ublk_vs_dmcrypt.sh" --bin "$bin" \
-    --share "$share" --timeout 900 -v --virtio-disk 512M --virtio-disk 512M --virtio-disk 512M \
+    --share "$share" --timeout 1800 -v --virtio-disk 512M --virtio-disk 512M --virtio-disk 512M \
     --nvme-disk 512M --nvme-disk 512M "${args[@]}" | grep -av '^\[ *[0-9.]*\]'
 rc=${PIPESTATUS[0]}
 set -e
