@@ -131,7 +131,8 @@ class ProviderSession {
   // submitter whose time a handoff (a wakeup there, a wakeup back) costs more than a small
   // run's cipher, such as a queue thread with storage I/O of its own to send. 0, the
   // default: every run goes where the provider runs its work. Called before the first
-  // submit; a provider whose work runs elsewhere (a device, a dispatcher) ignores it.
+  // submit; a provider whose work runs elsewhere (a device, a dispatcher) ignores it, and
+  // one may keep a smaller bound (runs whose cipher would cost more than the handoff).
   virtual void set_inline_run_bytes(uint32_t bytes) { (void)bytes; }
 
  protected:

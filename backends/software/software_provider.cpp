@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <thread>
 
 #include "backends/software/sector_cipher.h"
@@ -35,6 +36,28 @@ class SessionCore final : public SectorWork {
 
   const CipherSpec& spec() const { return spec_; }
   std::vector<std::unique_ptr<SectorCipher>>& ciphers() { return ciphers_; }
+
+  // How many bytes of a run one thread's cipher turns within `budget`: the best of three
+  // timed passes over a 16 KiB scratch run (the first also warms it). Uses the first
+  // lane's cipher, so only before the session's first task.
+  uint64_t bytes_within(std::chrono::nanoseconds budget) {
+    constexpr uint32_t kProbeBytes = 16 * 1024;
+    std::vector<uint8_t> scratch(kProbeBytes);
+    const SectorRun probe{Direction::encrypt, scratch.data(), scratch.data(), 0,
+                          kProbeBytes / spec_.sector_size};
+    const SectorSlice slice{&probe, 0, probe.sector_count};
+    Status result;
+    auto best = std::chrono::nanoseconds::max();
+    for (int pass = 0; pass < 3; ++pass) {
+      const auto start = std::chrono::steady_clock::now();
+      ciphers_[0]->crypt(std::span(&slice, 1), &result);
+      best = std::min(best, std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::steady_clock::now() - start));
+    }
+    if (!result.ok()) return 0;
+    if (best.count() <= 0) return UINT64_MAX;
+    return static_cast<uint64_t>(double(kProbeBytes) * double(budget.count()) / double(best.count()));
+  }
 
   void hold(uint64_t n) { refs_.fetch_add(n, std::memory_order_relaxed); }
   void release(uint64_t n = 1) {
@@ -137,7 +160,8 @@ Status check_run(const SectorRun& run, uint32_t sector_size) {
 
 class SoftwareSession final : public ProviderSession {
  public:
-  SoftwareSession(SessionCore* core, WorkerPool* pool) : core_(core), pool_(pool) {}
+  SoftwareSession(SessionCore* core, WorkerPool* pool, std::chrono::nanoseconds inline_budget)
+      : core_(core), pool_(pool), inline_budget_(inline_budget) {}
   ~SoftwareSession() override { core_->release(); }
 
   void submit(std::span<CryptoRequest* const> requests, ProviderCallback* callback) override {
@@ -209,18 +233,26 @@ class SoftwareSession final : public ProviderSession {
 
   void set_inline_run_bytes(uint32_t bytes) override {
     // Never a run the pool would cut across workers: that one gains from the other cores.
-    inline_run_bytes_.store(std::min<uint64_t>(bytes, kSplitBytes - 1), std::memory_order_relaxed);
+    uint64_t inline_bytes = std::min<uint64_t>(bytes, kSplitBytes - 1);
+    // Nor one whose cipher costs more than the handoff it saves: where AES is slow (no AES
+    // instructions, or emulated), a queue thread running it would serialize every small
+    // request's cipher on itself while the workers' cores idle. cipher_null copies at most.
+    if (inline_bytes > 0 && core_->spec().mode != CipherMode::null)
+      inline_bytes = std::min(inline_bytes, core_->bytes_within(inline_budget_));
+    inline_run_bytes_.store(inline_bytes, std::memory_order_relaxed);
   }
 
  private:
   SessionCore* core_;
   WorkerPool* pool_;
+  std::chrono::nanoseconds inline_budget_;
   std::atomic<uint64_t> inline_run_bytes_{0};
 };
 
 class SoftwareProvider final : public Provider {
  public:
-  SoftwareProvider(unsigned threads, unsigned helper_slots) : pool_(threads, helper_slots) {
+  SoftwareProvider(unsigned threads, unsigned helper_slots, std::chrono::nanoseconds inline_budget)
+      : inline_budget_(inline_budget), pool_(threads, helper_slots) {
     info_.name = "software";
     info_.description = fmt::format("AES by {}, {} worker thread{} and the submitting thread",
                                     aes_implementation_name(default_aes_implementation()),
@@ -268,22 +300,24 @@ class SoftwareProvider final : public Provider {
       }
       core->ciphers().push_back(std::move(cipher));
     }
-    *out = std::make_unique<SoftwareSession>(core, &pool_);
+    *out = std::make_unique<SoftwareSession>(core, &pool_, inline_budget_);
     return Status::Ok();
   }
 
  private:
   ProviderInfo info_;
+  std::chrono::nanoseconds inline_budget_;
   WorkerPool pool_;  // last: its workers stop before the rest is torn down
 };
 
 }  // namespace
 
-std::unique_ptr<Provider> make_software_provider(unsigned threads) {
+std::unique_ptr<Provider> make_software_provider(unsigned threads,
+                                                std::chrono::nanoseconds inline_budget) {
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   if (threads == 0) threads = cores;
   // Every queue thread, and a benchmark's submitter, may help at once.
-  return std::make_unique<SoftwareProvider>(threads, std::max(4u, cores));
+  return std::make_unique<SoftwareProvider>(threads, std::max(4u, cores), inline_budget);
 }
 
 }  // namespace ublkcrypt
